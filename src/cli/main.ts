@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+import { defineCommand, runCommand, runMain, showUsage } from 'citty';
+import { CliError } from './cli-error.js';
+
+const main = defineCommand({
+  meta: {
+    name: 'partner-usage',
+    description: "A self-hostable implementation of Partner Center's Azure usage-records API",
+  },
+  subCommands: {
+    import: () => import('./commands/import.js').then((m) => m.importCommand),
+    customers: () => import('./commands/customers.js').then((m) => m.customersCommand),
+    meters: () => import('./commands/meters.js').then((m) => m.metersCommand),
+    budget: () => import('./commands/budget.js').then((m) => m.budgetCommand),
+  },
+});
+
+const rawArgs = process.argv.slice(2);
+try {
+  if (rawArgs.some((a) => a === '--help' || a === '-h' || a === '--version')) await runMain(main, { rawArgs });
+  else await runCommand(main, { rawArgs });
+} catch (error) {
+  // Known failures are one clear line, not a stack trace; a usage mistake also shows the usage.
+  if (error instanceof CliError) {
+    console.error(`partner-usage: ${error.message}`);
+    process.exitCode = error.exitCode;
+  } else if (error instanceof Error && error.name === 'CLIError') {
+    await showUsage(main);
+    console.error(`partner-usage: ${error.message}`);
+    process.exitCode = 2;
+  } else {
+    console.error(error);
+    process.exitCode = 1;
+  }
+}

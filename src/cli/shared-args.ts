@@ -1,0 +1,66 @@
+import { openStore, resolveDatabase } from '../storage/open-store.js';
+import type { Store } from '../storage/store.js';
+import { BILLING_PERIOD, currentBillingPeriod } from '../domain/usage-model.js';
+import { CliError } from './cli-error.js';
+
+export const dbArg = {
+  db: {
+    type: 'string',
+    description: 'SQLite file (default ./data/partner-usage.db, or PARTNER_USAGE_DB)',
+    valueHint: 'path',
+  },
+} as const;
+
+export const partnerArg = {
+  partner: {
+    type: 'string',
+    description: 'partner tenant id (default: the only partner in the database)',
+    valueHint: 'tenant-id',
+  },
+} as const;
+
+export const periodArg = {
+  period: {
+    type: 'string',
+    description: 'billing period (default: the current UTC month)',
+    valueHint: 'YYYY-MM',
+  },
+} as const;
+
+export const jsonArg = {
+  json: { type: 'boolean', description: 'print JSON instead of a table' },
+} as const;
+
+/** Runs `fn` with the store the --db / PARTNER_USAGE_DB setting names, closing it after. */
+export async function withStore<T>(db: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(resolveDatabase(db));
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function billingPeriod(period: string | undefined): string {
+  if (period === undefined || period === '') return currentBillingPeriod();
+  if (!BILLING_PERIOD.test(period)) throw new CliError(`--period must be YYYY-MM, got ${JSON.stringify(period)}`, 2);
+  return period;
+}
+
+/** The partner a command is about: --partner, or the only one the database holds. */
+export async function choosePartner(store: Store, partner: string | undefined): Promise<string> {
+  const partners = await store.partners();
+  if (partner) {
+    const wanted = partner.toLowerCase();
+    if (!partners.some((p) => p.tenantId === wanted)) throw new CliError(`no partner ${partner} in the database`);
+    return wanted;
+  }
+  if (partners.length === 1) return partners[0]!.tenantId;
+  if (partners.length === 0)
+    throw new CliError('the database holds no usage yet: run `partner-usage import <file>` first');
+  throw new CliError(
+    `the database holds ${partners.length} partners; choose one with --partner:\n` +
+      partners.map((p) => `  ${p.tenantId}  ${p.name} (${p.customers} customers)`).join('\n'),
+    2,
+  );
+}

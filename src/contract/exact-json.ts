@@ -1,0 +1,47 @@
+/**
+ * JSON with exact decimals. A money value is carried as a JsonDecimal (its decimal text) and
+ * written as a bare JSON number with every digit, e.g. 120.5682999999995904716, which
+ * JSON.stringify of a double cannot do. Node 20 has no JSON.rawJSON, so decimals are written
+ * through a placeholder that no other string can produce (it holds a NUL).
+ */
+export class JsonDecimal {
+  constructor(readonly text: string) {
+    if (!/^-?\d+(\.\d+)?$/.test(text)) throw new RangeError(`not a plain decimal: ${text}`);
+  }
+
+  toJSON(): string {
+    return `\u0000dec:${this.text}\u0000`;
+  }
+}
+
+const PLACEHOLDER = /"\\u0000dec:(-?\d+(?:\.\d+)?)\\u0000"/g;
+
+export function stringifyExact(value: unknown, space?: number): string {
+  return JSON.stringify(value, undefined, space).replace(PLACEHOLDER, '$1');
+}
+
+/** Parses JSON keeping every number's digits: numbers come back as JsonDecimal. */
+export function parseExact(text: string): unknown {
+  // Quote every number token outside strings, then revive them as JsonDecimal.
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (ch === '-' || (ch >= '0' && ch <= '9')) {
+      const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400))!;
+      out += m[2] === undefined ? `"\\u0000num:${m[0]}"` : m[0];
+      i += m[0].length;
+    } else {
+      out += ch;
+      i++;
+    }
+  }
+  return JSON.parse(out, (_key, v: unknown) =>
+    typeof v === 'string' && v.startsWith('\u0000num:') ? new JsonDecimal(v.slice(5)) : v,
+  );
+}

@@ -1,0 +1,188 @@
+/**
+ * The two reconciliation file layouts Partner Center publishes (shared/docs/partner-center-api.md
+ * §12) and how a header is recognised as one of them. Names are matched case-insensitively, in
+ * any order; columns the importer does not know are ignored.
+ */
+
+/** §12.1 — daily rated usage (Azure plan), 55 columns. */
+export const DAILY_RATED_COLUMNS = [
+  'PartnerId',
+  'PartnerName',
+  'CustomerId',
+  'CustomerName',
+  'CustomerDomainName',
+  'CustomerCountry',
+  'MpnId',
+  'Tier2MpnId',
+  'InvoiceNumber',
+  'ProductId',
+  'SkuId',
+  'AvailabilityId',
+  'SkuName',
+  'ProductName',
+  'PublisherName',
+  'PublisherId',
+  'SubscriptionDescription',
+  'SubscriptionId',
+  'ChargeStartDate',
+  'ChargeEndDate',
+  'UsageDate',
+  'MeterType',
+  'MeterCategory',
+  'MeterId',
+  'MeterSubCategory',
+  'MeterName',
+  'MeterRegion',
+  'Unit',
+  'ResourceLocation',
+  'ConsumedService',
+  'ResourceGroup',
+  'ResourceURI',
+  'ChargeType',
+  'UnitPrice',
+  'Quantity',
+  'UnitType',
+  'BillingPreTaxTotal',
+  'BillingCurrency',
+  'PricingPreTaxTotal',
+  'PricingCurrency',
+  'ServiceInfo1',
+  'ServiceInfo2',
+  'Tags',
+  'AdditionalInfo',
+  'EffectiveUnitPrice',
+  'PCToBCExchangeRate',
+  'PCToBCExchangeRateDate',
+  'EntitlementId',
+  'EntitlementDescription',
+  'PartnerEarnedCreditPercentage',
+  'CreditPercentage',
+  'CreditType',
+  'BenefitOrderId',
+  'BenefitId',
+  'BenefitType',
+] as const;
+
+/** The daily-rated columns the importer reads; every other column may be absent. */
+export const DAILY_RATED_REQUIRED = [
+  'PartnerId',
+  'CustomerId',
+  'CustomerName',
+  'SubscriptionId',
+  'UsageDate',
+  'MeterId',
+  'Quantity',
+  'BillingPreTaxTotal',
+  'BillingCurrency',
+  'PricingPreTaxTotal',
+  'PricingCurrency',
+] as const;
+
+/** §12.2 — the legacy usage-based file (MS-AZR-0145P). */
+export const LEGACY_COLUMNS = [
+  'PartnerId',
+  'PartnerName',
+  'PartnerBillableAccountId',
+  'CustomerCompanyName',
+  'MpnId',
+  'ResellerMpnId',
+  'InvoiceNumber',
+  'ChargeStartDate',
+  'ChargeEndDate',
+  'SubscriptionId',
+  'SubscriptionName',
+  'SubscriptionDescription',
+  'OrderId',
+  'ServiceName',
+  'ServiceType',
+  'ResourceGuid',
+  'ResourceName',
+  'Region',
+  'Sku',
+  'DetailLineItemId',
+  'ConsumedQuantity',
+  'IncludedQuantity',
+  'OverageQuantity',
+  'ListPrice',
+  'PretaxCharges',
+  'TaxAmount',
+  'PostTaxTotal',
+  'Currency',
+  'PretaxEffectiveRate',
+  'PostTaxEffectiveRate',
+  'ChargeType',
+  'CustomerId',
+  'DomainName',
+  'BillingCycleType',
+  'Unit',
+  'CustomerBillableAccount',
+  'UsageDate',
+  'MeteredRegion',
+  'MeteredService',
+  'MeteredServiceType',
+  'Project',
+  'ServiceInfo',
+] as const;
+
+export const LEGACY_REQUIRED = [
+  'PartnerId',
+  'CustomerId',
+  'CustomerCompanyName',
+  'SubscriptionId',
+  'UsageDate',
+  'ResourceGuid',
+  'ConsumedQuantity',
+  'PretaxCharges',
+  'Currency',
+] as const;
+
+export type DailyRatedColumn = (typeof DAILY_RATED_COLUMNS)[number];
+export type LegacyColumn = (typeof LEGACY_COLUMNS)[number];
+export type FileFormat = 'daily-rated' | 'legacy';
+
+/** Column name → index in the file, -1 when absent. */
+export type ColumnIndex<C extends string> = Readonly<Record<C, number>>;
+
+export class HeaderError extends Error {
+  constructor(
+    message: string,
+    readonly missing: readonly string[],
+  ) {
+    super(message);
+    this.name = 'HeaderError';
+  }
+}
+
+function indexColumns<C extends string>(header: readonly string[], known: readonly C[]): ColumnIndex<C> {
+  const positions = new Map<string, number>();
+  header.forEach((name, i) => {
+    const key = name.trim().toLowerCase();
+    if (!positions.has(key)) positions.set(key, i);
+  });
+  return Object.fromEntries(known.map((c) => [c, positions.get(c.toLowerCase()) ?? -1])) as Record<C, number>;
+}
+
+export type RecognisedHeader =
+  | { format: 'daily-rated'; columns: ColumnIndex<DailyRatedColumn>; width: number }
+  | { format: 'legacy'; columns: ColumnIndex<LegacyColumn>; width: number };
+
+/**
+ * Recognises the layout from the header's names. The legacy file is told apart by the columns
+ * only it has (ResourceGuid, PretaxCharges); a header that is neither names what is missing.
+ */
+export function recogniseHeader(header: readonly string[]): RecognisedHeader {
+  const lower = new Set(header.map((h) => h.trim().toLowerCase()));
+  const looksLegacy = lower.has('resourceguid') || lower.has('pretaxcharges');
+  const required: readonly string[] = looksLegacy ? LEGACY_REQUIRED : DAILY_RATED_REQUIRED;
+  const missing = required.filter((c) => !lower.has(c.toLowerCase()));
+  if (missing.length > 0) {
+    const kind = looksLegacy ? 'legacy usage-based' : 'daily rated usage';
+    throw new HeaderError(
+      `the header lacks required ${kind} column${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
+      missing,
+    );
+  }
+  return looksLegacy
+    ? { format: 'legacy', columns: indexColumns(header, LEGACY_COLUMNS), width: header.length }
+    : { format: 'daily-rated', columns: indexColumns(header, DAILY_RATED_COLUMNS), width: header.length };
+}

@@ -1,0 +1,136 @@
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { CsvScanner } from './csv-scanner.js';
+
+const BOM = [0xef, 0xbb, 0xbf];
+const CHUNK = 1 << 20;
+
+export interface FileLayout {
+  readonly size: number;
+  /** gzip content is recognised by its magic bytes, whatever the file's name. */
+  readonly gzip: boolean;
+  /** The header's field names. */
+  readonly header: string[];
+  /** Uncompressed files: the byte offset where the first line after the header starts. */
+  readonly bodyStart: number;
+  /** The physical line the body starts on. */
+  readonly bodyLine: number;
+}
+
+/** Chunks of a file's content from `start` to `end` (exclusive), gunzipped when `gzip`. */
+export function readChunks(
+  file: string,
+  options: { start?: number; end?: number; gzip?: boolean } = {},
+): AsyncIterable<Buffer> {
+  const raw = fs.createReadStream(file, {
+    highWaterMark: CHUNK,
+    start: options.start ?? 0,
+    ...(options.end !== undefined ? { end: options.end - 1 } : {}),
+  });
+  if (!options.gzip) return raw;
+  const gunzip = zlib.createGunzip({ chunkSize: 1 << 20 });
+  raw.on('error', (e) => gunzip.destroy(e));
+  return raw.pipe(gunzip);
+}
+
+/** Drops a UTF-8 byte-order mark from the first chunk. */
+export async function* withoutBom(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let first = true;
+  for await (const chunk of chunks) {
+    if (first && chunk.length >= 3 && BOM.every((b, i) => chunk[i] === b)) yield chunk.subarray(3);
+    else yield chunk;
+    first = false;
+  }
+}
+
+/** Reads the header line (and, for a plain file, where the body starts). */
+export async function readLayout(file: string): Promise<FileLayout> {
+  const handle = await fs.promises.open(file, 'r');
+  let size: number;
+  const magic = Buffer.alloc(3);
+  try {
+    size = (await handle.stat()).size;
+    await handle.read(magic, 0, 3, 0);
+  } finally {
+    await handle.close();
+  }
+  const gzip = size >= 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  const bom = !gzip && BOM.every((b, i) => magic[i] === b);
+  let header: string[] | undefined;
+  let headerBytes = 0;
+  let headerLines = 0;
+  const scanner = new CsvScanner((rec) => {
+    if (header) return;
+    header = [];
+    for (let i = 0; i < rec.count; i++) {
+      const s = rec.buf.toString('utf8', rec.starts[i], rec.ends[i]);
+      header.push(rec.escaped[i] ? s.replaceAll('""', '"') : s);
+    }
+    headerBytes = rec.end;
+    for (let k = 0; k < rec.end; k++) if (rec.buf[k] === 0x0a) headerLines++;
+  });
+  let seen = Buffer.alloc(0);
+  for await (const chunk of withoutBom(readChunks(file, { gzip }))) {
+    seen = Buffer.concat([seen, chunk]);
+    scanner.push(chunk);
+    if (header) break;
+  }
+  if (!header) scanner.end();
+  if (!header) return { size, gzip, header: [], bodyStart: size, bodyLine: 1 };
+  // The header's line ending: CR LF or LF.
+  let end = headerBytes;
+  if (seen[end] === 0x0d) end++;
+  if (seen[end] === 0x0a) end++;
+  return { size, gzip, header, bodyStart: (bom ? 3 : 0) + end, bodyLine: headerLines + 2 };
+}
+
+/**
+ * A byte offset near `target` where a record starts, for a second parser to begin at. Quoted
+ * fields can hold newlines, so a newline is accepted only when the records after it each have
+ * the header's field count; undefined when no such place is found near `target`.
+ */
+export async function findRecordStart(
+  file: string,
+  target: number,
+  end: number,
+  width: number,
+): Promise<number | undefined> {
+  const probe = Buffer.alloc(Math.min(4 << 20, end - target));
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const { bytesRead } = await handle.read(probe, 0, probe.length, target);
+    const buf = probe.subarray(0, bytesRead);
+    for (let nl = buf.indexOf(0x0a); nl !== -1 && nl < buf.length - 1; nl = buf.indexOf(0x0a, nl + 1)) {
+      if (recordsFit(buf.subarray(nl + 1, nl + 1 + (256 << 10)), width)) return target + nl + 1;
+    }
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+function recordsFit(buf: Buffer, width: number): boolean {
+  const CHECK = 8;
+  let ok = 0;
+  let bad = false;
+  const scanner = new CsvScanner((rec) => {
+    if (ok >= CHECK) return;
+    if (rec.count === width) ok++;
+    else bad = true;
+  });
+  try {
+    scanner.push(buf);
+  } catch {
+    return false;
+  }
+  return !bad && ok >= CHECK;
+}
+
+/** How many line feeds precede `offset` (to number the lines of a part that starts there). */
+export async function countLines(file: string, offset: number): Promise<number> {
+  let n = 0;
+  for await (const chunk of readChunks(file, { end: offset })) {
+    for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) n++;
+  }
+  return n;
+}

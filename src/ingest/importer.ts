@@ -1,0 +1,262 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import xxhash from 'xxhash-wasm';
+import type { Store } from '../storage/store.js';
+import { countLines, findRecordStart, readLayout, type FileLayout } from './file-source.js';
+import { HeaderError, recogniseHeader, type FileFormat } from './file-formats.js';
+import type { ParseTask, Rejection, WorkerMessage } from './parse-worker.js';
+import { spawnWorker } from './spawn-worker.js';
+import { UsageAggregator } from './usage-aggregator.js';
+
+export interface ImportOptions {
+  /** Import the good lines and write the rejected ones to `rejectsFile` instead of failing. */
+  readonly skipInvalid?: boolean;
+  /** Default: `<file>.rejected.csv`. */
+  readonly rejectsFile?: string;
+  readonly onProgress?: (progress: ImportProgress) => void;
+  readonly now?: () => Date;
+  /** Parse workers for an uncompressed file (default 2: the file's two halves). */
+  readonly parsers?: 1 | 2;
+}
+
+export interface ImportProgress {
+  /** Uncompressed files only: bytes parsed so far and the file's size. */
+  readonly bytesRead: number;
+  readonly bytesTotal: number;
+  readonly lines: number;
+}
+
+export interface ImportSummary {
+  readonly file: string;
+  readonly format: FileFormat;
+  readonly batchId: number;
+  readonly lines: number;
+  readonly rejected: number;
+  /** Lines that replaced a line of the same identity from an earlier import. */
+  readonly replaced: number;
+  readonly periods: string[];
+  readonly partners: number;
+  readonly customers: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  /** xxHash64 over the content (per parsed part), to recognise a file imported again. */
+  readonly contentHash: string;
+  readonly rejectsFile?: string;
+}
+
+/** An import that could not be made; the database is as it was before it. */
+export class ImportError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+    readonly line?: number,
+    readonly column?: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${file}${line === undefined ? '' : `:${line}`}: ${message}`, options);
+    this.name = 'ImportError';
+  }
+}
+
+// Below this an uncompressed file is parsed by one worker: a second one would not pay for itself.
+const SPLIT_BYTES = 16 << 20;
+
+interface Part {
+  readonly task: ParseTask;
+  /** Line numbers of this part are relative to its start until `lineBase` is known. */
+  readonly relativeLines: boolean;
+  lineBase: number | undefined;
+  bytes: number;
+  hash: string | undefined;
+}
+
+/**
+ * Imports one reconciliation file in one transaction: all of it or (by default) nothing.
+ * Parse workers stream the file (two halves of a large uncompressed file at once) while this
+ * thread writes, so memory stays flat whatever the file's size (see docs/ingest.md).
+ */
+export async function importFile(store: Store, file: string, options: ImportOptions = {}): Promise<ImportSummary> {
+  const started = performance.now();
+  const now = options.now ?? (() => new Date());
+  let layout: FileLayout;
+  try {
+    layout = await readLayout(file);
+  } catch (error) {
+    throw new ImportError(file, `cannot read the file: ${(error as Error).message}`, undefined, undefined, {
+      cause: error,
+    });
+  }
+  if (layout.header.length === 0) throw new ImportError(file, 'the file is empty: it has no header line');
+  let format: FileFormat;
+  try {
+    format = recogniseHeader(layout.header).format;
+  } catch (error) {
+    if (error instanceof HeaderError) throw new ImportError(file, error.message, 1, undefined, { cause: error });
+    throw error;
+  }
+
+  const parts = await planParts(file, layout, options);
+  const session = await store.beginImport({
+    fileName: path.basename(file),
+    format,
+    startedAt: now().toISOString(),
+  });
+  const rejects = options.skipInvalid ? new RejectsWriter(options.rejectsFile ?? `${file}.rejected.csv`) : undefined;
+  const workers: Worker[] = [];
+  try {
+    const aggregators: UsageAggregator[] = [];
+    let lines = 0;
+    let rejected = 0;
+    const absolute = async (part: Part, line: number): Promise<number> => {
+      if (!part.relativeLines) return line;
+      part.lineBase ??= await countLines(file, part.task.start);
+      return part.lineBase + line;
+    };
+
+    const queue = new MessageQueue();
+    for (const [i, part] of parts.entries()) {
+      const worker = spawnWorker(import.meta.url, 'parse-worker', part.task);
+      workers.push(worker);
+      worker.on('message', (message: WorkerMessage) => queue.push(i, message));
+      worker.on('error', (error) => queue.push(i, { type: 'error', message: error.message }));
+      worker.on('exit', (code) => {
+        if (code !== 0) queue.push(i, { type: 'error', message: `parser stopped with exit code ${code}` });
+      });
+    }
+    let running = parts.length;
+    while (running > 0) {
+      const { source, message } = await queue.next();
+      const part = parts[source]!;
+      if (message.type === 'error') {
+        const line = message.line === undefined ? undefined : await absolute(part, message.line);
+        throw new ImportError(file, message.message, line, message.column);
+      }
+      if (message.type === 'done') {
+        part.hash = message.hash;
+        part.bytes = message.bytes;
+        // The part's sums, from its own numbering into storage keys.
+        for (const [period, g] of message.sums.entries()) {
+          for (let i = 0; i < g.resource.length; i++) {
+            const k = session.keysOf(source, g.resource[i]!, g.meter[i]!, period);
+            const agg = (aggregators[k.scope] ??= new UsageAggregator());
+            agg.add(k.resource, k.meter, g.quantity[i]!, g.billing[i]!, g.usd[i]!);
+            agg.own(k.resource, k.subscription, k.customer);
+          }
+        }
+        running--;
+        continue;
+      }
+      const { batch } = message;
+      await session.write(batch, source);
+      workers[source]!.postMessage('credit');
+      lines += batch.count;
+      for (const r of message.rejections) rejects!.write({ ...r, line: await absolute(part, r.line) });
+      rejected += message.rejections.length;
+      part.bytes = message.bytes;
+      options.onProgress?.({
+        bytesRead: layout.gzip ? 0 : layout.bodyStart + parts.reduce((n, p) => n + p.bytes, 0),
+        bytesTotal: layout.gzip ? 0 : layout.size,
+        lines,
+      });
+    }
+
+    const finishedAt = now().toISOString();
+    const scopes = session.scopes;
+    const customers = new Set<number>();
+    for (const [i, scope] of scopes.entries()) {
+      // A period that held lines before: sum it again from the table, where replaced lines are gone.
+      const agg = scope.preexisting ? await UsageAggregator.fromLines(session.readLines(scope)) : aggregators[i]!;
+      for (const c of agg.customers) customers.add(c);
+      await session.writeAggregates(agg.rollUp(scope), finishedAt);
+    }
+    const api = await xxhash();
+    const contentHash = api.h64ToString(parts.map((p) => p.hash).join(','));
+    const { replaced } = await session.commit({ contentHash, finishedAt, lines, rejected });
+    rejects?.close();
+    return {
+      file,
+      format,
+      batchId: session.batchId,
+      lines,
+      rejected,
+      replaced,
+      periods: [...new Set(scopes.map((s) => s.period))].sort(),
+      partners: new Set(scopes.map((s) => s.partnerKey)).size,
+      customers: customers.size,
+      bytes: layout.size,
+      seconds: (performance.now() - started) / 1000,
+      contentHash,
+      ...(rejects ? { rejectsFile: rejects.file } : {}),
+    };
+  } catch (error) {
+    await session.rollback();
+    rejects?.close();
+    throw error;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+async function planParts(file: string, layout: FileLayout, options: ImportOptions): Promise<Part[]> {
+  const base = { file, gzip: layout.gzip, header: layout.header, skipInvalid: options.skipInvalid === true };
+  const part = (task: ParseTask, relativeLines: boolean): Part => ({
+    task,
+    relativeLines,
+    lineBase: relativeLines ? undefined : 0,
+    bytes: 0,
+    hash: undefined,
+  });
+  if (layout.gzip) return [part({ ...base, start: 0, end: layout.size, skipHeader: true, firstLine: 1 }, false)];
+  const body = layout.size - layout.bodyStart;
+  const split =
+    options.parsers !== 1 && body >= SPLIT_BYTES
+      ? await findRecordStart(file, layout.bodyStart + Math.floor(body / 2), layout.size, layout.header.length)
+      : undefined;
+  const first = { ...base, start: layout.bodyStart, skipHeader: false, firstLine: layout.bodyLine };
+  if (split === undefined) return [part({ ...first, end: layout.size }, false)];
+  return [
+    part({ ...first, end: split }, false),
+    part({ ...base, start: split, end: layout.size, skipHeader: false, firstLine: 1 }, true),
+  ];
+}
+
+/** Messages of several workers, taken one at a time in arrival order. */
+class MessageQueue {
+  readonly #items: { source: number; message: WorkerMessage }[] = [];
+  #waiting: (() => void) | undefined;
+
+  push(source: number, message: WorkerMessage): void {
+    this.#items.push({ source, message });
+    this.#waiting?.();
+    this.#waiting = undefined;
+  }
+
+  async next(): Promise<{ source: number; message: WorkerMessage }> {
+    while (this.#items.length === 0) await new Promise<void>((resolve) => (this.#waiting = resolve));
+    return this.#items.shift()!;
+  }
+}
+
+const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+
+/** The side file of `--skip-invalid`: each rejected line with its reason and its original text. */
+class RejectsWriter {
+  readonly #fd: number;
+  #closed = false;
+
+  constructor(readonly file: string) {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.#fd = fs.openSync(file, 'w');
+    fs.writeSync(this.#fd, 'line,column,reason,value,record\n');
+  }
+
+  write(r: Rejection): void {
+    fs.writeSync(this.#fd, [String(r.line), r.column, r.reason, r.value, r.record].map(csvField).join(',') + '\n');
+  }
+
+  close(): void {
+    if (!this.#closed) fs.closeSync(this.#fd);
+    this.#closed = true;
+  }
+}

@@ -1,0 +1,126 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import xxhash from 'xxhash-wasm';
+import { CsvFormatError, CsvScanner, type ScannedRecord } from './csv-scanner.js';
+import { readChunks, withoutBom } from './file-source.js';
+import { recogniseHeader } from './file-formats.js';
+import { packBatch, transferables, type PackedBatch } from './line-batch.js';
+import { decoderFor, LineError } from './line-decoder.js';
+import { loadIdentityHasher } from './line-identity.js';
+import { UsageAggregator, type GroupSums } from './usage-aggregator.js';
+
+/**
+ * A parse worker: reads one byte range of a reconciliation file (or all of a gzip file), scans
+ * and decodes it, and posts line batches to the importer, which writes them. Two of these parse
+ * the two halves of a large file while the main thread writes (docs/ingest.md).
+ */
+export interface ParseTask {
+  readonly file: string;
+  readonly start: number;
+  readonly end: number;
+  readonly gzip: boolean;
+  readonly header: readonly string[];
+  /** gzip: the stream starts with the header, which is skipped here. */
+  readonly skipHeader: boolean;
+  /** The physical line `start` is on; 1 for a part whose line numbers are made absolute later. */
+  readonly firstLine: number;
+  readonly skipInvalid: boolean;
+}
+
+export interface Rejection {
+  readonly line: number;
+  readonly column: string;
+  readonly reason: string;
+  readonly value: string;
+  readonly record: string;
+}
+
+export type WorkerMessage =
+  | { readonly type: 'batch'; readonly batch: PackedBatch; readonly rejections: Rejection[]; readonly bytes: number }
+  | { readonly type: 'done'; readonly hash: string; readonly bytes: number; readonly sums: GroupSums[] }
+  | { readonly type: 'error'; readonly message: string; readonly line?: number; readonly column?: string };
+
+/** Batches posted and not yet written; the worker waits beyond this, so memory stays flat. */
+export const BATCHES_IN_FLIGHT = 8;
+const BATCH_LINES = 8192;
+
+async function run(task: ParseTask): Promise<void> {
+  const port = parentPort!;
+  await loadIdentityHasher();
+  const hash = (await xxhash()).create64();
+  const decoder = decoderFor(recogniseHeader(task.header));
+  let credits = BATCHES_IN_FLIGHT;
+  let wake: (() => void) | undefined;
+  port.on('message', () => {
+    credits++;
+    wake?.();
+  });
+  // Per local billing period: sums by (local resource, local meter), merged by the importer.
+  const sums: UsageAggregator[] = [];
+  let rejections: Rejection[] = [];
+  let headerSkipped = !task.skipHeader;
+  let bytes = 0;
+  const scanner = new CsvScanner(
+    (rec: ScannedRecord) => {
+      if (!headerSkipped) {
+        headerSkipped = true;
+        return;
+      }
+      try {
+        decoder.decode(rec);
+      } catch (error) {
+        if (!(error instanceof LineError) || !task.skipInvalid) throw error;
+        rejections.push({
+          line: error.line,
+          column: error.column,
+          reason: error.reason,
+          value: error.value,
+          record: rec.buf.toString('utf8', rec.start, rec.end),
+        });
+      }
+    },
+    { firstLine: task.firstLine },
+  );
+  const post = async (): Promise<void> => {
+    while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+    credits--;
+    const batch = decoder.take();
+    for (let i = 0; i < batch.count; i++) {
+      (sums[batch.period[i]!] ??= new UsageAggregator()).add(
+        batch.resource[i]!,
+        batch.meter[i]!,
+        batch.quantity[i]!,
+        batch.billing[i]!,
+        batch.usd[i]!,
+      );
+    }
+    const message: WorkerMessage = { type: 'batch', batch: packBatch(batch), rejections, bytes };
+    rejections = [];
+    port.postMessage(message, transferables(batch));
+  };
+  const chunks = readChunks(task.file, { start: task.start, end: task.end, gzip: task.gzip });
+  for await (const chunk of task.gzip ? withoutBom(chunks) : chunks) {
+    hash.update(chunk);
+    bytes += chunk.length;
+    scanner.push(chunk);
+    if (decoder.pending >= BATCH_LINES) await post();
+  }
+  scanner.end();
+  if (decoder.pending > 0 || rejections.length > 0) await post();
+  const done: WorkerMessage = {
+    type: 'done',
+    hash: hash.digest().toString(16).padStart(16, '0'),
+    bytes,
+    sums: Array.from(sums, (agg) => agg?.groups() ?? { resource: [], meter: [], quantity: [], billing: [], usd: [] }),
+  };
+  port.postMessage(done);
+}
+
+run(workerData as ParseTask).catch((error: unknown) => {
+  const message: WorkerMessage =
+    error instanceof LineError
+      ? { type: 'error', message: error.message.replace(/^line \d+, /, ''), line: error.line, column: error.column }
+      : error instanceof CsvFormatError
+        ? { type: 'error', message: error.message, line: error.line }
+        : { type: 'error', message: error instanceof Error ? error.message : String(error) };
+  parentPort!.postMessage(message);
+});

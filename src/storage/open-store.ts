@@ -1,0 +1,19 @@
+import { SqliteStore } from './sqlite/sqlite-store.js';
+import type { Store } from './store.js';
+
+/** Where the embedded database lives unless --db or PARTNER_USAGE_DB says otherwise. */
+export const DEFAULT_DATABASE = './data/partner-usage.db';
+
+/** The database location in force: the explicit one, else PARTNER_USAGE_DB, else the default. */
+export function resolveDatabase(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.PARTNER_USAGE_DB?.trim();
+  return explicit?.trim() || fromEnv || DEFAULT_DATABASE;
+}
+
+/** The one place a database location picks its backend. */
+export async function openStore(location: string): Promise<Store> {
+  if (/^postgres(ql)?:\/\//i.test(location)) {
+    throw new Error('PostgreSQL storage is not available in this version; use a SQLite file path');
+  }
+  return SqliteStore.open({ file: location });
+}

@@ -1,0 +1,134 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The tables, as Kysely sees them. Money columns hold exact decimal text (SQLite has no exact
+ * decimal type; PostgreSQL uses NUMERIC): never a REAL. See docs/money.md.
+ */
+export interface Database {
+  partners: PartnersTable;
+  customers: CustomersTable;
+  subscriptions: SubscriptionsTable;
+  entitlements: EntitlementsTable;
+  meters: MetersTable;
+  resources: ResourcesTable;
+  line_blocks: LineBlocksTable;
+  customer_usage: CustomerUsageTable;
+  subscription_usage: SubscriptionUsageTable;
+  meter_usage: MeterUsageTable;
+  resource_usage: ResourceUsageTable;
+  import_batches: ImportBatchesTable;
+}
+
+export interface PartnersTable {
+  partner_key: Generated<number>;
+  tenant_id: string;
+  name: string;
+}
+
+export interface CustomersTable {
+  customer_key: Generated<number>;
+  partner_key: number;
+  tenant_id: string;
+  name: string;
+  domain: string;
+  country: string;
+  currency: string;
+  currency_locale: string | null;
+  /** 'azure-plan' | 'legacy' */
+  plan: string;
+  /** Monthly spending budget in the billing currency; null = none. */
+  budget: string | null;
+}
+
+export interface SubscriptionsTable {
+  subscription_key: Generated<number>;
+  customer_key: number;
+  subscription_id: string;
+  offer_id: string;
+  description: string;
+}
+
+export interface EntitlementsTable {
+  entitlement_key: Generated<number>;
+  subscription_key: number;
+  entitlement_id: string;
+  description: string;
+}
+
+export interface MetersTable {
+  meter_key: Generated<number>;
+  meter_id: string;
+  name: string;
+  category: string;
+  subcategory: string;
+  region: string;
+  unit: string;
+}
+
+export interface ResourcesTable {
+  resource_key: Generated<number>;
+  entitlement_key: number;
+  uri: string;
+  resource_group: string;
+  location: string;
+  service: string;
+  tags: string;
+}
+
+/** Rated line items in columnar blocks; see the migration for the encoding. */
+export interface LineBlocksTable {
+  block_key: Generated<number>;
+  partner_key: number;
+  period: string;
+  batch_id: number;
+  line_count: number;
+  identities: Buffer;
+  ordinals: Buffer;
+  resources: Buffer;
+  meters: Buffer;
+  days: Buffer;
+  quantities: string;
+  billing_totals: string;
+  usd_totals: string;
+  replaced: Buffer | null;
+}
+
+interface UsageColumns {
+  partner_key: number;
+  period: string;
+  billing_total: string;
+  usd_total: string;
+  /** ISO-8601 UTC: when this aggregate's values last changed. */
+  last_modified: string;
+}
+
+export interface CustomerUsageTable extends UsageColumns {
+  customer_key: number;
+}
+
+export interface SubscriptionUsageTable extends UsageColumns {
+  subscription_key: number;
+}
+
+export interface MeterUsageTable extends UsageColumns {
+  subscription_key: number;
+  meter_key: number;
+  quantity: string;
+}
+
+export interface ResourceUsageTable extends UsageColumns {
+  subscription_key: number;
+  resource_key: number;
+}
+
+export interface ImportBatchesTable {
+  batch_id: Generated<number>;
+  file_name: string;
+  content_hash: string;
+  format: string;
+  started_at: string;
+  finished_at: string;
+  lines: number;
+  rejected: number;
+  replaced: number;
+}

@@ -1,0 +1,154 @@
+import type { PlanKind } from '../domain/usage-model.js';
+import type { PackedBatch } from '../ingest/line-batch.js';
+
+/**
+ * The one storage interface. SQLite (embedded default) implements it now; PostgreSQL will be a
+ * second implementation chosen by the same factory (open-store.ts). Only storage speaks SQL.
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Opens the one write transaction of an import. */
+  beginImport(meta: ImportMeta): Promise<ImportSession>;
+  partners(): Promise<PartnerRow[]>;
+  /** Every customer of the partner, with its totals for the period (zero when it had none). */
+  customerUsage(partnerTenantId: string, period: string): Promise<CustomerUsageRow[]>;
+  /** The meters of one subscription of one of the partner's customers, for the period. */
+  meterUsage(query: MeterUsageQuery): Promise<MeterUsageResult>;
+  /** Sets (amount) or clears (null) a customer's monthly budget; false when no such customer. */
+  setBudget(partnerTenantId: string, customerTenantId: string, amount: string | null): Promise<boolean>;
+  /** The partners a customer tenant id belongs to (usually one). */
+  partnersOfCustomer(customerTenantId: string): Promise<string[]>;
+  importBatches(): Promise<ImportBatchRow[]>;
+  close(): Promise<void>;
+}
+
+export interface ImportMeta {
+  readonly fileName: string;
+  readonly format: string;
+  readonly startedAt: string;
+}
+
+/** Where a line belongs, in storage keys. */
+export interface LineKeys {
+  /** Index into ImportSession.scopes. */
+  readonly scope: number;
+  readonly customer: number;
+  readonly subscription: number;
+  readonly resource: number;
+  readonly meter: number;
+}
+
+export interface ImportScope {
+  readonly partnerKey: number;
+  readonly period: string;
+  /** The partner already had lines for this period before this import. */
+  readonly preexisting: boolean;
+}
+
+/** A stored line, as read back to recompute a period's aggregates. */
+export interface StoredLine {
+  readonly customer: number;
+  readonly subscription: number;
+  readonly resource: number;
+  readonly meter: number;
+  readonly quantity: string;
+  readonly billing: string;
+  readonly usd: string;
+}
+
+export interface ImportSession {
+  readonly batchId: number;
+  /**
+   * Upserts the batch's dimensions and appends its lines, replacing stored lines of the same
+   * identity. `source` names the parser the batch came from: each numbers its dimensions itself.
+   */
+  write(batch: PackedBatch, source: number): Promise<void>;
+  /** The storage keys of a parser's local resource, meter and period (after `write`). */
+  keysOf(source: number, resource: number, meter: number, period: number): LineKeys;
+  /** Every (partner, period) this import has written to, by scope index. */
+  readonly scopes: readonly ImportScope[];
+  /** Every stored line of a partner's period, this import's included. */
+  readLines(scope: ImportScope): AsyncIterable<StoredLine>;
+  /** Replaces a period's aggregates; unchanged values keep their lastModified. */
+  writeAggregates(aggregates: PeriodAggregates, now: string): Promise<void>;
+  commit(summary: ImportSummaryCounts): Promise<{ replaced: number }>;
+  rollback(): Promise<void>;
+}
+
+export interface ImportSummaryCounts {
+  readonly contentHash: string;
+  readonly finishedAt: string;
+  readonly lines: number;
+  readonly rejected: number;
+}
+
+/** Exact decimal text everywhere below. */
+export interface PeriodAggregates {
+  readonly scope: ImportScope;
+  readonly customers: { customer: number; billing: string; usd: string }[];
+  readonly subscriptions: { subscription: number; billing: string; usd: string }[];
+  readonly meters: { subscription: number; meter: number; quantity: string; billing: string; usd: string }[];
+  readonly resources: { subscription: number; resource: number; billing: string; usd: string }[];
+}
+
+export interface PartnerRow {
+  readonly tenantId: string;
+  readonly name: string;
+  readonly customers: number;
+}
+
+export interface CustomerUsageRow {
+  readonly tenantId: string;
+  readonly name: string;
+  readonly currency: string;
+  readonly currencyLocale: string | null;
+  readonly plan: PlanKind;
+  readonly budget: string | null;
+  readonly billingTotal: string;
+  readonly usdTotal: string;
+  /** null when the customer has no usage in the period. */
+  readonly lastModified: string | null;
+}
+
+export interface MeterUsageQuery {
+  readonly partnerTenantId: string;
+  readonly customerTenantId: string;
+  readonly subscriptionId: string;
+  readonly period: string;
+}
+
+export interface MeterUsageRow {
+  readonly meterId: string;
+  readonly meterName: string;
+  readonly category: string;
+  readonly subcategory: string;
+  readonly unit: string;
+  readonly quantity: string;
+  readonly billingTotal: string;
+  readonly usdTotal: string;
+  readonly lastModified: string;
+}
+
+export type MeterUsageResult =
+  | { readonly found: 'customer-missing' }
+  | { readonly found: 'subscription-missing' }
+  | {
+      readonly found: 'ok';
+      readonly subscriptionId: string;
+      readonly currency: string;
+      readonly currencyLocale: string | null;
+      readonly plan: PlanKind;
+      readonly meters: MeterUsageRow[];
+    };
+
+export interface ImportBatchRow {
+  readonly batchId: number;
+  readonly fileName: string;
+  readonly contentHash: string;
+  readonly format: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly lines: number;
+  readonly rejected: number;
+  readonly replaced: number;
+}
