@@ -16,7 +16,10 @@ export interface ImportOptions {
   readonly rejectsFile?: string;
   readonly onProgress?: (progress: ImportProgress) => void;
   readonly now?: () => Date;
-  /** Parse workers for an uncompressed file (default 2: the file's two halves). */
+  /**
+   * Parse workers for an uncompressed file: by default two (its halves) from 16 MiB on, one
+   * below; 2 splits any file that has a record boundary near its middle.
+   */
   readonly parsers?: 1 | 2;
 }
 
@@ -210,7 +213,7 @@ async function planParts(file: string, layout: FileLayout, options: ImportOption
   if (layout.gzip) return [part({ ...base, start: 0, end: layout.size, skipHeader: true, firstLine: 1 }, false)];
   const body = layout.size - layout.bodyStart;
   const split =
-    options.parsers !== 1 && body >= SPLIT_BYTES
+    options.parsers === 2 || (options.parsers === undefined && body >= SPLIT_BYTES)
       ? await findRecordStart(file, layout.bodyStart + Math.floor(body / 2), layout.size, layout.header.length)
       : undefined;
   const first = { ...base, start: layout.bodyStart, skipHeader: false, firstLine: layout.bodyLine };

@@ -1,0 +1,43 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const GENERATOR = path.resolve(REPO, '../shared/tools/gen-lineitems.mjs');
+
+/** A fresh directory under the OS temp dir, removed when the process exits. */
+export function tempDir(prefix = 'pu-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface Generated {
+  readonly file: string;
+  readonly expect: Expected;
+}
+
+export interface Expected {
+  readonly period: string;
+  readonly partnerId: string;
+  readonly rows: number;
+  readonly customers: Record<string, { name: string; currency: string; billing: string; usd: string }>;
+  readonly subscriptions: Record<string, { currency: string; billing: string; usd: string }>;
+  readonly meters: Record<string, { currency: string; unit: string; billing: string; usd: string; quantity: string }>;
+}
+
+/** Runs shared/tools/gen-lineitems.mjs; `flags` are its options (see its --help). */
+export function generate(dir: string, name: string, flags: Record<string, string | number | boolean>): Generated {
+  const file = path.join(dir, name);
+  const expectFile = `${file}.expect.json`;
+  const args = [GENERATOR, '--out', file, '--expect', expectFile];
+  for (const [k, v] of Object.entries(flags)) {
+    if (v === false) continue;
+    args.push(`--${k}`);
+    if (v !== true) args.push(String(v));
+  }
+  execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return { file, expect: JSON.parse(fs.readFileSync(expectFile, 'utf8')) as Expected };
+}
