@@ -192,7 +192,10 @@ describe('file forms', () => {
     const names = query<{ name: string }>(db, 'SELECT name FROM customers').map((r) => r.name);
     const expected = Object.values(gen.expect.customers).map((c) => c.name);
     assert.deepEqual(names.sort(), expected.sort());
-    assert.ok(names.some((n) => n.includes(',') || n.includes('"')), 'the fixture has names that need quoting');
+    assert.ok(
+      names.some((n) => n.includes(',') || n.includes('"')),
+      'the fixture has names that need quoting',
+    );
     const tags = query<{ tags: string }>(db, "SELECT tags FROM resources WHERE tags LIKE '%\"%'");
     assert.ok(tags.length > 0, 'Tags JSON kept as text');
   });
@@ -271,7 +274,10 @@ describe('bad input', () => {
   it('refuses a header without the required columns before touching the database', async () => {
     const file = path.join(dir, 'bad-header.csv');
     const [header, ...rest] = fs.readFileSync(good.file, 'utf8').split('\n');
-    fs.writeFileSync(file, [header!.replace('BillingPreTaxTotal', 'Billing').replace('MeterId', 'Meter'), ...rest].join('\n'));
+    fs.writeFileSync(
+      file,
+      [header!.replace('BillingPreTaxTotal', 'Billing').replace('MeterId', 'Meter'), ...rest].join('\n'),
+    );
     const error = await assertRefused(file, /lacks required daily rated usage columns: MeterId, BillingPreTaxTotal/);
     assert.equal(error.line, 1);
     assert.equal((await withStore(db, (s) => s.importBatches())).length, 1);
@@ -295,7 +301,10 @@ describe('bad input', () => {
     const withoutBadLine = path.join(dir, 'skip-reference.csv');
     const records = readRecords(file);
     const quantity = records[0]!.indexOf('Quantity');
-    writeRecords(withoutBadLine, records.filter((r) => r[quantity] !== 'lots'));
+    writeRecords(
+      withoutBadLine,
+      records.filter((r) => r[quantity] !== 'lots'),
+    );
     assertTotalsEqual(target, referenceTotals(withoutBadLine));
   });
 });

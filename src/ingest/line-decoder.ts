@@ -25,6 +25,11 @@ export class LineError extends Error {
 // from them so the routes, which take GUIDs, can name them.
 const LEGACY_SUBSCRIPTION_NAMESPACE = '6f1c7a52-3c8e-4c1e-9a55-0c1d1ac7e0b5';
 
+/** The subscription id the routes know a legacy subscription by. */
+export function legacySubscriptionId(commerceId: string): string {
+  return isGuid(commerceId) ? commerceId.toLowerCase() : uuidv5(commerceId, LEGACY_SUBSCRIPTION_NAMESPACE);
+}
+
 type Latin1 = Buffer & { latin1Slice(start: number, end: number): string };
 
 /**
@@ -362,7 +367,7 @@ export class LegacyDecoder extends LineDecoder {
       if (raw === '') throw new LineError(rec.line, 'SubscriptionId', '', 'is empty');
       batch.subscriptions.push({
         customer,
-        subscriptionId: isGuid(raw) ? raw.toLowerCase() : uuidv5(raw, LEGACY_SUBSCRIPTION_NAMESPACE),
+        subscriptionId: legacySubscriptionId(raw),
         offerId: 'MS-AZR-0145P',
         description:
           this.text(rec, c.SubscriptionDescription) || this.text(rec, c.SubscriptionName) || 'Microsoft Azure',

@@ -7,10 +7,15 @@ export function databaseChecksum(file: string): string {
   try {
     db.defaultSafeIntegers(true);
     const hash = crypto.createHash('sha256');
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .pluck()
+      .all() as string[];
     for (const table of tables) {
       hash.update(`table ${table}\n`);
-      for (const row of db.prepare(`SELECT * FROM "${table}" ORDER BY rowid`).raw(true).iterate() as Iterable<unknown[]>) {
+      for (const row of db.prepare(`SELECT * FROM "${table}" ORDER BY rowid`).raw(true).iterate() as Iterable<
+        unknown[]
+      >) {
         hash.update(row.map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : String(v))).join('\u0001') + '\n');
       }
     }

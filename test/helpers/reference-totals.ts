@@ -26,7 +26,9 @@ export function scaled(text: string): bigint {
 }
 
 export function referenceTotals(file: string): ReferenceTotals {
-  let text = file.endsWith('.gz') ? zlib.gunzipSync(fs.readFileSync(file)).toString('utf8') : fs.readFileSync(file, 'utf8');
+  let text = file.endsWith('.gz')
+    ? zlib.gunzipSync(fs.readFileSync(file)).toString('utf8')
+    : fs.readFileSync(file, 'utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const parsed = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true });
   const out: ReferenceTotals = { customers: new Map(), subscriptions: new Map(), meters: new Map(), lines: 0 };

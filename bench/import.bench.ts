@@ -1,0 +1,53 @@
+/**
+ * npm run bench:import — imports a 1M-line file and prints, from the same run, the import's
+ * lines/s beside the bare parse rate of the same file (a loop that only finds the quoted CSV
+ * fields, creating no strings), their ratio, and the import's peak RSS. Three rounds, alternating.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CsvScanner } from '../src/ingest/csv-scanner.js';
+import { benchFile, median, ROOT } from './bench-file.js';
+
+const ROUNDS = 3;
+const file = benchFile(Number(process.env.BENCH_ROWS ?? 1_000_000));
+const db = path.join(ROOT, '.bench', 'import-bench.db');
+
+async function bareParse(): Promise<{ lines: number; seconds: number }> {
+  const started = performance.now();
+  let lines = -1; // the header
+  const scanner = new CsvScanner(() => {
+    lines++;
+  });
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) scanner.push(chunk as Buffer);
+  scanner.end();
+  return { lines, seconds: (performance.now() - started) / 1000 };
+}
+
+function importOnce(): { lines: number; seconds: number; peakRssMB: number } {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/import-once.ts'), file, db], {
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as { lines: number; seconds: number; peakRssMB: number };
+}
+
+const rows: { bare: number; imp: number; ratio: number; rss: number }[] = [];
+for (let round = 1; round <= ROUNDS; round++) {
+  const bare = await bareParse();
+  const imp = importOnce();
+  const r = { bare: bare.lines / bare.seconds, imp: imp.lines / imp.seconds, ratio: 0, rss: imp.peakRssMB };
+  r.ratio = r.imp / r.bare;
+  rows.push(r);
+  console.log(
+    `round ${round}: bare parse ${Math.round(r.bare).toLocaleString('en-US')} lines/s | import ${Math.round(r.imp).toLocaleString('en-US')} lines/s (${imp.seconds.toFixed(2)} s) | ratio ${r.ratio.toFixed(2)} | import peak RSS ${r.rss} MB`,
+  );
+}
+fs.rmSync(db, { force: true });
+console.log(
+  `median of ${ROUNDS} (${os.cpus().length} cores, node ${process.version}, ${path.basename(file)}): ` +
+    `bare parse ${Math.round(median(rows.map((r) => r.bare))).toLocaleString('en-US')} lines/s, ` +
+    `import ${Math.round(median(rows.map((r) => r.imp))).toLocaleString('en-US')} lines/s, ` +
+    `ratio ${median(rows.map((r) => r.ratio)).toFixed(2)} (target ≥ 0.5), ` +
+    `peak RSS ${median(rows.map((r) => r.rss))} MB (target ≤ 300)`,
+);
