@@ -10,6 +10,7 @@ export class ByteDictionary {
   #offsets = new Int32Array(256);
   #lengths = new Int32Array(256);
   #arena = Buffer.alloc(1 << 16);
+  #arenaView: DataView = new DataView(this.#arena.buffer, this.#arena.byteOffset, this.#arena.length);
   #arenaUsed = 0;
   #size = 0;
   // The last entry found or added: consecutive lines mostly repeat their customer, subscription…
@@ -49,11 +50,15 @@ export class ByteDictionary {
     }
   }
 
-  // A JS loop: cheaper than Buffer.compare's native call for keys of a few dozen bytes.
+  // Four bytes at a time through DataViews, which V8 compiles to plain loads: cheaper than
+  // Buffer.compare's native call for keys of a few dozen bytes, and than a byte loop.
   #same(e: number, buf: Buffer, start: number, len: number): boolean {
-    const arena = this.#arena;
+    const arena = this.#arenaView;
+    const view = viewOf(buf);
     const off = this.#offsets[e]!;
-    for (let i = len - 1; i >= 0; i--) if (arena[off + i] !== buf[start + i]) return false;
+    let i = len - 4;
+    for (; i >= 0; i -= 4) if (arena.getInt32(off + i, true) !== view.getInt32(start + i, true)) return false;
+    for (i += 3; i >= 0; i--) if (arena.getUint8(off + i) !== view.getUint8(start + i)) return false;
     return true;
   }
 
@@ -66,6 +71,7 @@ export class ByteDictionary {
       const next = Buffer.alloc(Math.max(this.#arena.length * 2, this.#arenaUsed + len));
       this.#arena.copy(next, 0, 0, this.#arenaUsed);
       this.#arena = next;
+      this.#arenaView = new DataView(next.buffer, next.byteOffset, next.length);
     }
     buf.copy(this.#arena, this.#arenaUsed, start, end);
     const h = hashBytes(buf, start, end, parent);
@@ -109,9 +115,24 @@ export class ByteDictionary {
 // hash covers the last bytes and the length; equal hashes are settled by comparing all bytes.
 const HASHED_TAIL = 24;
 
-/** FNV-1a over the key's length and last bytes, seeded with the parent index. */
+let lastBuf: Buffer | undefined;
+let lastView: DataView = new DataView(new ArrayBuffer(0));
+
+/** A DataView over the buffer, kept for the next call (records of one chunk share a buffer). */
+function viewOf(buf: Buffer): DataView {
+  if (buf !== lastBuf) {
+    lastBuf = buf;
+    lastView = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  }
+  return lastView;
+}
+
+/** A multiplicative hash of the key's length and last bytes (four at a time), seeded with the parent. */
 function hashBytes(buf: Buffer, start: number, end: number, parent: number): number {
+  const view = viewOf(buf);
   let h = (0x811c9dc5 ^ Math.imul(parent, 0x9e3779b1) ^ (end - start)) | 0;
-  for (let i = Math.max(start, end - HASHED_TAIL); i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  let i = Math.max(start, end - HASHED_TAIL);
+  for (; i + 4 <= end; i += 4) h = Math.imul(h ^ view.getInt32(i, true), 0x01000193) ^ (h >>> 13);
+  for (; i < end; i++) h = Math.imul(h ^ view.getUint8(i), 0x01000193);
   return (h ^ (h >>> 15)) | 0;
 }
