@@ -12,6 +12,8 @@ const main = defineCommand({
     customers: () => import('./commands/customers.js').then((m) => m.customersCommand),
     meters: () => import('./commands/meters.js').then((m) => m.metersCommand),
     budget: () => import('./commands/budget.js').then((m) => m.budgetCommand),
+    serve: () => import('./commands/serve.js').then((m) => m.serveCommand),
+    token: () => import('./commands/token.js').then((m) => m.tokenCommand),
   },
 });
 

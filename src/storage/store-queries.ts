@@ -1,7 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { PlanKind } from '../domain/usage-model.js';
 import type { Database } from './schema.js';
-import type { CustomerUsageRow, ImportBatchRow, MeterUsageQuery, MeterUsageResult, PartnerRow } from './store.js';
+import type {
+  CustomerUsageRow,
+  ImportBatchRow,
+  KeysetPage,
+  MeterUsageQuery,
+  MeterUsageResult,
+  PartnerRow,
+} from './store.js';
 
 /** The read side of the store, in Kysely: the same queries on every dialect. */
 export abstract class StoreQueries {
@@ -18,8 +25,8 @@ export abstract class StoreQueries {
     return rows.map((r) => ({ tenantId: r.tenant_id, name: r.name, customers: Number(r.customers) }));
   }
 
-  async customerUsage(partnerTenantId: string, period: string): Promise<CustomerUsageRow[]> {
-    const rows = await this.db
+  async customerUsage(partnerTenantId: string, period: string, page?: KeysetPage): Promise<CustomerUsageRow[]> {
+    let query = this.db
       .selectFrom('customers as c')
       .innerJoin('partners as p', 'p.partner_key', 'c.partner_key')
       .leftJoin('customer_usage as u', (join) =>
@@ -40,8 +47,10 @@ export abstract class StoreQueries {
         'u.last_modified',
       ])
       .where('p.tenant_id', '=', partnerTenantId.toLowerCase())
-      .orderBy('c.tenant_id')
-      .execute();
+      .orderBy('c.tenant_id');
+    if (page?.after !== undefined) query = query.where('c.tenant_id', '>', page.after);
+    if (page) query = query.limit(page.limit);
+    const rows = await query.execute();
     return rows.map((r) => ({
       tenantId: r.tenant_id,
       name: r.name,
@@ -53,6 +62,16 @@ export abstract class StoreQueries {
       usdTotal: r.usd_total === null ? '0' : String(r.usd_total),
       lastModified: r.last_modified,
     }));
+  }
+
+  async customerCount(partnerTenantId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('customers as c')
+      .innerJoin('partners as p', 'p.partner_key', 'c.partner_key')
+      .select(({ fn }) => fn.countAll<number>().as('n'))
+      .where('p.tenant_id', '=', partnerTenantId.toLowerCase())
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   async meterUsage(q: MeterUsageQuery): Promise<MeterUsageResult> {
@@ -71,7 +90,7 @@ export abstract class StoreQueries {
       .where('subscription_id', '=', q.subscriptionId.toLowerCase())
       .executeTakeFirst();
     if (!subscription) return { found: 'subscription-missing' };
-    const meters = await this.db
+    let meterQuery = this.db
       .selectFrom('meter_usage as u')
       .innerJoin('meters as m', 'm.meter_key', 'u.meter_key')
       .select([
@@ -88,8 +107,10 @@ export abstract class StoreQueries {
       .where('u.partner_key', '=', customer.partner_key)
       .where('u.period', '=', q.period)
       .where('u.subscription_key', '=', subscription.subscription_key)
-      .orderBy('m.meter_id')
-      .execute();
+      .orderBy('m.meter_id');
+    if (q.page?.after !== undefined) meterQuery = meterQuery.where('m.meter_id', '>', q.page.after);
+    if (q.page) meterQuery = meterQuery.limit(q.page.limit);
+    const meters = await meterQuery.execute();
     return {
       found: 'ok',
       subscriptionId: subscription.subscription_id,

@@ -10,8 +10,15 @@ export interface Store {
   /** Opens the one write transaction of an import. */
   beginImport(meta: ImportMeta): Promise<ImportSession>;
   partners(): Promise<PartnerRow[]>;
-  /** Every customer of the partner, with its totals for the period (zero when it had none). */
-  customerUsage(partnerTenantId: string, period: string): Promise<CustomerUsageRow[]>;
+  /**
+   * The partner's customers with their totals for the period (zero when they had none), in
+   * customer tenant id order: all of them, or `page.limit` after `page.after`.
+   */
+  customerUsage(partnerTenantId: string, period: string, page?: KeysetPage): Promise<CustomerUsageRow[]>;
+  /** How many customers the partner has. */
+  customerCount(partnerTenantId: string): Promise<number>;
+  /** Changes whenever any data changes, in this process or another (for response caches). */
+  dataVersion(): string;
   /** The meters of one subscription of one of the partner's customers, for the period. */
   meterUsage(query: MeterUsageQuery): Promise<MeterUsageResult>;
   /** Sets (amount) or clears (null) a customer's monthly budget; false when no such customer. */
@@ -110,11 +117,19 @@ export interface CustomerUsageRow {
   readonly lastModified: string | null;
 }
 
+/** Keyset paging: the rows after `after` (exclusive) in the collection's order, at most `limit`. */
+export interface KeysetPage {
+  readonly after?: string;
+  readonly limit: number;
+}
+
 export interface MeterUsageQuery {
   readonly partnerTenantId: string;
   readonly customerTenantId: string;
   readonly subscriptionId: string;
   readonly period: string;
+  /** Meters in meter id order. */
+  readonly page?: KeysetPage;
 }
 
 export interface MeterUsageRow {

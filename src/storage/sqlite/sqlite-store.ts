@@ -51,6 +51,11 @@ export class SqliteStore extends StoreQueries implements Store {
     return Promise.resolve(new SqliteImportSession(this.#sqlite, meta));
   }
 
+  dataVersion(): string {
+    // data_version moves when another connection commits; total_changes when this one writes.
+    return `${String(this.#sqlite.pragma('data_version', { simple: true }))}.${String(this.#sqlite.prepare('SELECT total_changes()').pluck().get())}`;
+  }
+
   async close(): Promise<void> {
     await this.db.destroy(); // closes the better-sqlite3 handle too
   }

@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { defineCommand } from 'citty';
+import { DEMO_PARTNER, loadDemoData } from '../../demo/demo-data.js';
+import { issueLocalToken } from '../../server/auth/issue-token.js';
+import { createServer } from '../../server/create-server.js';
+import { authSettingsFromEnv, createServerAuth } from '../../server/server-auth.js';
+import { openStore, resolveDatabase } from '../../storage/open-store.js';
+import { CliError } from '../cli-error.js';
+import { dbArg } from '../shared-args.js';
+
+export const DEFAULT_PORT = 8787;
+export const DEFAULT_HOST = '127.0.0.1';
+
+/** Where the local signing keys live: beside a database file; in memory for ':memory:'. */
+export function keyDirOf(database: string): string | undefined {
+  return database === ':memory:' || /^postgres/i.test(database) ? undefined : path.dirname(path.resolve(database));
+}
+
+export const serveCommand = defineCommand({
+  meta: { name: 'serve', description: "Serve Partner Center's usage routes (loads demo data into an empty database)" },
+  args: {
+    port: { type: 'string', description: `port (default ${DEFAULT_PORT}; 0 picks a free one)`, valueHint: 'n' },
+    host: { type: 'string', description: `address to listen on (default ${DEFAULT_HOST})`, valueHint: 'address' },
+    ...dbArg,
+    demo: { type: 'boolean', description: 'load demo data into an empty database', default: true },
+  },
+  async run({ args }) {
+    const port = args.port === undefined ? DEFAULT_PORT : Number(args.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new CliError(`--port must be a port number, got ${args.port}`, 2);
+    const host = args.host ?? DEFAULT_HOST;
+    const database = resolveDatabase(args.db);
+    const store = await openStore(database);
+    const auth = await createServerAuth(authSettingsFromEnv(keyDirOf(database)));
+    if (args.demo && (await store.partners()).length === 0) {
+      const started = performance.now();
+      const demo = await loadDemoData(store);
+      console.error(
+        `loaded demo data into ${database}: ${demo.customers} customers, ${demo.lines.toLocaleString('en-US')} line items ` +
+          `(${((performance.now() - started) / 1000).toFixed(1)} s)`,
+      );
+    }
+    const app = createServer({
+      store,
+      verifier: auth.verifier,
+      tokens: auth.tokens,
+      logger: { level: process.env.LOG_LEVEL ?? 'info' },
+    });
+    const address = await app.listen({ port, host });
+    const shutdown = async (signal: string) => {
+      app.log.info({ signal }, 'shutting down');
+      await app.close();
+      await store.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', (s) => void shutdown(s));
+    process.once('SIGTERM', (s) => void shutdown(s));
+
+    const partners = await store.partners();
+    const tenant = partners.some((p) => p.tenantId === DEMO_PARTNER) ? DEMO_PARTNER : partners[0]?.tenantId;
+    const lines = [`partner-usage is serving ${address}/v1 (database ${database})`];
+    if (auth.mode === 'local' && tenant) {
+      const token = await issueLocalToken(auth.keys, { tenant, expiresInSeconds: 12 * 3600 });
+      lines.push(
+        `a token for partner ${tenant}, valid 12 h (more: npx partner-usage token --tenant ${tenant}):`,
+        token,
+        'try:',
+        `  curl -s -H "Authorization: Bearer ${token}" ${address}/v1/customers/usagerecords?size=5`,
+      );
+    } else if (auth.mode === 'oidc') {
+      lines.push('tokens are verified against the configured OpenID Connect issuer');
+    }
+    console.error(lines.join('\n'));
+  },
+});

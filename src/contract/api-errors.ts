@@ -1,0 +1,57 @@
+/**
+ * Partner Center's error kinds, each with its HTTP status and error code (shared/docs/
+ * partner-center-api.md §7). One class, one catalogue; the server turns an ApiError into the
+ * ApiFault body in one place (src/server/error-handler.ts).
+ */
+
+/** Partner Center's error body. */
+export interface ApiFault {
+  readonly code: number;
+  readonly description: string;
+  readonly data: readonly unknown[];
+  readonly source: 'PartnerFD';
+}
+
+export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 406 | 500;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ApiStatus,
+    readonly code: number,
+    description: string,
+    /** Extra response headers (WWW-Authenticate on 401). */
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(description);
+    this.name = 'ApiError';
+  }
+
+  toFault(): ApiFault {
+    return { code: this.code, description: this.message, data: [], source: 'PartnerFD' };
+  }
+}
+
+const WWW_AUTHENTICATE = 'Bearer realm="https://api.partnercenter.microsoft.com"';
+
+/** The catalogue: every error the API answers with. */
+export const apiErrors = {
+  invalidInput: (description: string) => new ApiError(400, 800002, description),
+  invalidGuid: (name: string, value: string) =>
+    new ApiError(400, 800002, `The ${name} '${value.slice(0, 80)}' is not a valid GUID.`),
+  invalidContinuationToken: () => new ApiError(400, 800002, 'The continuation token is not valid for this request.'),
+  tokenMissing: () =>
+    new ApiError(401, 800001, 'Partner token missing in request context.', { 'WWW-Authenticate': WWW_AUTHENTICATE }),
+  tokenInvalid: (reason: string) =>
+    new ApiError(401, 400, `Access denied: ${reason}.`, {
+      'WWW-Authenticate': `${WWW_AUTHENTICATE}, error="invalid_token"`,
+    }),
+  appOnlyNotAllowed: () => new ApiError(403, 900150, "This resource can't be accessed by application credentials."),
+  customerNotFound: (id: string) => new ApiError(404, 60003, `Customer ${id} was not found.`),
+  subscriptionNotFound: (id: string) => new ApiError(404, 20003, `Subscription with id ${id} not found.`),
+  routeNotFound: () => new ApiError(404, 1000, 'The requested resource was not found.'),
+  methodNotAllowed: (method: string) =>
+    new ApiError(405, 800002, `The method ${method} is not allowed on this resource.`),
+  notAcceptable: () =>
+    new ApiError(406, 800002, 'The requested media type is not supported: use application/json or text/json.'),
+  unexpected: () => new ApiError(500, 800003, 'Unexpected service error.'),
+} as const;

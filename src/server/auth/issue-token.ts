@@ -1,0 +1,48 @@
+import crypto from 'node:crypto';
+import { SignJWT } from 'jose';
+import type { LocalKeys } from './local-keys.js';
+import { LOCAL_ISSUER, PARTNER_CENTER_AUDIENCE } from './token-settings.js';
+
+export interface TokenRequest {
+  /** The partner tenant id (the `tid` claim). */
+  readonly tenant: string;
+  /** App+User tokens: the user's UPN. */
+  readonly user?: string;
+  /** An application token (client credentials): no `scp`, `idtyp: app`. */
+  readonly appOnly?: boolean;
+  readonly expiresInSeconds?: number;
+}
+
+/**
+ * A token shaped like an Entra ID v1 access token for Partner Center, signed with the local key:
+ * delegated (App+User, `scp: user_impersonation`) unless `appOnly`.
+ */
+export async function issueLocalToken(keys: LocalKeys, request: TokenRequest): Promise<string> {
+  const tid = request.tenant.toLowerCase();
+  const claims = request.appOnly
+    ? {
+        tid,
+        idtyp: 'app',
+        roles: ['Partner.Read.All'],
+        appid: crypto.randomUUID(),
+        oid: crypto.randomUUID(),
+        ver: '1.0',
+      }
+    : {
+        tid,
+        idtyp: 'user',
+        scp: 'user_impersonation',
+        upn: request.user ?? `admin@${tid.slice(0, 8)}.onmicrosoft.com`,
+        oid: crypto.randomUUID(),
+        appid: crypto.randomUUID(),
+        ver: '1.0',
+      };
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256', kid: keys.kid, typ: 'JWT' })
+    .setIssuer(LOCAL_ISSUER.replace('{tid}', tid))
+    .setAudience(PARTNER_CENTER_AUDIENCE)
+    .setIssuedAt()
+    .setNotBefore('0s')
+    .setExpirationTime(`${request.expiresInSeconds ?? 3600}s`)
+    .sign(keys.privateKey);
+}

@@ -1,0 +1,106 @@
+import { createRemoteJWKSet, errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { apiErrors } from '../../contract/api-errors.js';
+import { isGuid } from '../../ingest/field-parsers.js';
+import { CLOCK_TOLERANCE_SECONDS, PARTNER_CENTER_AUDIENCE } from './token-settings.js';
+
+/** Who is calling, from a verified token. */
+export interface Caller {
+  readonly partnerTenantId: string;
+  /** An application token (client credentials), as opposed to App+User. */
+  readonly appOnly: boolean;
+  readonly user: string | undefined;
+}
+
+export interface TokenVerifierOptions {
+  /** The local public key, or a JWKS (e.g. Entra ID's, found through OIDC discovery). */
+  readonly keys: CryptoKey | JWTVerifyGetKey;
+  /** Accepted issuers; `{tid}` stands for the token's own tenant. */
+  readonly issuers: readonly string[];
+  readonly audience?: string;
+  /** Partner tenants served; undefined = any whose token verifies. */
+  readonly allowedTenants?: readonly string[];
+}
+
+const CACHE_LIMIT = 10_000;
+
+/**
+ * Verifies bearer tokens: signature (RS256 or ES256 only: never `none`, never an HMAC key taken
+ * for a public key), audience, issuer from the allow-list, exp/nbf with a small skew. A verified
+ * token is remembered until it expires, so a client's repeated calls verify once.
+ */
+export class TokenVerifier {
+  readonly #options: TokenVerifierOptions;
+  readonly #cache = new Map<string, { caller: Caller; expiresAt: number }>();
+
+  constructor(options: TokenVerifierOptions) {
+    this.#options = { ...options, issuers: [...options.issuers] };
+  }
+
+  /** The caller of an Authorization header value; throws a 401 ApiError. */
+  async verify(authorization: string | undefined): Promise<Caller> {
+    if (!authorization) throw apiErrors.tokenMissing();
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) throw apiErrors.tokenInvalid('the Authorization header is not a Bearer token');
+    const token = match[1]!;
+    const cached = this.#cache.get(token);
+    if (cached && cached.expiresAt > Date.now()) return cached.caller;
+    if (cached) this.#cache.delete(token);
+
+    let payload: JWTPayload;
+    try {
+      const options = {
+        algorithms: ['RS256', 'ES256'],
+        audience: this.#options.audience ?? PARTNER_CENTER_AUDIENCE,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['exp', 'iss', 'tid'],
+      };
+      const keys = this.#options.keys;
+      ({ payload } =
+        typeof keys === 'function' ? await jwtVerify(token, keys, options) : await jwtVerify(token, keys, options));
+    } catch (error) {
+      throw apiErrors.tokenInvalid(describe(error));
+    }
+    const tid = typeof payload.tid === 'string' ? payload.tid.toLowerCase() : '';
+    if (!isGuid(tid)) throw apiErrors.tokenInvalid('the token has no tenant (tid)');
+    if (!this.#options.issuers.some((i) => i.replace('{tid}', tid) === payload.iss)) {
+      throw apiErrors.tokenInvalid('the token issuer is not accepted');
+    }
+    if (this.#options.allowedTenants && !this.#options.allowedTenants.includes(tid)) {
+      throw apiErrors.tokenInvalid('the tenant is not served here');
+    }
+    const scopes = typeof payload.scp === 'string' ? payload.scp.split(' ') : [];
+    const user = [payload.upn, payload.unique_name, payload.preferred_username].find((v) => typeof v === 'string') as
+      string | undefined;
+    const caller: Caller = {
+      partnerTenantId: tid,
+      appOnly: !scopes.includes('user_impersonation') || payload.idtyp === 'app',
+      user,
+    };
+    if (this.#cache.size >= CACHE_LIMIT) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(token, { caller, expiresAt: (payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1000 });
+    return caller;
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'the token has expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return 'the token is not valid yet';
+    if (error.claim === 'aud') return 'the token is not for this audience';
+    return `the token claim ${error.claim} is not valid`;
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'the token algorithm is not accepted';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'the token signature is not valid';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'the token was signed by an unknown key';
+  return 'the token is malformed';
+}
+
+/** Keys from an OpenID Connect discovery document (e.g. Entra ID's), fetched once and cached. */
+export async function discoverJwks(discoveryUrl: string): Promise<{ keys: JWTVerifyGetKey; issuer: string }> {
+  const response = await fetch(discoveryUrl);
+  if (!response.ok) throw new Error(`OIDC discovery at ${discoveryUrl} answered ${response.status}`);
+  const document = (await response.json()) as { jwks_uri?: string; issuer?: string };
+  if (!document.jwks_uri || !document.issuer) throw new Error(`${discoveryUrl} has no jwks_uri or issuer`);
+  // jose caches the key set and refetches it on an unknown kid, not on every request.
+  return { keys: createRemoteJWKSet(new URL(document.jwks_uri)), issuer: document.issuer };
+}

@@ -1,0 +1,67 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { apiErrors } from '../contract/api-errors.js';
+
+/** A server id for MS-ServerId, stable for this process, in Partner Center's digits-only form. */
+export const SERVER_ID = String(
+  parseInt(crypto.createHash('sha1').update(`${os.hostname()}:${process.pid}`).digest('hex').slice(0, 8), 16),
+)
+  .padStart(9, '0')
+  .slice(-9);
+
+const SAFE_ID = /^[\w.:=+/-]{1,128}$/;
+
+/** An id header's value when it is safe to echo (no control characters, bounded length). */
+function safeHeader(value: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v !== undefined && SAFE_ID.test(v) ? v : undefined;
+}
+
+/** Fastify's request id: the client's MS-RequestId when usable, else a new GUID. */
+export function requestIdOf(req: { headers: Record<string, string | string[] | undefined> }): string {
+  return safeHeader(req.headers['ms-requestid']) ?? crypto.randomUUID();
+}
+
+/**
+ * Partner Center's tracing headers on every response, errors included: MS-RequestId and
+ * MS-CorrelationId echoed (new GUIDs when absent), MS-CV, MS-ServerId.
+ */
+export function setTracingHeaders(req: FastifyRequest, reply: FastifyReply): void {
+  const correlationId = safeHeader(req.headers['ms-correlationid']) ?? crypto.randomUUID();
+  const cv = safeHeader(req.headers['ms-cv']) ?? `${crypto.randomBytes(12).toString('base64url')}.0`;
+  reply.header('MS-RequestId', req.id);
+  reply.header('MS-CorrelationId', correlationId);
+  reply.header('MS-CV', cv);
+  reply.header('MS-ServerId', SERVER_ID);
+  req.log = req.log.child({ correlationId });
+}
+
+export type ResponseMediaType = 'application/json' | 'text/json';
+
+/**
+ * The media type to answer with: text/json when the client names it and prefers it to
+ * application/json, else application/json; a 406 ApiError when the Accept header allows neither.
+ */
+export function negotiateMediaType(accept: string | undefined): ResponseMediaType {
+  if (!accept || accept.trim() === '') return 'application/json';
+  const ranges = new Map<string, number>();
+  for (const part of accept.toLowerCase().split(',')) {
+    const [type = '', ...params] = part.split(';').map((p) => p.trim());
+    const q = params.find((p) => p.startsWith('q='));
+    ranges.set(type, Math.max(ranges.get(type) ?? 0, q === undefined ? 1 : Number(q.slice(2)) || 0));
+  }
+  const quality = (type: string) => ranges.get(type) ?? ranges.get(`${type.split('/')[0]}/*`) ?? ranges.get('*/*') ?? 0;
+  const json = quality('application/json');
+  const textJson = quality('text/json');
+  if (json <= 0 && textJson <= 0) throw apiErrors.notAcceptable();
+  return ranges.has('text/json') && textJson > json
+    ? 'text/json'
+    : ranges.has('text/json') && !ranges.has('application/json') && textJson >= json
+      ? 'text/json'
+      : 'application/json';
+}
+
+export function contentTypeOf(mediaType: ResponseMediaType): string {
+  return `${mediaType}; charset=utf-8`;
+}

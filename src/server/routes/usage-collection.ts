@@ -1,0 +1,72 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { stringifyExact } from '../../contract/exact-json.js';
+import type { Link } from '../../contract/resources.js';
+import { collection } from '../../domain/usage-records.js';
+import type { Caller } from '../auth/token-verifier.js';
+import { readCollectionQuery, resolvePeriod } from '../collection-query.js';
+import { contentTypeOf, negotiateMediaType } from '../request-context.js';
+import type { ServerDeps } from '../server-deps.js';
+
+/** One page of a collection in its keyset order: the items, and the key after which more follow. */
+export interface CollectionPage<T> {
+  readonly items: readonly T[];
+  readonly lastKey: string | undefined;
+  readonly more: boolean;
+}
+
+export interface UsageCollectionRoute<T> {
+  /** What continuation tokens are bound to, besides the partner: the route and its parameters. */
+  readonly route: string;
+  /** The collection's own link, as Partner Center writes it (no /v1). */
+  readonly selfUri: string;
+  /** The path the next page is fetched from. */
+  readonly path: string;
+  /** A page (`limit` given) or the whole collection after `after`. */
+  readonly fetch: (period: string, page: { after?: string; limit: number } | undefined) => Promise<CollectionPage<T>>;
+}
+
+/**
+ * Answers a usage collection route: the whole collection, or with `size` one keyset page and a
+ * next link carrying an MS-ContinuationToken; bodies come from the response cache when the data
+ * has not changed.
+ */
+export async function answerCollection<T>(
+  deps: ServerDeps,
+  caller: Caller,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  route: UsageCollectionRoute<T>,
+): Promise<FastifyReply> {
+  const mediaType = negotiateMediaType(req.headers.accept);
+  const query = readCollectionQuery(req);
+  const partner = caller.partnerTenantId;
+  let period = resolvePeriod(query.period);
+  let size = query.size;
+  let after: string | undefined;
+  if (query.continuationToken !== undefined) {
+    const cursor = deps.tokens.read(query.continuationToken, { partner, route: route.route, period: query.period });
+    ({ period, size, after } = cursor);
+  }
+  reply.type(contentTypeOf(mediaType));
+  const version = deps.store.dataVersion();
+  const key = `${partner}|${route.route}|${period}|${size ?? ''}|${after ?? ''}`;
+  const cached = deps.cache.get(key, version);
+  if (cached !== undefined) return reply.send(cached);
+
+  const page = await route.fetch(
+    period,
+    size === undefined ? undefined : { ...(after === undefined ? {} : { after }), limit: size },
+  );
+  let next: Link | undefined;
+  if (size !== undefined && page.more && page.lastKey !== undefined) {
+    const token = deps.tokens.issue({ partner, route: route.route, period, size, after: page.lastKey });
+    next = {
+      uri: `${route.path}?seek_operation=Next`,
+      method: 'GET',
+      headers: [{ key: 'MS-ContinuationToken', value: token }],
+    };
+  }
+  const body = stringifyExact(collection(page.items, route.selfUri, next));
+  deps.cache.set(key, version, body);
+  return reply.send(body);
+}

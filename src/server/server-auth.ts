@@ -1,0 +1,57 @@
+import { discoverJwks, TokenVerifier } from './auth/token-verifier.js';
+import { loadOrCreateLocalKeys, type LocalKeys } from './auth/local-keys.js';
+import { LOCAL_ISSUER } from './auth/token-settings.js';
+import { ContinuationTokens } from './paging/continuation-token.js';
+
+/** How tokens are verified: the local key pair (embedded default), or Entra ID via OIDC discovery. */
+export interface AuthSettings {
+  /** Where the local keys live (beside the database); undefined = in memory. */
+  readonly keyDir: string | undefined;
+  /** PARTNER_USAGE_OIDC_DISCOVERY: an OpenID configuration URL; set, only its tokens are accepted. */
+  readonly oidcDiscoveryUrl?: string | undefined;
+  /** PARTNER_USAGE_ISSUERS: accepted issuers, `{tid}` for the token's tenant (default: the discovered one). */
+  readonly issuers?: readonly string[] | undefined;
+  /** PARTNER_USAGE_AUDIENCE (default https://api.partnercenter.microsoft.com). */
+  readonly audience?: string | undefined;
+  /** PARTNER_USAGE_TENANTS: the partner tenants served (default: any whose token verifies). */
+  readonly tenants?: readonly string[] | undefined;
+}
+
+export function authSettingsFromEnv(keyDir: string | undefined, env: NodeJS.ProcessEnv = process.env): AuthSettings {
+  const list = (v: string | undefined) =>
+    v
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  return {
+    keyDir,
+    oidcDiscoveryUrl: env.PARTNER_USAGE_OIDC_DISCOVERY?.trim() || undefined,
+    issuers: list(env.PARTNER_USAGE_ISSUERS),
+    audience: env.PARTNER_USAGE_AUDIENCE?.trim() || undefined,
+    tenants: list(env.PARTNER_USAGE_TENANTS)?.map((t) => t.toLowerCase()),
+  };
+}
+
+export interface ServerAuth {
+  readonly verifier: TokenVerifier;
+  readonly tokens: ContinuationTokens;
+  readonly keys: LocalKeys;
+  readonly mode: 'local' | 'oidc';
+}
+
+export async function createServerAuth(settings: AuthSettings): Promise<ServerAuth> {
+  const keys = await loadOrCreateLocalKeys(settings.keyDir);
+  const tokens = new ContinuationTokens(keys.hmacSecret);
+  const common = {
+    ...(settings.audience ? { audience: settings.audience } : {}),
+    ...(settings.tenants ? { allowedTenants: settings.tenants } : {}),
+  };
+  if (settings.oidcDiscoveryUrl) {
+    const { keys: jwks, issuer } = await discoverJwks(settings.oidcDiscoveryUrl);
+    // Entra ID's multi-tenant documents write the tenant as {tenantid}.
+    const issuers = settings.issuers ?? [issuer.replace('{tenantid}', '{tid}')];
+    return { verifier: new TokenVerifier({ keys: jwks, issuers, ...common }), tokens, keys, mode: 'oidc' };
+  }
+  const issuers = settings.issuers ?? [LOCAL_ISSUER];
+  return { verifier: new TokenVerifier({ keys: keys.publicKey, issuers, ...common }), tokens, keys, mode: 'local' };
+}
