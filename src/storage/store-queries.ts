@@ -147,6 +147,24 @@ export abstract class StoreQueries {
     return result.numUpdatedRows > 0n;
   }
 
+  async subscriptionIds(partnerTenantId: string, customerTenantId: string): Promise<string[] | undefined> {
+    const customer = await this.db
+      .selectFrom('customers as c')
+      .innerJoin('partners as p', 'p.partner_key', 'c.partner_key')
+      .select('c.customer_key')
+      .where('p.tenant_id', '=', partnerTenantId.toLowerCase())
+      .where('c.tenant_id', '=', customerTenantId.toLowerCase())
+      .executeTakeFirst();
+    if (!customer) return undefined;
+    const rows = await this.db
+      .selectFrom('subscriptions')
+      .select('subscription_id')
+      .where('customer_key', '=', customer.customer_key)
+      .orderBy('subscription_id')
+      .execute();
+    return rows.map((r) => r.subscription_id);
+  }
+
   async partnersOfCustomer(customerTenantId: string): Promise<string[]> {
     const rows = await this.db
       .selectFrom('customers as c')

@@ -23,6 +23,8 @@ export interface Store {
   meterUsage(query: MeterUsageQuery): Promise<MeterUsageResult>;
   /** Sets (amount) or clears (null) a customer's monthly budget; false when no such customer. */
   setBudget(partnerTenantId: string, customerTenantId: string, amount: string | null): Promise<boolean>;
+  /** The subscription ids of one of the partner's customers; undefined when it has no such customer. */
+  subscriptionIds(partnerTenantId: string, customerTenantId: string): Promise<string[] | undefined>;
   /** The partners a customer tenant id belongs to (usually one). */
   partnersOfCustomer(customerTenantId: string): Promise<string[]>;
   importBatches(): Promise<ImportBatchRow[]>;
