@@ -22,6 +22,7 @@ export function customerUsageRecordsRoute(app: FastifyInstance, deps: ServerDeps
         const items = (page ? rows.slice(0, page.limit) : rows).map((row) => customerMonthlyUsageRecord(row, period));
         return { items, lastKey: items.at(-1)?.id, more: page !== undefined && rows.length > page.limit };
       },
+      count: () => deps.store.customerCount(partner),
     });
   });
   rejectOtherMethods(app, PATH);

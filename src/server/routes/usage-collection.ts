@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { stringifyExact } from '../../contract/exact-json.js';
 import type { Link } from '../../contract/resources.js';
@@ -23,7 +24,13 @@ export interface UsageCollectionRoute<T> {
   readonly path: string;
   /** A page (`limit` given) or the whole collection after `after`. */
   readonly fetch: (period: string, page: { after?: string; limit: number } | undefined) => Promise<CollectionPage<T>>;
+  /** The collection's size, for routes whose whole collection can be too large to hold at once. */
+  readonly count?: () => Promise<number>;
 }
+
+// A whole collection larger than this is streamed page by page, so memory stays flat.
+const STREAM_ABOVE = 2000;
+const STREAM_PAGE = 1000;
 
 /**
  * Answers a usage collection route: the whole collection, or with `size` one keyset page and a
@@ -69,4 +76,26 @@ export async function answerCollection<T>(
   const body = stringifyExact(collection(page.items, route.selfUri, next));
   deps.cache.set(key, version, body);
   return reply.send(body);
+}
+
+/**
+ * The whole collection, written as it is read, a thousand items at a time. totalCount comes
+ * first (as Partner Center writes it), so it is the count taken before the items are read.
+ */
+async function* streamCollection<T>(route: UsageCollectionRoute<T>, period: string, total: number): AsyncGenerator<string> {
+  const shell = stringifyExact(collection([], route.selfUri));
+  yield `{"totalCount":${total},"items":[`;
+  let after: string | undefined;
+  let first = true;
+  for (;;) {
+    const page = await route.fetch(period, { ...(after === undefined ? {} : { after }), limit: STREAM_PAGE });
+    if (page.items.length > 0) {
+      const items = stringifyExact(page.items);
+      yield (first ? '' : ',') + items.slice(1, -1);
+      first = false;
+    }
+    if (!page.more || page.lastKey === undefined) break;
+    after = page.lastKey;
+  }
+  yield shell.slice(shell.indexOf('],"links"'));
 }
