@@ -12,6 +12,11 @@ export const SERVER_ID = String(
 
 const SAFE_ID = /^[\w.:=+/-]{1,128}$/;
 
+// Correlation vectors for requests without one: unique per process and request, without asking
+// the system for random bytes on every request (measured at 5% of a cached response's time).
+const CV_PREFIX = crypto.randomBytes(9).toString('base64url');
+let cvCounter = 0;
+
 /** An id header's value when it is safe to echo (no control characters, bounded length). */
 function safeHeader(value: string | string[] | undefined): string | undefined {
   const v = Array.isArray(value) ? value[0] : value;
@@ -29,12 +34,13 @@ export function requestIdOf(req: { headers: Record<string, string | string[] | u
  */
 export function setTracingHeaders(req: FastifyRequest, reply: FastifyReply): void {
   const correlationId = safeHeader(req.headers['ms-correlationid']) ?? crypto.randomUUID();
-  const cv = safeHeader(req.headers['ms-cv']) ?? `${crypto.randomBytes(12).toString('base64url')}.0`;
+  const cv = safeHeader(req.headers['ms-cv']) ?? `${CV_PREFIX}${(cvCounter++).toString(36)}.0`;
   reply.header('MS-RequestId', req.id);
   reply.header('MS-CorrelationId', correlationId);
   reply.header('MS-CV', cv);
   reply.header('MS-ServerId', SERVER_ID);
-  req.log = req.log.child({ correlationId });
+  // Log lines carry the correlation id too (the request id is Fastify's own).
+  if (req.log.level !== 'silent') req.log = req.log.child({ correlationId });
 }
 
 export type ResponseMediaType = 'application/json' | 'text/json';

@@ -14,6 +14,9 @@ import type {
 export abstract class StoreQueries {
   protected constructor(protected readonly db: Kysely<Database>) {}
 
+  /** Called after every write this store makes, so that dataVersion() moves at once. */
+  protected abstract noteChange(): void;
+
   async partners(): Promise<PartnerRow[]> {
     const rows = await this.db
       .selectFrom('partners as p')
@@ -144,6 +147,7 @@ export abstract class StoreQueries {
       .where('partner_key', '=', partner.partner_key)
       .where('tenant_id', '=', customerTenantId.toLowerCase())
       .executeTakeFirst();
+    this.noteChange();
     return result.numUpdatedRows > 0n;
   }
 

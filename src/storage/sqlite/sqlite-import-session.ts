@@ -77,8 +77,11 @@ export class SqliteImportSession implements ImportSession {
   #open = true;
   readonly #key = new Int32Array(2);
 
-  constructor(db: BetterSqlite3.Database, meta: ImportMeta) {
+  readonly #onCommit: () => void;
+
+  constructor(db: BetterSqlite3.Database, meta: ImportMeta, onCommit: () => void) {
     this.#db = db;
+    this.#onCommit = onCommit;
     db.exec('BEGIN IMMEDIATE');
     try {
       const batch = db
@@ -390,6 +393,7 @@ export class SqliteImportSession implements ImportSession {
       )
       .run(summary.contentHash, summary.finishedAt, summary.lines, summary.rejected, replaced, this.batchId);
     this.#db.exec('COMMIT');
+    this.#onCommit();
     this.#open = false;
     return Promise.resolve({ replaced });
   }
