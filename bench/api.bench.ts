@@ -30,11 +30,21 @@ async function storeWith(customers: number): Promise<SqliteStore> {
   const lines = [DAILY_RATED_COLUMNS.join(',')];
   for (let i = 0; i < customers; i++) {
     const values: Record<string, string> = {
-      PartnerId: PARTNER, PartnerName: 'Bench Partner', CustomerId: `${hex(i, 8)}-0000-4000-8000-000000000000`,
-      CustomerName: `Customer ${i}`, SubscriptionId: `${hex(i, 8)}-1111-4000-8000-000000000000`, UsageDate: '2026-10-01',
-      MeterId: 'DZH318Z0BNVX-005J', MeterName: 'Data Transfer In', Quantity: '1.5', BillingPreTaxTotal: `${i}.123456789012`,
-      BillingCurrency: i % 3 === 0 ? 'EUR' : 'USD', PricingPreTaxTotal: `${i}.12345`, PricingCurrency: 'USD',
-      EntitlementId: `${hex(i, 8)}-2222-4000-8000-000000000000`, ResourceURI: `/subscriptions/x/resourceGroups/rg/vm-${i}`,
+      PartnerId: PARTNER,
+      PartnerName: 'Bench Partner',
+      CustomerId: `${hex(i, 8)}-0000-4000-8000-000000000000`,
+      CustomerName: `Customer ${i}`,
+      SubscriptionId: `${hex(i, 8)}-1111-4000-8000-000000000000`,
+      UsageDate: '2026-10-01',
+      MeterId: 'DZH318Z0BNVX-005J',
+      MeterName: 'Data Transfer In',
+      Quantity: '1.5',
+      BillingPreTaxTotal: `${i}.123456789012`,
+      BillingCurrency: i % 3 === 0 ? 'EUR' : 'USD',
+      PricingPreTaxTotal: `${i}.12345`,
+      PricingCurrency: 'USD',
+      EntitlementId: `${hex(i, 8)}-2222-4000-8000-000000000000`,
+      ResourceURI: `/subscriptions/x/resourceGroups/rg/vm-${i}`,
     };
     lines.push(DAILY_RATED_COLUMNS.map((c) => values[c] ?? '').join(','));
   }
@@ -58,7 +68,12 @@ async function autocannon(url: string, token: string, seconds: number): Promise<
     ['-c', String(CONNECTIONS), '-d', String(seconds), '-j', '-H', `Authorization=Bearer ${token}`, url],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   );
-  const r = JSON.parse(out) as { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number };
+  const r = JSON.parse(out) as {
+    requests: { average: number };
+    latency: { p50: number; p99: number };
+    non2xx: number;
+    errors: number;
+  };
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors };
 }
 

@@ -60,6 +60,10 @@ export async function answerCollection<T>(
   const cached = deps.cache.get(key, version);
   if (cached !== undefined) return reply.send(cached);
 
+  if (size === undefined && route.count) {
+    const total = await route.count();
+    if (total > STREAM_ABOVE) return reply.send(Readable.from(streamCollection(route, period, total)));
+  }
   const page = await route.fetch(
     period,
     size === undefined ? undefined : { ...(after === undefined ? {} : { after }), limit: size },
@@ -82,7 +86,11 @@ export async function answerCollection<T>(
  * The whole collection, written as it is read, a thousand items at a time. totalCount comes
  * first (as Partner Center writes it), so it is the count taken before the items are read.
  */
-async function* streamCollection<T>(route: UsageCollectionRoute<T>, period: string, total: number): AsyncGenerator<string> {
+async function* streamCollection<T>(
+  route: UsageCollectionRoute<T>,
+  period: string,
+  total: number,
+): AsyncGenerator<string> {
   const shell = stringifyExact(collection([], route.selfUri));
   yield `{"totalCount":${total},"items":[`;
   let after: string | undefined;
