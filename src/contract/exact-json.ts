@@ -12,6 +12,19 @@ export class JsonDecimal {
   toJSON(): string {
     return `\u0000dec:${this.text}\u0000`;
   }
+
+  /** The nearest double: for display and arithmetic that may round. */
+  toNumber(): number {
+    return Number(this.text);
+  }
+
+  valueOf(): number {
+    return this.toNumber();
+  }
+
+  toString(): string {
+    return this.text;
+  }
 }
 
 const PLACEHOLDER = /"\\u0000dec:(-?\d+(?:\.\d+)?)\\u0000"/g;

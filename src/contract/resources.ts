@@ -67,3 +67,64 @@ export type MeterUsageRecord = {
   readonly lastModifiedDate: string;
   readonly attributes: { readonly objectType: 'MeterUsageRecord' };
 } & RecordCurrency;
+
+/** GET /v1/customers/{c}/subscriptions/usagerecords items. */
+export type SubscriptionMonthlyUsageRecord = {
+  readonly status: 'none' | 'active' | 'suspended' | 'deleted';
+  readonly partnerOnRecord?: string;
+  readonly offerId: string;
+  readonly resourceId: string;
+  readonly id?: string;
+  readonly resourceName: string;
+  readonly name?: string;
+  readonly totalCost: JsonDecimal;
+  readonly lastModifiedDate: string;
+  readonly attributes: { readonly objectType: 'SubscriptionMonthlyUsageRecord' };
+} & Partial<RecordCurrency>;
+
+/** GET /v1/customers/{c}/subscriptions/{s}/resourceusagerecords items (Azure plan). */
+export type ResourceUsageRecord = {
+  readonly subscriptionId: string;
+  readonly resourceUri: string;
+  readonly resourceType: string;
+  readonly entitlementId: string;
+  readonly entitlementName: string;
+  readonly resourceGroupName: string;
+  readonly resourceName: string;
+  readonly name?: string;
+  readonly totalCost: JsonDecimal;
+  readonly lastModifiedDate: string;
+  readonly attributes: { readonly objectType: 'ResourceUsageRecord' };
+} & Partial<RecordCurrency>;
+
+interface UsageSummaryBase {
+  readonly resourceId: string;
+  readonly resourceName: string;
+  readonly billingStartDate: string;
+  readonly billingEndDate: string;
+  readonly totalCost: JsonDecimal;
+  readonly currencyLocale?: string;
+  readonly currencyCode?: string;
+  readonly usdTotalCost?: JsonDecimal;
+  readonly lastModifiedDate: string;
+  readonly links?: { readonly self: Link };
+}
+
+/** GET /v1/customers/{c}/usagesummary. */
+export interface CustomerUsageSummary extends UsageSummaryBase {
+  readonly budget: SpendingBudget;
+  readonly attributes: { readonly objectType: 'CustomerUsageSummary' };
+}
+
+/** GET /v1/customers/{c}/subscriptions/{s}/usagesummary. */
+export interface SubscriptionUsageSummary extends UsageSummaryBase {
+  readonly attributes: { readonly objectType: 'SubscriptionUsageSummary' };
+}
+
+/** GET /v1/usagesummary. */
+export interface PartnerUsageSummary extends UsageSummaryBase {
+  readonly customersOverBudget: JsonDecimal;
+  readonly customersTrendingOver: JsonDecimal;
+  readonly customersWithUsageBasedSubscription: JsonDecimal;
+  readonly attributes: { readonly objectType: 'PartnerUsageSummary' };
+}
