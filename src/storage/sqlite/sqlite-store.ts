@@ -6,7 +6,8 @@ import { migrationProvider } from '../migrations/index.js';
 import type { Database } from '../schema.js';
 import { StoreQueries } from '../store-queries.js';
 import type { ImportMeta, ImportSession, Store } from '../store.js';
-import { SqliteImportSession } from './sqlite-import-session.js';
+import { BlockImportSession } from '../block-import-session.js';
+import { SqliteImportWriter } from './sqlite-import-writer.js';
 
 const DATA_VERSION_POLL_MS = 200;
 
@@ -54,8 +55,14 @@ export class SqliteStore extends StoreQueries implements Store {
     return new SqliteStore(sqlite, db);
   }
 
-  beginImport(meta: ImportMeta): Promise<ImportSession> {
-    return Promise.resolve(new SqliteImportSession(this.#sqlite, meta, () => this.noteChange()));
+  async beginImport(meta: ImportMeta): Promise<ImportSession> {
+    const writer = new SqliteImportWriter(this.#sqlite);
+    try {
+      return await BlockImportSession.begin(writer, meta, () => this.noteChange());
+    } catch (error) {
+      await writer.rollback();
+      throw error;
+    }
   }
 
   /**

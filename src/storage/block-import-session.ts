@@ -1,0 +1,408 @@
+import type { PackedBatch } from '../ingest/line-batch.js';
+import { IdentityTable, occurrenceKey } from './identity-table.js';
+import type { ImportWriter } from './import-writer.js';
+import type {
+  ImportMeta,
+  ImportScope,
+  ImportSession,
+  ImportSummaryCounts,
+  LineKeys,
+  PeriodAggregates,
+  StoredLine,
+} from './store.js';
+
+/** Storage keys by a parser's local dimension index, and each resource's owners. */
+interface SourceKeys {
+  readonly partner: number[];
+  readonly customer: number[];
+  readonly subscription: number[];
+  readonly entitlement: number[];
+  readonly meter: number[];
+  /** Per local resource: [resource key, subscription key, customer key, partner key]. */
+  readonly resource: [number, number, number, number][];
+  readonly periods: string[];
+  // Local parent indexes, to find a resource's owners.
+  readonly customerParent: number[];
+  readonly subscriptionParent: number[];
+  readonly entitlementParent: number[];
+}
+
+const newSourceKeys = (): SourceKeys => ({
+  partner: [],
+  customer: [],
+  subscription: [],
+  entitlement: [],
+  meter: [],
+  resource: [],
+  periods: [],
+  customerParent: [],
+  subscriptionParent: [],
+  entitlementParent: [],
+});
+
+// A stored line's place: block_key × 2^20 + index (a block holds fewer than 2^20 lines).
+const INDEX_SPAN = 2 ** 20;
+
+const int32s = (blob: Buffer, count: number): Int32Array => {
+  const out = new Int32Array(count);
+  Buffer.from(out.buffer).set(blob.subarray(0, count * 4));
+  return out;
+};
+const bytesOf = (a: Int32Array | BigInt64Array, count: number): Buffer =>
+  Buffer.from(a.buffer, a.byteOffset, count * a.BYTES_PER_ELEMENT);
+const isReplaced = (bitmap: Buffer | null, i: number): boolean =>
+  bitmap !== null && (bitmap[i >>> 3]! & (1 << (i & 7))) !== 0;
+
+/** push(...items) without an argument per item (which overflows the stack for large batches). */
+function append<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
+}
+
+const AGGREGATE_TABLES = [
+  { table: 'customer_usage', keys: ['customer_key'], values: ['billing_total', 'usd_total'] },
+  { table: 'subscription_usage', keys: ['subscription_key'], values: ['billing_total', 'usd_total'] },
+  { table: 'meter_usage', keys: ['subscription_key', 'meter_key'], values: ['quantity', 'billing_total', 'usd_total'] },
+  { table: 'resource_usage', keys: ['subscription_key', 'resource_key'], values: ['billing_total', 'usd_total'] },
+] as const;
+
+/**
+ * One import as one write transaction, the same on every database: lines go in as one block row
+ * per batch (see the migration), and the identities a new line may replace are held in memory
+ * (identity-table.ts), not indexed in SQL. The dialect's statements are the ImportWriter's.
+ */
+export class BlockImportSession implements ImportSession {
+  readonly #writer: ImportWriter;
+  readonly #onCommit: () => void;
+  readonly #sources: SourceKeys[] = [];
+  readonly #scopes: ImportScope[] = [];
+  readonly #scopeIndex = new Map<string, number>();
+  /** Identity → how many lines of it this file had so far (the next one's ordinal). */
+  readonly #inFile = new IdentityTable();
+  /** Per preexisting scope: occurrence key → place of the stored line a new line replaces. */
+  readonly #stored: (IdentityTable | undefined)[] = [];
+  /** block_key → indexes of its lines this import replaced, not yet marked. */
+  readonly #replacedIn = new Map<number, number[]>();
+  readonly #key = new Int32Array(2);
+  #replaced = 0;
+  #open = true;
+
+  private constructor(
+    writer: ImportWriter,
+    readonly batchId: number,
+    onCommit: () => void,
+  ) {
+    this.#writer = writer;
+    this.#onCommit = onCommit;
+  }
+
+  static async begin(writer: ImportWriter, meta: ImportMeta, onCommit: () => void): Promise<BlockImportSession> {
+    return new BlockImportSession(writer, await writer.begin(meta), onCommit);
+  }
+
+  get scopes(): readonly ImportScope[] {
+    return this.#scopes;
+  }
+
+  async write(batch: PackedBatch, source: number): Promise<void> {
+    const keys = (this.#sources[source] ??= newSourceKeys());
+    await this.#resolveDimensions(batch, keys);
+    for (const period of batch.periods) keys.periods.push(period);
+    const n = batch.count;
+    // The batch's scopes first (they may wait for a lock and load stored identities).
+    const scopeOf = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const name = `${keys.resource[batch.resource[i]!]![3]}|${batch.period[i]}`;
+      if (!scopeOf.has(name)) {
+        scopeOf.set(name, await this.#scope(keys.resource[batch.resource[i]!]![3], keys.periods[batch.period[i]!]!));
+      }
+    }
+    const resources = new Int32Array(n);
+    const meters = new Int32Array(n);
+    const ordinals = new Int32Array(n);
+    const scopes = new Int32Array(n);
+    const words = new Int32Array(batch.identity.buffer, batch.identity.byteOffset, 2 * n); // [lo, hi] per line
+    const key = this.#key;
+    let lastPartner = -1;
+    let lastPeriod = -1;
+    let scope = -1;
+    let mixed = false;
+    for (let i = 0; i < n; i++) {
+      const owners = keys.resource[batch.resource[i]!]!;
+      resources[i] = owners[0];
+      meters[i] = keys.meter[batch.meter[i]!]!;
+      const period = batch.period[i]!;
+      if (owners[3] !== lastPartner || period !== lastPeriod) {
+        lastPartner = owners[3];
+        lastPeriod = period;
+        scope = scopeOf.get(`${lastPartner}|${period}`)!;
+        if (i > 0 && scope !== scopes[0]) mixed = true;
+      }
+      scopes[i] = scope;
+      const lo = words[2 * i]!;
+      const hi = words[2 * i + 1]!;
+      const ordinal = this.#inFile.increment(lo, hi);
+      ordinals[i] = ordinal;
+      const stored = this.#stored[scope];
+      if (stored) {
+        occurrenceKey(lo, hi, ordinal, key);
+        this.#replace(stored, key[0]!, key[1]!);
+      }
+    }
+    const columns = { identities: batch.identity, ordinals, resources, meters, days: batch.day };
+    const texts = { quantity: batch.quantity, billing: batch.billing, usd: batch.usd };
+    if (!mixed) {
+      await this.#insertBlock(scopes[0]!, n, columns, texts);
+      return;
+    }
+    // Lines of several partners or periods (rare): one block for each.
+    const split = { quantity: texts.quantity.split(','), billing: texts.billing.split(','), usd: texts.usd.split(',') };
+    for (const s of new Set(scopes)) {
+      const pick = [...scopes.keys()].filter((i) => scopes[i] === s);
+      const ints = (a: Int32Array) => Int32Array.from(pick, (i) => a[i]!);
+      const join = (values: string[]) => pick.map((i) => values[i]).join(',');
+      await this.#insertBlock(
+        s,
+        pick.length,
+        {
+          identities: BigInt64Array.from(pick, (i) => batch.identity[i]!),
+          ordinals: ints(ordinals),
+          resources: ints(resources),
+          meters: ints(meters),
+          days: ints(batch.day),
+        },
+        { quantity: join(split.quantity), billing: join(split.billing), usd: join(split.usd) },
+      );
+    }
+  }
+
+  keysOf(source: number, resource: number, meter: number, period: number): LineKeys {
+    const keys = this.#sources[source]!;
+    const [resourceKey, subscription, customer, partner] = keys.resource[resource]!;
+    const scope = this.#scopeIndex.get(`${partner}|${keys.periods[period]!}`);
+    if (scope === undefined) throw new Error(`no lines were written for partner ${partner} in ${keys.periods[period]}`);
+    return { scope, customer, subscription, resource: resourceKey, meter: keys.meter[meter]! };
+  }
+
+  async *readLines(scope: ImportScope): AsyncIterable<StoredLine> {
+    await this.#markReplaced();
+    const owners = new Map<number, [number, number]>();
+    for (const [resource, subscription, customer] of await this.#writer.owners(scope.partnerKey)) {
+      owners.set(resource, [subscription, customer]);
+    }
+    for await (const block of this.#writer.blocks(scope.partnerKey, scope.period)) {
+      const resources = int32s(block.resources, block.count);
+      const meters = int32s(block.meters, block.count);
+      const q = block.quantities.split(',');
+      const b = block.billings.split(',');
+      const u = block.usds.split(',');
+      for (let i = 0; i < block.count; i++) {
+        if (isReplaced(block.replaced, i)) continue;
+        const [subscription, customer] = owners.get(resources[i]!)!;
+        yield {
+          customer,
+          subscription,
+          resource: resources[i]!,
+          meter: meters[i]!,
+          quantity: q[i]!,
+          billing: b[i]!,
+          usd: u[i]!,
+        };
+      }
+    }
+  }
+
+  async writeAggregates(aggregates: PeriodAggregates, now: string): Promise<void> {
+    const { partnerKey, period, preexisting } = aggregates.scope;
+    const rowsOf: Record<(typeof AGGREGATE_TABLES)[number]['table'], unknown[][]> = {
+      customer_usage: aggregates.customers.map((a) => [a.customer, a.billing, a.usd]),
+      subscription_usage: aggregates.subscriptions.map((a) => [a.subscription, a.billing, a.usd]),
+      meter_usage: aggregates.meters.map((a) => [a.subscription, a.meter, a.quantity, a.billing, a.usd]),
+      resource_usage: aggregates.resources.map((a) => [a.subscription, a.resource, a.billing, a.usd]),
+    };
+    for (const { table, keys, values } of AGGREGATE_TABLES) {
+      // Keep lastModified where the values did not change (a re-import changes nothing).
+      const previous = new Map<string, { values: string; modified: string }>();
+      if (preexisting) {
+        for (const row of await this.#writer.aggregateRows(
+          table,
+          [...keys, ...values, 'last_modified'],
+          partnerKey,
+          period,
+        )) {
+          previous.set(row.slice(0, keys.length).join('|'), {
+            values: row
+              .slice(keys.length, keys.length + values.length)
+              .map(String)
+              .join('|'),
+            modified: String(row[keys.length + values.length]),
+          });
+        }
+        await this.#writer.deleteAggregates(table, partnerKey, period);
+      }
+      const rows = rowsOf[table].map((row) => {
+        const before = previous.get(row.slice(0, keys.length).join('|'));
+        const unchanged = before !== undefined && before.values === row.slice(keys.length).join('|');
+        return [partnerKey, period, ...row, unchanged ? before.modified : now];
+      });
+      await this.#writer.insertAggregates(table, ['partner_key', 'period', ...keys, ...values, 'last_modified'], rows);
+    }
+  }
+
+  async commit(summary: ImportSummaryCounts): Promise<{ replaced: number }> {
+    await this.#markReplaced();
+    const replaced = this.#replaced;
+    await this.#writer.finish(this.batchId, { ...summary, replaced });
+    await this.#writer.commit();
+    this.#open = false;
+    this.#onCommit();
+    return { replaced };
+  }
+
+  async rollback(): Promise<void> {
+    if (this.#open) await this.#writer.rollback();
+    this.#open = false;
+  }
+
+  async #insertBlock(
+    scope: number,
+    count: number,
+    c: { identities: BigInt64Array; ordinals: Int32Array; resources: Int32Array; meters: Int32Array; days: Int32Array },
+    t: { quantity: string; billing: string; usd: string },
+  ): Promise<void> {
+    const { partnerKey, period } = this.#scopes[scope]!;
+    await this.#writer.insertBlock({
+      partnerKey,
+      period,
+      batchId: this.batchId,
+      count,
+      identities: bytesOf(c.identities, count),
+      ordinals: bytesOf(c.ordinals, count),
+      resources: bytesOf(c.resources, count),
+      meters: bytesOf(c.meters, count),
+      days: bytesOf(c.days, count),
+      quantities: t.quantity,
+      billings: t.billing,
+      usds: t.usd,
+    });
+  }
+
+  async #scope(partnerKey: number, period: string): Promise<number> {
+    const name = `${partnerKey}|${period}`;
+    let idx = this.#scopeIndex.get(name);
+    if (idx === undefined) {
+      await this.#writer.lockScope(partnerKey, period);
+      const preexisting = await this.#writer.hasLines(partnerKey, period);
+      idx = this.#scopes.length;
+      this.#scopes.push({ partnerKey, period, preexisting });
+      this.#scopeIndex.set(name, idx);
+      if (preexisting) this.#stored[idx] = await this.#loadStored(partnerKey, period);
+    }
+    return idx;
+  }
+
+  // The identities of the lines stored for a period before this import, to replace them.
+  async #loadStored(partnerKey: number, period: string): Promise<IdentityTable> {
+    const table = new IdentityTable();
+    const key = this.#key;
+    for await (const block of this.#writer.blocks(partnerKey, period)) {
+      const words = int32s(block.identities, 2 * block.count);
+      const ordinals = int32s(block.ordinals, block.count);
+      for (let i = 0; i < block.count; i++) {
+        if (isReplaced(block.replaced, i)) continue;
+        occurrenceKey(words[2 * i]!, words[2 * i + 1]!, ordinals[i]!, key);
+        table.set(key[0]!, key[1]!, block.blockKey * INDEX_SPAN + i);
+      }
+    }
+    return table;
+  }
+
+  #replace(stored: IdentityTable, lo: number, hi: number): void {
+    const place = stored.get(lo, hi);
+    if (place === undefined || place < 0) return;
+    stored.set(lo, hi, -1); // replaced once; the table has no delete
+    const block = Math.floor(place / INDEX_SPAN);
+    let marks = this.#replacedIn.get(block);
+    if (!marks) this.#replacedIn.set(block, (marks = []));
+    marks.push(place % INDEX_SPAN);
+    this.#replaced++;
+  }
+
+  // Marks replaced lines in their blocks; a block with every line replaced is deleted.
+  async #markReplaced(): Promise<void> {
+    for (const [block, indexes] of this.#replacedIn) {
+      const { count, replaced } = await this.#writer.blockMarks(block);
+      const bitmap = Buffer.alloc(Math.ceil(count / 8));
+      replaced?.copy(bitmap);
+      for (const i of indexes) bitmap[i >>> 3]! |= 1 << (i & 7);
+      let set = 0;
+      for (let i = 0; i < count; i++) if (isReplaced(bitmap, i)) set++;
+      if (set === count) await this.#writer.deleteBlock(block);
+      else await this.#writer.setReplaced(block, bitmap);
+    }
+    this.#replacedIn.clear();
+  }
+
+  async #resolveDimensions(batch: PackedBatch, keys: SourceKeys): Promise<void> {
+    const w = this.#writer;
+    append(
+      keys.partner,
+      await w.upsert(
+        'partner',
+        batch.partners.map((p) => [p.tenantId, p.name]),
+      ),
+    );
+    append(
+      keys.customerParent,
+      batch.customers.map((c) => c.partner),
+    );
+    const customers = batch.customers.map((c) => [
+      keys.partner[c.partner],
+      c.tenantId,
+      c.name,
+      c.domain,
+      c.country,
+      c.currency,
+      c.currencyLocale,
+      c.plan,
+    ]);
+    append(keys.customer, await w.upsert('customer', customers));
+    append(
+      keys.subscriptionParent,
+      batch.subscriptions.map((s) => s.customer),
+    );
+    const subscriptions = batch.subscriptions.map((s) => [
+      keys.customer[s.customer],
+      s.subscriptionId,
+      s.offerId,
+      s.description,
+    ]);
+    append(keys.subscription, await w.upsert('subscription', subscriptions));
+    append(
+      keys.entitlementParent,
+      batch.entitlements.map((e) => e.subscription),
+    );
+    const entitlements = batch.entitlements.map((e) => [
+      keys.subscription[e.subscription],
+      e.entitlementId,
+      e.description,
+    ]);
+    append(keys.entitlement, await w.upsert('entitlement', entitlements));
+    const meters = batch.meters.map((m) => [m.meterId, m.name, m.category, m.subcategory, m.region, m.unit]);
+    append(keys.meter, await w.upsert('meter', meters));
+    const resourceKeys = await w.upsert(
+      'resource',
+      batch.resources.map((r) => [keys.entitlement[r.entitlement], r.uri, r.group, r.location, r.service, r.tags]),
+    );
+    batch.resources.forEach((r, i) => {
+      const subscription = keys.entitlementParent[r.entitlement]!;
+      const customer = keys.subscriptionParent[subscription]!;
+      const partner = keys.customerParent[customer]!;
+      keys.resource.push([
+        resourceKeys[i]!,
+        keys.subscription[subscription]!,
+        keys.customer[customer]!,
+        keys.partner[partner]!,
+      ]);
+    });
+  }
+}

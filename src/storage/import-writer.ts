@@ -1,0 +1,117 @@
+import type { ImportMeta, ImportSummaryCounts } from './store.js';
+
+/**
+ * What an import needs from one database, in its dialect: the statements of one write
+ * transaction. BlockImportSession holds all the logic; SQLite and PostgreSQL implement this.
+ */
+export interface ImportWriter {
+  /** Starts the transaction and the import_batches row; returns the batch id. */
+  begin(meta: ImportMeta): Promise<number>;
+  /** Makes another import of the same partner's period wait until this one ends (PostgreSQL). */
+  lockScope(partnerKey: number, period: string): Promise<void>;
+  hasLines(partnerKey: number, period: string): Promise<boolean>;
+  /** Upserts dimension rows (values in DIMENSIONS[kind].columns order); their keys, in order. */
+  upsert(kind: DimensionKind, rows: readonly (readonly unknown[])[]): Promise<number[]>;
+  insertBlock(block: BlockRow): Promise<void>;
+  /** The stored blocks of a partner's period, in block order. */
+  blocks(partnerKey: number, period: string): AsyncIterable<StoredBlock>;
+  blockMarks(blockKey: number): Promise<{ count: number; replaced: Buffer | null }>;
+  setReplaced(blockKey: number, bitmap: Buffer): Promise<void>;
+  deleteBlock(blockKey: number): Promise<void>;
+  /** [resource key, subscription key, customer key] of every resource of the partner. */
+  owners(partnerKey: number): Promise<[number, number, number][]>;
+  aggregateRows(table: string, columns: readonly string[], partnerKey: number, period: string): Promise<unknown[][]>;
+  deleteAggregates(table: string, partnerKey: number, period: string): Promise<void>;
+  insertAggregates(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void>;
+  finish(batchId: number, summary: ImportSummaryCounts & { replaced: number }): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
+export interface BlockRow {
+  readonly partnerKey: number;
+  readonly period: string;
+  readonly batchId: number;
+  readonly count: number;
+  readonly identities: Buffer;
+  readonly ordinals: Buffer;
+  readonly resources: Buffer;
+  readonly meters: Buffer;
+  readonly days: Buffer;
+  readonly quantities: string;
+  readonly billings: string;
+  readonly usds: string;
+}
+
+export interface StoredBlock {
+  readonly blockKey: number;
+  readonly count: number;
+  readonly identities: Buffer;
+  readonly ordinals: Buffer;
+  readonly resources: Buffer;
+  readonly meters: Buffer;
+  readonly quantities: string;
+  readonly billings: string;
+  readonly usds: string;
+  readonly replaced: Buffer | null;
+}
+
+export type DimensionKind = 'partner' | 'customer' | 'subscription' | 'entitlement' | 'meter' | 'resource';
+
+/** The dimension tables' upserts, in SQL both dialects run. */
+export const DIMENSIONS: Readonly<
+  Record<
+    DimensionKind,
+    { table: string; key: string; columns: readonly string[]; conflict: readonly string[]; update: string }
+  >
+> = {
+  partner: {
+    table: 'partners',
+    key: 'partner_key',
+    columns: ['tenant_id', 'name'],
+    conflict: ['tenant_id'],
+    update: 'name = excluded.name',
+  },
+  customer: {
+    table: 'customers',
+    key: 'customer_key',
+    columns: ['partner_key', 'tenant_id', 'name', 'domain', 'country', 'currency', 'currency_locale', 'plan'],
+    conflict: ['partner_key', 'tenant_id'],
+    update: `name = excluded.name, domain = excluded.domain,
+      country = CASE WHEN excluded.country = '' THEN customers.country ELSE excluded.country END,
+      currency = excluded.currency,
+      currency_locale = CASE WHEN excluded.plan = 'azure-plan' THEN NULL
+                             ELSE coalesce(customers.currency_locale, excluded.currency_locale) END,
+      plan = CASE WHEN customers.plan = 'azure-plan' THEN customers.plan ELSE excluded.plan END`,
+  },
+  subscription: {
+    table: 'subscriptions',
+    key: 'subscription_key',
+    columns: ['customer_key', 'subscription_id', 'offer_id', 'description'],
+    conflict: ['customer_key', 'subscription_id'],
+    update: 'offer_id = excluded.offer_id, description = excluded.description',
+  },
+  entitlement: {
+    table: 'entitlements',
+    key: 'entitlement_key',
+    columns: ['subscription_key', 'entitlement_id', 'description'],
+    conflict: ['subscription_key', 'entitlement_id'],
+    update: 'description = excluded.description',
+  },
+  meter: {
+    table: 'meters',
+    key: 'meter_key',
+    columns: ['meter_id', 'name', 'category', 'subcategory', 'region', 'unit'],
+    conflict: ['meter_id'],
+    update:
+      'name = excluded.name, category = excluded.category, subcategory = excluded.subcategory, region = excluded.region, unit = excluded.unit',
+  },
+  resource: {
+    table: 'resources',
+    key: 'resource_key',
+    columns: ['entitlement_key', 'uri', 'resource_group', 'location', 'service', 'tags'],
+    conflict: ['entitlement_key', 'uri'],
+    update:
+      'resource_group = excluded.resource_group, location = excluded.location, service = excluded.service, tags = excluded.tags',
+  },
+};

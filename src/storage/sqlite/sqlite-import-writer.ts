@@ -1,0 +1,184 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import {
+  DIMENSIONS,
+  type BlockRow,
+  type DimensionKind,
+  type ImportWriter,
+  type StoredBlock,
+} from '../import-writer.js';
+import type { ImportMeta, ImportSummaryCounts } from '../store.js';
+
+type Statement = BetterSqlite3.Statement;
+
+/**
+ * An import's statements on SQLite: one BEGIN IMMEDIATE transaction (which also keeps a second
+ * import out until this one ends), prepared once, run synchronously.
+ */
+export class SqliteImportWriter implements ImportWriter {
+  readonly #db: BetterSqlite3.Database;
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(db: BetterSqlite3.Database) {
+    this.#db = db;
+  }
+
+  #stmt(sql: string): Statement {
+    let stmt = this.#statements.get(sql);
+    if (!stmt) this.#statements.set(sql, (stmt = this.#db.prepare(sql)));
+    return stmt;
+  }
+
+  async begin(meta: ImportMeta): Promise<number> {
+    this.#db.exec('BEGIN IMMEDIATE');
+    const row = this.#stmt(
+      `INSERT INTO import_batches (file_name, content_hash, format, started_at, finished_at, lines, rejected, replaced)
+       VALUES (?, '', ?, ?, '', 0, 0, 0) RETURNING batch_id`,
+    ).get(meta.fileName, meta.format, meta.startedAt) as { batch_id: number };
+    return Promise.resolve(row.batch_id);
+  }
+
+  lockScope(): Promise<void> {
+    return Promise.resolve(); // the write transaction already excludes other writers
+  }
+
+  hasLines(partnerKey: number, period: string): Promise<boolean> {
+    return Promise.resolve(
+      this.#stmt('SELECT 1 FROM line_blocks WHERE partner_key = ? AND period = ? LIMIT 1').get(partnerKey, period) !==
+        undefined,
+    );
+  }
+
+  upsert(kind: DimensionKind, rows: readonly (readonly unknown[])[]): Promise<number[]> {
+    const d = DIMENSIONS[kind];
+    const stmt = this.#stmt(
+      `INSERT INTO ${d.table} (${d.columns.join(', ')}) VALUES (${d.columns.map(() => '?').join(', ')})
+       ON CONFLICT (${d.conflict.join(', ')}) DO UPDATE SET ${d.update} RETURNING ${d.key} AS key`,
+    );
+    return Promise.resolve(rows.map((row) => (stmt.get(...row) as { key: number }).key));
+  }
+
+  insertBlock(b: BlockRow): Promise<void> {
+    this.#stmt(
+      `INSERT INTO line_blocks (partner_key, period, batch_id, line_count, identities, ordinals, resources, meters, days,
+         quantities, billing_totals, usd_totals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      b.partnerKey,
+      b.period,
+      b.batchId,
+      b.count,
+      b.identities,
+      b.ordinals,
+      b.resources,
+      b.meters,
+      b.days,
+      b.quantities,
+      b.billings,
+      b.usds,
+    );
+    return Promise.resolve();
+  }
+
+  async *blocks(partnerKey: number, period: string): AsyncIterable<StoredBlock> {
+    const rows = this.#stmt(
+      `SELECT block_key, line_count, identities, ordinals, resources, meters, quantities, billing_totals, usd_totals, replaced
+       FROM line_blocks WHERE partner_key = ? AND period = ? ORDER BY block_key`,
+    )
+      .raw(true)
+      .all(partnerKey, period) as [
+      number,
+      number,
+      Buffer,
+      Buffer,
+      Buffer,
+      Buffer,
+      string,
+      string,
+      string,
+      Buffer | null,
+    ][];
+    for (const [
+      blockKey,
+      count,
+      identities,
+      ordinals,
+      resources,
+      meters,
+      quantities,
+      billings,
+      usds,
+      replaced,
+    ] of rows) {
+      yield { blockKey, count, identities, ordinals, resources, meters, quantities, billings, usds, replaced };
+    }
+  }
+
+  blockMarks(blockKey: number): Promise<{ count: number; replaced: Buffer | null }> {
+    const row = this.#stmt('SELECT line_count, replaced FROM line_blocks WHERE block_key = ?').get(blockKey) as {
+      line_count: number;
+      replaced: Buffer | null;
+    };
+    return Promise.resolve({ count: row.line_count, replaced: row.replaced });
+  }
+
+  setReplaced(blockKey: number, bitmap: Buffer): Promise<void> {
+    this.#stmt('UPDATE line_blocks SET replaced = ? WHERE block_key = ?').run(bitmap, blockKey);
+    return Promise.resolve();
+  }
+
+  deleteBlock(blockKey: number): Promise<void> {
+    this.#stmt('DELETE FROM line_blocks WHERE block_key = ?').run(blockKey);
+    return Promise.resolve();
+  }
+
+  owners(partnerKey: number): Promise<[number, number, number][]> {
+    return Promise.resolve(
+      this.#stmt(
+        `SELECT r.resource_key, e.subscription_key, s.customer_key FROM resources r
+         JOIN entitlements e ON e.entitlement_key = r.entitlement_key
+         JOIN subscriptions s ON s.subscription_key = e.subscription_key
+         JOIN customers c ON c.customer_key = s.customer_key
+         WHERE c.partner_key = ?`,
+      )
+        .raw(true)
+        .all(partnerKey) as [number, number, number][],
+    );
+  }
+
+  aggregateRows(table: string, columns: readonly string[], partnerKey: number, period: string): Promise<unknown[][]> {
+    return Promise.resolve(
+      this.#stmt(`SELECT ${columns.join(', ')} FROM ${table} WHERE partner_key = ? AND period = ?`)
+        .raw(true)
+        .all(partnerKey, period) as unknown[][],
+    );
+  }
+
+  deleteAggregates(table: string, partnerKey: number, period: string): Promise<void> {
+    this.#stmt(`DELETE FROM ${table} WHERE partner_key = ? AND period = ?`).run(partnerKey, period);
+    return Promise.resolve();
+  }
+
+  insertAggregates(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void> {
+    const insert = this.#stmt(
+      `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+    );
+    for (const row of rows) insert.run(...row);
+    return Promise.resolve();
+  }
+
+  finish(batchId: number, s: ImportSummaryCounts & { replaced: number }): Promise<void> {
+    this.#stmt(
+      'UPDATE import_batches SET content_hash = ?, finished_at = ?, lines = ?, rejected = ?, replaced = ? WHERE batch_id = ?',
+    ).run(s.contentHash, s.finishedAt, s.lines, s.rejected, s.replaced, batchId);
+    return Promise.resolve();
+  }
+
+  commit(): Promise<void> {
+    this.#db.exec('COMMIT');
+    return Promise.resolve();
+  }
+
+  rollback(): Promise<void> {
+    if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+    return Promise.resolve();
+  }
+}
