@@ -80,7 +80,7 @@ async function autocannon(url: string, token: string, seconds: number): Promise<
 const results: { customers: number; api: Load; bare: Load }[] = [];
 for (const customers of [1_000, 100_000]) {
   const store = await storeWith(customers);
-  const auth = await createServerAuth({ keyDir: dir });
+  const auth = await createServerAuth(store);
   const app = createServer({ store, verifier: auth.verifier, tokens: auth.tokens });
   const apiBase = await app.listen({ host: '127.0.0.1', port: 0 });
   const token = await issueLocalToken(auth.keys, { tenant: PARTNER, expiresInSeconds: 3600 });

@@ -2,10 +2,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { parseExact, type JsonDecimal } from '../src/contract/exact-json.js';
 import { generate, REPO, tempDir, type Generated } from './helpers/fixtures.js';
 import { scaled } from './helpers/reference-totals.js';
+import { BACKENDS, testDatabase } from './helpers/backends.js';
+import { stopPostgres } from './helpers/postgres.js';
+
+after(stopPostgres);
 
 const CLI = path.join(REPO, 'src/cli/main.ts');
 
@@ -18,109 +22,112 @@ function cli(args: string[], env: Record<string, string> = {}) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe('the partner-usage CLI', () => {
-  const dir = tempDir();
-  const db = path.join(dir, 'cli.db');
-  let gen: Generated;
+for (const backend of BACKENDS) {
+  describe(`${backend}: the partner-usage CLI`, () => {
+    const dir = tempDir();
+    let db: string;
+    let gen: Generated;
 
-  before(() => {
-    gen = generate(dir, 'cli.csv', { rows: 5000, customers: 20, period: '2026-09', seed: 41 });
-  });
+    before(async () => {
+      db = (await testDatabase(backend, dir, 'cli')).location;
+      gen = generate(dir, 'cli.csv', { rows: 5000, customers: 20, period: '2026-09', seed: 41 });
+    });
 
-  it('imports a file and prints one summary line', () => {
-    const result = cli(['import', gen.file, '--db', db]);
-    assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /cli\.csv: imported 5,000 daily-rated lines \(20 customers, period 2026-09\)/);
-  });
+    it('imports a file and prints one summary line', () => {
+      const result = cli(['import', gen.file, '--db', db]);
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /cli\.csv: imported 5,000 daily-rated lines \(20 customers, period 2026-09\)/);
+    });
 
-  it('prints customers as CustomerMonthlyUsageRecord JSON with exact totals', () => {
-    const result = cli(['customers', '--period', '2026-09', '--json'], { PARTNER_USAGE_DB: db });
-    assert.equal(result.status, 0, result.stderr);
-    const records = parseExact(result.stdout) as Record<string, unknown>[];
-    assert.equal(records.length, 20);
-    for (const r of records) {
-      const expected = gen.expect.customers[r.id as string]!;
-      assert.equal(scaled((r.totalCost as JsonDecimal).text), scaled(expected.billing));
-      assert.equal(scaled((r.usdTotalCost as JsonDecimal).text), scaled(expected.usd));
-      assert.equal(r.currencyCode, expected.currency);
-      assert.equal(r.isUpgraded, true);
-      assert.deepEqual(r.attributes, { objectType: 'CustomerMonthlyUsageRecord' });
-      assert.match(r.lastModifiedDate as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/);
-    }
-  });
+    it('prints customers as CustomerMonthlyUsageRecord JSON with exact totals', () => {
+      const result = cli(['customers', '--period', '2026-09', '--json'], { PARTNER_USAGE_DB: db });
+      assert.equal(result.status, 0, result.stderr);
+      const records = parseExact(result.stdout) as Record<string, unknown>[];
+      assert.equal(records.length, 20);
+      for (const r of records) {
+        const expected = gen.expect.customers[r.id as string]!;
+        assert.equal(scaled((r.totalCost as JsonDecimal).text), scaled(expected.billing));
+        assert.equal(scaled((r.usdTotalCost as JsonDecimal).text), scaled(expected.usd));
+        assert.equal(r.currencyCode, expected.currency);
+        assert.equal(r.isUpgraded, true);
+        assert.deepEqual(r.attributes, { objectType: 'CustomerMonthlyUsageRecord' });
+        assert.match(r.lastModifiedDate as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/);
+      }
+    });
 
-  it('sets a budget and shows percentUsed against it', () => {
-    const [id, customer] = Object.entries(gen.expect.customers)[0]!;
-    assert.equal(cli(['budget', 'set', id, '1000', '--db', db]).status, 0);
-    const records = parseExact(cli(['customers', '--period', '2026-09', '--json', '--db', db]).stdout) as Record<
-      string,
-      unknown
-    >[];
-    const record = records.find((r) => r.id === id)!;
-    assert.equal((record.budget as { amount: JsonDecimal }).amount.text, '1000');
-    // total / 1000 × 100 in hundredths, rounded half up: total × 10 in units of 10^-18.
-    const unit = 10n ** 18n;
-    const hundredths = (scaled(customer.billing) * 10n + unit / 2n) / unit;
-    assert.equal(scaled((record.percentUsed as JsonDecimal).text), hundredths * 10n ** 16n);
-    const table = cli(['customers', '--period', '2026-09', '--db', db]);
-    assert.match(
-      table.stdout,
-      /^Billing period 2026-09: 20 customers\ncustomer +currency +total +USD total +budget +% used\n/,
-    );
-    assert.equal(cli(['budget', 'clear', id, '--db', db]).status, 0);
-    const cleared = parseExact(cli(['customers', '--period', '2026-09', '--json', '--db', db]).stdout) as Record<
-      string,
-      unknown
-    >[];
-    assert.deepEqual(cleared.find((r) => r.id === id)!.budget, { attributes: { objectType: 'SpendingBudget' } });
-  });
+    it('sets a budget and shows percentUsed against it', () => {
+      const [id, customer] = Object.entries(gen.expect.customers)[0]!;
+      assert.equal(cli(['budget', 'set', id, '1000', '--db', db]).status, 0);
+      const records = parseExact(cli(['customers', '--period', '2026-09', '--json', '--db', db]).stdout) as Record<
+        string,
+        unknown
+      >[];
+      const record = records.find((r) => r.id === id)!;
+      assert.equal((record.budget as { amount: JsonDecimal }).amount.text, '1000');
+      // total / 1000 × 100 in hundredths, rounded half up: total × 10 in units of 10^-18.
+      const unit = 10n ** 18n;
+      const hundredths = (scaled(customer.billing) * 10n + unit / 2n) / unit;
+      assert.equal(scaled((record.percentUsed as JsonDecimal).text), hundredths * 10n ** 16n);
+      const table = cli(['customers', '--period', '2026-09', '--db', db]);
+      assert.match(
+        table.stdout,
+        /^Billing period 2026-09: 20 customers\ncustomer +currency +total +USD total +budget +% used\n/,
+      );
+      assert.equal(cli(['budget', 'clear', id, '--db', db]).status, 0);
+      const cleared = parseExact(cli(['customers', '--period', '2026-09', '--json', '--db', db]).stdout) as Record<
+        string,
+        unknown
+      >[];
+      assert.deepEqual(cleared.find((r) => r.id === id)!.budget, { attributes: { objectType: 'SpendingBudget' } });
+    });
 
-  it('prints the meters of a subscription as MeterUsageRecord JSON', () => {
-    const [key, meter] = Object.entries(gen.expect.meters)[0]!;
-    const [customer, subscription, meterId] = key.split('/') as [string, string, string];
-    const result = cli(['meters', customer, subscription, '--period', '2026-09', '--json', '--db', db]);
-    assert.equal(result.status, 0, result.stderr);
-    const records = parseExact(result.stdout) as Record<string, unknown>[];
-    const record = records.find((r) => r.meterId === meterId)!;
-    assert.equal(scaled((record.totalCost as JsonDecimal).text), scaled(meter.billing));
-    assert.equal(scaled((record.quantityUsed as JsonDecimal).text), scaled(meter.quantity));
-    assert.equal(record.unit, meter.unit);
-    assert.equal(record.subscriptionId, subscription);
-    const sum = records.reduce((s, r) => s + scaled((r.totalCost as JsonDecimal).text), 0n);
-    assert.equal(sum, scaled(gen.expect.subscriptions[`${customer}/${subscription}`]!.billing));
-  });
+    it('prints the meters of a subscription as MeterUsageRecord JSON', () => {
+      const [key, meter] = Object.entries(gen.expect.meters)[0]!;
+      const [customer, subscription, meterId] = key.split('/') as [string, string, string];
+      const result = cli(['meters', customer, subscription, '--period', '2026-09', '--json', '--db', db]);
+      assert.equal(result.status, 0, result.stderr);
+      const records = parseExact(result.stdout) as Record<string, unknown>[];
+      const record = records.find((r) => r.meterId === meterId)!;
+      assert.equal(scaled((record.totalCost as JsonDecimal).text), scaled(meter.billing));
+      assert.equal(scaled((record.quantityUsed as JsonDecimal).text), scaled(meter.quantity));
+      assert.equal(record.unit, meter.unit);
+      assert.equal(record.subscriptionId, subscription);
+      const sum = records.reduce((s, r) => s + scaled((r.totalCost as JsonDecimal).text), 0n);
+      assert.equal(sum, scaled(gen.expect.subscriptions[`${customer}/${subscription}`]!.billing));
+    });
 
-  it('explains a failed import in one line and leaves the database as it was', () => {
-    const bad = path.join(dir, 'bad.csv');
-    fs.writeFileSync(bad, 'PartnerId,CustomerId\n1,2\n');
-    const result = cli(['import', bad, '--db', db]);
-    assert.equal(result.status, 1);
-    assert.match(
-      result.stderr,
-      /^partner-usage: .*bad\.csv:1: the header lacks required daily rated usage columns: CustomerName, SubscriptionId/,
-    );
-    assert.match(result.stderr, /nothing was imported from .*bad\.csv; the database is unchanged/);
-    assert.doesNotMatch(result.stderr, /at .*\.ts:\d+/, 'no stack trace');
-  });
+    it('explains a failed import in one line and leaves the database as it was', () => {
+      const bad = path.join(dir, 'bad.csv');
+      fs.writeFileSync(bad, 'PartnerId,CustomerId\n1,2\n');
+      const result = cli(['import', bad, '--db', db]);
+      assert.equal(result.status, 1);
+      assert.match(
+        result.stderr,
+        /^partner-usage: .*bad\.csv:1: the header lacks required daily rated usage columns: CustomerName, SubscriptionId/,
+      );
+      assert.match(result.stderr, /nothing was imported from .*bad\.csv; the database is unchanged/);
+      assert.doesNotMatch(result.stderr, /at .*\.ts:\d+/, 'no stack trace');
+    });
 
-  it('rejects a malformed --period and an unknown customer clearly', () => {
-    const period = cli(['customers', '--period', '2026-13', '--db', db]);
-    assert.equal(period.status, 2);
-    assert.match(period.stderr, /--period must be YYYY-MM/);
-    const missing = cli([
-      'meters',
-      '00000000-0000-0000-0000-000000000000',
-      '00000000-0000-0000-0000-000000000001',
-      '--db',
-      db,
-    ]);
-    assert.equal(missing.status, 1);
-    assert.match(missing.stderr, /no customer 00000000-0000-0000-0000-000000000000/);
-  });
+    it('rejects a malformed --period and an unknown customer clearly', () => {
+      const period = cli(['customers', '--period', '2026-13', '--db', db]);
+      assert.equal(period.status, 2);
+      assert.match(period.stderr, /--period must be YYYY-MM/);
+      const missing = cli([
+        'meters',
+        '00000000-0000-0000-0000-000000000000',
+        '00000000-0000-0000-0000-000000000001',
+        '--db',
+        db,
+      ]);
+      assert.equal(missing.status, 1);
+      assert.match(missing.stderr, /no customer 00000000-0000-0000-0000-000000000000/);
+    });
 
-  it('says what to do on an empty database', () => {
-    const result = cli(['customers', '--db', path.join(dir, 'empty.db')]);
-    assert.equal(result.status, 1);
-    assert.match(result.stderr, /run `partner-usage import <file>` first/);
+    it('says what to do on an empty database', async () => {
+      const result = cli(['customers', '--db', (await testDatabase(backend, dir, 'empty')).location]);
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, /run `partner-usage import <file>` first/);
+    });
   });
-});
+}

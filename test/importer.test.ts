@@ -1,66 +1,65 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import Papa from 'papaparse';
 import { ImportError, importFile, type ImportOptions } from '../src/ingest/importer.js';
-import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
-import type { Store } from '../src/storage/store.js';
-import { databaseChecksum, query } from './helpers/database.js';
+import { BACKENDS, testDatabase, type TestDatabase } from './helpers/backends.js';
+import { stopPostgres } from './helpers/postgres.js';
 import { generate, tempDir, type Generated } from './helpers/fixtures.js';
 import { referenceTotals, scaled, type ReferenceTotals } from './helpers/reference-totals.js';
 
 const PERIOD = '2026-10';
 const dir = tempDir();
+after(stopPostgres);
 
-async function withStore<T>(file: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await SqliteStore.open({ file });
+async function importInto(db: TestDatabase, file: string, options: ImportOptions = {}) {
+  const store = await db.open();
   try {
-    return await fn(store);
+    return await importFile(store, file, options);
   } finally {
     await store.close();
   }
 }
 
-async function importInto(db: string, file: string, options: ImportOptions = {}) {
-  return withStore(db, (store) => importFile(store, file, options));
-}
-
 /** Customer, subscription and meter totals as stored, keyed like the reference. */
-function storedTotals(db: string) {
+async function storedTotals(db: TestDatabase) {
   const customers = new Map(
-    query<{ id: string; billing: string; usd: string }>(
-      db,
-      `SELECT c.tenant_id AS id, u.billing_total AS billing, u.usd_total AS usd
+    (
+      await db.query<{ id: string; billing: string; usd: string }>(
+        `SELECT c.tenant_id AS id, u.billing_total AS billing, u.usd_total AS usd
        FROM customer_usage u JOIN customers c ON c.customer_key = u.customer_key WHERE u.period = ?`,
-      PERIOD,
+        PERIOD,
+      )
     ).map((r) => [r.id, { billing: scaled(r.billing), usd: scaled(r.usd) }]),
   );
   const subscriptions = new Map(
-    query<{ id: string; billing: string; usd: string }>(
-      db,
-      `SELECT c.tenant_id || '/' || s.subscription_id AS id, u.billing_total AS billing, u.usd_total AS usd
+    (
+      await db.query<{ id: string; billing: string; usd: string }>(
+        `SELECT c.tenant_id || '/' || s.subscription_id AS id, u.billing_total AS billing, u.usd_total AS usd
        FROM subscription_usage u JOIN subscriptions s ON s.subscription_key = u.subscription_key
        JOIN customers c ON c.customer_key = s.customer_key WHERE u.period = ?`,
-      PERIOD,
+        PERIOD,
+      )
     ).map((r) => [r.id, { billing: scaled(r.billing), usd: scaled(r.usd) }]),
   );
   const meters = new Map(
-    query<{ id: string; billing: string; usd: string; quantity: string }>(
-      db,
-      `SELECT c.tenant_id || '/' || s.subscription_id || '/' || m.meter_id AS id,
+    (
+      await db.query<{ id: string; billing: string; usd: string; quantity: string }>(
+        `SELECT c.tenant_id || '/' || s.subscription_id || '/' || m.meter_id AS id,
               u.billing_total AS billing, u.usd_total AS usd, u.quantity AS quantity
        FROM meter_usage u JOIN subscriptions s ON s.subscription_key = u.subscription_key
        JOIN customers c ON c.customer_key = s.customer_key JOIN meters m ON m.meter_key = u.meter_key
        WHERE u.period = ?`,
-      PERIOD,
+        PERIOD,
+      )
     ).map((r) => [r.id, { billing: scaled(r.billing), usd: scaled(r.usd), quantity: scaled(r.quantity) }]),
   );
   return { customers, subscriptions, meters };
 }
 
-function assertTotalsEqual(db: string, expected: ReferenceTotals): void {
-  const stored = storedTotals(db);
+async function assertTotalsEqual(db: TestDatabase, expected: ReferenceTotals): Promise<void> {
+  const stored = await storedTotals(db);
   assert.deepEqual(stored.customers, expected.customers);
   assert.deepEqual(stored.subscriptions, expected.subscriptions);
   assert.deepEqual(stored.meters, expected.meters);
@@ -75,236 +74,243 @@ function writeRecords(file: string, records: string[][]): void {
   fs.writeFileSync(file, Papa.unparse(records, { newline: '\n' }) + '\n');
 }
 
-describe('importing a generated daily-rated file', () => {
-  let gen: Generated;
-  let reference: ReferenceTotals;
-  const db = path.join(dir, 'exact.db');
+for (const backend of BACKENDS) {
+  describe(`${backend}: importing a generated daily-rated file`, () => {
+    let gen: Generated;
+    let reference: ReferenceTotals;
+    let db: TestDatabase;
 
-  before(() => {
-    gen = generate(dir, 'exact.csv', { rows: 30000, customers: 60, meters: 90, period: PERIOD, seed: 7 });
-    reference = referenceTotals(gen.file);
-  });
+    before(async () => {
+      db = await testDatabase(backend, dir, 'exact');
+      gen = generate(dir, 'exact.csv', { rows: 30000, customers: 60, meters: 90, period: PERIOD, seed: 7 });
+      reference = referenceTotals(gen.file);
+    });
 
-  it('stores totals equal to an independent exact BigInt sum, to the last digit', async () => {
-    const summary = await importInto(db, gen.file, { parsers: 2 });
-    assert.equal(summary.lines, 30000);
-    assert.equal(summary.format, 'daily-rated');
-    assert.deepEqual(summary.periods, [PERIOD]);
-    assert.equal(reference.lines, 30000);
-    assertTotalsEqual(db, reference);
-  });
-
-  it("agrees with the generator's own expected totals", () => {
-    const stored = storedTotals(db);
-    for (const [id, e] of Object.entries(gen.expect.customers)) {
-      assert.equal(stored.customers.get(id)?.billing, scaled(e.billing), `customer ${id}`);
-      assert.equal(stored.customers.get(id)?.usd, scaled(e.usd), `customer ${id} USD`);
-    }
-    assert.equal(stored.meters.size, Object.keys(gen.expect.meters).length);
-  });
-
-  it('changes nothing when the same file is imported again, lastModified included', async () => {
-    const before = query(db, 'SELECT * FROM customer_usage ORDER BY customer_key');
-    const summary = await importInto(db, gen.file);
-    assert.equal(summary.replaced, 30000);
-    assert.deepEqual(query(db, 'SELECT * FROM customer_usage ORDER BY customer_key'), before);
-    assertTotalsEqual(db, reference);
-    const lines = query<{ n: number }>(db, 'SELECT sum(line_count) AS n FROM line_blocks WHERE replaced IS NULL')[0]!;
-    assert.equal(lines.n, 30000, 'the replaced blocks are gone');
-  });
-
-  it('gives the same totals with one parser as with two', async () => {
-    const single = path.join(dir, 'single.db');
-    await importInto(single, gen.file, { parsers: 1 });
-    assertTotalsEqual(single, reference);
-  });
-});
-
-describe('newer downloads of the same period', () => {
-  it('replace the lines they repeat instead of adding to them', async () => {
-    const db = path.join(dir, 'snapshots.db');
-    // The same 2,000 resource × meter pairs a day: the later file repeats the early one's 10 days.
-    const flags = { customers: 40, meters: 60, period: PERIOD, seed: 11 };
-    const early = generate(dir, 'early.csv', { ...flags, rows: 20000, days: 10 });
-    const later = generate(dir, 'later.csv', { ...flags, rows: 40000, days: 20 });
-    await importInto(db, early.file);
-    const summary = await importInto(db, later.file);
-    assert.equal(summary.replaced, 20000);
-    assertTotalsEqual(db, referenceTotals(later.file));
-  });
-
-  it('take revised values for the same line', async () => {
-    const db = path.join(dir, 'revised.db');
-    const original = generate(dir, 'original.csv', { rows: 3000, customers: 10, period: PERIOD, seed: 12 });
-    // The re-issued file: same lines, every tenth one with a revised BillingPreTaxTotal.
-    const revised = path.join(dir, 'revised.csv');
-    const records = readRecords(original.file);
-    const column = records[0]!.indexOf('BillingPreTaxTotal');
-    for (let i = 1; i < records.length; i += 10) records[i]![column] = '1.000000000001';
-    writeRecords(revised, records);
-    await importInto(db, original.file);
-    await importInto(db, revised);
-    assertTotalsEqual(db, referenceTotals(revised));
-  });
-
-  it('keep two identical lines of one file as two lines', async () => {
-    const db = path.join(dir, 'twins.db');
-    const base = generate(dir, 'twins-base.csv', { rows: 200, customers: 3, period: PERIOD, seed: 13 });
-    const records = readRecords(base.file);
-    const file = path.join(dir, 'twins.csv');
-    writeRecords(file, [...records, records[5]!]);
-    await importInto(db, file);
-    assertTotalsEqual(db, referenceTotals(file));
-    await importInto(db, file);
-    assertTotalsEqual(db, referenceTotals(file));
-  });
-});
-
-describe('file forms', () => {
-  const flags = { rows: 2000, customers: 12, meters: 30, period: PERIOD, seed: 21 };
-  let plain: ReferenceTotals;
-  before(() => {
-    plain = referenceTotals(generate(dir, 'plain.csv', flags).file);
-  });
-
-  for (const [name, extra] of [
-    ['a byte-order mark', { bom: true }],
-    ['CRLF line endings', { crlf: true }],
-    ['shuffled columns', { 'shuffle-columns': true }],
-    ['unknown extra columns', { 'extra-columns': true }],
-    ['gzip', { gzip: true }],
-  ] as const) {
-    it(`reads a file with ${name} to the same totals`, async () => {
-      const file = `form-${name.replaceAll(' ', '-')}.csv${'gzip' in extra ? '.gz' : ''}`;
-      const gen = generate(dir, file, { ...flags, ...extra });
-      const db = path.join(dir, `${file}.db`);
+    it('stores totals equal to an independent exact BigInt sum, to the last digit', async () => {
       const summary = await importInto(db, gen.file, { parsers: 2 });
-      assert.equal(summary.lines, 2000);
-      // Shuffling the columns draws from the generator's random stream, so that file differs.
-      assertTotalsEqual(db, 'shuffle-columns' in extra ? referenceTotals(gen.file) : plain);
+      assert.equal(summary.lines, 30000);
+      assert.equal(summary.format, 'daily-rated');
+      assert.deepEqual(summary.periods, [PERIOD]);
+      assert.equal(reference.lines, 30000);
+      await assertTotalsEqual(db, reference);
     });
-  }
 
-  it('keeps commas, doubled quotes and newlines inside quoted fields', async () => {
-    const db = path.join(dir, 'quoting.db');
-    const gen = generate(dir, 'quoting.csv', flags);
-    await importInto(db, gen.file);
-    const names = query<{ name: string }>(db, 'SELECT name FROM customers').map((r) => r.name);
-    const expected = Object.values(gen.expect.customers).map((c) => c.name);
-    assert.deepEqual(names.sort(), expected.sort());
-    assert.ok(
-      names.some((n) => n.includes(',') || n.includes('"')),
-      'the fixture has names that need quoting',
-    );
-    const tags = query<{ tags: string }>(db, "SELECT tags FROM resources WHERE tags LIKE '%\"%'");
-    assert.ok(tags.length > 0, 'Tags JSON kept as text');
-  });
-});
+    it("agrees with the generator's own expected totals", async () => {
+      const stored = await storedTotals(db);
+      for (const [id, e] of Object.entries(gen.expect.customers)) {
+        assert.equal(stored.customers.get(id)?.billing, scaled(e.billing), `customer ${id}`);
+        assert.equal(stored.customers.get(id)?.usd, scaled(e.usd), `customer ${id} USD`);
+      }
+      assert.equal(stored.meters.size, Object.keys(gen.expect.meters).length);
+    });
 
-describe('bad input', () => {
-  const gen = () => generate(dir, 'good.csv', { rows: 4000, customers: 8, period: PERIOD, seed: 31 });
-  let good: Generated;
-  let db: string;
-  let checksum: string;
+    it('changes nothing when the same file is imported again, lastModified included', async () => {
+      const before = await db.query('SELECT * FROM customer_usage ORDER BY customer_key');
+      const summary = await importInto(db, gen.file);
+      assert.equal(summary.replaced, 30000);
+      assert.deepEqual(await db.query('SELECT * FROM customer_usage ORDER BY customer_key'), before);
+      await assertTotalsEqual(db, reference);
+      const [lines] = await db.query<{ n: number | string }>(
+        'SELECT sum(line_count) AS n FROM line_blocks WHERE replaced IS NULL',
+      );
+      assert.equal(Number(lines!.n), 30000, 'the replaced blocks are gone');
+    });
 
-  before(async () => {
-    good = gen();
-    db = path.join(dir, 'bad-input.db');
-    await importInto(db, good.file);
-    checksum = databaseChecksum(db);
+    it('gives the same totals with one parser as with two', async () => {
+      const single = await testDatabase(backend, dir, 'single');
+      await importInto(single, gen.file, { parsers: 1 });
+      await assertTotalsEqual(single, reference);
+    });
   });
 
-  /** Rewrites one field of the n-th data line; returns the physical line it starts on. */
-  function corrupt(name: string, column: string, value: string, nth = 1000): { file: string; line: number } {
-    const records = readRecords(good.file);
-    records[nth]![records[0]!.indexOf(column)] = value;
-    const file = path.join(dir, name);
-    writeRecords(file, records);
-    return { file, line: Papa.unparse(records.slice(0, nth), { newline: '\n' }).split('\n').length + 1 };
-  }
+  describe(`${backend}: newer downloads of the same period`, () => {
+    it('replace the lines they repeat instead of adding to them', async () => {
+      const db = await testDatabase(backend, dir, 'snapshots');
+      // The same 2,000 resource × meter pairs a day: the later file repeats the early one's 10 days.
+      const flags = { customers: 40, meters: 60, period: PERIOD, seed: 11 };
+      const early = generate(dir, 'early.csv', { ...flags, rows: 20000, days: 10 });
+      const later = generate(dir, 'later.csv', { ...flags, rows: 40000, days: 20 });
+      await importInto(db, early.file);
+      const summary = await importInto(db, later.file);
+      assert.equal(summary.replaced, 20000);
+      await assertTotalsEqual(db, referenceTotals(later.file));
+    });
 
-  async function assertRefused(file: string, pattern: RegExp, options: ImportOptions = {}): Promise<ImportError> {
-    const error = await importInto(db, file, options).then(
-      () => assert.fail('the import should have failed'),
-      (e: unknown) => e,
-    );
-    assert.ok(error instanceof ImportError, String(error));
-    assert.match(error.message, pattern);
-    assert.equal(databaseChecksum(db), checksum, 'the database is exactly as it was');
-    return error;
-  }
+    it('take revised values for the same line', async () => {
+      const db = await testDatabase(backend, dir, 'revised');
+      const original = generate(dir, 'original.csv', { rows: 3000, customers: 10, period: PERIOD, seed: 12 });
+      // The re-issued file: same lines, every tenth one with a revised BillingPreTaxTotal.
+      const revised = path.join(dir, 'revised.csv');
+      const records = readRecords(original.file);
+      const column = records[0]!.indexOf('BillingPreTaxTotal');
+      for (let i = 1; i < records.length; i += 10) records[i]![column] = '1.000000000001';
+      writeRecords(revised, records);
+      await importInto(db, original.file);
+      await importInto(db, revised);
+      await assertTotalsEqual(db, referenceTotals(revised));
+    });
 
-  for (const [column, value, reason] of [
-    ['Quantity', 'twelve', /column Quantity: is not a decimal number \(value: "twelve"\)/],
-    ['BillingPreTaxTotal', '1.2.3', /column BillingPreTaxTotal: is not a decimal number/],
-    ['UsageDate', '2026-10-32T00:00:00Z', /column UsageDate: is not a date/],
-    ['CustomerId', 'not-a-guid', /column CustomerId: is not a GUID \(value: "not-a-guid"\)/],
-    ['BillingCurrency', 'EURO', /column BillingCurrency: is not a three-letter currency code/],
-  ] as const) {
-    it(`refuses a bad ${column}, naming file, line, column and value, and changes nothing`, async () => {
-      const { file, line } = corrupt(`bad-${column}.csv`, column, value);
-      const error = await assertRefused(file, reason);
+    it('keep two identical lines of one file as two lines', async () => {
+      const db = await testDatabase(backend, dir, 'twins');
+      const base = generate(dir, 'twins-base.csv', { rows: 200, customers: 3, period: PERIOD, seed: 13 });
+      const records = readRecords(base.file);
+      const file = path.join(dir, 'twins.csv');
+      writeRecords(file, [...records, records[5]!]);
+      await importInto(db, file);
+      await assertTotalsEqual(db, referenceTotals(file));
+      await importInto(db, file);
+      await assertTotalsEqual(db, referenceTotals(file));
+    });
+  });
+
+  describe(`${backend}: file forms`, () => {
+    const flags = { rows: 2000, customers: 12, meters: 30, period: PERIOD, seed: 21 };
+    let plain: ReferenceTotals;
+    before(() => {
+      plain = referenceTotals(generate(dir, 'plain.csv', flags).file);
+    });
+
+    for (const [name, extra] of [
+      ['a byte-order mark', { bom: true }],
+      ['CRLF line endings', { crlf: true }],
+      ['shuffled columns', { 'shuffle-columns': true }],
+      ['unknown extra columns', { 'extra-columns': true }],
+      ['gzip', { gzip: true }],
+    ] as const) {
+      it(`reads a file with ${name} to the same totals`, async () => {
+        const file = `form-${name.replaceAll(' ', '-')}.csv${'gzip' in extra ? '.gz' : ''}`;
+        const gen = generate(dir, file, { ...flags, ...extra });
+        const db = await testDatabase(backend, dir, file.replace(/\W/g, '_'));
+        const summary = await importInto(db, gen.file, { parsers: 2 });
+        assert.equal(summary.lines, 2000);
+        // Shuffling the columns draws from the generator's random stream, so that file differs.
+        await assertTotalsEqual(db, 'shuffle-columns' in extra ? referenceTotals(gen.file) : plain);
+      });
+    }
+
+    it('keeps commas, doubled quotes and newlines inside quoted fields', async () => {
+      const db = await testDatabase(backend, dir, 'quoting');
+      const gen = generate(dir, 'quoting.csv', flags);
+      await importInto(db, gen.file);
+      const names = (await db.query<{ name: string }>('SELECT name FROM customers')).map((r) => r.name);
+      const expected = Object.values(gen.expect.customers).map((c) => c.name);
+      assert.deepEqual(names.sort(), expected.sort());
+      assert.ok(
+        names.some((n) => n.includes(',') || n.includes('"')),
+        'the fixture has names that need quoting',
+      );
+      const tags = await db.query<{ tags: string }>("SELECT tags FROM resources WHERE tags LIKE '%\"%'");
+      assert.ok(tags.length > 0, 'Tags JSON kept as text');
+    });
+  });
+
+  describe(`${backend}: bad input`, () => {
+    const gen = () => generate(dir, 'good.csv', { rows: 4000, customers: 8, period: PERIOD, seed: 31 });
+    let good: Generated;
+    let db: TestDatabase;
+    let checksum: string;
+
+    before(async () => {
+      good = gen();
+      db = await testDatabase(backend, dir, 'bad_input');
+      await importInto(db, good.file);
+      checksum = await db.checksum();
+    });
+
+    /** Rewrites one field of the n-th data line; returns the physical line it starts on. */
+    function corrupt(name: string, column: string, value: string, nth = 1000): { file: string; line: number } {
+      const records = readRecords(good.file);
+      records[nth]![records[0]!.indexOf(column)] = value;
+      const file = path.join(dir, name);
+      writeRecords(file, records);
+      return { file, line: Papa.unparse(records.slice(0, nth), { newline: '\n' }).split('\n').length + 1 };
+    }
+
+    async function assertRefused(file: string, pattern: RegExp, options: ImportOptions = {}): Promise<ImportError> {
+      const error = await importInto(db, file, options).then(
+        () => assert.fail('the import should have failed'),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof ImportError, String(error));
+      assert.match(error.message, pattern);
+      assert.equal(await db.checksum(), checksum, 'the database is exactly as it was');
+      return error;
+    }
+
+    for (const [column, value, reason] of [
+      ['Quantity', 'twelve', /column Quantity: is not a decimal number \(value: "twelve"\)/],
+      ['BillingPreTaxTotal', '1.2.3', /column BillingPreTaxTotal: is not a decimal number/],
+      ['UsageDate', '2026-10-32T00:00:00Z', /column UsageDate: is not a date/],
+      ['CustomerId', 'not-a-guid', /column CustomerId: is not a GUID \(value: "not-a-guid"\)/],
+      ['BillingCurrency', 'EURO', /column BillingCurrency: is not a three-letter currency code/],
+    ] as const) {
+      it(`refuses a bad ${column}, naming file, line, column and value, and changes nothing`, async () => {
+        const { file, line } = corrupt(`bad-${column}.csv`, column, value);
+        const error = await assertRefused(file, reason);
+        assert.equal(error.line, line);
+        assert.equal(error.column, column);
+        assert.ok(error.message.startsWith(`${file}:${line}: `), error.message);
+      });
+    }
+
+    it('names the right line in the second half of a file parsed by two workers', async () => {
+      const { file, line } = corrupt('bad-late.csv', 'Quantity', 'x', 1900);
+      const error = await assertRefused(file, /Quantity/, { parsers: 2 });
       assert.equal(error.line, line);
-      assert.equal(error.column, column);
-      assert.ok(error.message.startsWith(`${file}:${line}: `), error.message);
     });
-  }
 
-  it('names the right line in the second half of a file parsed by two workers', async () => {
-    const { file, line } = corrupt('bad-late.csv', 'Quantity', 'x', 1900);
-    const error = await assertRefused(file, /Quantity/, { parsers: 2 });
-    assert.equal(error.line, line);
-  });
+    it('refuses a line with the wrong number of fields', async () => {
+      const records = readRecords(good.file);
+      records.splice(50, 0, ['a', 'b', 'c']);
+      const file = path.join(dir, 'bad-width.csv');
+      writeRecords(file, records);
+      const error = await assertRefused(file, /has 3 fields; the header has 55/);
+      assert.equal(error.line, Papa.unparse(records.slice(0, 50), { newline: '\n' }).split('\n').length + 1);
+    });
 
-  it('refuses a line with the wrong number of fields', async () => {
-    const records = readRecords(good.file);
-    records.splice(50, 0, ['a', 'b', 'c']);
-    const file = path.join(dir, 'bad-width.csv');
-    writeRecords(file, records);
-    const error = await assertRefused(file, /has 3 fields; the header has 55/);
-    assert.equal(error.line, Papa.unparse(records.slice(0, 50), { newline: '\n' }).split('\n').length + 1);
-  });
+    it('refuses a quoted field that is never closed', async () => {
+      const file = path.join(dir, 'bad-quote.csv');
+      fs.writeFileSync(file, fs.readFileSync(good.file, 'utf8') + '"never closed,');
+      await assertRefused(file, /quoted field is not closed/);
+    });
 
-  it('refuses a quoted field that is never closed', async () => {
-    const file = path.join(dir, 'bad-quote.csv');
-    fs.writeFileSync(file, fs.readFileSync(good.file, 'utf8') + '"never closed,');
-    await assertRefused(file, /quoted field is not closed/);
-  });
+    it('refuses a header without the required columns before touching the database', async () => {
+      const file = path.join(dir, 'bad-header.csv');
+      const [header, ...rest] = fs.readFileSync(good.file, 'utf8').split('\n');
+      fs.writeFileSync(
+        file,
+        [header!.replace('BillingPreTaxTotal', 'Billing').replace('MeterId', 'Meter'), ...rest].join('\n'),
+      );
+      const error = await assertRefused(file, /lacks required daily rated usage columns: MeterId, BillingPreTaxTotal/);
+      assert.equal(error.line, 1);
+      const store = await db.open();
+      assert.equal((await store.importBatches()).length, 1);
+      await store.close();
+    });
 
-  it('refuses a header without the required columns before touching the database', async () => {
-    const file = path.join(dir, 'bad-header.csv');
-    const [header, ...rest] = fs.readFileSync(good.file, 'utf8').split('\n');
-    fs.writeFileSync(
-      file,
-      [header!.replace('BillingPreTaxTotal', 'Billing').replace('MeterId', 'Meter'), ...rest].join('\n'),
-    );
-    const error = await assertRefused(file, /lacks required daily rated usage columns: MeterId, BillingPreTaxTotal/);
-    assert.equal(error.line, 1);
-    assert.equal((await withStore(db, (s) => s.importBatches())).length, 1);
-  });
+    it('refuses an empty file', async () => {
+      const file = path.join(dir, 'empty.csv');
+      fs.writeFileSync(file, '');
+      await assertRefused(file, /the file is empty/);
+    });
 
-  it('refuses an empty file', async () => {
-    const file = path.join(dir, 'empty.csv');
-    fs.writeFileSync(file, '');
-    await assertRefused(file, /the file is empty/);
+    it('with --skip-invalid, imports the good lines and writes the rejected ones with reasons', async () => {
+      const target = await testDatabase(backend, dir, 'skip');
+      const { file, line } = corrupt('skip.csv', 'Quantity', 'lots');
+      const summary = await importInto(target, file, { skipInvalid: true, parsers: 2 });
+      assert.equal(summary.lines, 3999);
+      assert.equal(summary.rejected, 1);
+      const rejects = fs.readFileSync(summary.rejectsFile!, 'utf8').trimEnd().split('\n');
+      assert.equal(rejects[0], 'line,column,reason,value,record');
+      assert.ok(rejects[1]!.startsWith(`${line},Quantity,is not a decimal number,lots,`), rejects[1]);
+      const withoutBadLine = path.join(dir, 'skip-reference.csv');
+      const records = readRecords(file);
+      const quantity = records[0]!.indexOf('Quantity');
+      writeRecords(
+        withoutBadLine,
+        records.filter((r) => r[quantity] !== 'lots'),
+      );
+      await assertTotalsEqual(target, referenceTotals(withoutBadLine));
+    });
   });
-
-  it('with --skip-invalid, imports the good lines and writes the rejected ones with reasons', async () => {
-    const target = path.join(dir, 'skip.db');
-    const { file, line } = corrupt('skip.csv', 'Quantity', 'lots');
-    const summary = await importInto(target, file, { skipInvalid: true, parsers: 2 });
-    assert.equal(summary.lines, 3999);
-    assert.equal(summary.rejected, 1);
-    const rejects = fs.readFileSync(summary.rejectsFile!, 'utf8').trimEnd().split('\n');
-    assert.equal(rejects[0], 'line,column,reason,value,record');
-    assert.ok(rejects[1]!.startsWith(`${line},Quantity,is not a decimal number,lots,`), rejects[1]);
-    const withoutBadLine = path.join(dir, 'skip-reference.csv');
-    const records = readRecords(file);
-    const quantity = records[0]!.indexOf('Quantity');
-    writeRecords(
-      withoutBadLine,
-      records.filter((r) => r[quantity] !== 'lots'),
-    );
-    assertTotalsEqual(target, referenceTotals(withoutBadLine));
-  });
-});
+}

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import Papa from 'papaparse';
 import { stringifyExact } from '../src/contract/exact-json.js';
 import { customerMonthlyUsageRecord, meterUsageRecord } from '../src/domain/usage-records.js';
 import { LEGACY_COLUMNS } from '../src/ingest/file-formats.js';
 import { importFile } from '../src/ingest/importer.js';
 import { legacySubscriptionId } from '../src/ingest/line-decoder.js';
-import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
+import { BACKENDS, testDatabase } from './helpers/backends.js';
+import { stopPostgres } from './helpers/postgres.js';
 import { tempDir } from './helpers/fixtures.js';
 
 const PARTNER = '3c5b9a32-7d61-4b8e-9a4c-1f2e3d4c5b6a';
@@ -63,87 +64,94 @@ function legacyLine(overrides: Partial<Record<(typeof LEGACY_COLUMNS)[number], s
   };
 }
 
-describe('the legacy usage-based file (MS-AZR-0145P)', () => {
-  it('is recognised from its header and imported for a legacy customer', async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'legacy.csv');
-    const lines = [
-      legacyLine({}),
-      legacyLine({ UsageDate: '2/4/2019', ConsumedQuantity: '2.5', PretaxCharges: '0.202' }),
-      legacyLine({
-        ResourceGuid: '9b3c7e1d-2f4a-4c8b-a1d2-3e4f5a6b7c8d',
-        ResourceName: 'Data Transfer Out (GB)',
-        ServiceName: 'Networking',
-        ServiceType: 'Bandwidth',
-        Unit: 'GB',
-        ConsumedQuantity: '0.000224',
-        PretaxCharges: '21.770372',
-      }),
-    ];
-    fs.writeFileSync(file, Papa.unparse(lines, { columns: [...LEGACY_COLUMNS], newline: '\r\n' }));
-    const store = await SqliteStore.open({ file: path.join(dir, 'legacy.db') });
-    try {
-      const summary = await importFile(store, file);
-      assert.equal(summary.format, 'legacy');
-      assert.deepEqual(summary.periods, ['2019-02']);
+after(stopPostgres);
 
-      const [row] = await store.customerUsage(PARTNER, '2019-02');
-      const record = JSON.parse(stringifyExact(customerMonthlyUsageRecord(row!, '2019-02'))) as Record<string, unknown>;
-      assert.equal(record.isUpgraded, false);
-      assert.equal(record.currencyLocale, 'fr-FR');
-      assert.equal('currencyCode' in record, false);
-      assert.equal(record.usdTotalCost, 0);
-      assert.equal(stringifyExact(customerMonthlyUsageRecord(row!, '2019-02').totalCost), '22.861172');
-      assert.deepEqual(record.customerSpendingBudget, { attributes: { objectType: 'SpendingBudget' } });
+for (const backend of BACKENDS) {
+  describe(`${backend}: the legacy usage-based file (MS-AZR-0145P)`, () => {
+    it('is recognised from its header and imported for a legacy customer', async () => {
+      const dir = tempDir();
+      const file = path.join(dir, 'legacy.csv');
+      const lines = [
+        legacyLine({}),
+        legacyLine({ UsageDate: '2/4/2019', ConsumedQuantity: '2.5', PretaxCharges: '0.202' }),
+        legacyLine({
+          ResourceGuid: '9b3c7e1d-2f4a-4c8b-a1d2-3e4f5a6b7c8d',
+          ResourceName: 'Data Transfer Out (GB)',
+          ServiceName: 'Networking',
+          ServiceType: 'Bandwidth',
+          Unit: 'GB',
+          ConsumedQuantity: '0.000224',
+          PretaxCharges: '21.770372',
+        }),
+      ];
+      fs.writeFileSync(file, Papa.unparse(lines, { columns: [...LEGACY_COLUMNS], newline: '\r\n' }));
+      const store = await (await testDatabase(backend, dir, 'legacy')).open();
+      try {
+        const summary = await importFile(store, file);
+        assert.equal(summary.format, 'legacy');
+        assert.deepEqual(summary.periods, ['2019-02']);
 
-      // The commerce subscription id is not a GUID; the routes get a stable GUID made from it.
-      const subscriptionId = legacySubscriptionId('usCBMgAAAAAAAAIA');
-      assert.match(subscriptionId, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-/);
-      const meters = await store.meterUsage({
-        partnerTenantId: PARTNER,
-        customerTenantId: CUSTOMER,
-        subscriptionId,
-        period: '2019-02',
-      });
-      assert.equal(meters.found, 'ok');
-      assert.equal(meters.found === 'ok' && meters.meters.length, 2);
-    } finally {
-      await store.close();
-    }
-  });
+        const [row] = await store.customerUsage(PARTNER, '2019-02');
+        const record = JSON.parse(stringifyExact(customerMonthlyUsageRecord(row!, '2019-02'))) as Record<
+          string,
+          unknown
+        >;
+        assert.equal(record.isUpgraded, false);
+        assert.equal(record.currencyLocale, 'fr-FR');
+        assert.equal('currencyCode' in record, false);
+        assert.equal(record.usdTotalCost, 0);
+        assert.equal(stringifyExact(customerMonthlyUsageRecord(row!, '2019-02').totalCost), '22.861172');
+        assert.deepEqual(record.customerSpendingBudget, { attributes: { objectType: 'SpendingBudget' } });
 
-  it("lists a legacy subscription's meters with currencyLocale", async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'legacy.csv');
-    const sub = 'd3d3d3d3-eeee-ffff-aaaa-b4b4b4b4b4b4';
-    fs.writeFileSync(
-      file,
-      Papa.unparse(
-        [legacyLine({ SubscriptionId: sub }), legacyLine({ SubscriptionId: sub, UsageDate: '2019-02-05' })],
-        { columns: [...LEGACY_COLUMNS] },
-      ),
-    );
-    const store = await SqliteStore.open({ file: path.join(dir, 'legacy.db') });
-    try {
-      await importFile(store, file);
-      const result = await store.meterUsage({
-        partnerTenantId: PARTNER,
-        customerTenantId: CUSTOMER,
-        subscriptionId: sub,
-        period: '2019-02',
-      });
-      assert.equal(result.found, 'ok');
-      if (result.found !== 'ok') return;
-      const [meter] = result.meters.map(
-        (m) => JSON.parse(stringifyExact(meterUsageRecord(m, result))) as Record<string, unknown>,
+        // The commerce subscription id is not a GUID; the routes get a stable GUID made from it.
+        const subscriptionId = legacySubscriptionId('usCBMgAAAAAAAAIA');
+        assert.match(subscriptionId, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-/);
+        const meters = await store.meterUsage({
+          partnerTenantId: PARTNER,
+          customerTenantId: CUSTOMER,
+          subscriptionId,
+          period: '2019-02',
+        });
+        assert.equal(meters.found, 'ok');
+        assert.equal(meters.found === 'ok' && meters.meters.length, 2);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("lists a legacy subscription's meters with currencyLocale", async () => {
+      const dir = tempDir();
+      const file = path.join(dir, 'legacy.csv');
+      const sub = 'd3d3d3d3-eeee-ffff-aaaa-b4b4b4b4b4b4';
+      fs.writeFileSync(
+        file,
+        Papa.unparse(
+          [legacyLine({ SubscriptionId: sub }), legacyLine({ SubscriptionId: sub, UsageDate: '2019-02-05' })],
+          { columns: [...LEGACY_COLUMNS] },
+        ),
       );
-      assert.equal(meter!.currencyLocale, 'fr-FR');
-      assert.equal(meter!.quantityUsed, 22);
-      assert.equal(meter!.totalCost, 1.7776);
-      assert.equal(meter!.subscriptionId, sub);
-      assert.equal(meter!.meterName, 'Compute Hours');
-    } finally {
-      await store.close();
-    }
+      const store = await (await testDatabase(backend, dir, 'legacy')).open();
+      try {
+        await importFile(store, file);
+        const result = await store.meterUsage({
+          partnerTenantId: PARTNER,
+          customerTenantId: CUSTOMER,
+          subscriptionId: sub,
+          period: '2019-02',
+        });
+        assert.equal(result.found, 'ok');
+        if (result.found !== 'ok') return;
+        const [meter] = result.meters.map(
+          (m) => JSON.parse(stringifyExact(meterUsageRecord(m, result))) as Record<string, unknown>,
+        );
+        assert.equal(meter!.currencyLocale, 'fr-FR');
+        assert.equal(meter!.quantityUsed, 22);
+        assert.equal(meter!.totalCost, 1.7776);
+        assert.equal(meter!.subscriptionId, sub);
+        assert.equal(meter!.meterName, 'Compute Hours');
+      } finally {
+        await store.close();
+      }
+    });
   });
-});
+}

@@ -18,117 +18,123 @@ import {
 } from '../src/sdk/index.js';
 import { REPO, tempDir } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { BACKENDS, testDatabase } from './helpers/backends.js';
+import { stopPostgres } from './helpers/postgres.js';
 
-describe('the SDK against a real partner-usage server', () => {
-  const dir = tempDir();
-  let server: TestServer;
-  let pc: PartnerCenter;
+after(stopPostgres);
 
-  before(async () => {
-    server = await startTestServer(dir);
-    await loadDemoData(server.store, { customers: 40 });
-    pc = new PartnerCenter({
-      baseUrl: server.baseUrl,
-      credential: await server.token({ tenant: DEMO_PARTNER }),
-      application: 'sdk-tests',
+for (const backend of BACKENDS) {
+  describe(`${backend}: the SDK against a real partner-usage server`, () => {
+    const dir = tempDir();
+    let server: TestServer;
+    let pc: PartnerCenter;
+
+    before(async () => {
+      server = await startTestServer(await testDatabase(backend, dir, 'sdk'));
+      await loadDemoData(server.store, { customers: 40 });
+      pc = new PartnerCenter({
+        baseUrl: server.baseUrl,
+        credential: await server.token({ tenant: DEMO_PARTNER }),
+        application: 'sdk-tests',
+      });
     });
-  });
-  after(() => server.close());
+    after(() => server.close());
 
-  it('gets the customers collection as served, with exact money and the request ids', async () => {
-    const page = await pc.customers.usageRecords.get();
-    assert.equal(page.totalCount, 41);
-    const uk = page.items.find((c) => c.id === SEED_CUSTOMERS.modernUk.id)!;
-    assert.ok(uk.totalCost instanceof JsonDecimal);
-    assert.ok(uk.budget.amount instanceof JsonDecimal);
-    assert.equal(uk.budget.amount.text, '97');
-    assert.ok('currencyCode' in uk && uk.currencyCode === 'GBP');
-    assert.match(page.requestId, /^[0-9a-f-]{36}$/);
-    assert.match(page.correlationId!, /^[0-9a-f-]{36}$/);
-    assert.equal(JSON.parse(JSON.stringify(page)).requestId, undefined, 'ids are not part of the body');
-  });
+    it('gets the customers collection as served, with exact money and the request ids', async () => {
+      const page = await pc.customers.usageRecords.get();
+      assert.equal(page.totalCount, 41);
+      const uk = page.items.find((c) => c.id === SEED_CUSTOMERS.modernUk.id)!;
+      assert.ok(uk.totalCost instanceof JsonDecimal);
+      assert.ok(uk.budget.amount instanceof JsonDecimal);
+      assert.equal(uk.budget.amount.text, '97');
+      assert.ok('currencyCode' in uk && uk.currencyCode === 'GBP');
+      assert.match(page.requestId, /^[0-9a-f-]{36}$/);
+      assert.match(page.correlationId!, /^[0-9a-f-]{36}$/);
+      assert.equal(JSON.parse(JSON.stringify(page)).requestId, undefined, 'ids are not part of the body');
+    });
 
-  it('walks every customer across pages, following links.next', async () => {
-    const all = await pc.customers.usageRecords.get();
-    const ids: string[] = [];
-    for await (const customer of pc.customers.usageRecords.list({ size: 7 })) ids.push(customer.id);
-    assert.deepEqual(
-      ids,
-      all.items.map((c) => c.id),
-    );
-    let pages = 0;
-    for await (const page of pc.customers.usageRecords.pages({ size: 7 })) {
-      pages++;
-      assert.ok(page.items.length <= 7);
-    }
-    assert.equal(pages, 6);
-  });
-
-  it('reads a subscription’s meters through the fluent path', async () => {
-    const [subscription] = (await server.store.subscriptionIds(DEMO_PARTNER, SEED_CUSTOMERS.modernSe.id))!;
-    const meters = await pc.customers
-      .byId(SEED_CUSTOMERS.modernSe.id)
-      .subscriptions.byId(subscription!)
-      .usageRecords.meters.get();
-    assert.ok(meters.items.length > 0);
-    assert.equal(meters.items[0]!.attributes.objectType, 'MeterUsageRecord');
-    assert.equal(meters.items[0]!.subscriptionId, subscription);
-  });
-
-  it('throws typed errors with the ApiFault fields and the request ids', async () => {
-    const missing = '0f0f0f0f-0000-4000-8000-000000000000';
-    const error = await pc.customers
-      .byId(missing)
-      .subscriptions.byId(missing)
-      .usageRecords.meters.get()
-      .then(
-        () => assert.fail('should fail'),
-        (e: unknown) => e,
+    it('walks every customer across pages, following links.next', async () => {
+      const all = await pc.customers.usageRecords.get();
+      const ids: string[] = [];
+      for await (const customer of pc.customers.usageRecords.list({ size: 7 })) ids.push(customer.id);
+      assert.deepEqual(
+        ids,
+        all.items.map((c) => c.id),
       );
-    assert.ok(error instanceof NotFoundError);
-    assert.equal(error.status, 404);
-    assert.equal(error.code, 60003);
-    assert.equal(error.source, 'PartnerFD');
-    assert.match(error.requestId!, /^[0-9a-f-]{36}$/);
-    const appOnly = new PartnerCenter({
-      baseUrl: server.baseUrl,
-      credential: await server.token({ tenant: DEMO_PARTNER, appOnly: true }),
+      let pages = 0;
+      for await (const page of pc.customers.usageRecords.pages({ size: 7 })) {
+        pages++;
+        assert.ok(page.items.length <= 7);
+      }
+      assert.equal(pages, 6);
     });
-    await assert.rejects(
-      appOnly.customers.usageRecords.get(),
-      (e: unknown) => e instanceof ForbiddenError && e.code === 900150,
-    );
-    const garbage = new PartnerCenter({ baseUrl: server.baseUrl, credential: 'garbage', maxRetries: 0 });
-    await assert.rejects(garbage.customers.usageRecords.get(), UnauthorizedError);
-  });
 
-  it('asks the token provider again when its token is about to expire, mid-pagination too', async () => {
-    let calls = 0;
-    const nearlyExpired = new PartnerCenter({
-      baseUrl: server.baseUrl,
-      credential: async () => {
-        calls++;
-        // Valid for the server, but inside the SDK's refresh margin: asked for again on every request.
-        return { token: await server.token({ tenant: DEMO_PARTNER }), expiresOnTimestamp: Date.now() + 60_000 };
-      },
+    it('reads a subscription’s meters through the fluent path', async () => {
+      const [subscription] = (await server.store.subscriptionIds(DEMO_PARTNER, SEED_CUSTOMERS.modernSe.id))!;
+      const meters = await pc.customers
+        .byId(SEED_CUSTOMERS.modernSe.id)
+        .subscriptions.byId(subscription!)
+        .usageRecords.meters.get();
+      assert.ok(meters.items.length > 0);
+      assert.equal(meters.items[0]!.attributes.objectType, 'MeterUsageRecord');
+      assert.equal(meters.items[0]!.subscriptionId, subscription);
     });
-    let pages = 0;
-    for await (const page of nearlyExpired.customers.usageRecords.pages({ size: 10 }))
-      pages += page.items.length > 0 ? 1 : 0;
-    assert.equal(pages, 5);
-    assert.equal(calls, 5);
-    let longCalls = 0;
-    const longLived = new PartnerCenter({
-      baseUrl: server.baseUrl,
-      credential: async () => {
-        longCalls++;
-        return server.token({ tenant: DEMO_PARTNER, expiresInSeconds: 3600 });
-      },
+
+    it('throws typed errors with the ApiFault fields and the request ids', async () => {
+      const missing = '0f0f0f0f-0000-4000-8000-000000000000';
+      const error = await pc.customers
+        .byId(missing)
+        .subscriptions.byId(missing)
+        .usageRecords.meters.get()
+        .then(
+          () => assert.fail('should fail'),
+          (e: unknown) => e,
+        );
+      assert.ok(error instanceof NotFoundError);
+      assert.equal(error.status, 404);
+      assert.equal(error.code, 60003);
+      assert.equal(error.source, 'PartnerFD');
+      assert.match(error.requestId!, /^[0-9a-f-]{36}$/);
+      const appOnly = new PartnerCenter({
+        baseUrl: server.baseUrl,
+        credential: await server.token({ tenant: DEMO_PARTNER, appOnly: true }),
+      });
+      await assert.rejects(
+        appOnly.customers.usageRecords.get(),
+        (e: unknown) => e instanceof ForbiddenError && e.code === 900150,
+      );
+      const garbage = new PartnerCenter({ baseUrl: server.baseUrl, credential: 'garbage', maxRetries: 0 });
+      await assert.rejects(garbage.customers.usageRecords.get(), UnauthorizedError);
     });
-    for await (const _ of longLived.customers.usageRecords.list({ size: 10 })) void _;
-    assert.equal(longCalls, 1, 'a JWT string is cached until near its exp');
+
+    it('asks the token provider again when its token is about to expire, mid-pagination too', async () => {
+      let calls = 0;
+      const nearlyExpired = new PartnerCenter({
+        baseUrl: server.baseUrl,
+        credential: async () => {
+          calls++;
+          // Valid for the server, but inside the SDK's refresh margin: asked for again on every request.
+          return { token: await server.token({ tenant: DEMO_PARTNER }), expiresOnTimestamp: Date.now() + 60_000 };
+        },
+      });
+      let pages = 0;
+      for await (const page of nearlyExpired.customers.usageRecords.pages({ size: 10 }))
+        pages += page.items.length > 0 ? 1 : 0;
+      assert.equal(pages, 5);
+      assert.equal(calls, 5);
+      let longCalls = 0;
+      const longLived = new PartnerCenter({
+        baseUrl: server.baseUrl,
+        credential: async () => {
+          longCalls++;
+          return server.token({ tenant: DEMO_PARTNER, expiresInSeconds: 3600 });
+        },
+      });
+      for await (const _ of longLived.customers.usageRecords.list({ size: 10 })) void _;
+      assert.equal(longCalls, 1, 'a JWT string is cached until near its exp');
+    });
   });
-});
+}
 
 describe('the SDK’s retries and timeouts (injected fetch)', () => {
   type Answer = { status: number; body?: string; headers?: Record<string, string> } | 'hang';

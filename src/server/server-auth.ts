@@ -1,12 +1,11 @@
 import { discoverJwks, TokenVerifier } from './auth/token-verifier.js';
+import type { Store } from '../storage/store.js';
 import { loadOrCreateLocalKeys, type LocalKeys } from './auth/local-keys.js';
 import { LOCAL_ISSUER } from './auth/token-settings.js';
 import { ContinuationTokens } from './paging/continuation-token.js';
 
 /** How tokens are verified: the local key pair (embedded default), or Entra ID via OIDC discovery. */
 export interface AuthSettings {
-  /** Where the local keys live (beside the database); undefined = in memory. */
-  readonly keyDir: string | undefined;
   /** PARTNER_USAGE_OIDC_DISCOVERY: an OpenID configuration URL; set, only its tokens are accepted. */
   readonly oidcDiscoveryUrl?: string | undefined;
   /** PARTNER_USAGE_ISSUERS: accepted issuers, `{tid}` for the token's tenant (default: the discovered one). */
@@ -17,14 +16,13 @@ export interface AuthSettings {
   readonly tenants?: readonly string[] | undefined;
 }
 
-export function authSettingsFromEnv(keyDir: string | undefined, env: NodeJS.ProcessEnv = process.env): AuthSettings {
+export function authSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AuthSettings {
   const list = (v: string | undefined) =>
     v
       ?.split(',')
       .map((s) => s.trim())
       .filter((s) => s !== '');
   return {
-    keyDir,
     oidcDiscoveryUrl: env.PARTNER_USAGE_OIDC_DISCOVERY?.trim() || undefined,
     issuers: list(env.PARTNER_USAGE_ISSUERS),
     audience: env.PARTNER_USAGE_AUDIENCE?.trim() || undefined,
@@ -39,8 +37,9 @@ export interface ServerAuth {
   readonly mode: 'local' | 'oidc';
 }
 
-export async function createServerAuth(settings: AuthSettings): Promise<ServerAuth> {
-  const keys = await loadOrCreateLocalKeys(settings.keyDir);
+/** The verifier and continuation tokens of a server on `store` (whose secrets every node shares). */
+export async function createServerAuth(store: Pick<Store, 'secret'>, settings: AuthSettings = {}): Promise<ServerAuth> {
+  const keys = await loadOrCreateLocalKeys(store);
   const tokens = new ContinuationTokens(keys.hmacSecret);
   const common = {
     ...(settings.audience ? { audience: settings.audience } : {}),

@@ -1,3 +1,4 @@
+import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -12,8 +13,10 @@ export function resolveDatabase(explicit?: string, env: NodeJS.ProcessEnv = proc
 
 /** The one place a database location picks its backend. */
 export async function openStore(location: string): Promise<Store> {
-  if (/^postgres(ql)?:\/\//i.test(location)) {
-    throw new Error('PostgreSQL storage is not available in this version; use a SQLite file path');
-  }
+  if (isPostgresUrl(location)) return PostgresStore.open({ url: location });
   return SqliteStore.open({ file: location });
+}
+
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
 }

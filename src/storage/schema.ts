@@ -17,6 +17,8 @@ export interface Database {
   meter_usage: MeterUsageTable;
   resource_usage: ResourceUsageTable;
   import_batches: ImportBatchesTable;
+  store_state: { id: number; version: string | number };
+  server_secrets: { name: string; value: string };
 }
 
 export interface PartnersTable {

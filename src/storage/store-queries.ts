@@ -15,7 +15,7 @@ export abstract class StoreQueries {
   protected constructor(protected readonly db: Kysely<Database>) {}
 
   /** Called after every write this store makes, so that dataVersion() moves at once. */
-  protected abstract noteChange(): void;
+  protected abstract noteChange(): Promise<void>;
 
   async partners(): Promise<PartnerRow[]> {
     const rows = await this.db
@@ -147,7 +147,7 @@ export abstract class StoreQueries {
       .where('partner_key', '=', partner.partner_key)
       .where('tenant_id', '=', customerTenantId.toLowerCase())
       .executeTakeFirst();
-    this.noteChange();
+    await this.noteChange();
     return result.numUpdatedRows > 0n;
   }
 
@@ -167,6 +167,25 @@ export abstract class StoreQueries {
       .orderBy('subscription_id')
       .execute();
     return rows.map((r) => r.subscription_id);
+  }
+
+  async secret(name: string, create: () => Promise<string>): Promise<string> {
+    const existing = await this.db
+      .selectFrom('server_secrets')
+      .select('value')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (existing) return existing.value;
+    const value = await create();
+    // Another process may have created it meanwhile: the first one written wins, for everyone.
+    await this.db
+      .insertInto('server_secrets')
+      .values({ name, value })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    return (
+      await this.db.selectFrom('server_secrets').select('value').where('name', '=', name).executeTakeFirstOrThrow()
+    ).value;
   }
 
   async partnersOfCustomer(customerTenantId: string): Promise<string[]> {

@@ -28,6 +28,8 @@ export interface Store {
   /** The partners a customer tenant id belongs to (usually one). */
   partnersOfCustomer(customerTenantId: string): Promise<string[]>;
   importBatches(): Promise<ImportBatchRow[]>;
+  /** A server secret shared by every process on this database, created by `create` on first use. */
+  secret(name: string, create: () => Promise<string>): Promise<string>;
   close(): Promise<void>;
 }
 

@@ -1,10 +1,9 @@
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { issueLocalToken, type TokenRequest } from '../../src/server/auth/issue-token.js';
 import { createServer } from '../../src/server/create-server.js';
 import { createServerAuth, type AuthSettings, type ServerAuth } from '../../src/server/server-auth.js';
-import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import type { Store } from '../../src/storage/store.js';
+import type { TestDatabase } from './backends.js';
 
 export interface TestServer {
   readonly baseUrl: string;
@@ -16,15 +15,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A real server over a real SQLite file, listening on 127.0.0.1 at a free port. */
+/** A real server over a real database, listening on 127.0.0.1 at a free port. */
 export async function startTestServer(
-  dir: string,
+  db: TestDatabase,
   settings: Partial<AuthSettings> = {},
   wrapStore?: (s: Store) => Store,
 ): Promise<TestServer> {
-  const opened = await SqliteStore.open({ file: path.join(dir, 'server.db') });
+  const opened = await db.open();
   const store = wrapStore ? wrapStore(opened) : opened;
-  const auth = await createServerAuth({ keyDir: dir, ...settings });
+  const auth = await createServerAuth(store, settings);
   const app = createServer({ store, verifier: auth.verifier, tokens: auth.tokens });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

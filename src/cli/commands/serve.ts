@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { defineCommand } from 'citty';
 import { DEMO_PARTNER, loadDemoData } from '../../demo/demo-data.js';
 import { issueLocalToken } from '../../server/auth/issue-token.js';
@@ -10,11 +9,6 @@ import { dbArg } from '../shared-args.js';
 
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_HOST = '127.0.0.1';
-
-/** Where the local signing keys live: beside a database file; in memory for ':memory:'. */
-export function keyDirOf(database: string): string | undefined {
-  return database === ':memory:' || /^postgres/i.test(database) ? undefined : path.dirname(path.resolve(database));
-}
 
 export const serveCommand = defineCommand({
   meta: { name: 'serve', description: "Serve Partner Center's usage routes (loads demo data into an empty database)" },
@@ -31,7 +25,7 @@ export const serveCommand = defineCommand({
     const host = args.host ?? DEFAULT_HOST;
     const database = resolveDatabase(args.db);
     const store = await openStore(database);
-    const auth = await createServerAuth(authSettingsFromEnv(keyDirOf(database)));
+    const auth = await createServerAuth(store, authSettingsFromEnv());
     if (args.demo && (await store.partners()).length === 0) {
       const started = performance.now();
       const demo = await loadDemoData(store);

@@ -2,10 +2,8 @@ import { defineCommand } from 'citty';
 import { isGuid } from '../../ingest/field-parsers.js';
 import { issueLocalToken } from '../../server/auth/issue-token.js';
 import { loadOrCreateLocalKeys } from '../../server/auth/local-keys.js';
-import { resolveDatabase } from '../../storage/open-store.js';
 import { CliError } from '../cli-error.js';
-import { dbArg } from '../shared-args.js';
-import { keyDirOf } from './serve.js';
+import { dbArg, withStore } from '../shared-args.js';
 
 export const tokenCommand = defineCommand({
   meta: {
@@ -24,7 +22,7 @@ export const tokenCommand = defineCommand({
     const expiresIn = args['expires-in'] === undefined ? 3600 : Number(args['expires-in']);
     if (!Number.isInteger(expiresIn) || expiresIn <= 0)
       throw new CliError('--expires-in must be a positive number of seconds', 2);
-    const keys = await loadOrCreateLocalKeys(keyDirOf(resolveDatabase(args.db)));
+    const keys = await withStore(args.db, (store) => loadOrCreateLocalKeys(store));
     console.log(
       await issueLocalToken(keys, {
         tenant: args.tenant,

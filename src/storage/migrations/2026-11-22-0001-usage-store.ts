@@ -3,7 +3,7 @@ import { columnTypes } from './column-types.js';
 
 /** The usage store: dimensions, rated line items, monthly aggregates and import batches. */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  const { money, autoKey } = columnTypes(db);
+  const { money, bytes, autoKey } = columnTypes(db);
 
   await db.schema
     .createTable('partners')
@@ -92,15 +92,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('period', 'text', (c) => c.notNull())
     .addColumn('batch_id', 'integer', (c) => c.notNull().references('import_batches.batch_id'))
     .addColumn('line_count', 'integer', (c) => c.notNull())
-    .addColumn('identities', 'blob', (c) => c.notNull()) // int64 line identity hashes
-    .addColumn('ordinals', 'blob', (c) => c.notNull()) // int32
-    .addColumn('resources', 'blob', (c) => c.notNull()) // int32 resource_key
-    .addColumn('meters', 'blob', (c) => c.notNull()) // int32 meter_key
-    .addColumn('days', 'blob', (c) => c.notNull()) // int32 yyyymmdd
+    .addColumn('identities', bytes, (c) => c.notNull()) // int64 line identity hashes
+    .addColumn('ordinals', bytes, (c) => c.notNull()) // int32
+    .addColumn('resources', bytes, (c) => c.notNull()) // int32 resource_key
+    .addColumn('meters', bytes, (c) => c.notNull()) // int32 meter_key
+    .addColumn('days', bytes, (c) => c.notNull()) // int32 yyyymmdd
     .addColumn('quantities', 'text', (c) => c.notNull())
     .addColumn('billing_totals', 'text', (c) => c.notNull())
     .addColumn('usd_totals', 'text', (c) => c.notNull())
-    .addColumn('replaced', 'blob') // bitmap of lines a later import replaced; null = none
+    .addColumn('replaced', bytes) // bitmap of lines a later import replaced; null = none
     .execute();
   await db.schema.createIndex('line_blocks_period').on('line_blocks').columns(['partner_key', 'period']).execute();
 

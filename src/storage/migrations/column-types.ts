@@ -4,6 +4,8 @@ import { PostgresAdapter, sql, type ColumnDefinitionBuilder, type Kysely, type R
 export interface ColumnTypes {
   /** An exact decimal: NUMERIC on PostgreSQL, decimal text on SQLite (which has none). */
   money: RawBuilder<unknown>;
+  /** Bytes: bytea on PostgreSQL, blob on SQLite. */
+  bytes: RawBuilder<unknown>;
   /** A surrogate key the database assigns. */
   autoKey: (col: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
 }
@@ -11,6 +13,6 @@ export interface ColumnTypes {
 export function columnTypes(db: Kysely<unknown>): ColumnTypes {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return postgres
-    ? { money: sql`numeric`, autoKey: (c) => c.primaryKey().generatedAlwaysAsIdentity() }
-    : { money: sql`text`, autoKey: (c) => c.primaryKey().autoIncrement() };
+    ? { money: sql`numeric`, bytes: sql`bytea`, autoKey: (c) => c.primaryKey().generatedAlwaysAsIdentity() }
+    : { money: sql`text`, bytes: sql`blob`, autoKey: (c) => c.primaryKey().autoIncrement() };
 }

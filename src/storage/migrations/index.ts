@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as usageStore from './2026-11-22-0001-usage-store.js';
+import * as sharedState from './2026-11-22-0002-shared-state.js';
 
 /** Every migration, in order. Names sort by date; a released migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-22-0001-usage-store': usageStore,
+  '2026-11-22-0002-shared-state': sharedState,
 };
 
 export const migrationProvider: MigrationProvider = {

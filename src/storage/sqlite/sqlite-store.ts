@@ -58,7 +58,7 @@ export class SqliteStore extends StoreQueries implements Store {
   async beginImport(meta: ImportMeta): Promise<ImportSession> {
     const writer = new SqliteImportWriter(this.#sqlite);
     try {
-      return await BlockImportSession.begin(writer, meta, () => this.noteChange());
+      return await BlockImportSession.begin(writer, meta, () => void this.noteChange());
     } catch (error) {
       await writer.rollback();
       throw error;
@@ -79,8 +79,9 @@ export class SqliteStore extends StoreQueries implements Store {
     return `${this.#otherWrites}.${this.#ownWrites}`;
   }
 
-  protected noteChange(): void {
+  protected noteChange(): Promise<void> {
     this.#ownWrites++;
+    return Promise.resolve();
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,237 @@
+import type pg from 'pg';
+import {
+  DIMENSIONS,
+  type BlockRow,
+  type DimensionKind,
+  type ImportWriter,
+  type StoredBlock,
+} from '../import-writer.js';
+import type { ImportMeta, ImportSummaryCounts } from '../store.js';
+
+// Rows per multi-row statement: few round trips, well under PostgreSQL's 65,535 parameters.
+const ROWS_PER_STATEMENT = 500;
+const BLOCKS_PER_READ = 32;
+
+/** `($1, $2), ($3, $4), …` for `rows` rows of `width` values. */
+function placeholders(rows: number, width: number): string {
+  return Array.from(
+    { length: rows },
+    (_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`,
+  ).join(', ');
+}
+
+/**
+ * An import's statements on PostgreSQL, on one pooled connection in one transaction. Dimensions
+ * are upserted many rows a statement; lines go in as block rows (one per ~8k lines), so the
+ * round trips stay few. Two imports of the same partner's period are serialised by an advisory
+ * lock taken before the stored lines are read, so neither can miss the other's lines.
+ */
+export class PostgresImportWriter implements ImportWriter {
+  readonly #client: pg.PoolClient;
+  #released = false;
+
+  constructor(client: pg.PoolClient) {
+    this.#client = client;
+  }
+
+  async #query<R extends pg.QueryResultRow = Record<string, unknown>>(
+    text: string,
+    values: readonly unknown[] = [],
+  ): Promise<R[]> {
+    return (await this.#client.query<R>(text, values as unknown[])).rows;
+  }
+
+  async begin(meta: ImportMeta): Promise<number> {
+    await this.#query('BEGIN');
+    const [row] = await this.#query<{ batch_id: number }>(
+      `INSERT INTO import_batches (file_name, content_hash, format, started_at, finished_at, lines, rejected, replaced)
+       VALUES ($1, '', $2, $3, '', 0, 0, 0) RETURNING batch_id`,
+      [meta.fileName, meta.format, meta.startedAt],
+    );
+    return row!.batch_id;
+  }
+
+  async lockScope(partnerKey: number, period: string): Promise<void> {
+    await this.#query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [partnerKey, period]);
+  }
+
+  async hasLines(partnerKey: number, period: string): Promise<boolean> {
+    return (
+      (
+        await this.#query('SELECT 1 FROM line_blocks WHERE partner_key = $1 AND period = $2 LIMIT 1', [
+          partnerKey,
+          period,
+        ])
+      ).length > 0
+    );
+  }
+
+  async upsert(kind: DimensionKind, rows: readonly (readonly unknown[])[]): Promise<number[]> {
+    const d = DIMENSIONS[kind];
+    const keys: number[] = [];
+    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
+      const returned = await this.#query(
+        `INSERT INTO ${d.table} (${d.columns.join(', ')}) VALUES ${placeholders(chunk.length, d.columns.length)}
+         ON CONFLICT (${d.conflict.join(', ')}) DO UPDATE SET ${d.update}
+         RETURNING ${d.key} AS key, ${d.conflict.join(', ')}`,
+        chunk.flat(),
+      );
+      // RETURNING's order is not promised: match the rows by their natural key.
+      const conflictIndexes = d.conflict.map((c) => d.columns.indexOf(c));
+      const byNaturalKey = new Map(
+        returned.map((r) => [d.conflict.map((c) => String(r[c])).join('\u0000'), Number(r.key)]),
+      );
+      for (const row of chunk) keys.push(byNaturalKey.get(conflictIndexes.map((i) => String(row[i])).join('\u0000'))!);
+    }
+    return keys;
+  }
+
+  async insertBlock(b: BlockRow): Promise<void> {
+    await this.#query(
+      `INSERT INTO line_blocks (partner_key, period, batch_id, line_count, identities, ordinals, resources, meters, days,
+         quantities, billing_totals, usd_totals) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [
+        b.partnerKey,
+        b.period,
+        b.batchId,
+        b.count,
+        b.identities,
+        b.ordinals,
+        b.resources,
+        b.meters,
+        b.days,
+        b.quantities,
+        b.billings,
+        b.usds,
+      ],
+    );
+  }
+
+  async *blocks(partnerKey: number, period: string): AsyncIterable<StoredBlock> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.#query<{
+        block_key: number;
+        line_count: number;
+        identities: Buffer;
+        ordinals: Buffer;
+        resources: Buffer;
+        meters: Buffer;
+        quantities: string;
+        billing_totals: string;
+        usd_totals: string;
+        replaced: Buffer | null;
+      }>(
+        `SELECT block_key, line_count, identities, ordinals, resources, meters, quantities, billing_totals, usd_totals, replaced
+         FROM line_blocks WHERE partner_key = $1 AND period = $2 AND block_key > $3 ORDER BY block_key LIMIT ${BLOCKS_PER_READ}`,
+        [partnerKey, period, after],
+      );
+      for (const r of rows) {
+        yield {
+          blockKey: Number(r.block_key),
+          count: r.line_count,
+          identities: r.identities,
+          ordinals: r.ordinals,
+          resources: r.resources,
+          meters: r.meters,
+          quantities: r.quantities,
+          billings: r.billing_totals,
+          usds: r.usd_totals,
+          replaced: r.replaced,
+        };
+      }
+      if (rows.length < BLOCKS_PER_READ) return;
+      after = Number(rows.at(-1)!.block_key);
+    }
+  }
+
+  async blockMarks(blockKey: number): Promise<{ count: number; replaced: Buffer | null }> {
+    const [row] = await this.#query<{ line_count: number; replaced: Buffer | null }>(
+      'SELECT line_count, replaced FROM line_blocks WHERE block_key = $1',
+      [blockKey],
+    );
+    return { count: row!.line_count, replaced: row!.replaced };
+  }
+
+  async setReplaced(blockKey: number, bitmap: Buffer): Promise<void> {
+    await this.#query('UPDATE line_blocks SET replaced = $1 WHERE block_key = $2', [bitmap, blockKey]);
+  }
+
+  async deleteBlock(blockKey: number): Promise<void> {
+    await this.#query('DELETE FROM line_blocks WHERE block_key = $1', [blockKey]);
+  }
+
+  async owners(partnerKey: number): Promise<[number, number, number][]> {
+    const rows = await this.#query<{ resource_key: number; subscription_key: number; customer_key: number }>(
+      `SELECT r.resource_key, e.subscription_key, s.customer_key FROM resources r
+       JOIN entitlements e ON e.entitlement_key = r.entitlement_key
+       JOIN subscriptions s ON s.subscription_key = e.subscription_key
+       JOIN customers c ON c.customer_key = s.customer_key
+       WHERE c.partner_key = $1`,
+      [partnerKey],
+    );
+    return rows.map((r) => [r.resource_key, r.subscription_key, r.customer_key]);
+  }
+
+  async aggregateRows(
+    table: string,
+    columns: readonly string[],
+    partnerKey: number,
+    period: string,
+  ): Promise<unknown[][]> {
+    const rows = await this.#query(
+      `SELECT ${columns.join(', ')} FROM ${table} WHERE partner_key = $1 AND period = $2`,
+      [partnerKey, period],
+    );
+    return rows.map((r) => columns.map((c) => r[c]));
+  }
+
+  async deleteAggregates(table: string, partnerKey: number, period: string): Promise<void> {
+    await this.#query(`DELETE FROM ${table} WHERE partner_key = $1 AND period = $2`, [partnerKey, period]);
+  }
+
+  async insertAggregates(
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly unknown[])[],
+  ): Promise<void> {
+    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
+      await this.#query(
+        `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${placeholders(chunk.length, columns.length)}`,
+        chunk.flat(),
+      );
+    }
+  }
+
+  async finish(batchId: number, s: ImportSummaryCounts & { replaced: number }): Promise<void> {
+    await this.#query(
+      'UPDATE import_batches SET content_hash = $1, finished_at = $2, lines = $3, rejected = $4, replaced = $5 WHERE batch_id = $6',
+      [s.contentHash, s.finishedAt, s.lines, s.rejected, s.replaced, batchId],
+    );
+    await this.#query('UPDATE store_state SET version = version + 1 WHERE id = 1');
+  }
+
+  async commit(): Promise<void> {
+    try {
+      await this.#query('COMMIT');
+    } finally {
+      this.#release();
+    }
+  }
+
+  async rollback(): Promise<void> {
+    if (this.#released) return;
+    try {
+      await this.#query('ROLLBACK');
+    } finally {
+      this.#release();
+    }
+  }
+
+  #release(): void {
+    if (!this.#released) this.#client.release();
+    this.#released = true;
+  }
+}

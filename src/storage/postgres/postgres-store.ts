@@ -1,0 +1,85 @@
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { BlockImportSession } from '../block-import-session.js';
+import { migrationProvider } from '../migrations/index.js';
+import type { Database } from '../schema.js';
+import { StoreQueries } from '../store-queries.js';
+import type { ImportMeta, ImportSession, Store } from '../store.js';
+import { PostgresImportWriter } from './postgres-import-writer.js';
+
+// BIGINT (counts, versions) as a JS number: they stay far below 2^53. NUMERIC stays text (exact).
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+const VERSION_POLL_MS = 200;
+
+/**
+ * The shared store: PostgreSQL, for several stateless API processes on one database. The same
+ * Kysely queries as SQLite read it; imports run through the same BlockImportSession.
+ */
+export class PostgresStore extends StoreQueries implements Store {
+  readonly kind = 'postgres' as const;
+  readonly #pool: pg.Pool;
+  #version = '0';
+  #ownWrites = 0;
+  #checkedAt = -Infinity;
+  #polling = false;
+
+  private constructor(pool: pg.Pool, db: Kysely<Database>) {
+    super(db);
+    this.#pool = pool;
+  }
+
+  static async open(options: { url: string; poolSize?: number }): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+    if (error) {
+      await db.destroy();
+      throw new Error(`could not migrate the database: ${String(error)}`, { cause: error });
+    }
+    const store = new PostgresStore(pool, db);
+    await store.#poll();
+    return store;
+  }
+
+  async beginImport(meta: ImportMeta): Promise<ImportSession> {
+    const writer = new PostgresImportWriter(await this.#pool.connect());
+    try {
+      return await BlockImportSession.begin(writer, meta, () => void this.noteChange(false));
+    } catch (error) {
+      await writer.rollback();
+      throw error;
+    }
+  }
+
+  /**
+   * The shared version row, read at most every 200 ms (in the background: a request never waits
+   * for it), plus this process's own writes, which show at once.
+   */
+  dataVersion(): string {
+    if (performance.now() - this.#checkedAt > VERSION_POLL_MS && !this.#polling) void this.#poll();
+    return `${this.#version}.${this.#ownWrites}`;
+  }
+
+  protected async noteChange(bumpShared = true): Promise<void> {
+    this.#ownWrites++;
+    if (bumpShared) await sql`UPDATE store_state SET version = version + 1 WHERE id = 1`.execute(this.db);
+  }
+
+  async #poll(): Promise<void> {
+    this.#polling = true;
+    try {
+      const row = await this.db.selectFrom('store_state').select('version').where('id', '=', 1).executeTakeFirst();
+      this.#version = String(row?.version ?? 0);
+      this.#checkedAt = performance.now();
+    } catch {
+      // the next request tries again
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy(); // ends the pool
+  }
+}
