@@ -65,6 +65,13 @@ const AGGREGATE_TABLES = [
   { table: 'resource_usage', keys: ['subscription_key', 'resource_key'], values: ['billing_total', 'usd_total'] },
 ] as const;
 
+export interface SessionHooks {
+  /** After a commit: the store's data version moves. */
+  readonly onCommit: () => void;
+  /** After a commit or a rollback. */
+  readonly onEnd?: () => void;
+}
+
 /**
  * One import as one write transaction, the same on every database: lines go in as one block row
  * per batch (see the migration), and the identities a new line may replace are held in memory
@@ -73,6 +80,7 @@ const AGGREGATE_TABLES = [
 export class BlockImportSession implements ImportSession {
   readonly #writer: ImportWriter;
   readonly #onCommit: () => void;
+  readonly #onEnd: () => void;
   readonly #sources: SourceKeys[] = [];
   readonly #scopes: ImportScope[] = [];
   readonly #scopeIndex = new Map<string, number>();
@@ -89,14 +97,15 @@ export class BlockImportSession implements ImportSession {
   private constructor(
     writer: ImportWriter,
     readonly batchId: number,
-    onCommit: () => void,
+    hooks: SessionHooks,
   ) {
     this.#writer = writer;
-    this.#onCommit = onCommit;
+    this.#onCommit = hooks.onCommit;
+    this.#onEnd = hooks.onEnd ?? (() => {});
   }
 
-  static async begin(writer: ImportWriter, meta: ImportMeta, onCommit: () => void): Promise<BlockImportSession> {
-    return new BlockImportSession(writer, await writer.begin(meta), onCommit);
+  static async begin(writer: ImportWriter, meta: ImportMeta, hooks: SessionHooks): Promise<BlockImportSession> {
+    return new BlockImportSession(writer, await writer.begin(meta), hooks);
   }
 
   get scopes(): readonly ImportScope[] {
@@ -255,12 +264,18 @@ export class BlockImportSession implements ImportSession {
     await this.#writer.commit();
     this.#open = false;
     this.#onCommit();
+    this.#onEnd();
     return { replaced };
   }
 
   async rollback(): Promise<void> {
-    if (this.#open) await this.#writer.rollback();
+    if (!this.#open) return;
     this.#open = false;
+    try {
+      await this.#writer.rollback();
+    } finally {
+      this.#onEnd();
+    }
   }
 
   async #insertBlock(

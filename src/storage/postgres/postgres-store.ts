@@ -45,7 +45,7 @@ export class PostgresStore extends StoreQueries implements Store {
   async beginImport(meta: ImportMeta): Promise<ImportSession> {
     const writer = new PostgresImportWriter(await this.#pool.connect());
     try {
-      return await BlockImportSession.begin(writer, meta, () => void this.noteChange(false));
+      return await BlockImportSession.begin(writer, meta, { onCommit: () => void this.noteChange(false) });
     } catch (error) {
       await writer.rollback();
       throw error;

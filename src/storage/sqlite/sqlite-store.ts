@@ -11,6 +11,9 @@ import { SqliteImportWriter } from './sqlite-import-writer.js';
 
 const DATA_VERSION_POLL_MS = 200;
 
+/** The import in progress in this process, per database file (see beginImport). */
+const importTurns = new Map<string, Promise<void>>();
+
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
   readonly file: string;
@@ -31,9 +34,12 @@ export class SqliteStore extends StoreQueries implements Store {
   #ownWrites = 0;
   #checkedAt = -Infinity;
 
-  private constructor(sqlite: BetterSqlite3.Database, db: Kysely<Database>) {
+  readonly #file: string;
+
+  private constructor(sqlite: BetterSqlite3.Database, db: Kysely<Database>, file: string) {
     super(db);
     this.#sqlite = sqlite;
+    this.#file = file;
     this.#version = sqlite.prepare('PRAGMA data_version').pluck();
   }
 
@@ -47,21 +53,49 @@ export class SqliteStore extends StoreQueries implements Store {
     sqlite.pragma('cache_size = -16384'); // 16 MiB
     sqlite.pragma('temp_store = MEMORY');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+    // Kysely takes no lock for SQLite migrations: when two processes open a new file at once, one
+    // fails on the other's tables and, its transaction rolled back, finds them migrated next time.
+    let error: unknown;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      ({ error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest());
+      if (!error) break;
+      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+    }
     if (error) {
       await db.destroy();
       throw new Error(`could not migrate the database ${options.file}: ${String(error)}`, { cause: error });
     }
-    return new SqliteStore(sqlite, db);
+    return new SqliteStore(
+      sqlite,
+      db,
+      options.file === ':memory:' ? `:memory:${Math.random()}` : path.resolve(options.file),
+    );
   }
 
+  /**
+   * SQLite has one writer at a time, and better-sqlite3 waits for the write lock synchronously:
+   * a second import in this process would block the thread that must finish the first. So the
+   * imports of one file take turns here; another process waits for the lock (up to 10 minutes).
+   */
   async beginImport(meta: ImportMeta): Promise<ImportSession> {
+    const previous = importTurns.get(this.#file) ?? Promise.resolve();
+    let endTurn!: () => void;
+    const turn = new Promise<void>((resolve) => (endTurn = resolve));
+    importTurns.set(
+      this.#file,
+      previous.then(() => turn),
+    );
+    await previous;
     const writer = new SqliteImportWriter(this.#sqlite);
+    this.#sqlite.pragma('busy_timeout = 600000');
     try {
-      return await BlockImportSession.begin(writer, meta, () => void this.noteChange());
+      return await BlockImportSession.begin(writer, meta, { onCommit: () => void this.noteChange(), onEnd: endTurn });
     } catch (error) {
       await writer.rollback();
+      endTurn();
       throw error;
+    } finally {
+      this.#sqlite.pragma('busy_timeout = 5000');
     }
   }
 
