@@ -5,7 +5,6 @@
  * 2. the API with one `serve` process, then two, on the same database (autocannon in its own
  *    processes: 50 connections on one server, 25 on each of two).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,8 +14,9 @@ import { issueLocalToken } from '../src/server/auth/issue-token.js';
 import { loadOrCreateLocalKeys } from '../src/server/auth/local-keys.js';
 import { PostgresStore } from '../dist/storage/postgres/postgres-store.js';
 import { newPostgresDatabase, stopPostgres } from '../test/helpers/postgres.js';
+import { serveProcess } from '../test/helpers/serve-process.js';
 import { autocannon, writeCustomersFile } from './api-load.js';
-import { benchFile, ROOT } from './bench-file.js';
+import { benchFile } from './bench-file.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const file = benchFile(Number(process.env.BENCH_ROWS ?? 1_000_000));
@@ -30,26 +30,6 @@ async function bareParse(): Promise<number> {
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) scanner.push(chunk as Buffer);
   scanner.end();
   return lines / ((performance.now() - started) / 1000);
-}
-
-function serve(url: string): Promise<{ base: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [path.join(ROOT, 'bin/partner-usage.js'), 'serve', '--no-demo', '--port', '0', '--db', url],
-    {
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /serving (http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(stderr);
-      if (match) resolve({ base: match[1]!, child });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
 }
 
 try {
@@ -74,10 +54,10 @@ try {
   const token = await issueLocalToken(await loadOrCreateLocalKeys(apiStore), { tenant: partner });
   await apiStore.close();
   const route = '/v1/customers/usagerecords?size=100&period=2026-10';
-  const a = await serve(apiUrl);
+  const a = await serveProcess(apiUrl, true);
   await autocannon(`${a.base}${route}`, token, 2);
   const one = await autocannon(`${a.base}${route}`, token, SECONDS);
-  const b = await serve(apiUrl);
+  const b = await serveProcess(apiUrl, true);
   await autocannon(`${b.base}${route}`, token, 2);
   const pair = await Promise.all([
     autocannon(`${a.base}${route}`, token, SECONDS, 25),

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { importFile } from '../src/ingest/importer.js';
 import { issueLocalToken } from '../src/server/auth/issue-token.js';
 import { loadOrCreateLocalKeys } from '../src/server/auth/local-keys.js';
 import { BACKENDS, testDatabase, type TestDatabase } from './helpers/backends.js';
-import { generate, REPO, tempDir } from './helpers/fixtures.js';
+import { generate, tempDir } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
 import { referenceTotals, scaled } from './helpers/reference-totals.js';
+import { serveProcess } from './helpers/serve-process.js';
 
 after(stopPostgres);
 
@@ -18,28 +17,6 @@ async function customerTotals(db: TestDatabase): Promise<Map<string, bigint>> {
      JOIN customers c ON c.customer_key = u.customer_key WHERE u.period = '2026-07'`,
   );
   return new Map(rows.map((r) => [r.id, scaled(String(r.billing))]));
-}
-
-/** A `partner-usage serve` process on the database; resolves with its base URL. */
-function serve(location: string): Promise<{ url: string; process: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'serve', '--no-demo', '--port', '0', '--db', location],
-    {
-      cwd: REPO,
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /serving (http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(stderr);
-      if (match) resolve({ url: match[1]!, process: child });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
 }
 
 for (const backend of BACKENDS) {
@@ -88,26 +65,26 @@ for (const backend of BACKENDS) {
       } finally {
         await store.close();
       }
-      const [a, b] = await Promise.all([serve(db.location), serve(db.location)]);
+      const [a, b] = await Promise.all([serveProcess(db.location), serveProcess(db.location)]);
       try {
         const headers = { Authorization: `Bearer ${token}` };
         const get = async (base: string, uri: string, extra: Record<string, string> = {}) => {
           const response = await fetch(`${base}${uri}`, { headers: { ...headers, ...extra } });
           return { status: response.status, text: await response.text() };
         };
-        const first = await get(a.url, '/v1/customers/usagerecords?size=10&period=2026-07');
+        const first = await get(a.base, '/v1/customers/usagerecords?size=10&period=2026-07');
         assert.equal(first.status, 200, first.text);
-        assert.equal((await get(b.url, '/v1/customers/usagerecords?size=10&period=2026-07')).text, first.text);
+        assert.equal((await get(b.base, '/v1/customers/usagerecords?size=10&period=2026-07')).text, first.text);
         const next = (JSON.parse(first.text) as { links: { next: { uri: string; headers: { value: string }[] } } })
           .links.next;
-        const fromB = await get(b.url, next.uri, { 'MS-ContinuationToken': next.headers[0]!.value });
-        const fromA = await get(a.url, next.uri, { 'MS-ContinuationToken': next.headers[0]!.value });
+        const fromB = await get(b.base, next.uri, { 'MS-ContinuationToken': next.headers[0]!.value });
+        const fromA = await get(a.base, next.uri, { 'MS-ContinuationToken': next.headers[0]!.value });
         assert.equal(fromB.status, 200, fromB.text);
         assert.equal(fromB.text, fromA.text);
         assert.equal((JSON.parse(fromB.text) as { items: unknown[] }).items.length, 10);
       } finally {
-        a.process.kill('SIGTERM');
-        b.process.kill('SIGTERM');
+        a.child.kill('SIGTERM');
+        b.child.kill('SIGTERM');
       }
     });
   });

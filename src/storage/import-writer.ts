@@ -115,3 +115,12 @@ export const DIMENSIONS: Readonly<
       'resource_group = excluded.resource_group, location = excluded.location, service = excluded.service, tags = excluded.tags',
   },
 };
+
+/** Each resource of a partner with its subscription and customer; `param` is the dialect's placeholder. */
+export function ownersSql(param: string): string {
+  return `SELECT r.resource_key, e.subscription_key, s.customer_key FROM resources r
+    JOIN entitlements e ON e.entitlement_key = r.entitlement_key
+    JOIN subscriptions s ON s.subscription_key = e.subscription_key
+    JOIN customers c ON c.customer_key = s.customer_key
+    WHERE c.partner_key = ${param}`;
+}

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import {
   DIMENSIONS,
+  ownersSql,
   type BlockRow,
   type DimensionKind,
   type ImportWriter,
@@ -164,11 +165,7 @@ export class PostgresImportWriter implements ImportWriter {
 
   async owners(partnerKey: number): Promise<[number, number, number][]> {
     const rows = await this.#query<{ resource_key: number; subscription_key: number; customer_key: number }>(
-      `SELECT r.resource_key, e.subscription_key, s.customer_key FROM resources r
-       JOIN entitlements e ON e.entitlement_key = r.entitlement_key
-       JOIN subscriptions s ON s.subscription_key = e.subscription_key
-       JOIN customers c ON c.customer_key = s.customer_key
-       WHERE c.partner_key = $1`,
+      ownersSql('$1'),
       [partnerKey],
     );
     return rows.map((r) => [r.resource_key, r.subscription_key, r.customer_key]);

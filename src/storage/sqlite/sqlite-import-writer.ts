@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import {
   DIMENSIONS,
+  ownersSql,
   type BlockRow,
   type DimensionKind,
   type ImportWriter,
@@ -131,17 +132,7 @@ export class SqliteImportWriter implements ImportWriter {
   }
 
   owners(partnerKey: number): Promise<[number, number, number][]> {
-    return Promise.resolve(
-      this.#stmt(
-        `SELECT r.resource_key, e.subscription_key, s.customer_key FROM resources r
-         JOIN entitlements e ON e.entitlement_key = r.entitlement_key
-         JOIN subscriptions s ON s.subscription_key = e.subscription_key
-         JOIN customers c ON c.customer_key = s.customer_key
-         WHERE c.partner_key = ?`,
-      )
-        .raw(true)
-        .all(partnerKey) as [number, number, number][],
-    );
+    return Promise.resolve(this.#stmt(ownersSql('?')).raw(true).all(partnerKey) as [number, number, number][]);
   }
 
   aggregateRows(table: string, columns: readonly string[], partnerKey: number, period: string): Promise<unknown[][]> {

@@ -1,0 +1,27 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { REPO } from './fixtures.js';
+
+/**
+ * A `partner-usage serve --no-demo` process on a database, on a free port of 127.0.0.1; resolves
+ * with its base URL once it listens. `compiled` runs bin/ (dist/) instead of the sources.
+ */
+export function serveProcess(location: string, compiled = false): Promise<{ base: string; child: ChildProcess }> {
+  const entry = compiled
+    ? [path.join(REPO, 'bin/partner-usage.js')]
+    : ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts')];
+  const child = spawn(process.execPath, [...entry, 'serve', '--no-demo', '--port', '0', '--db', location], {
+    cwd: REPO,
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /serving (http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(stderr);
+      if (match) resolve({ base: match[1]!, child });
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+}
