@@ -124,3 +124,36 @@ export function ownersSql(param: string): string {
     JOIN customers c ON c.customer_key = s.customer_key
     WHERE c.partner_key = ${param}`;
 }
+
+/** line_blocks' insert columns, and a block's values in their order. */
+export const BLOCK_COLUMNS = [
+  'partner_key',
+  'period',
+  'batch_id',
+  'line_count',
+  'identities',
+  'ordinals',
+  'resources',
+  'meters',
+  'days',
+  'quantities',
+  'billing_totals',
+  'usd_totals',
+] as const;
+
+export function blockValues(b: BlockRow): unknown[] {
+  return [
+    b.partnerKey,
+    b.period,
+    b.batchId,
+    b.count,
+    b.identities,
+    b.ordinals,
+    b.resources,
+    b.meters,
+    b.days,
+    b.quantities,
+    b.billings,
+    b.usds,
+  ];
+}

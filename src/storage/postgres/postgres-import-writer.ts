@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import {
+  BLOCK_COLUMNS,
+  blockValues,
   DIMENSIONS,
   ownersSql,
   type BlockRow,
@@ -90,22 +92,8 @@ export class PostgresImportWriter implements ImportWriter {
 
   async insertBlock(b: BlockRow): Promise<void> {
     await this.#query(
-      `INSERT INTO line_blocks (partner_key, period, batch_id, line_count, identities, ordinals, resources, meters, days,
-         quantities, billing_totals, usd_totals) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [
-        b.partnerKey,
-        b.period,
-        b.batchId,
-        b.count,
-        b.identities,
-        b.ordinals,
-        b.resources,
-        b.meters,
-        b.days,
-        b.quantities,
-        b.billings,
-        b.usds,
-      ],
+      `INSERT INTO line_blocks (${BLOCK_COLUMNS.join(', ')}) VALUES ${placeholders(1, BLOCK_COLUMNS.length)}`,
+      blockValues(b),
     );
   }
 

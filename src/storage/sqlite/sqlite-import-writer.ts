@@ -1,5 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import {
+  BLOCK_COLUMNS,
+  blockValues,
   DIMENSIONS,
   ownersSql,
   type BlockRow,
@@ -60,22 +62,8 @@ export class SqliteImportWriter implements ImportWriter {
 
   insertBlock(b: BlockRow): Promise<void> {
     this.#stmt(
-      `INSERT INTO line_blocks (partner_key, period, batch_id, line_count, identities, ordinals, resources, meters, days,
-         quantities, billing_totals, usd_totals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      b.partnerKey,
-      b.period,
-      b.batchId,
-      b.count,
-      b.identities,
-      b.ordinals,
-      b.resources,
-      b.meters,
-      b.days,
-      b.quantities,
-      b.billings,
-      b.usds,
-    );
+      `INSERT INTO line_blocks (${BLOCK_COLUMNS.join(', ')}) VALUES (${BLOCK_COLUMNS.map(() => '?').join(', ')})`,
+    ).run(...blockValues(b));
     return Promise.resolve();
   }
 
