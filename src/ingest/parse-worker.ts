@@ -3,7 +3,7 @@ import xxhash from 'xxhash-wasm';
 import { CsvFormatError, CsvScanner, type ScannedRecord } from './csv-scanner.js';
 import { readChunks, withoutBom } from './file-source.js';
 import { recogniseHeader } from './file-formats.js';
-import { packBatch, transferables, type PackedBatch } from './line-batch.js';
+import { BATCH_LINES, packBatch, transferables, type PackedBatch } from './line-batch.js';
 import { decoderFor, LineError } from './line-decoder.js';
 import { loadIdentityHasher } from './line-identity.js';
 import { UsageAggregator, type GroupSums } from './usage-aggregator.js';
@@ -41,7 +41,6 @@ export type WorkerMessage =
 
 /** Batches posted and not yet written; the worker waits beyond this, so memory stays flat. */
 export const BATCHES_IN_FLIGHT = 8;
-const BATCH_LINES = 8192;
 
 async function run(task: ParseTask): Promise<void> {
   const port = parentPort!;

@@ -17,6 +17,6 @@ export async function openStore(location: string): Promise<Store> {
   return SqliteStore.open({ file: location });
 }
 
-export function isPostgresUrl(location: string): boolean {
+function isPostgresUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);
 }

@@ -188,16 +188,6 @@ export abstract class StoreQueries {
     ).value;
   }
 
-  async partnersOfCustomer(customerTenantId: string): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('customers as c')
-      .innerJoin('partners as p', 'p.partner_key', 'c.partner_key')
-      .select('p.tenant_id')
-      .where('c.tenant_id', '=', customerTenantId.toLowerCase())
-      .execute();
-    return rows.map((r) => r.tenant_id);
-  }
-
   async importBatches(): Promise<ImportBatchRow[]> {
     const rows = await this.db.selectFrom('import_batches').selectAll().orderBy('batch_id').execute();
     return rows.map((r) => ({

@@ -25,8 +25,6 @@ export interface Store {
   setBudget(partnerTenantId: string, customerTenantId: string, amount: string | null): Promise<boolean>;
   /** The subscription ids of one of the partner's customers; undefined when it has no such customer. */
   subscriptionIds(partnerTenantId: string, customerTenantId: string): Promise<string[] | undefined>;
-  /** The partners a customer tenant id belongs to (usually one). */
-  partnersOfCustomer(customerTenantId: string): Promise<string[]>;
   importBatches(): Promise<ImportBatchRow[]>;
   /** A server secret shared by every process on this database, created by `create` on first use. */
   secret(name: string, create: () => Promise<string>): Promise<string>;

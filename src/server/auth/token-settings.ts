@@ -4,8 +4,5 @@ export const PARTNER_CENTER_AUDIENCE = 'https://api.partnercenter.microsoft.com'
 /** The issuer of the tokens the embedded deployment signs; `{tid}` is the partner tenant. */
 export const LOCAL_ISSUER = 'https://partner-usage.local/{tid}/';
 
-/** Entra ID's issuers (v1 and v2 tokens), for a multi-tenant allow-list. */
-export const ENTRA_ISSUERS = ['https://sts.windows.net/{tid}/', 'https://login.microsoftonline.com/{tid}/v2.0'];
-
 /** Clock skew tolerated on exp and nbf. */
 export const CLOCK_TOLERANCE_SECONDS = 60;
