@@ -31,11 +31,15 @@ export interface LineBatch {
   readonly day: Int32Array;
   /** The line identity's 64-bit hash (see line-identity.ts). */
   readonly identity: BigInt64Array;
-  readonly quantity: string[];
-  /** Pre-tax total in the customer's billing currency. */
-  readonly billing: string[];
-  /** Pre-tax total in USD. */
-  readonly usd: string[];
+  /**
+   * The lines' amounts as ASCII decimal text, three a line, each followed by a comma: quantity,
+   * pre-tax total in the billing currency, pre-tax total in USD. Bytes, not strings: they go from
+   * the file to the database without a string made for each (docs/ingest.md).
+   */
+  amounts: Uint8Array;
+  amountsLength: number;
+  /** Per line, where its amounts end in `amounts`. */
+  readonly amountEnds: Int32Array;
 }
 
 export const BATCH_LINES = 8192;
@@ -56,9 +60,9 @@ export function newLineBatch(capacity = BATCH_LINES): LineBatch {
     period: new Int32Array(capacity),
     day: new Int32Array(capacity),
     identity: new BigInt64Array(capacity),
-    quantity: [],
-    billing: [],
-    usd: [],
+    amounts: new Uint8Array(capacity * 48),
+    amountsLength: 0,
+    amountEnds: new Int32Array(capacity),
   };
 }
 
@@ -78,23 +82,42 @@ export function growLineBatch(batch: LineBatch): LineBatch {
     period: grow(batch.period, (n) => new Int32Array(n)),
     day: grow(batch.day, (n) => new Int32Array(n)),
     identity: grow(batch.identity, (n) => new BigInt64Array(n)),
+    amountEnds: grow(batch.amountEnds, (n) => new Int32Array(n)),
   };
 }
 
-/** A batch as it crosses to storage: money columns joined by commas (one string, not thousands). */
-export type PackedBatch = Omit<LineBatch, 'quantity' | 'billing' | 'usd'> & {
-  readonly quantity: string;
-  readonly billing: string;
-  readonly usd: string;
-};
-
-export function packBatch(batch: LineBatch): PackedBatch {
-  return { ...batch, quantity: batch.quantity.join(','), billing: batch.billing.join(','), usd: batch.usd.join(',') };
+/** Appends ASCII text (a decimal) and a comma to the batch's amounts. */
+export function appendAmount(batch: LineBatch, bytes: Uint8Array, start: number, end: number): void {
+  const need = batch.amountsLength + (end - start) + 1;
+  if (need > batch.amounts.length) {
+    const next = new Uint8Array(Math.max(need, batch.amounts.length * 2));
+    next.set(batch.amounts.subarray(0, batch.amountsLength));
+    batch.amounts = next;
+  }
+  const amounts = batch.amounts;
+  let at = batch.amountsLength;
+  for (let i = start; i < end; i++) amounts[at++] = bytes[i]!;
+  amounts[at++] = 0x2c;
+  batch.amountsLength = at;
 }
 
 /** The typed arrays of a batch, to transfer rather than copy. */
-export function transferables(batch: LineBatch | PackedBatch): ArrayBuffer[] {
-  return [batch.line, batch.resource, batch.meter, batch.period, batch.day, batch.identity].map(
-    (a) => a.buffer as ArrayBuffer,
-  );
+export function transferables(batch: LineBatch): ArrayBuffer[] {
+  return [
+    batch.line,
+    batch.resource,
+    batch.meter,
+    batch.period,
+    batch.day,
+    batch.identity,
+    batch.amountEnds,
+    batch.amounts,
+  ].map((a) => a.buffer as ArrayBuffer);
+}
+
+/** The amounts of lines [from, to) of a batch, as bytes. */
+export function amountsOf(batch: LineBatch, from: number, to: number): Buffer {
+  const start = from === 0 ? 0 : batch.amountEnds[from - 1]!;
+  const end = to === 0 ? 0 : batch.amountEnds[to - 1]!;
+  return Buffer.from(batch.amounts.buffer, batch.amounts.byteOffset + start, end - start);
 }

@@ -3,9 +3,9 @@ import { convertToUsd, localeForCurrency } from '../domain/currency.js';
 import type { PlanKind } from '../domain/usage-model.js';
 import type { ScannedRecord } from './csv-scanner.js';
 import { ByteDictionary } from './byte-dictionary.js';
-import { isCurrencyCode, isDecimalText, isGuid, parseUsageDay, periodOfDay } from './field-parsers.js';
+import { isCurrencyCode, isDecimalBytes, isGuid, parseUsageDay, periodOfDay } from './field-parsers.js';
 import type { ColumnIndex, DailyRatedColumn, LegacyColumn, RecognisedHeader } from './file-formats.js';
-import { growLineBatch, newLineBatch, type LineBatch } from './line-batch.js';
+import { appendAmount, growLineBatch, newLineBatch, type LineBatch } from './line-batch.js';
 import { DAILY_RATED_IDENTITY, LEGACY_IDENTITY, LineIdentity } from './line-identity.js';
 
 /** A line the importer cannot read: names the line, the column and the value. */
@@ -31,6 +31,9 @@ export function legacySubscriptionId(commerceId: string): string {
 }
 
 type Latin1 = Buffer & { latin1Slice(start: number, end: number): string };
+
+/** An amount of a line: the column holding its decimal text, or text computed from others. */
+type Amount = number | string;
 
 /**
  * Turns scanned records into line batches: validates each field it uses, gives each dimension
@@ -111,10 +114,32 @@ export abstract class LineDecoder {
     return value.toLowerCase();
   }
 
-  protected decimal(rec: ScannedRecord, col: number, name: string): string {
-    const value = this.ascii(rec, col);
-    if (!isDecimalText(value)) throw new LineError(rec.line, name, value, 'is not a decimal number');
-    return value;
+  /** Checks that a column holds a decimal; returns the column, which push() copies as bytes. */
+  protected decimal(rec: ScannedRecord, col: number, name: string): Amount {
+    const [s, e] = this.#trimmed(rec, col);
+    if (!isDecimalBytes(rec.buf, s, e))
+      throw new LineError(rec.line, name, this.ascii(rec, col), 'is not a decimal number');
+    return col;
+  }
+
+  // A column's byte range without surrounding spaces ([0, 0] for an absent column).
+  #trimmed(rec: ScannedRecord, col: number): [number, number] {
+    if (col < 0) return [0, 0];
+    let s = rec.starts[col]!;
+    let e = rec.ends[col]!;
+    while (s < e && rec.buf[s] === 0x20) s++;
+    while (e > s && rec.buf[e - 1] === 0x20) e--;
+    return [s, e];
+  }
+
+  #appendAmount(rec: ScannedRecord, amount: Amount): void {
+    if (typeof amount === 'string') {
+      const bytes = Buffer.from(amount, 'latin1');
+      appendAmount(this.#batch, bytes, 0, bytes.length);
+    } else {
+      const [s, e] = this.#trimmed(rec, amount);
+      appendAmount(this.#batch, rec.buf, s, e);
+    }
   }
 
   protected currency(rec: ScannedRecord, col: number, name: string): string {
@@ -176,9 +201,9 @@ export abstract class LineDecoder {
     rec: ScannedRecord,
     resource: number,
     meter: number,
-    quantity: string,
-    billing: string,
-    usd: string,
+    quantity: Amount,
+    billing: Amount,
+    usd: Amount,
   ): void {
     if (this.#batch.count === this.#batch.line.length) this.#batch = growLineBatch(this.#batch);
     const b = this.#batch;
@@ -189,9 +214,10 @@ export abstract class LineDecoder {
     b.day[i] = this.#day;
     b.period[i] = this.#period;
     b.identity[i] = this.#identity.of(rec);
-    b.quantity.push(quantity);
-    b.billing.push(billing);
-    b.usd.push(usd);
+    this.#appendAmount(rec, quantity);
+    this.#appendAmount(rec, billing);
+    this.#appendAmount(rec, usd);
+    b.amountEnds[i] = b.amountsLength;
     b.count = i + 1;
   }
 }
@@ -219,7 +245,8 @@ export class DailyRatedDecoder extends LineDecoder {
     const pricingCurrency = this.currency(rec, c.PricingCurrency, 'PricingCurrency');
     let usd = pricing;
     if (pricingCurrency !== 'USD') {
-      const converted = billingCurrency === 'USD' ? billing : convertToUsd(pricing, pricingCurrency);
+      const converted =
+        billingCurrency === 'USD' ? billing : convertToUsd(this.ascii(rec, c.PricingPreTaxTotal), pricingCurrency);
       if (converted === undefined) {
         throw new LineError(
           rec.line,

@@ -3,7 +3,7 @@ import xxhash from 'xxhash-wasm';
 import { CsvFormatError, CsvScanner, type ScannedRecord } from './csv-scanner.js';
 import { readChunks, withoutBom } from './file-source.js';
 import { recogniseHeader } from './file-formats.js';
-import { BATCH_LINES, packBatch, transferables, type PackedBatch } from './line-batch.js';
+import { BATCH_LINES, transferables, type LineBatch } from './line-batch.js';
 import { decoderFor, LineError } from './line-decoder.js';
 import { loadIdentityHasher } from './line-identity.js';
 import { UsageAggregator, type GroupSums } from './usage-aggregator.js';
@@ -35,7 +35,7 @@ export interface Rejection {
 }
 
 export type WorkerMessage =
-  | { readonly type: 'batch'; readonly batch: PackedBatch; readonly rejections: Rejection[]; readonly bytes: number }
+  | { readonly type: 'batch'; readonly batch: LineBatch; readonly rejections: Rejection[]; readonly bytes: number }
   | { readonly type: 'done'; readonly hash: string; readonly bytes: number; readonly sums: GroupSums[] }
   | { readonly type: 'error'; readonly message: string; readonly line?: number; readonly column?: string };
 
@@ -83,16 +83,18 @@ async function run(task: ParseTask): Promise<void> {
     while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
     credits--;
     const batch = decoder.take();
-    for (let i = 0; i < batch.count; i++) {
-      (sums[batch.period[i]!] ??= new UsageAggregator()).add(
+    for (let i = 0, start = 0; i < batch.count; i++) {
+      const end = batch.amountEnds[i]!;
+      (sums[batch.period[i]!] ??= new UsageAggregator()).addAmounts(
         batch.resource[i]!,
         batch.meter[i]!,
-        batch.quantity[i]!,
-        batch.billing[i]!,
-        batch.usd[i]!,
+        batch.amounts,
+        start,
+        end,
       );
+      start = end;
     }
-    const message: WorkerMessage = { type: 'batch', batch: packBatch(batch), rejections, bytes };
+    const message: WorkerMessage = { type: 'batch', batch, rejections, bytes };
     rejections = [];
     port.postMessage(message, transferables(batch));
   };

@@ -36,6 +36,23 @@ export class UsageAggregator {
   #last: Group | undefined;
 
   add(resource: number, meter: number, quantity: string, billing: string, usd: string): void {
+    const g = this.#group(resource, meter);
+    g.quantity.add(quantity);
+    g.billing.add(billing);
+    g.usd.add(usd);
+  }
+
+  /** Adds a line's amounts: "quantity,billing,usd," as ASCII bytes [start, end). */
+  addAmounts(resource: number, meter: number, bytes: Uint8Array, start: number, end: number): void {
+    const g = this.#group(resource, meter);
+    const first = bytes.indexOf(0x2c, start);
+    const second = bytes.indexOf(0x2c, first + 1);
+    g.quantity.addBytes(bytes, start, first);
+    g.billing.addBytes(bytes, first + 1, second);
+    g.usd.addBytes(bytes, second + 1, end - 1);
+  }
+
+  #group(resource: number, meter: number): Group {
     let g = this.#last;
     if (!g || g.resource !== resource || g.meter !== meter) {
       if (meter >= METER_SPAN) throw new RangeError(`meter number ${meter} is beyond the aggregator's range`);
@@ -47,9 +64,7 @@ export class UsageAggregator {
       }
       this.#last = g;
     }
-    g.quantity.add(quantity);
-    g.billing.add(billing);
-    g.usd.add(usd);
+    return g;
   }
 
   /** Records which subscription and customer a resource belongs to. */

@@ -23,10 +23,15 @@ export class ExactSum {
 
   /** Adds decimal text that was validated as a decimal number. */
   add(text: string): void {
-    const end = text.length;
-    let i = 0;
+    const bytes = Buffer.from(text, 'latin1');
+    this.addBytes(bytes, 0, bytes.length);
+  }
+
+  /** Adds the validated ASCII decimal in bytes [start, end), without making a string. */
+  addBytes(bytes: Uint8Array, start: number, end: number): void {
+    let i = start;
     let negative = false;
-    const first = text.charCodeAt(0);
+    const first = bytes[i];
     if (first === 0x2d) {
       negative = true;
       i++;
@@ -34,7 +39,7 @@ export class ExactSum {
     let whole = 0;
     let c = 0;
     for (; i < end; i++) {
-      c = text.charCodeAt(i);
+      c = bytes[i]!;
       if (c === 0x2e || c === 0x65 || c === 0x45) break;
       whole = whole * 10 + (c - 0x30);
     }
@@ -42,14 +47,14 @@ export class ExactSum {
     let digits = 0;
     if (i < end && c === 0x2e) {
       for (i++; i < end; i++) {
-        c = text.charCodeAt(i);
+        c = bytes[i]!;
         if (c === 0x65 || c === 0x45) break;
         frac = frac * 10 + (c - 0x30);
         digits++;
       }
     }
     if (i < end || digits > FRAC_DIGITS || whole >= WHOLE_LIMIT || this.big !== undefined) {
-      this.#addText(text);
+      this.#addText(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1'));
       return;
     }
     frac *= POW10[FRAC_DIGITS - digits]!;

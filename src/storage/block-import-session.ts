@@ -1,4 +1,4 @@
-import type { PackedBatch } from '../ingest/line-batch.js';
+import { amountsOf, type LineBatch } from '../ingest/line-batch.js';
 import { IdentityTable, occurrenceKey } from './identity-table.js';
 import type { ImportWriter } from './import-writer.js';
 import type {
@@ -112,7 +112,7 @@ export class BlockImportSession implements ImportSession {
     return this.#scopes;
   }
 
-  async write(batch: PackedBatch, source: number): Promise<void> {
+  async write(batch: LineBatch, source: number): Promise<void> {
     const keys = (this.#sources[source] ??= newSourceKeys());
     await this.#resolveDimensions(batch, keys);
     for (const period of batch.periods) keys.periods.push(period);
@@ -158,17 +158,14 @@ export class BlockImportSession implements ImportSession {
       }
     }
     const columns = { identities: batch.identity, ordinals, resources, meters, days: batch.day };
-    const texts = { quantity: batch.quantity, billing: batch.billing, usd: batch.usd };
     if (!mixed) {
-      await this.#insertBlock(scopes[0]!, n, columns, texts);
+      await this.#insertBlock(scopes[0]!, n, columns, amountsOf(batch, 0, n));
       return;
     }
     // Lines of several partners or periods (rare): one block for each.
-    const split = { quantity: texts.quantity.split(','), billing: texts.billing.split(','), usd: texts.usd.split(',') };
     for (const s of new Set(scopes)) {
       const pick = [...scopes.keys()].filter((i) => scopes[i] === s);
       const ints = (a: Int32Array) => Int32Array.from(pick, (i) => a[i]!);
-      const join = (values: string[]) => pick.map((i) => values[i]).join(',');
       await this.#insertBlock(
         s,
         pick.length,
@@ -179,7 +176,7 @@ export class BlockImportSession implements ImportSession {
           meters: ints(meters),
           days: ints(batch.day),
         },
-        { quantity: join(split.quantity), billing: join(split.billing), usd: join(split.usd) },
+        Buffer.concat(pick.map((i) => amountsOf(batch, i, i + 1))),
       );
     }
   }
@@ -201,9 +198,7 @@ export class BlockImportSession implements ImportSession {
     for await (const block of this.#writer.blocks(scope.partnerKey, scope.period)) {
       const resources = int32s(block.resources, block.count);
       const meters = int32s(block.meters, block.count);
-      const q = block.quantities.split(',');
-      const b = block.billings.split(',');
-      const u = block.usds.split(',');
+      const amounts = block.amounts.toString('latin1').split(','); // three a line
       for (let i = 0; i < block.count; i++) {
         if (isReplaced(block.replaced, i)) continue;
         const [subscription, customer] = owners.get(resources[i]!)!;
@@ -212,9 +207,9 @@ export class BlockImportSession implements ImportSession {
           subscription,
           resource: resources[i]!,
           meter: meters[i]!,
-          quantity: q[i]!,
-          billing: b[i]!,
-          usd: u[i]!,
+          quantity: amounts[3 * i]!,
+          billing: amounts[3 * i + 1]!,
+          usd: amounts[3 * i + 2]!,
         };
       }
     }
@@ -282,7 +277,7 @@ export class BlockImportSession implements ImportSession {
     scope: number,
     count: number,
     c: { identities: BigInt64Array; ordinals: Int32Array; resources: Int32Array; meters: Int32Array; days: Int32Array },
-    t: { quantity: string; billing: string; usd: string },
+    amounts: Buffer,
   ): Promise<void> {
     const { partnerKey, period } = this.#scopes[scope]!;
     await this.#writer.insertBlock({
@@ -295,9 +290,7 @@ export class BlockImportSession implements ImportSession {
       resources: bytesOf(c.resources, count),
       meters: bytesOf(c.meters, count),
       days: bytesOf(c.days, count),
-      quantities: t.quantity,
-      billings: t.billing,
-      usds: t.usd,
+      amounts,
     });
   }
 
@@ -357,7 +350,7 @@ export class BlockImportSession implements ImportSession {
     this.#replacedIn.clear();
   }
 
-  async #resolveDimensions(batch: PackedBatch, keys: SourceKeys): Promise<void> {
+  async #resolveDimensions(batch: LineBatch, keys: SourceKeys): Promise<void> {
     const w = this.#writer;
     append(
       keys.partner,

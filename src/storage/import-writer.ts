@@ -38,9 +38,8 @@ export interface BlockRow {
   readonly resources: Buffer;
   readonly meters: Buffer;
   readonly days: Buffer;
-  readonly quantities: string;
-  readonly billings: string;
-  readonly usds: string;
+  /** "quantity,billing,usd," per line, ASCII. */
+  readonly amounts: Buffer;
 }
 
 export interface StoredBlock {
@@ -50,9 +49,7 @@ export interface StoredBlock {
   readonly ordinals: Buffer;
   readonly resources: Buffer;
   readonly meters: Buffer;
-  readonly quantities: string;
-  readonly billings: string;
-  readonly usds: string;
+  readonly amounts: Buffer;
   readonly replaced: Buffer | null;
 }
 
@@ -136,9 +133,7 @@ export const BLOCK_COLUMNS = [
   'resources',
   'meters',
   'days',
-  'quantities',
-  'billing_totals',
-  'usd_totals',
+  'amounts',
 ] as const;
 
 export function blockValues(b: BlockRow): unknown[] {
@@ -152,8 +147,6 @@ export function blockValues(b: BlockRow): unknown[] {
     b.resources,
     b.meters,
     b.days,
-    b.quantities,
-    b.billings,
-    b.usds,
+    b.amounts,
   ];
 }

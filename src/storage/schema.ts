@@ -89,9 +89,8 @@ export interface LineBlocksTable {
   resources: Buffer;
   meters: Buffer;
   days: Buffer;
-  quantities: string;
-  billing_totals: string;
-  usd_totals: string;
+  /** "quantity,billing total,USD total," per line: ASCII decimal text. */
+  amounts: Buffer;
   replaced: Buffer | null;
 }
 

@@ -1,5 +1,5 @@
 import type { PlanKind } from '../domain/usage-model.js';
-import type { PackedBatch } from '../ingest/line-batch.js';
+import type { LineBatch } from '../ingest/line-batch.js';
 
 /**
  * The one storage interface. SQLite (embedded default) implements it now; PostgreSQL will be a
@@ -71,7 +71,7 @@ export interface ImportSession {
    * Upserts the batch's dimensions and appends its lines, replacing stored lines of the same
    * identity. `source` names the parser the batch came from: each numbers its dimensions itself.
    */
-  write(batch: PackedBatch, source: number): Promise<void>;
+  write(batch: LineBatch, source: number): Promise<void>;
   /** The storage keys of a parser's local resource, meter and period (after `write`). */
   keysOf(source: number, resource: number, meter: number, period: number): LineKeys;
   /** Every (partner, period) this import has written to, by scope index. */

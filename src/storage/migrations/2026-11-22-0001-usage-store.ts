@@ -83,7 +83,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 
   // Rated line items, in columnar blocks of up to a parse batch (~8k lines) of one partner's
-  // period: integer columns as little-endian arrays, money as comma-separated decimal text.
+  // period: integer columns as little-endian arrays, amounts as comma-separated decimal text.
   // Measured: ten times cheaper to write than a row per line (docs/storage.md).
   await db.schema
     .createTable('line_blocks')
@@ -97,9 +97,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('resources', bytes, (c) => c.notNull()) // int32 resource_key
     .addColumn('meters', bytes, (c) => c.notNull()) // int32 meter_key
     .addColumn('days', bytes, (c) => c.notNull()) // int32 yyyymmdd
-    .addColumn('quantities', 'text', (c) => c.notNull())
-    .addColumn('billing_totals', 'text', (c) => c.notNull())
-    .addColumn('usd_totals', 'text', (c) => c.notNull())
+    .addColumn('amounts', bytes, (c) => c.notNull()) // "quantity,billing total,USD total," per line, ASCII
     .addColumn('replaced', bytes) // bitmap of lines a later import replaced; null = none
     .execute();
   await db.schema.createIndex('line_blocks_period').on('line_blocks').columns(['partner_key', 'period']).execute();

@@ -107,12 +107,10 @@ export class PostgresImportWriter implements ImportWriter {
         ordinals: Buffer;
         resources: Buffer;
         meters: Buffer;
-        quantities: string;
-        billing_totals: string;
-        usd_totals: string;
+        amounts: Buffer;
         replaced: Buffer | null;
       }>(
-        `SELECT block_key, line_count, identities, ordinals, resources, meters, quantities, billing_totals, usd_totals, replaced
+        `SELECT block_key, line_count, identities, ordinals, resources, meters, amounts, replaced
          FROM line_blocks WHERE partner_key = $1 AND period = $2 AND block_key > $3 ORDER BY block_key LIMIT ${BLOCKS_PER_READ}`,
         [partnerKey, period, after],
       );
@@ -124,9 +122,7 @@ export class PostgresImportWriter implements ImportWriter {
           ordinals: r.ordinals,
           resources: r.resources,
           meters: r.meters,
-          quantities: r.quantities,
-          billings: r.billing_totals,
-          usds: r.usd_totals,
+          amounts: r.amounts,
           replaced: r.replaced,
         };
       }

@@ -69,35 +69,13 @@ export class SqliteImportWriter implements ImportWriter {
 
   async *blocks(partnerKey: number, period: string): AsyncIterable<StoredBlock> {
     const rows = this.#stmt(
-      `SELECT block_key, line_count, identities, ordinals, resources, meters, quantities, billing_totals, usd_totals, replaced
+      `SELECT block_key, line_count, identities, ordinals, resources, meters, amounts, replaced
        FROM line_blocks WHERE partner_key = ? AND period = ? ORDER BY block_key`,
     )
       .raw(true)
-      .all(partnerKey, period) as [
-      number,
-      number,
-      Buffer,
-      Buffer,
-      Buffer,
-      Buffer,
-      string,
-      string,
-      string,
-      Buffer | null,
-    ][];
-    for (const [
-      blockKey,
-      count,
-      identities,
-      ordinals,
-      resources,
-      meters,
-      quantities,
-      billings,
-      usds,
-      replaced,
-    ] of rows) {
-      yield { blockKey, count, identities, ordinals, resources, meters, quantities, billings, usds, replaced };
+      .all(partnerKey, period) as [number, number, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer | null][];
+    for (const [blockKey, count, identities, ordinals, resources, meters, amounts, replaced] of rows) {
+      yield { blockKey, count, identities, ordinals, resources, meters, amounts, replaced };
     }
   }
 
