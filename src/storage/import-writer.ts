@@ -150,3 +150,31 @@ export function blockValues(b: BlockRow): unknown[] {
     b.amounts,
   ];
 }
+
+/**
+ * The multi-row upsert of a dimension (one row when `rows` is 1), returning each row's key and
+ * natural key; RETURNING's order is not promised, so keysInOrder matches the rows by natural key.
+ */
+export function upsertSql(kind: DimensionKind, rows: number, placeholder: (index: number) => string): string {
+  const d = DIMENSIONS[kind];
+  const tuples = Array.from(
+    { length: rows },
+    (_, r) => `(${d.columns.map((_, c) => placeholder(r * d.columns.length + c)).join(', ')})`,
+  );
+  return `INSERT INTO ${d.table} (${d.columns.join(', ')}) VALUES ${tuples.join(', ')}
+    ON CONFLICT (${d.conflict.join(', ')}) DO UPDATE SET ${d.update}
+    RETURNING ${d.key} AS key, ${d.conflict.join(', ')}`;
+}
+
+export function keysInOrder(
+  kind: DimensionKind,
+  rows: readonly (readonly unknown[])[],
+  returned: readonly Record<string, unknown>[],
+): number[] {
+  const d = DIMENSIONS[kind];
+  const conflictIndexes = d.conflict.map((c) => d.columns.indexOf(c));
+  const byNaturalKey = new Map(
+    returned.map((r) => [d.conflict.map((c) => String(r[c])).join('\u0000'), Number(r.key)]),
+  );
+  return rows.map((row) => byNaturalKey.get(conflictIndexes.map((i) => String(row[i])).join('\u0000'))!);
+}

@@ -2,8 +2,9 @@ import type pg from 'pg';
 import {
   BLOCK_COLUMNS,
   blockValues,
-  DIMENSIONS,
+  keysInOrder,
   ownersSql,
+  upsertSql,
   type BlockRow,
   type DimensionKind,
   type ImportWriter,
@@ -70,22 +71,14 @@ export class PostgresImportWriter implements ImportWriter {
   }
 
   async upsert(kind: DimensionKind, rows: readonly (readonly unknown[])[]): Promise<number[]> {
-    const d = DIMENSIONS[kind];
     const keys: number[] = [];
     for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
       const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
       const returned = await this.#query(
-        `INSERT INTO ${d.table} (${d.columns.join(', ')}) VALUES ${placeholders(chunk.length, d.columns.length)}
-         ON CONFLICT (${d.conflict.join(', ')}) DO UPDATE SET ${d.update}
-         RETURNING ${d.key} AS key, ${d.conflict.join(', ')}`,
+        upsertSql(kind, chunk.length, (i) => `$${i + 1}`),
         chunk.flat(),
       );
-      // RETURNING's order is not promised: match the rows by their natural key.
-      const conflictIndexes = d.conflict.map((c) => d.columns.indexOf(c));
-      const byNaturalKey = new Map(
-        returned.map((r) => [d.conflict.map((c) => String(r[c])).join('\u0000'), Number(r.key)]),
-      );
-      for (const row of chunk) keys.push(byNaturalKey.get(conflictIndexes.map((i) => String(row[i])).join('\u0000'))!);
+      for (const key of keysInOrder(kind, chunk, returned)) keys.push(key);
     }
     return keys;
   }
