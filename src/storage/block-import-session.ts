@@ -128,11 +128,13 @@ export class BlockImportSession implements ImportSession {
     const n = batch.count;
     // The batch's scopes first (they may wait for a lock and load stored identities).
     const scopeOf = new Map<string, number>();
-    for (let i = 0; i < n; i++) {
-      const name = `${keys.resource[batch.resource[i]!]![3]}|${batch.period[i]}`;
-      if (!scopeOf.has(name)) {
-        scopeOf.set(name, await this.#scope(keys.resource[batch.resource[i]!]![3], keys.periods[batch.period[i]!]!));
-      }
+    for (let i = 0, partner = -1, period = -1; i < n; i++) {
+      // Lines of one partner's period come in runs: look a scope up only where a run starts.
+      if (keys.resource[batch.resource[i]!]![3] === partner && batch.period[i] === period) continue;
+      partner = keys.resource[batch.resource[i]!]![3];
+      period = batch.period[i]!;
+      const name = `${partner}|${period}`;
+      if (!scopeOf.has(name)) scopeOf.set(name, await this.#scope(partner, keys.periods[period]!));
     }
     const resources = new Int32Array(n);
     const meters = new Int32Array(n);
