@@ -41,6 +41,7 @@ export type WorkerMessage =
 
 /** Batches posted and not yet written; the worker waits beyond this, so memory stays flat. */
 export const BATCHES_IN_FLIGHT = 8;
+const FIRST_BATCH_LINES = 1024;
 
 async function run(task: ParseTask): Promise<void> {
   const port = parentPort!;
@@ -98,12 +99,18 @@ async function run(task: ParseTask): Promise<void> {
     rejections = [];
     port.postMessage(message, transferables(batch));
   };
+  // The first batch goes out small, so that the importer starts writing (its first batches carry
+  // most of the new customers and resources) while this worker warms up.
+  let threshold = FIRST_BATCH_LINES;
   const chunks = readChunks(task.file, { start: task.start, end: task.end, gzip: task.gzip });
   for await (const chunk of task.gzip ? withoutBom(chunks) : chunks) {
     hash.update(chunk);
     bytes += chunk.length;
     scanner.push(chunk);
-    if (decoder.pending >= BATCH_LINES) await post();
+    if (decoder.pending >= threshold) {
+      await post();
+      threshold = BATCH_LINES;
+    }
   }
   scanner.end();
   if (decoder.pending > 0 || rejections.length > 0) await post();
