@@ -299,6 +299,11 @@ function suite(backend: Backend): void {
       assert.equal(otherList.status, 200);
       assert.deepEqual(otherList.body!.items, [], 'another partner sees none of these customers');
       assert.equal(otherList.body!.totalCount, 0);
+      const emptyPage = await get(server, '/v1/customers/usagerecords?size=10', { Authorization: `Bearer ${other}` });
+      assert.equal(emptyPage.status, 200);
+      assert.ok(validCustomers(emptyPage.body), JSON.stringify(validCustomers.errors));
+      assert.deepEqual(emptyPage.body!.items, []);
+      assert.equal((emptyPage.body!.links as { next?: unknown }).next, undefined, 'an empty page has no next link');
       assertFault(
         await get(
           server,

@@ -61,11 +61,9 @@ export function negotiateMediaType(accept: string | undefined): ResponseMediaTyp
   const json = quality('application/json');
   const textJson = quality('text/json');
   if (json <= 0 && textJson <= 0) throw apiErrors.notAcceptable();
-  return ranges.has('text/json') && textJson > json
-    ? 'text/json'
-    : ranges.has('text/json') && !ranges.has('application/json') && textJson >= json
-      ? 'text/json'
-      : 'application/json';
+  // text/json only when named, and preferred (or named alone: a wildcard ties).
+  if (!ranges.has('text/json')) return 'application/json';
+  return textJson > json || (!ranges.has('application/json') && textJson >= json) ? 'text/json' : 'application/json';
 }
 
 export function contentTypeOf(mediaType: ResponseMediaType): string {
