@@ -6,34 +6,6 @@ export function isGuid(text: string): boolean {
   return text.length === 36 && GUID.test(text);
 }
 
-const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
-
-/**
- * A decimal number (`-12.5`, `.5`, `3.`, `1.5E-05`) in the ASCII bytes [start, end), checked
- * without making a string.
- */
-export function isDecimalBytes(buf: Uint8Array, start: number, end: number): boolean {
-  let i = start;
-  if (i < end && (buf[i] === 0x2b || buf[i] === 0x2d)) i++;
-  const wholeStart = i;
-  while (i < end && isDigit(buf[i])) i++;
-  let digits = i - wholeStart;
-  if (i < end && buf[i] === 0x2e) {
-    const fractionStart = ++i;
-    while (i < end && isDigit(buf[i])) i++;
-    digits += i - fractionStart;
-  }
-  if (digits === 0) return false;
-  if (i < end && (buf[i] === 0x65 || buf[i] === 0x45)) {
-    i++;
-    if (i < end && (buf[i] === 0x2b || buf[i] === 0x2d)) i++;
-    const exponentStart = i;
-    while (i < end && isDigit(buf[i])) i++;
-    if (i === exponentStart || i - exponentStart > 4) return false;
-  }
-  return i === end;
-}
-
 export function isCurrencyCode(text: string): boolean {
   return /^[A-Za-z]{3}$/.test(text);
 }

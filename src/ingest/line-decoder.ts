@@ -3,10 +3,12 @@ import { convertToUsd, localeForCurrency } from '../domain/currency.js';
 import type { PlanKind } from '../domain/usage-model.js';
 import type { ScannedRecord } from './csv-scanner.js';
 import { ByteDictionary } from './byte-dictionary.js';
-import { isCurrencyCode, isDecimalBytes, isGuid, parseUsageDay, periodOfDay } from './field-parsers.js';
+import { DecimalRead, readDecimal } from '../money/decimal-bytes.js';
+import { isCurrencyCode, isGuid, parseUsageDay, periodOfDay } from './field-parsers.js';
 import type { ColumnIndex, DailyRatedColumn, LegacyColumn, RecognisedHeader } from './file-formats.js';
 import { appendAmount, growLineBatch, newLineBatch, type LineBatch } from './line-batch.js';
-import { DAILY_RATED_IDENTITY, LEGACY_IDENTITY, LineIdentity } from './line-identity.js';
+import { DAILY_RATED_LINE_COLUMNS, LEGACY_LINE_COLUMNS, LineIdentity } from './line-identity.js';
+import { LineSums } from './line-sums.js';
 
 /** A line the importer cannot read: names the line, the column and the value. */
 export class LineError extends Error {
@@ -42,6 +44,9 @@ type Amount = number | string;
  */
 export abstract class LineDecoder {
   #batch: LineBatch = newLineBatch();
+  /** The lines' exact sums per resource × meter × period, handed to the importer at the end. */
+  readonly sums = new LineSums();
+  readonly #parts = new Float64Array(2);
   protected readonly partners = new ByteDictionary();
   protected readonly customers = new ByteDictionary();
   protected readonly subscriptions = new ByteDictionary();
@@ -53,6 +58,7 @@ export abstract class LineDecoder {
   readonly #currencies = new Map<number, string>();
   readonly #width: number;
   readonly #identity: LineIdentity;
+  #identityWords: Int32Array = new Int32Array(0); // the current batch's identities as [lo, hi] words
   readonly #prevDay = Buffer.alloc(64);
   #prevDayLength = -1;
   #day = 0;
@@ -104,8 +110,17 @@ export abstract class LineDecoder {
     return col < 0 ? dict.find(rec.buf, 0, 0, parent) : dict.find(rec.buf, rec.starts[col]!, rec.ends[col]!, parent);
   }
 
-  protected add(dict: ByteDictionary, rec: ScannedRecord, col: number, parent: number): number {
-    return col < 0 ? dict.add(rec.buf, 0, 0, parent) : dict.add(rec.buf, rec.starts[col]!, rec.ends[col]!, parent);
+  /** Adds the column's bytes under `parent`, an entry of `parents` (whose identity seeds the new entry's). */
+  protected add(
+    dict: ByteDictionary,
+    rec: ScannedRecord,
+    col: number,
+    parent: number,
+    parents?: ByteDictionary,
+  ): number {
+    return col < 0
+      ? dict.add(rec.buf, 0, 0, parent, parents)
+      : dict.add(rec.buf, rec.starts[col]!, rec.ends[col]!, parent, parents);
   }
 
   protected guid(rec: ScannedRecord, col: number, name: string): string {
@@ -117,7 +132,7 @@ export abstract class LineDecoder {
   /** Checks that a column holds a decimal; returns the column, which push() copies as bytes. */
   protected decimal(rec: ScannedRecord, col: number, name: string): Amount {
     const [s, e] = this.#trimmed(rec, col);
-    if (!isDecimalBytes(rec.buf, s, e))
+    if (readDecimal(rec.buf, s, e, this.#parts, 0) === DecimalRead.Invalid)
       throw new LineError(rec.line, name, this.ascii(rec, col), 'is not a decimal number');
     return col;
   }
@@ -132,14 +147,21 @@ export abstract class LineDecoder {
     return [s, e];
   }
 
-  #appendAmount(rec: ScannedRecord, amount: Amount): void {
+  // Sums amount k of the line into its group, and appends its bytes to the batch.
+  #addAmount(rec: ScannedRecord, group: number, k: number, amount: Amount): void {
+    let bytes: Uint8Array = rec.buf;
+    let s = 0;
+    let e = 0;
     if (typeof amount === 'string') {
-      const bytes = Buffer.from(amount, 'latin1');
-      appendAmount(this.#batch, bytes, 0, bytes.length);
-    } else {
-      const [s, e] = this.#trimmed(rec, amount);
-      appendAmount(this.#batch, rec.buf, s, e);
+      bytes = Buffer.from(amount, 'latin1');
+      e = bytes.length;
+    } else if (amount >= 0) {
+      [s, e] = this.#trimmed(rec, amount);
     }
+    const parts = this.#parts;
+    if (readDecimal(bytes, s, e, parts, 0) === DecimalRead.Fast) this.sums.add(group, k, parts[0]!, parts[1]!);
+    else this.sums.addText(group, k, Buffer.from(bytes.buffer, bytes.byteOffset + s, e - s).toString('latin1'));
+    appendAmount(this.#batch, bytes, s, e);
   }
 
   protected currency(rec: ScannedRecord, col: number, name: string): string {
@@ -213,10 +235,21 @@ export abstract class LineDecoder {
     b.meter[i] = meter;
     b.day[i] = this.#day;
     b.period[i] = this.#period;
-    b.identity[i] = this.#identity.of(rec);
-    this.#appendAmount(rec, quantity);
-    this.#appendAmount(rec, billing);
-    this.#appendAmount(rec, usd);
+    if (this.#identityWords.buffer !== b.identity.buffer) this.#identityWords = new Int32Array(b.identity.buffer);
+    this.#identity.of(
+      rec,
+      this.resources.identities,
+      resource,
+      this.meters.identities,
+      meter,
+      this.#day,
+      this.#identityWords,
+      2 * i,
+    );
+    const group = this.sums.group(resource, meter, this.#period);
+    this.#addAmount(rec, group, 0, quantity);
+    this.#addAmount(rec, group, 1, billing);
+    this.#addAmount(rec, group, 2, usd);
     b.amountEnds[i] = b.amountsLength;
     b.count = i + 1;
   }
@@ -228,7 +261,7 @@ export class DailyRatedDecoder extends LineDecoder {
   constructor(columns: ColumnIndex<DailyRatedColumn>, width: number) {
     super(
       width,
-      DAILY_RATED_IDENTITY.map((c) => columns[c]),
+      DAILY_RATED_LINE_COLUMNS.map((c) => columns[c]),
     );
     this.#c = columns;
   }
@@ -294,7 +327,7 @@ export class DailyRatedDecoder extends LineDecoder {
       currencyLocale: null,
       plan: 'azure-plan' satisfies PlanKind,
     });
-    return this.add(this.customers, rec, c.CustomerId, partner);
+    return this.add(this.customers, rec, c.CustomerId, partner, this.partners);
   }
 
   #newSubscription(rec: ScannedRecord, customer: number): number {
@@ -306,7 +339,7 @@ export class DailyRatedDecoder extends LineDecoder {
       offerId: offer.every((o) => o !== '') ? offer.join(':') : 'Azure plan',
       description: this.text(rec, c.SkuName) || 'Azure plan',
     });
-    return this.add(this.subscriptions, rec, c.SubscriptionId, customer);
+    return this.add(this.subscriptions, rec, c.SubscriptionId, customer, this.customers);
   }
 
   #newEntitlement(rec: ScannedRecord, subscription: number): number {
@@ -317,7 +350,7 @@ export class DailyRatedDecoder extends LineDecoder {
       entitlementId: id === '' ? '' : this.guid(rec, c.EntitlementId, 'EntitlementId'),
       description: this.text(rec, c.EntitlementDescription),
     });
-    return this.add(this.entitlements, rec, c.EntitlementId, subscription);
+    return this.add(this.entitlements, rec, c.EntitlementId, subscription, this.subscriptions);
   }
 
   #newResource(rec: ScannedRecord, entitlement: number): number {
@@ -330,7 +363,7 @@ export class DailyRatedDecoder extends LineDecoder {
       service: this.text(rec, c.ConsumedService),
       tags: this.text(rec, c.Tags),
     });
-    return this.add(this.resources, rec, c.ResourceURI, entitlement);
+    return this.add(this.resources, rec, c.ResourceURI, entitlement, this.entitlements);
   }
 
   #newMeter(rec: ScannedRecord): number {
@@ -355,7 +388,7 @@ export class LegacyDecoder extends LineDecoder {
   constructor(columns: ColumnIndex<LegacyColumn>, width: number) {
     super(
       width,
-      LEGACY_IDENTITY.map((c) => columns[c]),
+      LEGACY_LINE_COLUMNS.map((c) => columns[c]),
     );
     this.#c = columns;
   }
@@ -385,7 +418,7 @@ export class LegacyDecoder extends LineDecoder {
         currencyLocale: localeForCurrency(currency),
         plan: 'legacy',
       });
-      customer = this.add(this.customers, rec, c.CustomerId, partner);
+      customer = this.add(this.customers, rec, c.CustomerId, partner, this.partners);
     }
     this.customerCurrency(customer, currency, rec, 'Currency');
     let subscription = this.find(this.subscriptions, rec, c.SubscriptionId, customer);
@@ -399,12 +432,12 @@ export class LegacyDecoder extends LineDecoder {
         description:
           this.text(rec, c.SubscriptionDescription) || this.text(rec, c.SubscriptionName) || 'Microsoft Azure',
       });
-      subscription = this.add(this.subscriptions, rec, c.SubscriptionId, customer);
+      subscription = this.add(this.subscriptions, rec, c.SubscriptionId, customer, this.customers);
       // A legacy subscription is its own Azure subscription, and its lines name no resource.
       batch.entitlements.push({ subscription, entitlementId: '', description: this.text(rec, c.SubscriptionName) });
-      const entitlement = this.add(this.entitlements, rec, -1, subscription);
+      const entitlement = this.add(this.entitlements, rec, -1, subscription, this.subscriptions);
       batch.resources.push({ entitlement, uri: '', group: '', location: '', service: '', tags: '' });
-      this.add(this.resources, rec, -1, entitlement);
+      this.add(this.resources, rec, -1, entitlement, this.entitlements);
     }
     const resource = this.find(this.resources, rec, -1, this.find(this.entitlements, rec, -1, subscription));
     let meter = this.find(this.meters, rec, c.ResourceGuid, 0);

@@ -6,7 +6,7 @@ import { recogniseHeader } from './file-formats.js';
 import { BATCH_LINES, transferables, type LineBatch } from './line-batch.js';
 import { decoderFor, LineError } from './line-decoder.js';
 import { loadIdentityHasher } from './line-identity.js';
-import { UsageAggregator, type GroupSums } from './usage-aggregator.js';
+import type { GroupSums } from './line-sums.js';
 
 /**
  * A parse worker: reads one byte range of a reconciliation file (or all of a gzip file), scans
@@ -36,7 +36,7 @@ export interface Rejection {
 
 export type WorkerMessage =
   | { readonly type: 'batch'; readonly batch: LineBatch; readonly rejections: Rejection[]; readonly bytes: number }
-  | { readonly type: 'done'; readonly hash: string; readonly bytes: number; readonly sums: GroupSums[] }
+  | { readonly type: 'done'; readonly hash: string; readonly bytes: number; readonly sums: GroupSums }
   | { readonly type: 'error'; readonly message: string; readonly line?: number; readonly column?: string };
 
 /** Batches posted and not yet written; the worker waits beyond this, so memory stays flat. */
@@ -54,8 +54,6 @@ async function run(task: ParseTask): Promise<void> {
     credits++;
     wake?.();
   });
-  // Per local billing period: sums by (local resource, local meter), merged by the importer.
-  const sums: UsageAggregator[] = [];
   let rejections: Rejection[] = [];
   let headerSkipped = !task.skipHeader;
   let bytes = 0;
@@ -84,17 +82,6 @@ async function run(task: ParseTask): Promise<void> {
     while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
     credits--;
     const batch = decoder.take();
-    for (let i = 0, start = 0; i < batch.count; i++) {
-      const end = batch.amountEnds[i]!;
-      (sums[batch.period[i]!] ??= new UsageAggregator()).addAmounts(
-        batch.resource[i]!,
-        batch.meter[i]!,
-        batch.amounts,
-        start,
-        end,
-      );
-      start = end;
-    }
     const message: WorkerMessage = { type: 'batch', batch, rejections, bytes };
     rejections = [];
     port.postMessage(message, transferables(batch));
@@ -114,13 +101,12 @@ async function run(task: ParseTask): Promise<void> {
   }
   scanner.end();
   if (decoder.pending > 0 || rejections.length > 0) await post();
-  const done: WorkerMessage = {
-    type: 'done',
-    hash: hash.digest().toString(16).padStart(16, '0'),
-    bytes,
-    sums: Array.from(sums, (agg) => agg?.groups() ?? { resource: [], meter: [], quantity: [], billing: [], usd: [] }),
-  };
-  port.postMessage(done);
+  const sums = decoder.sums.take();
+  const done: WorkerMessage = { type: 'done', hash: hash.digest().toString(16).padStart(16, '0'), bytes, sums };
+  port.postMessage(
+    done,
+    [sums.resource, sums.meter, sums.period, sums.parts].map((a) => a.buffer as ArrayBuffer),
+  );
 }
 
 run(workerData as ParseTask).catch((error: unknown) => {

@@ -1,5 +1,4 @@
 import { ExactSum } from '../money/exact-sum.js';
-import { formatDecimal } from '../money/decimal.js';
 import type { ImportScope, PeriodAggregates, StoredLine } from '../storage/store.js';
 
 interface Group {
@@ -10,18 +9,9 @@ interface Group {
   readonly usd: ExactSum;
 }
 
-/** A period's sums per (resource, meter), as text: what a parse worker hands the importer. */
-export interface GroupSums {
-  readonly resource: number[];
-  readonly meter: number[];
-  readonly quantity: string[];
-  readonly billing: string[];
-  readonly usd: string[];
-}
-
 // Meter numbers stay below 2^21, so (resource, meter) packs into one exact double below 2^53.
 const METER_SPAN = 2 ** 21;
-const text = (s: ExactSum) => formatDecimal(s.toDecimal());
+const text = (s: ExactSum) => s.toText();
 
 /**
  * Exact sums of one partner's billing period. Lines are summed once, into the finest group
@@ -42,14 +32,12 @@ export class UsageAggregator {
     g.usd.add(usd);
   }
 
-  /** Adds a line's amounts: "quantity,billing,usd," as ASCII bytes [start, end). */
-  addAmounts(resource: number, meter: number, bytes: Uint8Array, start: number, end: number): void {
+  /** Adds a group's sums as [whole, frac × 10^15] pairs for quantity, billing and USD from `parts[at]` (line-sums.ts). */
+  addParts(resource: number, meter: number, parts: Float64Array, at: number): void {
     const g = this.#group(resource, meter);
-    const first = bytes.indexOf(0x2c, start);
-    const second = bytes.indexOf(0x2c, first + 1);
-    g.quantity.addBytes(bytes, start, first);
-    g.billing.addBytes(bytes, first + 1, second);
-    g.usd.addBytes(bytes, second + 1, end - 1);
+    g.quantity.addParts(parts[at]!, parts[at + 1]!);
+    g.billing.addParts(parts[at + 2]!, parts[at + 3]!);
+    g.usd.addParts(parts[at + 4]!, parts[at + 5]!);
   }
 
   #group(resource: number, meter: number): Group {
@@ -74,18 +62,6 @@ export class UsageAggregator {
 
   get customers(): ReadonlySet<number> {
     return new Set([...this.#owners.values()].map(([, customer]) => customer));
-  }
-
-  groups(): GroupSums {
-    const out: GroupSums = { resource: [], meter: [], quantity: [], billing: [], usd: [] };
-    for (const g of this.#groups.values()) {
-      out.resource.push(g.resource);
-      out.meter.push(g.meter);
-      out.quantity.push(text(g.quantity));
-      out.billing.push(text(g.billing));
-      out.usd.push(text(g.usd));
-    }
-    return out;
   }
 
   static async fromLines(lines: AsyncIterable<StoredLine>): Promise<UsageAggregator> {
