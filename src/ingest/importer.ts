@@ -6,8 +6,8 @@ import type { Store } from '../storage/store.js';
 import { countLines, findRecordStart, readLayout, type FileLayout } from './file-source.js';
 import { HeaderError, recogniseHeader, type FileFormat } from './file-formats.js';
 import type { ParseTask, Rejection, WorkerMessage } from './parse-worker.js';
+import { AMOUNTS } from './line-batch.js';
 import { spawnWorker } from './spawn-worker.js';
-import { AMOUNTS } from './line-sums.js';
 import { UsageAggregator } from './usage-aggregator.js';
 
 export interface ImportOptions {
@@ -100,9 +100,7 @@ export async function importFile(store: Store, file: string, options: ImportOpti
     throw error;
   }
 
-  const T = (l: string) => process.env.PU_TRACE && console.error(l, ((performance.now() - started) / 1000).toFixed(3));
   const parts = await planParts(file, layout, options);
-  T('planned');
   const session = await store.beginImport({
     fileName: path.basename(file),
     format,
@@ -130,9 +128,6 @@ export async function importFile(store: Store, file: string, options: ImportOpti
         if (code !== 0) queue.push(i, { type: 'error', message: `parser stopped with exit code ${code}` });
       });
     }
-    T('spawned');
-    let first = true;
-    let busy = 0;
     let running = parts.length;
     while (running > 0) {
       const { source, message } = await queue.next();
@@ -146,26 +141,20 @@ export async function importFile(store: Store, file: string, options: ImportOpti
         part.bytes = message.bytes;
         // The part's sums, from its own numbering into storage keys.
         const sums = message.sums;
-        const slow = new Map(sums.slow.map((s) => [s.group, s.text]));
-        for (let g = 0; g < sums.count; g++) {
-          const k = session.keysOf(source, sums.resource[g]!, sums.meter[g]!, sums.period[g]!);
+        const slow = new Map(sums.slow.map((s) => [s.row, s.text]));
+        for (let g = 0; g < sums.rows; g++) {
+          const k = session.keysOf(source, sums.keys[3 * g]!, sums.keys[3 * g + 1]!, sums.keys[3 * g + 2]!);
           const agg = (aggregators[k.scope] ??= new UsageAggregator());
+          agg.own(k.resource, k.subscription, k.customer);
           const text = slow.get(g);
           if (text) agg.add(k.resource, k.meter, text[0]!, text[1]!, text[2]!);
           else agg.addParts(k.resource, k.meter, sums.parts, g * 2 * AMOUNTS);
-          agg.own(k.resource, k.subscription, k.customer);
         }
         running--;
         continue;
       }
       const { batch } = message;
-      if (first) {
-        first = false;
-        T('first batch');
-      }
-      const t0 = performance.now();
       await session.write(batch, source);
-      busy += performance.now() - t0;
       workers[source]!.postMessage('credit');
       lines += batch.count;
       for (const r of message.rejections) rejects!.write({ ...r, line: await absolute(part, r.line) });
@@ -178,8 +167,6 @@ export async function importFile(store: Store, file: string, options: ImportOpti
       });
     }
 
-    T('parsed');
-    T('busy ' + (busy / 1000).toFixed(3));
     const finishedAt = now().toISOString();
     const scopes = session.scopes;
     const customers = new Set<number>();
@@ -189,11 +176,9 @@ export async function importFile(store: Store, file: string, options: ImportOpti
       for (const c of agg.customers) customers.add(c);
       await session.writeAggregates(agg.rollUp(scope), finishedAt);
     }
-    T('aggregates');
     const api = await xxhash();
     const contentHash = api.h64ToString(parts.map((p) => p.hash).join(','));
     const { replaced } = await session.commit({ contentHash, finishedAt, lines, rejected });
-    T('committed');
     rejects?.close();
     return {
       file,

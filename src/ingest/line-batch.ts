@@ -44,6 +44,9 @@ export interface LineBatch {
 
 export const BATCH_LINES = 8192;
 
+/** The amounts a line carries, in this order: quantity, pre-tax total in the billing currency, in USD. */
+export const AMOUNTS = 3;
+
 export function newLineBatch(capacity = BATCH_LINES): LineBatch {
   return {
     partners: [],

@@ -4,11 +4,11 @@ import type { PlanKind } from '../domain/usage-model.js';
 import type { ScannedRecord } from './csv-scanner.js';
 import { ByteDictionary } from './byte-dictionary.js';
 import { DecimalRead, readDecimal } from '../money/decimal-bytes.js';
+import { SumTable } from '../money/sum-table.js';
 import { isCurrencyCode, isGuid, parseUsageDay, periodOfDay } from './field-parsers.js';
 import type { ColumnIndex, DailyRatedColumn, LegacyColumn, RecognisedHeader } from './file-formats.js';
-import { appendAmount, growLineBatch, newLineBatch, type LineBatch } from './line-batch.js';
+import { AMOUNTS, appendAmount, growLineBatch, newLineBatch, type LineBatch } from './line-batch.js';
 import { DAILY_RATED_LINE_COLUMNS, LEGACY_LINE_COLUMNS, LineIdentity } from './line-identity.js';
-import { LineSums } from './line-sums.js';
 
 /** A line the importer cannot read: names the line, the column and the value. */
 export class LineError extends Error {
@@ -44,8 +44,8 @@ type Amount = number | string;
  */
 export abstract class LineDecoder {
   #batch: LineBatch = newLineBatch();
-  /** The lines' exact sums per resource × meter × period, handed to the importer at the end. */
-  readonly sums = new LineSums();
+  /** The lines' exact sums per (resource, meter, period), handed to the importer at the end. */
+  readonly sums = new SumTable(AMOUNTS);
   readonly #parts = new Float64Array(2);
   protected readonly partners = new ByteDictionary();
   protected readonly customers = new ByteDictionary();
@@ -246,7 +246,7 @@ export abstract class LineDecoder {
       this.#identityWords,
       2 * i,
     );
-    const group = this.sums.group(resource, meter, this.#period);
+    const group = this.sums.row(resource, meter, this.#period);
     this.#addAmount(rec, group, 0, quantity);
     this.#addAmount(rec, group, 1, billing);
     this.#addAmount(rec, group, 2, usd);

@@ -6,7 +6,7 @@ import { recogniseHeader } from './file-formats.js';
 import { BATCH_LINES, transferables, type LineBatch } from './line-batch.js';
 import { decoderFor, LineError } from './line-decoder.js';
 import { loadIdentityHasher } from './line-identity.js';
-import type { GroupSums } from './line-sums.js';
+import type { ExportedSums } from '../money/sum-table.js';
 
 /**
  * A parse worker: reads one byte range of a reconciliation file (or all of a gzip file), scans
@@ -36,7 +36,7 @@ export interface Rejection {
 
 export type WorkerMessage =
   | { readonly type: 'batch'; readonly batch: LineBatch; readonly rejections: Rejection[]; readonly bytes: number }
-  | { readonly type: 'done'; readonly hash: string; readonly bytes: number; readonly sums: GroupSums }
+  | { readonly type: 'done'; readonly hash: string; readonly bytes: number; readonly sums: ExportedSums }
   | { readonly type: 'error'; readonly message: string; readonly line?: number; readonly column?: string };
 
 /** Batches posted and not yet written; the worker waits beyond this, so memory stays flat. */
@@ -101,12 +101,9 @@ async function run(task: ParseTask): Promise<void> {
   }
   scanner.end();
   if (decoder.pending > 0 || rejections.length > 0) await post();
-  const sums = decoder.sums.take();
+  const sums = decoder.sums.export();
   const done: WorkerMessage = { type: 'done', hash: hash.digest().toString(16).padStart(16, '0'), bytes, sums };
-  port.postMessage(
-    done,
-    [sums.resource, sums.meter, sums.period, sums.parts].map((a) => a.buffer as ArrayBuffer),
-  );
+  port.postMessage(done, [sums.keys.buffer as ArrayBuffer, sums.parts.buffer as ArrayBuffer]);
 }
 
 run(workerData as ParseTask).catch((error: unknown) => {

@@ -1,67 +1,45 @@
-import { ExactSum } from '../money/exact-sum.js';
+import { SumTable } from '../money/sum-table.js';
 import type { ImportScope, PeriodAggregates, StoredLine } from '../storage/store.js';
 
-interface Group {
-  readonly resource: number;
-  readonly meter: number;
-  readonly quantity: ExactSum;
-  readonly billing: ExactSum;
-  readonly usd: ExactSum;
-}
-
-// Meter numbers stay below 2^21, so (resource, meter) packs into one exact double below 2^53.
-const METER_SPAN = 2 ** 21;
-const text = (s: ExactSum) => s.toText();
+// Amount columns of the tables below.
+const QUANTITY = 0;
+const BILLING = 1;
+const USD = 2;
 
 /**
  * Exact sums of one partner's billing period. Lines are summed once, into the finest group
  * (resource × meter); customer, subscription, meter-in-subscription and resource totals are
  * rolled up from the groups at the end. Parse workers sum with their own numbering; the
- * importer merges their groups in storage keys.
+ * importer merges their groups in storage keys. All sums are SumTables (typed arrays).
  */
 export class UsageAggregator {
-  readonly #groups = new Map<number, Group>();
-  /** resource → [subscription, customer], for the roll-up. */
-  readonly #owners = new Map<number, [number, number]>();
-  #last: Group | undefined;
+  /** (resource, meter) → quantity, billing, USD. */
+  readonly #groups = new SumTable(3);
+  /** resource → its subscription and customer, for the roll-up. */
+  readonly #subscriptionOf = new Map<number, number>();
+  readonly #customerOf = new Map<number, number>();
 
   add(resource: number, meter: number, quantity: string, billing: string, usd: string): void {
-    const g = this.#group(resource, meter);
-    g.quantity.add(quantity);
-    g.billing.add(billing);
-    g.usd.add(usd);
+    const g = this.#groups.row(resource, meter);
+    this.#groups.addText(g, QUANTITY, quantity);
+    this.#groups.addText(g, BILLING, billing);
+    this.#groups.addText(g, USD, usd);
   }
 
-  /** Adds a group's sums as [whole, frac × 10^15] pairs for quantity, billing and USD from `parts[at]` (line-sums.ts). */
+  /** Adds a group's sums as [whole, frac × 10^15] pairs for quantity, billing and USD from `parts[at]` (sum-table.ts). */
   addParts(resource: number, meter: number, parts: Float64Array, at: number): void {
-    const g = this.#group(resource, meter);
-    g.quantity.addParts(parts[at]!, parts[at + 1]!);
-    g.billing.addParts(parts[at + 2]!, parts[at + 3]!);
-    g.usd.addParts(parts[at + 4]!, parts[at + 5]!);
-  }
-
-  #group(resource: number, meter: number): Group {
-    let g = this.#last;
-    if (!g || g.resource !== resource || g.meter !== meter) {
-      if (meter >= METER_SPAN) throw new RangeError(`meter number ${meter} is beyond the aggregator's range`);
-      const key = resource * METER_SPAN + meter;
-      g = this.#groups.get(key);
-      if (!g) {
-        g = { resource, meter, quantity: new ExactSum(), billing: new ExactSum(), usd: new ExactSum() };
-        this.#groups.set(key, g);
-      }
-      this.#last = g;
-    }
-    return g;
+    const g = this.#groups.row(resource, meter);
+    for (let k = 0; k < 3; k++) this.#groups.add(g, k, parts[at + 2 * k]!, parts[at + 2 * k + 1]!);
   }
 
   /** Records which subscription and customer a resource belongs to. */
   own(resource: number, subscription: number, customer: number): void {
-    this.#owners.set(resource, [subscription, customer]);
+    this.#subscriptionOf.set(resource, subscription);
+    this.#customerOf.set(resource, customer);
   }
 
   get customers(): ReadonlySet<number> {
-    return new Set([...this.#owners.values()].map(([, customer]) => customer));
+    return new Set(this.#customerOf.values());
   }
 
   static async fromLines(lines: AsyncIterable<StoredLine>): Promise<UsageAggregator> {
@@ -74,54 +52,47 @@ export class UsageAggregator {
   }
 
   rollUp(scope: ImportScope): PeriodAggregates {
-    const sums = () => ({ billing: new ExactSum(), usd: new ExactSum() });
-    const customers = new Map<number, { billing: ExactSum; usd: ExactSum }>();
-    const subscriptions = new Map<number, { billing: ExactSum; usd: ExactSum }>();
-    const meters = new Map<
-      number,
-      { subscription: number; meter: number; quantity: ExactSum; billing: ExactSum; usd: ExactSum }
-    >();
-    const resources = new Map<number, { subscription: number; billing: ExactSum; usd: ExactSum }>();
-    for (const g of this.#groups.values()) {
-      const owner = this.#owners.get(g.resource);
-      if (!owner) throw new Error(`resource ${g.resource} has no recorded owner`);
-      const [subscription, customer] = owner;
-      let c = customers.get(customer);
-      if (!c) customers.set(customer, (c = sums()));
-      let s = subscriptions.get(subscription);
-      if (!s) subscriptions.set(subscription, (s = sums()));
-      const meterKey = subscription * METER_SPAN + g.meter;
-      let m = meters.get(meterKey);
-      if (!m) meters.set(meterKey, (m = { subscription, meter: g.meter, quantity: new ExactSum(), ...sums() }));
-      let r = resources.get(g.resource);
-      if (!r) resources.set(g.resource, (r = { subscription, ...sums() }));
-      for (const t of [c, s, m, r]) {
-        t.billing.addSum(g.billing);
-        t.usd.addSum(g.usd);
+    const groups = this.#groups;
+    // Keyed (customer), (subscription), (subscription, meter), (resource); amounts as in #groups.
+    const customers = new SumTable(3);
+    const subscriptions = new SumTable(3);
+    const meters = new SumTable(3);
+    const resources = new SumTable(3);
+    for (let g = 0; g < groups.rows; g++) {
+      const resource = groups.key(g, 0);
+      const subscription = this.#subscriptionOf.get(resource);
+      const customer = this.#customerOf.get(resource);
+      if (subscription === undefined || customer === undefined) {
+        throw new Error(`resource ${resource} has no recorded owner`);
       }
-      m.quantity.addSum(g.quantity);
+      const rows: [SumTable, number][] = [
+        [customers, customers.row(customer, 0)],
+        [subscriptions, subscriptions.row(subscription, 0)],
+        [meters, meters.row(subscription, groups.key(g, 1))],
+        [resources, resources.row(resource, subscription)],
+      ];
+      for (const [table, row] of rows) {
+        for (let k = QUANTITY; k <= USD; k++) table.addFrom(row, k, groups, g, k);
+      }
     }
-    return {
-      scope,
-      customers: [...customers].map(([customer, t]) => ({ customer, billing: text(t.billing), usd: text(t.usd) })),
-      subscriptions: [...subscriptions].map(([subscription, t]) => ({
-        subscription,
-        billing: text(t.billing),
-        usd: text(t.usd),
-      })),
-      meters: [...meters.values()].map((t) => ({
-        subscription: t.subscription,
-        meter: t.meter,
-        quantity: text(t.quantity),
-        billing: text(t.billing),
-        usd: text(t.usd),
-      })),
-      resources: [...resources].map(([resource, t]) => ({
-        subscription: t.subscription,
-        resource,
-        billing: text(t.billing),
-        usd: text(t.usd),
-      })),
-    };
+    const money = (table: SumTable, row: number) => ({ billing: table.text(row, BILLING), usd: table.text(row, USD) });
+    const out: PeriodAggregates = { scope, customers: [], subscriptions: [], meters: [], resources: [] };
+    for (let r = 0; r < customers.rows; r++)
+      out.customers.push({ customer: customers.key(r, 0), ...money(customers, r) });
+    for (let r = 0; r < subscriptions.rows; r++) {
+      out.subscriptions.push({ subscription: subscriptions.key(r, 0), ...money(subscriptions, r) });
+    }
+    for (let r = 0; r < meters.rows; r++) {
+      out.meters.push({
+        subscription: meters.key(r, 0),
+        meter: meters.key(r, 1),
+        quantity: meters.text(r, QUANTITY),
+        ...money(meters, r),
+      });
+    }
+    for (let r = 0; r < resources.rows; r++) {
+      out.resources.push({ resource: resources.key(r, 0), subscription: resources.key(r, 1), ...money(resources, r) });
+    }
+    return out;
   }
 }

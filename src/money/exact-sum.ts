@@ -77,9 +77,13 @@ export class ExactSum {
 
   /** The exact decimal text, as formatDecimal writes it; without a BigInt in the fast range. */
   toText(): string {
-    if (this.big !== undefined) return formatDecimal(this.toDecimal());
-    let w = this.whole;
-    let f = this.frac;
+    return this.big === undefined ? ExactSum.format(this.whole, this.frac) : formatDecimal(this.toDecimal());
+  }
+
+  /** `whole + frac / 10^15` (integers, |whole| < 2^52) as exact decimal text. */
+  static format(whole: number, frac: number): string {
+    let w = whole;
+    let f = frac;
     // Give both parts the sign of the value.
     if (w > 0 && f < 0) {
       w -= 1;
@@ -89,10 +93,10 @@ export class ExactSum {
       f -= FRAC_ONE;
     }
     const negative = w < 0 || f < 0;
-    const whole = String(Math.abs(w));
-    if (f === 0) return negative && whole !== '0' ? `-${whole}` : whole;
+    const digits = String(Math.abs(w));
+    if (f === 0) return negative && digits !== '0' ? `-${digits}` : digits;
     const fraction = String(Math.abs(f)).padStart(FRAC_DIGITS, '0').replace(/0+$/, '');
-    return `${negative ? '-' : ''}${whole}.${fraction}`;
+    return `${negative ? '-' : ''}${digits}.${fraction}`;
   }
 
   #addBig(units: bigint, scale: number): void {

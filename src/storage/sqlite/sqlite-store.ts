@@ -52,7 +52,6 @@ export class SqliteStore extends StoreQueries implements Store {
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('cache_size = -16384'); // 16 MiB
     sqlite.pragma('temp_store = MEMORY');
-    if (process.env.NOCKPT) sqlite.pragma('wal_autocheckpoint = 0');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     // Kysely takes no lock for SQLite migrations: when two processes open a new file at once, one
     // fails on the other's tables and, its transaction rolled back, finds them migrated next time.
