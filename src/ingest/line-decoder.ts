@@ -44,6 +44,7 @@ type Amount = number | string;
  */
 export abstract class LineDecoder {
   #batch: LineBatch = newLineBatch();
+  readonly #recycled: (readonly ArrayBuffer[])[] = [];
   /** The lines' exact sums per (resource, meter, period), handed to the importer at the end. */
   readonly sums = new SumTable(AMOUNTS);
   readonly #parts = new Float64Array(2);
@@ -79,8 +80,13 @@ export abstract class LineDecoder {
   /** Hands over the batch built so far and starts a new one. */
   take(): LineBatch {
     const batch = this.#batch;
-    this.#batch = newLineBatch();
+    this.#batch = newLineBatch(this.#recycled.pop());
     return batch;
+  }
+
+  /** Takes back the buffers of a batch the importer has written, for a later batch. */
+  recycle(buffers: readonly ArrayBuffer[]): void {
+    this.#recycled.push(buffers);
   }
 
   protected get batch(): LineBatch {

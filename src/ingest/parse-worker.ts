@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import xxhash from 'xxhash-wasm';
 import { CsvFormatError, CsvScanner, type ScannedRecord } from './csv-scanner.js';
-import { readChunks, withoutBom } from './file-source.js';
+import { readChunks, readRange, withoutBom } from './file-source.js';
 import { recogniseHeader } from './file-formats.js';
 import { BATCH_LINES, transferables, type LineBatch } from './line-batch.js';
 import { decoderFor, LineError } from './line-decoder.js';
@@ -42,6 +42,8 @@ export type WorkerMessage =
 /** Batches posted and not yet written; the worker waits beyond this, so memory stays flat. */
 export const BATCHES_IN_FLIGHT = 8;
 const FIRST_BATCH_LINES = 1024;
+// A batch is posted after the chunk that fills it: small chunks keep it near BATCH_LINES.
+const CHUNK_BYTES = 1 << 20;
 
 async function run(task: ParseTask): Promise<void> {
   const port = parentPort!;
@@ -50,7 +52,9 @@ async function run(task: ParseTask): Promise<void> {
   const decoder = decoderFor(recogniseHeader(task.header));
   let credits = BATCHES_IN_FLIGHT;
   let wake: (() => void) | undefined;
-  port.on('message', () => {
+  // The importer answers each batch written with its buffers, to reuse.
+  port.on('message', (buffers: ArrayBuffer[]) => {
+    decoder.recycle(buffers);
     credits++;
     wake?.();
   });
@@ -89,8 +93,10 @@ async function run(task: ParseTask): Promise<void> {
   // The first batch goes out small, so that the importer starts writing (its first batches carry
   // most of the new customers and resources) while this worker warms up.
   let threshold = FIRST_BATCH_LINES;
-  const chunks = readChunks(task.file, { start: task.start, end: task.end, gzip: task.gzip });
-  for await (const chunk of task.gzip ? withoutBom(chunks) : chunks) {
+  const chunks = task.gzip
+    ? withoutBom(readChunks(task.file, { start: task.start, end: task.end, gzip: true }))
+    : readRange(task.file, task.start, task.end, CHUNK_BYTES);
+  for await (const chunk of chunks) {
     hash.update(chunk);
     bytes += chunk.length;
     scanner.push(chunk);

