@@ -48,6 +48,8 @@ export abstract class LineDecoder {
   /** The lines' exact sums per (resource, meter, period), handed to the importer at the end. */
   readonly sums = new SumTable(AMOUNTS);
   readonly #parts = new Float64Array(2);
+  #start = 0;
+  #end = 0;
   protected readonly partners = new ByteDictionary();
   protected readonly customers = new ByteDictionary();
   protected readonly subscriptions = new ByteDictionary();
@@ -137,35 +139,41 @@ export abstract class LineDecoder {
 
   /** Checks that a column holds a decimal; returns the column, which push() copies as bytes. */
   protected decimal(rec: ScannedRecord, col: number, name: string): Amount {
-    const [s, e] = this.#trimmed(rec, col);
-    if (readDecimal(rec.buf, s, e, this.#parts, 0) === DecimalRead.Invalid)
+    this.#trim(rec, col);
+    if (readDecimal(rec.buf, this.#start, this.#end, this.#parts, 0) === DecimalRead.Invalid)
       throw new LineError(rec.line, name, this.ascii(rec, col), 'is not a decimal number');
     return col;
   }
 
-  // A column's byte range without surrounding spaces ([0, 0] for an absent column).
-  #trimmed(rec: ScannedRecord, col: number): [number, number] {
-    if (col < 0) return [0, 0];
-    let s = rec.starts[col]!;
-    let e = rec.ends[col]!;
-    while (s < e && rec.buf[s] === 0x20) s++;
-    while (e > s && rec.buf[e - 1] === 0x20) e--;
-    return [s, e];
+  // Sets #start and #end to a column's byte range without surrounding spaces (0, 0 for an absent
+  // column); fields rather than a returned pair, which was garbage made several times a line.
+  #trim(rec: ScannedRecord, col: number): void {
+    let s = 0;
+    let e = 0;
+    if (col >= 0) {
+      s = rec.starts[col]!;
+      e = rec.ends[col]!;
+      while (s < e && rec.buf[s] === 0x20) s++;
+      while (e > s && rec.buf[e - 1] === 0x20) e--;
+    }
+    this.#start = s;
+    this.#end = e;
   }
 
   // Sums amount k of the line into its group, and appends its bytes to the batch.
   #addAmount(rec: ScannedRecord, group: number, k: number, amount: Amount): void {
     let bytes: Uint8Array = rec.buf;
-    let s = 0;
-    let e = 0;
     if (typeof amount === 'string') {
       bytes = Buffer.from(amount, 'latin1');
-      e = bytes.length;
-    } else if (amount >= 0) {
-      [s, e] = this.#trimmed(rec, amount);
+      this.#start = 0;
+      this.#end = bytes.length;
+    } else {
+      this.#trim(rec, amount);
     }
+    const s = this.#start;
+    const e = this.#end;
     const parts = this.#parts;
-    if (readDecimal(bytes, s, e, parts, 0) === DecimalRead.Fast) this.sums.add(group, k, parts[0]!, parts[1]!);
+    if (readDecimal(bytes, s, e, parts, 0) === DecimalRead.Fast) this.sums.add(group, k, parts, 0);
     else this.sums.addText(group, k, Buffer.from(bytes.buffer, bytes.byteOffset + s, e - s).toString('latin1'));
     appendAmount(this.#batch, bytes, s, e);
   }

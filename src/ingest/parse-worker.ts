@@ -40,7 +40,7 @@ export type WorkerMessage =
   | { readonly type: 'error'; readonly message: string; readonly line?: number; readonly column?: string };
 
 /** Batches posted and not yet written; the worker waits beyond this, so memory stays flat. */
-export const BATCHES_IN_FLIGHT = 8;
+export const BATCHES_IN_FLIGHT = 4;
 const FIRST_BATCH_LINES = 1024;
 // A batch is posted after the chunk that fills it: small chunks keep it near BATCH_LINES.
 const CHUNK_BYTES = 1 << 20;
@@ -110,6 +110,8 @@ async function run(task: ParseTask): Promise<void> {
   const sums = decoder.sums.export();
   const done: WorkerMessage = { type: 'done', hash: hash.digest().toString(16).padStart(16, '0'), bytes, sums };
   port.postMessage(done, [sums.keys.buffer as ArrayBuffer, sums.parts.buffer as ArrayBuffer]);
+  // Done: the thread ends (its memory freed) while the importer finishes the aggregates.
+  port.close();
 }
 
 run(workerData as ParseTask).catch((error: unknown) => {

@@ -29,7 +29,7 @@ export class UsageAggregator {
   /** Adds a group's sums as [whole, frac × 10^15] pairs for quantity, billing and USD from `parts[at]` (sum-table.ts). */
   addParts(resource: number, meter: number, parts: Float64Array, at: number): void {
     const g = this.#groups.row(resource, meter);
-    for (let k = 0; k < 3; k++) this.#groups.add(g, k, parts[at + 2 * k]!, parts[at + 2 * k + 1]!);
+    for (let k = 0; k < 3; k++) this.#groups.add(g, k, parts, at + 2 * k);
   }
 
   /** Records which subscription and customer a resource belongs to. */

@@ -69,16 +69,19 @@ export class SumTable {
     }
   }
 
-  /** Adds `whole + frac / 10^15` (integers of one sign, as readDecimal gives them) to amount k of a row. */
-  add(row: number, k: number, whole: number, frac: number): void {
+  /**
+   * Adds `parts[at] + parts[at + 1] / 10^15` (integers of one sign, as readDecimal writes them)
+   * to amount k of a row. Read from an array: doubles passed as arguments would be boxed.
+   */
+  add(row: number, k: number, parts: Float64Array, at: number): void {
     if (this.#isSlow[row]) {
-      this.#slow.get(row)![k]!.addParts(whole, frac);
+      this.#slow.get(row)![k]!.addParts(parts[at]!, parts[at + 1]!);
       return;
     }
     const p = this.#parts;
     const i = 2 * (row * this.width + k);
-    let w = p[i]! + whole;
-    let f = p[i + 1]! + frac;
+    let w = p[i]! + parts[at]!;
+    let f = p[i + 1]! + parts[at + 1]!;
     if (f >= FRAC_ONE) {
       f -= FRAC_ONE;
       w += 1;
@@ -98,14 +101,8 @@ export class SumTable {
 
   /** Adds amount `fromK` of another table's row to amount k of a row. */
   addFrom(row: number, k: number, from: SumTable, fromRow: number, fromK: number): void {
-    if (from.#isSlow[fromRow]) {
-      const sum = from.#slow.get(fromRow)![fromK]!;
-      if (sum.big === undefined) this.add(row, k, sum.whole, sum.frac);
-      else this.addText(row, k, sum.toText());
-      return;
-    }
-    const i = 2 * (fromRow * from.width + fromK);
-    this.add(row, k, from.#parts[i]!, from.#parts[i + 1]!);
+    if (from.#isSlow[fromRow]) this.addText(row, k, from.#slow.get(fromRow)![fromK]!.toText());
+    else this.add(row, k, from.#parts, 2 * (fromRow * from.width + fromK));
   }
 
   /** Amount k of a row as exact decimal text ("12.5", "-0.003", "0"). */

@@ -40,7 +40,8 @@ const newSourceKeys = (): SourceKeys => ({
   entitlementParent: [],
 });
 
-// A stored line's place: block_key × 2^20 + index (a block holds fewer than 2^20 lines).
+// A stored line's place: block_key × 2^20 + index (a block holds fewer than 2^20 lines); block
+// keys start at 1, so a place is never 0, which the identity tables reserve.
 const INDEX_SPAN = 2 ** 20;
 
 const int32s = (blob: Buffer, count: number): Int32Array => {
@@ -95,7 +96,7 @@ export class BlockImportSession implements ImportSession {
   readonly #scopes: ImportScope[] = [];
   readonly #scopeIndex = new Map<string, number>();
   /** Identity → how many lines of it this file had so far (the next one's ordinal). */
-  readonly #inFile = new IdentityTable();
+  readonly #inFile = new IdentityTable({ wide: false });
   /** Per preexisting scope: occurrence key → place of the stored line a new line replaces. */
   readonly #stored: (IdentityTable | undefined)[] = [];
   /** block_key → indexes of its lines this import replaced, not yet marked. */
@@ -334,7 +335,7 @@ export class BlockImportSession implements ImportSession {
 
   // The identities of the lines stored for a period before this import, to replace them.
   async #loadStored(partnerKey: number, period: string): Promise<IdentityTable> {
-    const table = new IdentityTable();
+    const table = new IdentityTable({ wide: true });
     const key = this.#key;
     for await (const block of this.#writer.blocks(partnerKey, period)) {
       const words = int32s(block.identities, 2 * block.count);

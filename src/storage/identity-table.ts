@@ -1,21 +1,23 @@
 /**
  * An exact hash table from 64-bit line identities (as two 32-bit words, so no BigInt is made per
- * line) to a number: a count, or a stored line's place. Typed arrays, at most half full: about
- * 34 bytes per identity held. It is the one part of an import whose memory grows with the file
- * (docs/ingest.md); a Map keyed by BigInt was measured at five times the memory and time.
+ * line) to a non-zero number: a count, or a stored line's place. Typed arrays, at most 70% full;
+ * a value of 0 marks an empty slot. With 32-bit values (counts) it holds an identity in 12–24
+ * bytes. It is the one part of an import whose memory grows with the file (docs/ingest.md); a Map
+ * keyed by BigInt was measured at five times the memory and time.
  */
 export class IdentityTable {
   #words: Int32Array; // [lo, hi] per slot
-  #used: Uint8Array;
-  #values: Float64Array;
+  #values: Int32Array | Float64Array;
   #mask: number;
   #size = 0;
+  readonly #wide: boolean;
 
-  constructor() {
+  /** `wide`: values beyond 32 bits (Float64Array), else 32-bit integers (Int32Array). */
+  constructor({ wide }: { wide: boolean }) {
     const capacity = 1024;
+    this.#wide = wide;
     this.#words = new Int32Array(capacity * 2);
-    this.#used = new Uint8Array(capacity);
-    this.#values = new Float64Array(capacity);
+    this.#values = wide ? new Float64Array(capacity) : new Int32Array(capacity);
     this.#mask = capacity - 1;
   }
 
@@ -24,57 +26,53 @@ export class IdentityTable {
   }
 
   get(lo: number, hi: number): number | undefined {
-    const i = this.#slot(lo, hi);
-    return this.#used[i] ? this.#values[i] : undefined;
+    const v = this.#values[this.#slot(lo, hi)]!;
+    return v === 0 ? undefined : v;
   }
 
+  /** Sets a value other than 0. */
   set(lo: number, hi: number, value: number): void {
+    if (value === 0) throw new RangeError('0 marks an empty slot');
     const i = this.#slot(lo, hi);
-    this.#values[i] = value;
-    if (!this.#used[i]) this.#claim(i, lo, hi);
+    if (this.#values[i] === 0) this.#claim(i, lo, hi, value);
+    else this.#values[i] = value;
   }
 
-  /** Adds one to the identity's value (absent = 0) and returns the value it had. */
+  /** Adds one to the identity's count (absent = 0) and returns the count it had. */
   increment(lo: number, hi: number): number {
     const i = this.#slot(lo, hi);
-    if (this.#used[i]) {
-      const before = this.#values[i]!;
-      this.#values[i] = before + 1;
-      return before;
-    }
-    this.#values[i] = 1;
-    this.#claim(i, lo, hi);
-    return 0;
+    const before = this.#values[i]!;
+    if (before === 0) this.#claim(i, lo, hi, 1);
+    else this.#values[i] = before + 1;
+    return before;
   }
 
   // The slot holding the identity, or the empty slot where it would go.
   #slot(lo: number, hi: number): number {
     const words = this.#words;
-    const used = this.#used;
+    const values = this.#values;
     const mask = this.#mask;
     let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
-    while (used[i] && (words[2 * i] !== lo || words[2 * i + 1] !== hi)) i = (i + 1) & mask;
+    while (values[i] !== 0 && (words[2 * i] !== lo || words[2 * i + 1] !== hi)) i = (i + 1) & mask;
     return i;
   }
 
-  #claim(i: number, lo: number, hi: number): void {
-    this.#used[i] = 1;
+  #claim(i: number, lo: number, hi: number, value: number): void {
+    this.#values[i] = value;
     this.#words[2 * i] = lo;
     this.#words[2 * i + 1] = hi;
-    if (++this.#size * 2 > this.#used.length) this.#grow();
+    if (++this.#size * 10 > this.#values.length * 7) this.#grow();
   }
 
   #grow(): void {
     const words = this.#words;
-    const used = this.#used;
     const values = this.#values;
-    const capacity = used.length * 2;
+    const capacity = values.length * 2;
     this.#words = new Int32Array(capacity * 2);
-    this.#used = new Uint8Array(capacity);
-    this.#values = new Float64Array(capacity);
+    this.#values = this.#wide ? new Float64Array(capacity) : new Int32Array(capacity);
     this.#mask = capacity - 1;
     this.#size = 0;
-    for (let i = 0; i < used.length; i++) if (used[i]) this.set(words[2 * i]!, words[2 * i + 1]!, values[i]!);
+    for (let i = 0; i < values.length; i++) if (values[i] !== 0) this.set(words[2 * i]!, words[2 * i + 1]!, values[i]!);
   }
 }
 
