@@ -44,6 +44,8 @@ export interface ImportSummary {
   readonly customers: number;
   readonly bytes: number;
   readonly seconds: number;
+  /** The process's peak resident memory so far, in MiB: this import's, unless the process did more. */
+  readonly peakRssMB: number;
   /** xxHash64 over the content (per parsed part), to recognise a file imported again. */
   readonly contentHash: string;
   readonly rejectsFile?: string;
@@ -194,6 +196,7 @@ export async function importFile(store: Store, file: string, options: ImportOpti
       customers: customers.size,
       bytes: layout.size,
       seconds: (performance.now() - started) / 1000,
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
       contentHash,
       ...(rejects ? { rejectsFile: rejects.file } : {}),
     };
