@@ -111,6 +111,7 @@ export class BlockImportSession implements ImportSession {
     meter: new Map(),
     resource: new Map(),
   };
+  #lastScope: { partner: number; period: string; scope: number } | undefined;
   #replaced = 0;
   #open = true;
 
@@ -206,9 +207,18 @@ export class BlockImportSession implements ImportSession {
   keysOf(source: number, resource: number, meter: number, period: number): LineKeys {
     const keys = this.#sources[source]!;
     const [resourceKey, subscription, customer, partner] = keys.resource[resource]!;
-    const scope = this.#scopeIndex.get(`${partner}|${keys.periods[period]!}`);
+    const scope = this.#scopeOf(partner, keys.periods[period]!);
     if (scope === undefined) throw new Error(`no lines were written for partner ${partner} in ${keys.periods[period]}`);
     return { scope, customer, subscription, resource: resourceKey, meter: keys.meter[meter]! };
+  }
+
+  // The scope index of (partner, period), remembering the last one asked for: asked once a group.
+  #scopeOf(partner: number, period: string): number | undefined {
+    const last = this.#lastScope;
+    if (last && last.partner === partner && last.period === period) return last.scope;
+    const scope = this.#scopeIndex.get(`${partner}|${period}`);
+    if (scope !== undefined) this.#lastScope = { partner, period, scope };
+    return scope;
   }
 
   async *readLines(scope: ImportScope): AsyncIterable<StoredLine> {
@@ -266,7 +276,7 @@ export class BlockImportSession implements ImportSession {
         await this.#writer.deleteAggregates(table, partnerKey, period);
       }
       const rows = rowsOf[table].map((row) => {
-        const before = previous.get(row.slice(0, keys.length).join('|'));
+        const before = previous.size === 0 ? undefined : previous.get(row.slice(0, keys.length).join('|'));
         const unchanged = before !== undefined && before.values === row.slice(keys.length).join('|');
         return [partnerKey, period, ...row, unchanged ? before.modified : now];
       });
