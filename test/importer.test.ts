@@ -6,6 +6,7 @@ import Papa from 'papaparse';
 import { ImportError, importFile, type ImportOptions } from '../src/ingest/importer.js';
 import { BACKENDS, testDatabase, type TestDatabase } from './helpers/backends.js';
 import { stopPostgres } from './helpers/postgres.js';
+import { writeDailyRated } from './helpers/daily-rated-lines.js';
 import { generate, tempDir, type Generated } from './helpers/fixtures.js';
 import { referenceTotals, scaled, type ReferenceTotals } from './helpers/reference-totals.js';
 
@@ -148,6 +149,32 @@ for (const backend of BACKENDS) {
       await importInto(db, original.file);
       await importInto(db, revised);
       await assertTotalsEqual(db, referenceTotals(revised));
+    });
+
+    it('count one customer once when a file spells its GUIDs in two cases', async () => {
+      const db = await testDatabase(backend, dir, 'spellings');
+      const file = path.join(dir, 'spellings.csv');
+      const customer = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+      const line = {
+        PartnerId: '0f1e2d3c-4b5a-4697-8877-665544332211',
+        SubscriptionId: 'b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e',
+        UsageDate: `${PERIOD}-03T00:00:00Z`,
+        MeterId: 'f0e1d2c3-b4a5-4968-8776-5a4b3c2d1e0f',
+        BillingCurrency: 'EUR',
+        ResourceURI: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/one',
+      };
+      writeDailyRated(file, [
+        { ...line, CustomerId: customer, BillingPreTaxTotal: '1.5', PricingPreTaxTotal: '1.75' },
+        { ...line, CustomerId: customer.toUpperCase(), BillingPreTaxTotal: '2.25', PricingPreTaxTotal: '2.5' },
+      ]);
+      await importInto(db, file);
+      const rows = await db.query<{ tenant_id: string; billing_total: string }>(
+        'SELECT c.tenant_id, u.billing_total FROM customers c JOIN customer_usage u ON u.customer_key = c.customer_key',
+      );
+      assert.deepEqual(
+        rows.map((r) => [r.tenant_id, String(r.billing_total)]),
+        [[customer, '3.75']],
+      );
     });
 
     it('keep two identical lines of one file as two lines', async () => {

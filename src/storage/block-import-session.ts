@@ -394,8 +394,14 @@ export class BlockImportSession implements ImportSession {
     const known = this.#dimensionKeys[kind];
     const conflict = DIMENSIONS[kind].conflict.map((c) => DIMENSIONS[kind].columns.indexOf(c));
     const names = rows.map((row) => conflict.map((i) => String(row[i])).join('\u0000'));
-    const isFresh = names.map((name) => !known.has(name));
-    const fresh = rows.filter((_, i) => isFresh[i]);
+    // Each natural key once (two spellings of one GUID are one row), and none already written.
+    const fresh: (readonly unknown[])[] = [];
+    const freshIndex = new Map<string, number>();
+    names.forEach((name, i) => {
+      if (known.has(name) || freshIndex.has(name)) return;
+      freshIndex.set(name, fresh.length);
+      fresh.push(rows[i]!);
+    });
     // In the order of the unique index: its B-tree is then written in runs rather than at random
     // places (measured: half the time per resource row in SQLite).
     const order = fresh.map((_, i) => i).sort((a, b) => compareColumns(fresh[a]!, fresh[b]!, conflict));
@@ -408,13 +414,8 @@ export class BlockImportSession implements ImportSession {
         : [];
     const freshKeys: number[] = [];
     order.forEach((i, j) => (freshKeys[i] = sortedKeys[j]!));
-    let next = 0;
-    return names.map((name, i) => {
-      if (!isFresh[i]) return known.get(name)!;
-      const key = freshKeys[next++]!;
-      known.set(name, key);
-      return key;
-    });
+    for (const [name, i] of freshIndex) known.set(name, freshKeys[i]!);
+    return names.map((name) => known.get(name)!);
   }
 
   async #resolveDimensions(batch: LineBatch, keys: SourceKeys): Promise<void> {

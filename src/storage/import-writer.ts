@@ -151,30 +151,10 @@ export function blockValues(b: BlockRow): unknown[] {
   ];
 }
 
-/**
- * The multi-row upsert of a dimension (one row when `rows` is 1), returning each row's key and
- * natural key; RETURNING's order is not promised, so keysInOrder matches the rows by natural key.
- */
-export function upsertSql(kind: DimensionKind, rows: number, placeholder: (index: number) => string): string {
+/** The upsert of one dimension row (`?` placeholders, SQLite's), returning its key. */
+export function upsertSql(kind: DimensionKind): string {
   const d = DIMENSIONS[kind];
-  const tuples = Array.from(
-    { length: rows },
-    (_, r) => `(${d.columns.map((_, c) => placeholder(r * d.columns.length + c)).join(', ')})`,
-  );
-  return `INSERT INTO ${d.table} (${d.columns.join(', ')}) VALUES ${tuples.join(', ')}
+  return `INSERT INTO ${d.table} (${d.columns.join(', ')}) VALUES (${d.columns.map(() => '?').join(', ')})
     ON CONFLICT (${d.conflict.join(', ')}) DO UPDATE SET ${d.update}
-    RETURNING ${d.key} AS key, ${d.conflict.join(', ')}`;
-}
-
-export function keysInOrder(
-  kind: DimensionKind,
-  rows: readonly (readonly unknown[])[],
-  returned: readonly Record<string, unknown>[],
-): number[] {
-  const d = DIMENSIONS[kind];
-  const conflictIndexes = d.conflict.map((c) => d.columns.indexOf(c));
-  const byNaturalKey = new Map(
-    returned.map((r) => [d.conflict.map((c) => String(r[c])).join('\u0000'), Number(r.key)]),
-  );
-  return rows.map((row) => byNaturalKey.get(conflictIndexes.map((i) => String(row[i])).join('\u0000'))!);
+    RETURNING ${d.key}`;
 }

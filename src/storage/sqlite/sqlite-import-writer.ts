@@ -68,7 +68,7 @@ export class SqliteImportWriter implements ImportWriter {
   // (whose RETURNING rows come in no promised order, so must be matched by natural key, making
   // strings per row) — SQLite runs in this thread, there is no round trip to save.
   upsert(kind: DimensionKind, rows: readonly (readonly unknown[])[]): Promise<number[]> {
-    const stmt = this.#stmt(upsertSql(kind, 1, () => '?')).pluck();
+    const stmt = this.#stmt(upsertSql(kind)).pluck();
     return Promise.resolve(rows.map((row) => stmt.get(row) as number));
   }
 
