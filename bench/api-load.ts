@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -62,4 +62,50 @@ export async function autocannon(
     errors: number;
   };
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors };
+}
+
+/**
+ * wrk (C, from Debian's packages) in its own process, one thread. It needs far less CPU than
+ * autocannon for the same load, which matters where the servers and the load share two cores.
+ * Installed with apt-get when missing and this runs as root; otherwise a clear error.
+ */
+export async function wrk(url: string, token: string, seconds: number, connections = CONNECTIONS): Promise<Load> {
+  ensureWrk();
+  const { stdout } = await promisify(execFile)(
+    'wrk',
+    ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', `Authorization: Bearer ${token}`, url],
+    { encoding: 'utf8' },
+  );
+  const number = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? 0);
+  const millis = (percent: number) => {
+    const m = new RegExp(`^\\s+${percent}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(stdout);
+    if (!m) throw new Error(`no ${percent}% latency in wrk's output: ${stdout}`);
+    return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's'];
+  };
+  return {
+    rps: number(/Requests\/sec:\s+([\d.]+)/),
+    p50: millis(50),
+    p99: millis(99),
+    errors: number(/Non-2xx or 3xx responses: (\d+)/) + number(/Socket errors: connect (\d+)/),
+  };
+}
+
+let wrkChecked = false;
+function ensureWrk(): void {
+  if (wrkChecked) return;
+  if (spawnSync('wrk', ['--version']).error) {
+    if (process.getuid?.() !== 0) throw new Error('this benchmark needs wrk: apt-get install wrk');
+    console.error('installing wrk (apt-get install wrk) …');
+    execFileSync('sh', ['-c', 'apt-get install -y wrk || (apt-get update && apt-get install -y wrk)'], {
+      stdio: 'ignore',
+    });
+  }
+  wrkChecked = true;
+}
+
+/** CPU seconds a process has used so far (Linux: /proc/<pid>/stat utime + stime). */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
 }

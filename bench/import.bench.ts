@@ -8,23 +8,11 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CsvScanner } from '../src/ingest/csv-scanner.js';
-import { benchFile, median, ROOT } from './bench-file.js';
+import { bareParse, benchFile, median, ROOT } from './bench-file.js';
 
 const ROUNDS = 3;
 const file = benchFile(Number(process.env.BENCH_ROWS ?? 1_000_000));
 const db = path.join(ROOT, '.bench', 'import-bench.db');
-
-async function bareParse(): Promise<{ lines: number; seconds: number }> {
-  const started = performance.now();
-  let lines = -1; // the header
-  const scanner = new CsvScanner(() => {
-    lines++;
-  });
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) scanner.push(chunk as Buffer);
-  scanner.end();
-  return { lines, seconds: (performance.now() - started) / 1000 };
-}
 
 interface ImportRun {
   lines: number;
@@ -49,7 +37,7 @@ function importOnce(): ImportRun {
 
 const rows: { bare: number; imp: number; ratio: number; rss: number }[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
-  const bare = await bareParse();
+  const bare = await bareParse(file);
   const imp = importOnce();
   const r = { bare: bare.lines / bare.seconds, imp: imp.lines / imp.seconds, ratio: 0, rss: imp.peakRssMB };
   r.ratio = r.imp / r.bare;
