@@ -1,4 +1,4 @@
-import { openStore, resolveDatabase } from '../storage/open-store.js';
+import { displayLocation, openStore, resolveDatabase } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
 import { BILLING_PERIOD, currentBillingPeriod } from '../domain/usage-model.js';
 import { CliError } from './cli-error.js';
@@ -6,7 +6,7 @@ import { CliError } from './cli-error.js';
 export const dbArg = {
   db: {
     type: 'string',
-    description: 'SQLite file (default ./data/partner-usage.db, or PARTNER_USAGE_DB)',
+    description: 'SQLite file or postgres:// URL (default ./data/partner-usage.db, or PARTNER_USAGE_DB)',
     valueHint: 'path',
   },
 } as const;
@@ -31,9 +31,20 @@ export const jsonArg = {
   json: { type: 'boolean', description: 'print JSON instead of a table' },
 } as const;
 
+/** The store the --db / PARTNER_USAGE_DB setting names; a failure to open it is one clear line. */
+export async function openDatabase(db: string | undefined): Promise<Store> {
+  const location = resolveDatabase(db);
+  try {
+    return await openStore(location);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliError(`cannot open the database ${displayLocation(location)}: ${reason}`);
+  }
+}
+
 /** Runs `fn` with the store the --db / PARTNER_USAGE_DB setting names, closing it after. */
 export async function withStore<T>(db: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(resolveDatabase(db));
+  const store = await openDatabase(db);
   try {
     return await fn(store);
   } finally {

@@ -1,4 +1,3 @@
-import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -13,8 +12,22 @@ export function resolveDatabase(explicit?: string, env: NodeJS.ProcessEnv = proc
 
 /** The one place a database location picks its backend. */
 export async function openStore(location: string): Promise<Store> {
-  if (isPostgresUrl(location)) return PostgresStore.open({ url: location });
+  // Loaded only when asked for: pg and its dependencies are ~4 MB of memory an SQLite user never needs.
+  if (isPostgresUrl(location))
+    return (await import('./postgres/postgres-store.js')).PostgresStore.open({ url: location });
   return SqliteStore.open({ file: location });
+}
+
+/** The location as it may be shown: a PostgreSQL URL without its password. */
+export function displayLocation(location: string): string {
+  if (!isPostgresUrl(location)) return location;
+  try {
+    const url = new URL(location);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return 'the PostgreSQL database';
+  }
 }
 
 function isPostgresUrl(location: string): boolean {

@@ -3,9 +3,9 @@ import { DEMO_PARTNER, loadDemoData } from '../../demo/demo-data.js';
 import { issueLocalToken } from '../../server/auth/issue-token.js';
 import { createServer } from '../../server/create-server.js';
 import { authSettingsFromEnv, createServerAuth } from '../../server/server-auth.js';
-import { openStore, resolveDatabase } from '../../storage/open-store.js';
+import { displayLocation, resolveDatabase } from '../../storage/open-store.js';
 import { CliError } from '../cli-error.js';
-import { dbArg } from '../shared-args.js';
+import { dbArg, openDatabase } from '../shared-args.js';
 
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -24,13 +24,13 @@ export const serveCommand = defineCommand({
       throw new CliError(`--port must be a port number, got ${args.port}`, 2);
     const host = args.host ?? DEFAULT_HOST;
     const database = resolveDatabase(args.db);
-    const store = await openStore(database);
+    const store = await openDatabase(args.db);
     const auth = await createServerAuth(store, authSettingsFromEnv());
     if (args.demo && (await store.partners()).length === 0) {
       const started = performance.now();
       const demo = await loadDemoData(store);
       console.error(
-        `loaded demo data into ${database}: ${demo.customers} customers, ${demo.lines.toLocaleString('en-US')} line items ` +
+        `loaded demo data into ${displayLocation(database)}: ${demo.customers} customers, ${demo.lines.toLocaleString('en-US')} line items ` +
           `(${((performance.now() - started) / 1000).toFixed(1)} s)`,
       );
     }
@@ -52,7 +52,7 @@ export const serveCommand = defineCommand({
 
     const partners = await store.partners();
     const tenant = partners.some((p) => p.tenantId === DEMO_PARTNER) ? DEMO_PARTNER : partners[0]?.tenantId;
-    const lines = [`partner-usage is serving ${address}/v1 (database ${database})`];
+    const lines = [`partner-usage is serving ${address}/v1 (database ${displayLocation(database)})`];
     if (auth.mode === 'local' && tenant) {
       const token = await issueLocalToken(auth.keys, { tenant, expiresInSeconds: 12 * 3600 });
       lines.push(

@@ -35,7 +35,9 @@ export class PostgresStore extends StoreQueries implements Store {
     const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
     if (error) {
       await db.destroy();
-      throw new Error(`could not migrate the database: ${String(error)}`, { cause: error });
+      throw new Error(`could not migrate it: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
     const store = new PostgresStore(pool, db);
     await store.#poll();

@@ -63,7 +63,9 @@ export class SqliteStore extends StoreQueries implements Store {
     }
     if (error) {
       await db.destroy();
-      throw new Error(`could not migrate the database ${options.file}: ${String(error)}`, { cause: error });
+      throw new Error(`could not migrate it: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
     return new SqliteStore(
       sqlite,
