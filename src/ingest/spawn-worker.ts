@@ -2,9 +2,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-// A small young generation: parse workers make short-lived garbage fast, and V8's default lets
-// it pile up to over 100 MB per worker before collecting (measured: peak RSS, docs/ingest.md).
-const LIMITS = { maxYoungGenerationSizeMb: 8 };
+// A small young generation: V8's default let a parse worker's short-lived garbage pile up to over
+// 100 MB before collecting; the workers now make little garbage, and 4 MB measured no slower
+// than 8 MB and a few MB less peak memory (docs/benchmarks.md).
+const LIMITS = { maxYoungGenerationSizeMb: 4 };
 
 /**
  * Starts a worker from a module beside the caller. Compiled, that is a .js file; run from the
