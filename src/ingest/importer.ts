@@ -6,7 +6,7 @@ import type { Store } from '../storage/store.js';
 import { countLines, findRecordStart, readLayout, type FileLayout } from './file-source.js';
 import { HeaderError, recogniseHeader, type FileFormat } from './file-formats.js';
 import type { ParseTask, Rejection, WorkerMessage } from './parse-worker.js';
-import { AMOUNTS, transferables } from './line-batch.js';
+import { AMOUNTS, bufferOf } from './line-batch.js';
 import { spawnWorker } from './spawn-worker.js';
 import { UsageAggregator } from './usage-aggregator.js';
 
@@ -159,8 +159,7 @@ export async function importFile(store: Store, file: string, options: ImportOpti
       await session.write(batch, source);
       lines += batch.count;
       // Written: its buffers go back to the worker, which reuses them for a later batch.
-      const buffers = transferables(batch);
-      workers[source]!.postMessage(buffers, buffers);
+      workers[source]!.postMessage(bufferOf(batch));
       for (const r of message.rejections) rejects!.write({ ...r, line: await absolute(part, r.line) });
       rejected += message.rejections.length;
       part.bytes = message.bytes;

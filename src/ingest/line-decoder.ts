@@ -44,7 +44,7 @@ type Amount = number | string;
  */
 export abstract class LineDecoder {
   #batch: LineBatch = newLineBatch();
-  readonly #recycled: (readonly ArrayBuffer[])[] = [];
+  readonly #recycled: (readonly ArrayBufferLike[])[] = [];
   /** The lines' exact sums per (resource, meter, period), handed to the importer at the end. */
   readonly sums = new SumTable(AMOUNTS);
   readonly #parts = new Float64Array(2);
@@ -87,7 +87,7 @@ export abstract class LineDecoder {
   }
 
   /** Takes back the buffers of a batch the importer has written, for a later batch. */
-  recycle(buffers: readonly ArrayBuffer[]): void {
+  recycle(buffers: readonly ArrayBufferLike[]): void {
     this.#recycled.push(buffers);
   }
 

@@ -3,7 +3,7 @@ import xxhash from 'xxhash-wasm';
 import { CsvFormatError, CsvScanner, type ScannedRecord } from './csv-scanner.js';
 import { readChunks, readRange, withoutBom } from './file-source.js';
 import { recogniseHeader } from './file-formats.js';
-import { BATCH_LINES, transferables, type LineBatch } from './line-batch.js';
+import { BATCH_LINES, type LineBatch } from './line-batch.js';
 import { decoderFor, LineError } from './line-decoder.js';
 import { loadIdentityHasher } from './line-identity.js';
 import type { ExportedSums } from '../money/sum-table.js';
@@ -44,6 +44,7 @@ export const BATCHES_IN_FLIGHT = 4;
 const FIRST_BATCH_LINES = 1024;
 // A batch is posted after the chunk that fills it: small chunks keep it near BATCH_LINES.
 const CHUNK_BYTES = 1 << 20;
+const HASH_SLICE = 16 << 10;
 
 async function run(task: ParseTask): Promise<void> {
   const port = parentPort!;
@@ -53,7 +54,7 @@ async function run(task: ParseTask): Promise<void> {
   let credits = BATCHES_IN_FLIGHT;
   let wake: (() => void) | undefined;
   // The importer answers each batch written with its buffers, to reuse.
-  port.on('message', (buffers: ArrayBuffer[]) => {
+  port.on('message', (buffers: ArrayBufferLike[]) => {
     decoder.recycle(buffers);
     credits++;
     wake?.();
@@ -88,7 +89,7 @@ async function run(task: ParseTask): Promise<void> {
     const batch = decoder.take();
     const message: WorkerMessage = { type: 'batch', batch, rejections, bytes };
     rejections = [];
-    port.postMessage(message, transferables(batch));
+    port.postMessage(message); // shared buffers: nothing is copied or transferred (line-batch.ts)
   };
   // The first batch goes out small, so that the importer starts writing (its first batches carry
   // most of the new customers and resources) while this worker warms up.
@@ -97,7 +98,9 @@ async function run(task: ParseTask): Promise<void> {
     ? withoutBom(readChunks(task.file, { start: task.start, end: task.end, gzip: true }))
     : readRange(task.file, task.start, task.end, CHUNK_BYTES);
   for await (const chunk of chunks) {
-    hash.update(chunk);
+    // In slices that fit the hasher's WebAssembly memory: a larger input would grow it, which
+    // detaches its buffer and slows this thread's typed arrays for good (line-batch.ts).
+    for (let i = 0; i < chunk.length; i += HASH_SLICE) hash.update(chunk.subarray(i, i + HASH_SLICE));
     bytes += chunk.length;
     scanner.push(chunk);
     if (decoder.pending >= threshold) {
