@@ -4,41 +4,20 @@
  * fields, creating no strings), their ratio, and the import's peak RSS. Three rounds, alternating.
  * The import is the CLI a user runs (`partner-usage import --json`, compiled), in its own process.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bareParse, benchFile, median, ROOT } from './bench-file.js';
+import { bareParse, benchFile, cliImport, median, ROOT } from './bench-file.js';
 
 const ROUNDS = 3;
 const file = benchFile(Number(process.env.BENCH_ROWS ?? 1_000_000));
 const db = path.join(ROOT, '.bench', 'import-bench.db');
 
-interface ImportRun {
-  lines: number;
-  /** The import itself, as the CLI reports it (from reading the header to the commit). */
-  seconds: number;
-  /** The whole CLI process: start-up, import, closing the database (its WAL checkpoint). */
-  processSeconds: number;
-  peakRssMB: number;
-}
-
-function importOnce(): ImportRun {
-  for (const f of [db, `${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });
-  const started = performance.now();
-  const out = execFileSync(
-    process.execPath,
-    [path.join(ROOT, 'bin/partner-usage.js'), 'import', file, '--db', db, '--json'],
-    { encoding: 'utf8' },
-  );
-  const processSeconds = (performance.now() - started) / 1000;
-  return { ...(JSON.parse(out) as Omit<ImportRun, 'processSeconds'>), processSeconds };
-}
-
 const rows: { bare: number; imp: number; ratio: number; rss: number }[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
-  const bare = await bareParse(file);
-  const imp = importOnce();
+  const bare = bareParse(file);
+  for (const f of [db, `${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });
+  const imp = cliImport(file, db);
   const r = { bare: bare.lines / bare.seconds, imp: imp.lines / imp.seconds, ratio: 0, rss: imp.peakRssMB };
   r.ratio = r.imp / r.bare;
   rows.push(r);

@@ -1,7 +1,7 @@
 /**
  * npm run bench:postgres — on an embedded PostgreSQL 18 server:
- * 1. importing the 1M-line file (compiled code, as `npx partner-usage import` runs) into a new
- *    database, beside the bare parse of the same file, three rounds alternating;
+ * 1. importing the 1M-line file with the CLI (`partner-usage import --db postgres://…`, in its
+ *    own process) into a new database, beside the bare parse of the same file, three rounds;
  * 2. the API with one `serve` process, then two, on the same database (wrk in its own processes:
  *    50 connections on one server, 25 on each of two), with the CPU time each server used.
  */
@@ -15,7 +15,7 @@ import { loadOrCreateLocalKeys } from '../src/server/auth/local-keys.js';
 import { newPostgresDatabase, stopPostgres } from '../test/helpers/postgres.js';
 import { serveProcess } from '../test/helpers/serve-process.js';
 import { cpuSeconds, wrk, writeCustomersFile, type Load } from './api-load.js';
-import { bareParse, benchFile, median } from './bench-file.js';
+import { bareParse, benchFile, cliImport, median } from './bench-file.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = 3;
@@ -38,10 +38,8 @@ try {
   // 1. Import.
   const ratios: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const bare = await bareParse(file);
-    const store = await PostgresStore.open({ url: await newPostgresDatabase() });
-    const summary = await importFile(store, file);
-    await store.close();
+    const bare = bareParse(file);
+    const summary = cliImport(file, await newPostgresDatabase());
     const lines = summary.lines / summary.seconds;
     const bareLines = bare.lines / bare.seconds;
     ratios.push(lines / bareLines);
