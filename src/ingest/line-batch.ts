@@ -67,8 +67,16 @@ export function newLineBatch(recycled?: readonly ArrayBufferLike[]): LineBatch {
   const [line, resource, meter, period, day, identity, amountEnds, amounts] = recycled ?? [];
   const int32s = (buffer: ArrayBufferLike | undefined) =>
     buffer ? new Int32Array(buffer) : shared((b) => new Int32Array(b), CAPACITY * 4);
+  // One object literal, no spread: an object made by spreading got a new hidden class each time,
+  // which deoptimized the parser's compiled code at every batch (seen with --trace-deopt).
   return {
-    ...emptyEntries(),
+    partners: [],
+    customers: [],
+    subscriptions: [],
+    entitlements: [],
+    meters: [],
+    resources: [],
+    periods: [],
     count: 0,
     line: int32s(line),
     resource: int32s(resource),
@@ -82,38 +90,34 @@ export function newLineBatch(recycled?: readonly ArrayBufferLike[]): LineBatch {
   };
 }
 
-function emptyEntries() {
-  return {
-    partners: [],
-    customers: [],
-    subscriptions: [],
-    entitlements: [],
-    meters: [],
-    resources: [],
-    periods: [],
-  } satisfies Partial<LineBatch>;
-}
-
 /** A copy of `batch` with room for twice as many lines. */
 export function growLineBatch(batch: LineBatch): LineBatch {
   const capacity = batch.line.length * 2;
-  const int32s = (a: Int32Array) => {
-    const next = shared((b) => new Int32Array(b), capacity * 4);
-    next.set(a);
-    return next;
-  };
-  const identity = shared((b) => new BigInt64Array(b), capacity * 8);
-  identity.set(batch.identity);
-  return {
-    ...batch,
-    line: int32s(batch.line),
-    resource: int32s(batch.resource),
-    meter: int32s(batch.meter),
-    period: int32s(batch.period),
-    day: int32s(batch.day),
-    identity,
-    amountEnds: int32s(batch.amountEnds),
-  };
+  const grown = newLineBatch([
+    ...[batch.line, batch.resource, batch.meter, batch.period, batch.day].map(
+      () => new SharedArrayBuffer(capacity * 4),
+    ),
+    new SharedArrayBuffer(capacity * 8),
+    new SharedArrayBuffer(capacity * 4),
+    batch.amounts.buffer,
+  ]);
+  for (const key of ['line', 'resource', 'meter', 'period', 'day', 'identity', 'amountEnds'] as const) {
+    (grown[key] as Int32Array | BigInt64Array).set(batch[key] as never);
+  }
+  for (const key of [
+    'partners',
+    'customers',
+    'subscriptions',
+    'entitlements',
+    'meters',
+    'resources',
+    'periods',
+  ] as const) {
+    (grown[key] as unknown[]).push(...batch[key]);
+  }
+  grown.count = batch.count;
+  grown.amountsLength = batch.amountsLength;
+  return grown;
 }
 
 /** Appends ASCII text (a decimal) and a comma to the batch's amounts. */
