@@ -1,3 +1,4 @@
+import { dataViewOf } from './data-view-of.js';
 import { entryIdentity } from './line-identity.js';
 
 /**
@@ -58,7 +59,7 @@ export class ByteDictionary {
   // Buffer.compare's native call for keys of a few dozen bytes, and than a byte loop.
   #same(e: number, buf: Buffer, start: number, len: number): boolean {
     const arena = this.#arenaView;
-    const view = viewOf(buf);
+    const view = dataViewOf(buf);
     const off = this.#offsets[e]!;
     let i = len - 4;
     for (; i >= 0; i -= 4) if (arena.getInt32(off + i, true) !== view.getInt32(start + i, true)) return false;
@@ -130,21 +131,9 @@ export class ByteDictionary {
 // hash covers the last bytes and the length; equal hashes are settled by comparing all bytes.
 const HASHED_TAIL = 24;
 
-let lastBuf: Buffer | undefined;
-let lastView: DataView = new DataView(new ArrayBuffer(0));
-
-/** A DataView over the buffer, kept for the next call (records of one chunk share a buffer). */
-function viewOf(buf: Buffer): DataView {
-  if (buf !== lastBuf) {
-    lastBuf = buf;
-    lastView = new DataView(buf.buffer, buf.byteOffset, buf.length);
-  }
-  return lastView;
-}
-
 /** A multiplicative hash of the key's length and last bytes (four at a time), seeded with the parent. */
 function hashBytes(buf: Buffer, start: number, end: number, parent: number): number {
-  const view = viewOf(buf);
+  const view = dataViewOf(buf);
   let h = (0x811c9dc5 ^ Math.imul(parent, 0x9e3779b1) ^ (end - start)) | 0;
   let i = Math.max(start, end - HASHED_TAIL);
   for (; i + 4 <= end; i += 4) h = Math.imul(h ^ view.getInt32(i, true), 0x01000193) ^ (h >>> 13);

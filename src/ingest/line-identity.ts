@@ -1,5 +1,6 @@
 import xxhash from 'xxhash-wasm';
 import type { ScannedRecord } from './csv-scanner.js';
+import { dataViewOf } from './data-view-of.js';
 
 /**
  * A line's identity: what was consumed, by whom, where and when — not what it cost. Two lines
@@ -85,16 +86,6 @@ function fmix(h: number): number {
   return h ^ (h >>> 16);
 }
 
-let lastBuf: Uint8Array | undefined;
-let lastView: DataView = new DataView(new ArrayBuffer(0));
-function viewOf(buf: Uint8Array): DataView {
-  if (buf !== lastBuf) {
-    lastBuf = buf;
-    lastView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-  return lastView;
-}
-
 export class LineIdentity {
   readonly #columns: Int32Array;
 
@@ -118,7 +109,7 @@ export class LineIdentity {
     at: number,
   ): void {
     const { buf, starts, ends } = rec;
-    const view = viewOf(buf);
+    const view = dataViewOf(buf);
     let a = round(
       round(round(round(round(SEED_LO, resource[2 * r]!), resource[2 * r + 1]!), meter[2 * m]!), meter[2 * m + 1]!),
       day,

@@ -12,9 +12,28 @@ import { DecimalRead, FRAC_DIGITS, readDecimal, WHOLE_LIMIT } from './decimal-by
 const FRAC_ONE = 10 ** FRAC_DIGITS;
 const BIG_FRAC_ONE = 10n ** BigInt(FRAC_DIGITS);
 
+/**
+ * Adds `whole + frac / 10^15` to the pair at `target[i]`, `target[i + 1]`, carrying between them;
+ * false when the whole part left the exact range (the caller then moves that sum to BigInt).
+ */
+export function addFastParts(target: Float64Array, i: number, whole: number, frac: number): boolean {
+  let w = target[i]! + whole;
+  let f = target[i + 1]! + frac;
+  if (f >= FRAC_ONE) {
+    f -= FRAC_ONE;
+    w += 1;
+  } else if (f <= -FRAC_ONE) {
+    f += FRAC_ONE;
+    w -= 1;
+  }
+  target[i] = w;
+  target[i + 1] = f;
+  return w < WHOLE_LIMIT && w > -WHOLE_LIMIT;
+}
+
 export class ExactSum {
-  whole = 0;
-  frac = 0;
+  /** [whole, frac × 10^15] while in the fast range. */
+  readonly #fast = new Float64Array(2);
   /** Units of 10^-scale once the sum left the fast range. */
   big: bigint | undefined;
   bigScale = FRAC_DIGITS;
@@ -49,18 +68,7 @@ export class ExactSum {
       this.#addBig(BigInt(whole) * BIG_FRAC_ONE + BigInt(frac), FRAC_DIGITS);
       return;
     }
-    let w = this.whole + whole;
-    let f = this.frac + frac;
-    if (f >= FRAC_ONE) {
-      f -= FRAC_ONE;
-      w += 1;
-    } else if (f <= -FRAC_ONE) {
-      f += FRAC_ONE;
-      w -= 1;
-    }
-    this.whole = w;
-    this.frac = f;
-    if (w >= WHOLE_LIMIT || w <= -WHOLE_LIMIT) this.#addBig(0n, 0); // leave the fast range
+    if (!addFastParts(this.#fast, 0, whole, frac)) this.#addBig(0n, 0); // leave the fast range
   }
 
   // The slow path: exponents, long fractions, huge values.
@@ -97,6 +105,14 @@ export class ExactSum {
     if (f === 0) return negative && digits !== '0' ? `-${digits}` : digits;
     const fraction = String(Math.abs(f)).padStart(FRAC_DIGITS, '0').replace(/0+$/, '');
     return `${negative ? '-' : ''}${digits}.${fraction}`;
+  }
+
+  get whole(): number {
+    return this.#fast[0]!;
+  }
+
+  get frac(): number {
+    return this.#fast[1]!;
   }
 
   #addBig(units: bigint, scale: number): void {

@@ -1,7 +1,5 @@
-import { FRAC_DIGITS, WHOLE_LIMIT } from './decimal-bytes.js';
-import { ExactSum } from './exact-sum.js';
+import { addFastParts, ExactSum } from './exact-sum.js';
 
-const FRAC_ONE = 10 ** FRAC_DIGITS;
 const KEY = 3;
 
 function hashKey(a: number, b: number, c: number): number {
@@ -78,20 +76,7 @@ export class SumTable {
       this.#slow.get(row)![k]!.addParts(parts[at]!, parts[at + 1]!);
       return;
     }
-    const p = this.#parts;
-    const i = 2 * (row * this.width + k);
-    let w = p[i]! + parts[at]!;
-    let f = p[i + 1]! + parts[at + 1]!;
-    if (f >= FRAC_ONE) {
-      f -= FRAC_ONE;
-      w += 1;
-    } else if (f <= -FRAC_ONE) {
-      f += FRAC_ONE;
-      w -= 1;
-    }
-    p[i] = w;
-    p[i + 1] = f;
-    if (w >= WHOLE_LIMIT || w <= -WHOLE_LIMIT) this.#toSlow(row);
+    if (!addFastParts(this.#parts, 2 * (row * this.width + k), parts[at]!, parts[at + 1]!)) this.#toSlow(row);
   }
 
   /** Adds decimal text (any decimal, e.g. with an exponent) to amount k of a row. */
