@@ -7,10 +7,16 @@ import { fileURLToPath } from 'node:url';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const GENERATOR = path.resolve(REPO, '../shared/tools/gen-lineitems.mjs');
 
+const tempDirs: string[] = [];
+
 /** A fresh directory under the OS temp dir, removed when the process exits. */
 export function tempDir(prefix = 'pu-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  // One exit listener for all of them (one each passed Node's limit of 10 listeners).
+  if (tempDirs.length === 0) {
+    process.once('exit', () => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  }
+  tempDirs.push(dir);
   return dir;
 }
 
