@@ -177,6 +177,33 @@ for (const backend of BACKENDS) {
       );
     });
 
+    it('store names with backslashes, tabs and newlines exactly', async () => {
+      const db = await testDatabase(backend, dir, 'escapes');
+      const file = path.join(dir, 'escapes.csv');
+      const name = 'Back\\slash\tTab\nNew line \\N "quoted"';
+      writeDailyRated(file, [
+        {
+          PartnerId: '0f1e2d3c-4b5a-4697-8877-665544332211',
+          CustomerId: 'c1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
+          CustomerName: name,
+          SubscriptionId: 'b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e',
+          UsageDate: `${PERIOD}-03T00:00:00Z`,
+          MeterId: 'f0e1d2c3-b4a5-4968-8776-5a4b3c2d1e0f',
+          MeterName: name,
+          BillingCurrency: 'USD',
+          BillingPreTaxTotal: '1',
+          PricingPreTaxTotal: '1',
+          ResourceURI: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/two',
+          Tags: name,
+        },
+      ]);
+      await importInto(db, file);
+      const [row] = await db.query<{ customer: string; meter: string; tags: string }>(
+        'SELECT c.name AS customer, m.name AS meter, r.tags FROM customers c, meters m, resources r',
+      );
+      assert.deepEqual(row, { customer: name, meter: name, tags: name });
+    });
+
     it('keep two identical lines of one file as two lines', async () => {
       const db = await testDatabase(backend, dir, 'twins');
       const base = generate(dir, 'twins-base.csv', { rows: 200, customers: 3, period: PERIOD, seed: 13 });
