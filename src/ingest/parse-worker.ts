@@ -42,7 +42,8 @@ export type WorkerMessage =
 /** Batches posted and not yet written; the worker waits beyond this, so memory stays flat. */
 export const BATCHES_IN_FLIGHT = 4;
 const FIRST_BATCH_LINES = 1024;
-// A batch is posted after the chunk that fills it: small chunks keep it near BATCH_LINES.
+// A batch is posted after the chunk that fills it, so it can hold a chunk's lines more than
+// BATCH_LINES: line-batch.ts's capacity allows for ~2k lines of this size.
 const CHUNK_BYTES = 1 << 20;
 const HASH_SLICE = 16 << 10;
 
