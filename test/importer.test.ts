@@ -177,6 +177,39 @@ for (const backend of BACKENDS) {
       );
     });
 
+    it('keep one resource URI under two customers apart', async () => {
+      const db = await testDatabase(backend, dir, 'shared-uri');
+      const file = path.join(dir, 'shared-uri.csv');
+      const uri = '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/same';
+      const line = (n: number, total: string) => ({
+        PartnerId: '0f1e2d3c-4b5a-4697-8877-665544332211',
+        CustomerId: `${n}1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d`,
+        SubscriptionId: `${n}2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e`,
+        EntitlementId: `${n}3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f`,
+        UsageDate: `${PERIOD}-03T00:00:00Z`,
+        MeterId: 'f0e1d2c3-b4a5-4968-8776-5a4b3c2d1e0f',
+        BillingCurrency: 'USD',
+        BillingPreTaxTotal: total,
+        PricingPreTaxTotal: total,
+        ResourceURI: uri,
+      });
+      writeDailyRated(file, [line(1, '1.25'), line(2, '10'), line(1, '2.5'), line(2, '20'), line(1, '4')]);
+      await importInto(db, file);
+      const rows = await db.query<{ tenant_id: string; billing_total: string }>(
+        `SELECT c.tenant_id, u.billing_total FROM customers c JOIN customer_usage u ON u.customer_key = c.customer_key
+         ORDER BY c.tenant_id`,
+      );
+      assert.deepEqual(
+        rows.map((r) => [r.tenant_id.slice(0, 1), String(r.billing_total)]),
+        [
+          ['1', '7.75'],
+          ['2', '30'],
+        ],
+      );
+      const resources = await db.query<{ n: number }>('SELECT count(*) AS n FROM resources');
+      assert.equal(Number(resources[0]!.n), 2);
+    });
+
     it('store names with backslashes, tabs and newlines exactly', async () => {
       const db = await testDatabase(backend, dir, 'escapes');
       const file = path.join(dir, 'escapes.csv');
