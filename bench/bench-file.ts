@@ -50,6 +50,22 @@ export function bareParse(file: string): { lines: number; seconds: number } {
   return JSON.parse(out) as { lines: number; seconds: number };
 }
 
+/**
+ * Runs `measure` between two bare parses of the file and gives their mean rate as its baseline:
+ * this machine's speed drifts within seconds, so one bare parse before was measured to give
+ * ratios from 0.27 to 0.55 for the same import code.
+ */
+export function withBareParse<T>(file: string, measure: () => T): { bare: number; bares: [number, number]; result: T } {
+  const rate = () => {
+    const b = bareParse(file);
+    return b.lines / b.seconds;
+  };
+  const before = rate();
+  const result = measure();
+  const after = rate();
+  return { bare: (before + after) / 2, bares: [before, after], result };
+}
+
 export interface ImportRun {
   lines: number;
   /** The import itself, as the CLI reports it (from reading the header to the commit). */

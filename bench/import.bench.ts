@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bareParse, benchFile, cliImport, median, ROOT } from './bench-file.js';
+import { benchFile, cliImport, median, ROOT, withBareParse } from './bench-file.js';
 
 const ROUNDS = 3;
 const file = benchFile(Number(process.env.BENCH_ROWS ?? 1_000_000));
@@ -15,14 +15,20 @@ const db = path.join(ROOT, '.bench', 'import-bench.db');
 
 const rows: { bare: number; imp: number; ratio: number; rss: number }[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
-  const bare = bareParse(file);
-  for (const f of [db, `${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });
-  const imp = cliImport(file, db);
-  const r = { bare: bare.lines / bare.seconds, imp: imp.lines / imp.seconds, ratio: 0, rss: imp.peakRssMB };
+  const {
+    bare,
+    bares,
+    result: imp,
+  } = withBareParse(file, () => {
+    for (const f of [db, `${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });
+    return cliImport(file, db);
+  });
+  const r = { bare, imp: imp.lines / imp.seconds, ratio: 0, rss: imp.peakRssMB };
   r.ratio = r.imp / r.bare;
   rows.push(r);
   console.log(
-    `round ${round}: bare parse ${Math.round(r.bare).toLocaleString('en-US')} lines/s | ` +
+    `round ${round}: bare parse ${Math.round(r.bare).toLocaleString('en-US')} lines/s ` +
+      `(${bares.map((b) => Math.round(b / 1000)).join('k, ')}k before and after) | ` +
       `import ${Math.round(r.imp).toLocaleString('en-US')} lines/s (${imp.seconds.toFixed(2)} s; ` +
       `CLI process ${imp.processSeconds.toFixed(2)} s) | ratio ${r.ratio.toFixed(2)} | import peak RSS ${r.rss} MB`,
   );
