@@ -30,19 +30,11 @@ function* copyText(rows: readonly (readonly unknown[])[]): Generator<string> {
 
 const escapeCopy = (c: string): string => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!;
 
-/** `($1, $2), ($3, $4), …` for `rows` rows of `width` values. */
-function placeholders(rows: number, width: number): string {
-  return Array.from(
-    { length: rows },
-    (_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`,
-  ).join(', ');
-}
-
 /**
- * An import's statements on PostgreSQL, on one pooled connection in one transaction. Dimensions
- * are upserted many rows a statement; lines go in as block rows (one per ~8k lines), so the
- * round trips stay few. Two imports of the same partner's period are serialised by an advisory
- * lock taken before the stored lines are read, so neither can miss the other's lines.
+ * An import's statements on PostgreSQL, on one pooled connection in one transaction. New
+ * dimension rows and the aggregates go through COPY; lines go in as block rows (one per ~8k
+ * lines), so the round trips stay few. Two imports of the same partner's period are serialised
+ * by an advisory lock taken before the stored lines are read, so neither can miss the other's.
  */
 export class PostgresImportWriter implements ImportWriter {
   readonly #client: pg.PoolClient;
@@ -126,7 +118,7 @@ export class PostgresImportWriter implements ImportWriter {
 
   async insertBlock(b: BlockRow): Promise<void> {
     await this.#query(
-      `INSERT INTO line_blocks (${BLOCK_COLUMNS.join(', ')}) VALUES ${placeholders(1, BLOCK_COLUMNS.length)}`,
+      `INSERT INTO line_blocks (${BLOCK_COLUMNS.join(', ')}) VALUES (${BLOCK_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
       blockValues(b),
     );
   }
