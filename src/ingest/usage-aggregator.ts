@@ -1,7 +1,8 @@
 import { SumTable } from '../money/sum-table.js';
+import { AMOUNTS } from './line-batch.js';
 import type { ImportScope, PeriodAggregates, StoredLine } from '../storage/store.js';
 
-// Amount columns of the tables below.
+// Amount columns of the tables below (line-batch.ts's order).
 const QUANTITY = 0;
 const BILLING = 1;
 const USD = 2;
@@ -14,7 +15,7 @@ const USD = 2;
  */
 export class UsageAggregator {
   /** (resource, meter) → quantity, billing, USD. */
-  readonly #groups = new SumTable(3);
+  readonly #groups = new SumTable(AMOUNTS);
   /** resource → its subscription and customer, for the roll-up. */
   readonly #subscriptionOf = new Map<number, number>();
   readonly #customerOf = new Map<number, number>();
@@ -29,7 +30,7 @@ export class UsageAggregator {
   /** Adds a group's sums as [whole, frac × 10^15] pairs for quantity, billing and USD from `parts[at]` (sum-table.ts). */
   addParts(resource: number, meter: number, parts: Float64Array, at: number): void {
     const g = this.#groups.row(resource, meter);
-    for (let k = 0; k < 3; k++) this.#groups.add(g, k, parts, at + 2 * k);
+    for (let k = 0; k < AMOUNTS; k++) this.#groups.add(g, k, parts, at + 2 * k);
   }
 
   /** Records which subscription and customer a resource belongs to. */
@@ -54,10 +55,10 @@ export class UsageAggregator {
   rollUp(scope: ImportScope): PeriodAggregates {
     const groups = this.#groups;
     // Keyed (customer), (subscription), (subscription, meter), (resource); amounts as in #groups.
-    const customers = new SumTable(3);
-    const subscriptions = new SumTable(3);
-    const meters = new SumTable(3);
-    const resources = new SumTable(3);
+    const customers = new SumTable(AMOUNTS);
+    const subscriptions = new SumTable(AMOUNTS);
+    const meters = new SumTable(AMOUNTS);
+    const resources = new SumTable(AMOUNTS);
     for (let g = 0; g < groups.rows; g++) {
       const resource = groups.key(g, 0);
       const subscription = this.#subscriptionOf.get(resource);
