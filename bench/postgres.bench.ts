@@ -2,8 +2,8 @@
  * npm run bench:postgres — on an embedded PostgreSQL 18 server:
  * 1. importing the 1M-line file with the CLI (`partner-usage import --db postgres://…`, in its
  *    own process) into a new database, beside the bare parse of the same file, three rounds;
- * 2. the API with one `serve` process, then two, on the same database (wrk in its own processes:
- *    50 connections on one server, 25 on each of two), with the CPU time each server used.
+ * 2. the API with one `serve` process, then two, then one again, on the same database (wrk in its
+ *    own processes: 50 connections on one server, 25 on each of two), with each server's CPU time.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -65,15 +65,20 @@ try {
       { base: string; pid: number },
     ];
     for (const s of [a, b]) await wrk(`${s.base}${route}`, token, 2); // warm-up
-    const one = await loadEach([a], route, token, 50);
+    // One process before and after two: the machine's speed drifts, as for the import's baseline.
+    const oneBefore = await loadEach([a], route, token, 50);
     const two = await loadEach([a, b], route, token, 25);
-    const oneRps = one.loads[0]!.rps;
+    const oneAfter = await loadEach([b], route, token, 50);
+    const one = { loads: [...oneBefore.loads, ...oneAfter.loads], cpu: [...oneBefore.cpu, ...oneAfter.cpu] };
+    const oneRps = (oneBefore.loads[0]!.rps + oneAfter.loads[0]!.rps) / 2;
     const twoRps = two.loads[0]!.rps + two.loads[1]!.rps;
     const perCpu = (loads: Load[], cpu: number[]) =>
       rate((loads.reduce((n, l) => n + l.rps, 0) * SECONDS) / cpu.reduce((n, c) => n + c, 0));
     console.log(
-      `API on PostgreSQL, 1,000 customers: one process ${rate(oneRps)} req/s (p99 ${one.loads[0]!.p99} ms, ` +
-        `server CPU ${one.cpu[0]!.toFixed(1)} s of ${SECONDS} s) | two processes ${rate(twoRps)} req/s ` +
+      `API on PostgreSQL, 1,000 customers: one process ${rate(oneRps)} req/s (mean of ` +
+        `${rate(oneBefore.loads[0]!.rps)} before and ${rate(oneAfter.loads[0]!.rps)} after; ` +
+        `p99 ${Math.max(...one.loads.map((l) => l.p99))} ms, server CPU ${one.cpu.map((c) => c.toFixed(1)).join(', ')} s ` +
+        `of ${SECONDS} s) | two processes ${rate(twoRps)} req/s ` +
         `(p99 ${Math.max(...two.loads.map((l) => l.p99))} ms, server CPU ${two.cpu.map((c) => c.toFixed(1)).join(' + ')} s) | ` +
         `ratio ${(twoRps / oneRps).toFixed(2)} (target ≥ 1.6; ${os.cpus().length} cores shared with wrk) | ` +
         `requests per server CPU-second: one ${perCpu(one.loads, one.cpu)}, two ${perCpu(two.loads, two.cpu)}`,
