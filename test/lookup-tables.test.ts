@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { ByteDictionary } from '../src/ingest/byte-dictionary.js';
+import { loadIdentityHasher } from '../src/ingest/line-identity.js';
+import { IdentityTable } from '../src/storage/identity-table.js';
+
+// A deterministic generator, so that a failure can be replayed.
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s;
+  };
+}
+
+describe('byte dictionary', () => {
+  before(() => loadIdentityHasher());
+
+  it('finds every key under its parent, as a Map of strings does, through growth and shared prefixes', () => {
+    const next = random(7);
+    const dict = new ByteDictionary();
+    const reference = new Map<string, number>();
+    // URIs sharing long prefixes and differing at the end, keys of every length from 0 to a few
+    // hundred bytes, the same bytes under several parents; looked up inside a larger buffer.
+    for (let round = 0; round < 20_000; round++) {
+      const parent = next() % 5;
+      const kind = next() % 3;
+      const key =
+        kind === 0
+          ? `/subscriptions/${next() % 50}/resourceGroups/rg/providers/x/${next() % 200}`
+          : kind === 1
+            ? 'k'.repeat(next() % 300)
+            : String(next() % 1000);
+      const buf = Buffer.from(`,,${key},,`);
+      const name = `${parent}|${key}`;
+      const found = dict.find(buf, 2, 2 + key.length, parent);
+      assert.equal(found, reference.get(name) ?? -1, `find ${name}`);
+      if (found < 0) reference.set(name, dict.add(buf, 2, 2 + key.length, parent));
+    }
+    assert.equal(dict.size, reference.size);
+    // Every entry again, in another order and in another buffer.
+    for (const [name, index] of [...reference].reverse()) {
+      const [parent, key] = [Number(name.slice(0, name.indexOf('|'))), name.slice(name.indexOf('|') + 1)];
+      assert.equal(dict.find(Buffer.from(key), 0, key.length, parent), index);
+    }
+  });
+});
+
+describe('identity table', () => {
+  it('counts identities and holds places exactly, as a Map does, through growth and after reserve()', () => {
+    for (const reserve of [0, 50_000]) {
+      const next = random(11 + reserve);
+      const counts = new IdentityTable({ wide: false });
+      const places = new IdentityTable({ wide: true });
+      if (reserve) counts.reserve(reserve);
+      const reference = new Map<string, number>();
+      const ids: [number, number][] = [];
+      for (let i = 0; i < 60_000; i++) {
+        // A fifth of the lines repeat an earlier identity.
+        const id: [number, number] =
+          ids.length > 0 && next() % 5 === 0 ? ids[next() % ids.length]! : [next() | 0, next() | 0];
+        ids.push(id);
+        const name = id.join(',');
+        assert.equal(counts.increment(id[0], id[1]), reference.get(name) ?? 0);
+        reference.set(name, (reference.get(name) ?? 0) + 1);
+        places.set(id[0], id[1], 2 ** 40 + i); // beyond 32 bits
+      }
+      assert.equal(counts.size, reference.size);
+      for (const [name, count] of reference) {
+        const [lo, hi] = name.split(',').map(Number) as [number, number];
+        assert.equal(counts.get(lo, hi), count);
+      }
+      const [lo, hi] = ids.at(-1)!;
+      assert.equal(places.get(lo, hi), 2 ** 40 + ids.length - 1);
+      assert.equal(counts.get(lo ^ 1, hi), reference.get(`${lo ^ 1},${hi}`));
+    }
+  });
+});
