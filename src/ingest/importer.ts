@@ -156,6 +156,10 @@ export async function importFile(store: Store, file: string, options: ImportOpti
         continue;
       }
       const { batch } = message;
+      if (lines === 0 && !layout.gzip && message.bytes > 0) {
+        // The file's lines, from the first batch's bytes per line (a gzip file's size says nothing).
+        session.expectLines(Math.ceil(((layout.size - layout.bodyStart) * batch.count) / message.bytes));
+      }
       await session.write(batch, source);
       lines += batch.count;
       // Written: its buffers go back to the worker, which reuses them for a later batch.

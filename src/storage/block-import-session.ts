@@ -133,6 +133,10 @@ export class BlockImportSession implements ImportSession {
     return this.#scopes;
   }
 
+  expectLines(lines: number): void {
+    this.#inFile.reserve(lines);
+  }
+
   async write(batch: LineBatch, source: number): Promise<void> {
     const keys = (this.#sources[source] ??= newSourceKeys());
     await this.#resolveDimensions(batch, keys);

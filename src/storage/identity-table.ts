@@ -25,6 +25,12 @@ export class IdentityTable {
     return this.#size;
   }
 
+  /** Makes room for `count` identities in all, so that filling it up to there never rehashes. */
+  reserve(count: number): void {
+    const capacity = Math.ceil((count * 10) / 7) + 1;
+    if (capacity > this.#capacity) this.#rehash(capacity);
+  }
+
   get(lo: number, hi: number): number | undefined {
     const v = this.#values[this.#slot(lo, hi)]!;
     return v === 0 ? undefined : v;
@@ -66,9 +72,12 @@ export class IdentityTable {
   }
 
   #grow(): void {
+    this.#rehash(Math.ceil(this.#capacity * 1.5));
+  }
+
+  #rehash(capacity: number): void {
     const words = this.#words;
     const values = this.#values;
-    const capacity = Math.ceil(values.length * 1.5);
     this.#words = new Int32Array(capacity * 2);
     this.#values = this.#wide ? new Float64Array(capacity) : new Int32Array(capacity);
     this.#capacity = capacity;

@@ -68,6 +68,12 @@ export interface StoredLine {
 export interface ImportSession {
   readonly batchId: number;
   /**
+   * A hint: the file holds about this many lines. The identities of its lines are held in a hash
+   * table, sized once from it rather than grown and rehashed ~20 times (measured: 0.15–0.28 s of
+   * the importing thread for 1M lines).
+   */
+  expectLines(lines: number): void;
+  /**
    * Upserts the batch's dimensions and appends its lines, replacing stored lines of the same
    * identity. `source` names the parser the batch came from: each numbers its dimensions itself.
    */
