@@ -39,32 +39,64 @@ export function benchFile(rows = 1_000_000): string {
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
- * The baseline of the import benchmarks: the bare parse of a file — this project's byte scanner
- * finding every field of every record, quote-aware, creating no string — in a process of its own:
- * code loaded beside it was measured to slow it (pg's module set: 830k → 550k lines/s).
+ * The two baselines of the import benchmarks (bench/bare-parse.ts), each quote-aware:
+ * - `split`: the bare parse the issues' targets are stated against, "a loop that only splits
+ *   quoted CSV into fields": UTF-8 text into an array of field strings per record (it runs at
+ *   papaparse's rate here);
+ * - `scan`: this project's byte scanner finding every field's bounds, creating no string — the
+ *   import's own first step, and the least any parse can do.
  */
-export function bareParse(file: string): { lines: number; seconds: number } {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/bare-parse.ts'), file], {
+export type BareLoop = 'split' | 'scan';
+
+/**
+ * A bare parse of a file in a process of its own: code loaded beside it was measured to slow it
+ * (pg's module set: the scan 830k → 550k lines/s).
+ */
+export function bareParse(file: string, loop: BareLoop): { lines: number; seconds: number } {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/bare-parse.ts'), file, loop], {
     encoding: 'utf8',
   });
   return JSON.parse(out) as { lines: number; seconds: number };
 }
 
-/**
- * Runs `measure` between two bare parses of the file and gives their mean rate as its baseline:
- * this machine's speed drifts within seconds, so one bare parse before was measured to give
- * ratios from 0.27 to 0.55 for the same import code.
- */
-export function withBareParse<T>(file: string, measure: () => T): { bare: number; bares: [number, number]; result: T } {
-  const rate = () => {
-    const b = bareParse(file);
-    return b.lines / b.seconds;
-  };
-  const before = rate();
-  const result = measure();
-  const after = rate();
-  return { bare: (before + after) / 2, bares: [before, after], result };
+/** Lines/s of each baseline: the mean of a run before and one after the measurement. */
+export interface Baselines {
+  readonly split: number;
+  readonly scan: number;
+  /** [before, after] of each. */
+  readonly runs: Record<BareLoop, [number, number]>;
 }
+
+/**
+ * Runs `measure` between two bare parses of each kind and gives their mean rates as its
+ * baselines: this machine's speed drifts within seconds, so one bare parse before was measured
+ * to give ratios from 0.27 to 0.55 for the same import code. Each bare parse must count `lines`.
+ */
+export function withBareParse<T extends { lines: number }>(file: string, measure: () => T): Baselines & { result: T } {
+  const rates = () => {
+    const out = { split: 0, scan: 0, lines: [] as number[] };
+    for (const loop of ['split', 'scan'] as const) {
+      const b = bareParse(file, loop);
+      out[loop] = b.lines / b.seconds;
+      out.lines.push(b.lines);
+    }
+    return out;
+  };
+  const before = rates();
+  const result = measure();
+  const after = rates();
+  const counts = new Set([...before.lines, ...after.lines, result.lines]);
+  if (counts.size !== 1) throw new Error(`the bare parses and the measurement counted different lines: ${[...counts]}`);
+  return {
+    split: (before.split + after.split) / 2,
+    scan: (before.scan + after.scan) / 2,
+    runs: { split: [before.split, after.split], scan: [before.scan, after.scan] },
+    result,
+  };
+}
+
+/** "215k, 221k" — a baseline's runs, for the bench's lines. */
+export const thousands = (runs: readonly number[]): string => runs.map((r) => `${Math.round(r / 1000)}k`).join(', ');
 
 export interface ImportRun {
   lines: number;
