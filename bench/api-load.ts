@@ -109,3 +109,59 @@ export function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
 }
+
+/**
+ * Caps a process at `cores` of CPU time (a CFS quota in a cgroup of its own, v2 or v1's cpu
+ * controller), as if it ran on a machine of that size: API nodes behind a load balancer each
+ * have their own cores, while here every server shares two with the load generator. Returns
+ * a function that lifts the cap, or undefined where cgroups cannot be written (not root).
+ */
+export function capCpu(pid: number, cores: number): (() => void) | undefined {
+  const period = 20_000; // µs: a short period keeps a capped server from stalling for long (latency)
+  const quota = Math.round(cores * period);
+  const v2 = '/sys/fs/cgroup';
+  const v1 = '/sys/fs/cgroup/cpu';
+  const layouts = [
+    // cgroup v2 with the cpu controller enabled for children of the root
+    {
+      root: v2,
+      usable: () => readable(`${v2}/cgroup.subtree_control`).split(/\s+/).includes('cpu'),
+      set: (dir: string) => fs.writeFileSync(`${dir}/cpu.max`, `${quota} ${period}`),
+    },
+    {
+      root: v1,
+      usable: () => fs.existsSync(`${v1}/cpu.cfs_quota_us`),
+      set: (dir: string) => {
+        fs.writeFileSync(`${dir}/cpu.cfs_period_us`, String(period));
+        fs.writeFileSync(`${dir}/cpu.cfs_quota_us`, String(quota));
+      },
+    },
+  ];
+  const layout = layouts.find((l) => l.usable());
+  if (!layout) return undefined;
+  const dir = `${layout.root}/partner-usage-bench-${pid}`;
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    layout.set(dir);
+    fs.writeFileSync(`${dir}/cgroup.procs`, String(pid));
+  } catch {
+    fs.rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  return () => {
+    try {
+      fs.writeFileSync(`${layout.root}/cgroup.procs`, String(pid)); // back to the root group
+    } catch {
+      // the process has ended: its group is empty
+    }
+    fs.rmdirSync(dir);
+  };
+}
+
+const readable = (file: string): string => {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+};

@@ -5,7 +5,9 @@
  *    bench-file.ts: the split into strings the target is stated against, and the byte scan),
  *    three rounds;
  * 2. the API with one `serve` process, then two, then one again, on the same database (wrk in its
- *    own processes: 50 connections on one server, 25 on each of two), with each server's CPU time.
+ *    own processes: 50 connections on one server, 25 on each of two), with each server's CPU time:
+ *    first with the servers sharing the machine's cores with wrk, then with each server capped at
+ *    half a core (a cgroup CPU quota), as API nodes of a fixed size.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,10 +18,12 @@ import { issueLocalToken } from '../src/server/auth/issue-token.js';
 import { loadOrCreateLocalKeys } from '../src/server/auth/local-keys.js';
 import { newPostgresDatabase, stopPostgres } from '../test/helpers/postgres.js';
 import { serveProcess } from '../test/helpers/serve-process.js';
-import { cpuSeconds, wrk, writeCustomersFile, type Load } from './api-load.js';
+import { capCpu, cpuSeconds, wrk, writeCustomersFile, type Load } from './api-load.js';
 import { benchFile, cliImport, median, thousands, withBareParse } from './bench-file.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+// The CPU of one API node in the capped runs (see capCpu).
+const NODE_CORES = 0.5;
 const ROUNDS = 3;
 const file = benchFile(Number(process.env.BENCH_ROWS ?? 1_000_000));
 const rate = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -34,6 +38,35 @@ async function loadEach(
   const before = servers.map((s) => cpuSeconds(s.pid));
   const loads = await Promise.all(servers.map((s) => wrk(`${s.base}${path}`, token, SECONDS, connections)));
   return { loads, cpu: servers.map((s, i) => cpuSeconds(s.pid) - before[i]!) };
+}
+
+/**
+ * One server under 50 connections, then two under 25 each at once, then the other one alone
+ * (the machine's speed drifts, so the one-process figure is the mean of a run before and after).
+ */
+async function scaling(
+  label: string,
+  [a, b]: [{ base: string; pid: number }, { base: string; pid: number }],
+  route: string,
+  token: string,
+): Promise<void> {
+  const oneBefore = await loadEach([a], route, token, 50);
+  const two = await loadEach([a, b], route, token, 25);
+  const oneAfter = await loadEach([b], route, token, 50);
+  const one = { loads: [...oneBefore.loads, ...oneAfter.loads], cpu: [...oneBefore.cpu, ...oneAfter.cpu] };
+  const oneRps = (oneBefore.loads[0]!.rps + oneAfter.loads[0]!.rps) / 2;
+  const twoRps = two.loads[0]!.rps + two.loads[1]!.rps;
+  const perCpu = (loads: Load[], cpu: number[]) =>
+    rate((loads.reduce((n, l) => n + l.rps, 0) * SECONDS) / cpu.reduce((n, c) => n + c, 0));
+  console.log(
+    `API on PostgreSQL, 1,000 customers, servers ${label}: one process ${rate(oneRps)} req/s (mean of ` +
+      `${rate(oneBefore.loads[0]!.rps)} before and ${rate(oneAfter.loads[0]!.rps)} after; ` +
+      `p99 ${Math.max(...one.loads.map((l) => l.p99))} ms, server CPU ${one.cpu.map((c) => c.toFixed(1)).join(', ')} s ` +
+      `of ${SECONDS} s) | two processes ${rate(twoRps)} req/s ` +
+      `(p99 ${Math.max(...two.loads.map((l) => l.p99))} ms, server CPU ${two.cpu.map((c) => c.toFixed(1)).join(' + ')} s) | ` +
+      `ratio ${(twoRps / oneRps).toFixed(2)} (target ≥ 1.6) | ` +
+      `requests per server CPU-second: one ${perCpu(one.loads, one.cpu)}, two ${perCpu(two.loads, two.cpu)}`,
+  );
 }
 
 try {
@@ -73,24 +106,19 @@ try {
       { base: string; pid: number },
     ];
     for (const s of [a, b]) await wrk(`${s.base}${route}`, token, 2); // warm-up
-    // One process before and after two: the machine's speed drifts, as for the import's baseline.
-    const oneBefore = await loadEach([a], route, token, 50);
-    const two = await loadEach([a, b], route, token, 25);
-    const oneAfter = await loadEach([b], route, token, 50);
-    const one = { loads: [...oneBefore.loads, ...oneAfter.loads], cpu: [...oneBefore.cpu, ...oneAfter.cpu] };
-    const oneRps = (oneBefore.loads[0]!.rps + oneAfter.loads[0]!.rps) / 2;
-    const twoRps = two.loads[0]!.rps + two.loads[1]!.rps;
-    const perCpu = (loads: Load[], cpu: number[]) =>
-      rate((loads.reduce((n, l) => n + l.rps, 0) * SECONDS) / cpu.reduce((n, c) => n + c, 0));
-    console.log(
-      `API on PostgreSQL, 1,000 customers: one process ${rate(oneRps)} req/s (mean of ` +
-        `${rate(oneBefore.loads[0]!.rps)} before and ${rate(oneAfter.loads[0]!.rps)} after; ` +
-        `p99 ${Math.max(...one.loads.map((l) => l.p99))} ms, server CPU ${one.cpu.map((c) => c.toFixed(1)).join(', ')} s ` +
-        `of ${SECONDS} s) | two processes ${rate(twoRps)} req/s ` +
-        `(p99 ${Math.max(...two.loads.map((l) => l.p99))} ms, server CPU ${two.cpu.map((c) => c.toFixed(1)).join(' + ')} s) | ` +
-        `ratio ${(twoRps / oneRps).toFixed(2)} (target ≥ 1.6; ${os.cpus().length} cores shared with wrk) | ` +
-        `requests per server CPU-second: one ${perCpu(one.loads, one.cpu)}, two ${perCpu(two.loads, two.cpu)}`,
-    );
+    await scaling('sharing the 2 cores with wrk', [a, b], route, token);
+    // Each server capped at half a core, as API nodes of a fixed size: the two then take a core
+    // between them, and wrk has the other, which it needs (above) for the load of two servers.
+    const lifts = [a, b].map((s) => capCpu(s.pid, NODE_CORES));
+    try {
+      if (lifts.every((lift) => lift !== undefined)) {
+        await scaling(`each capped at ${NODE_CORES} core`, [a, b], route, token);
+      } else {
+        console.log('API with each process capped: not measured (needs root to write cgroups)');
+      }
+    } finally {
+      for (const lift of lifts) lift?.();
+    }
   } finally {
     for (const s of servers) s.child.kill('SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });
