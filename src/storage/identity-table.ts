@@ -1,9 +1,10 @@
 /**
  * An exact hash table from 64-bit line identities (as two 32-bit words, so no BigInt is made per
- * line) to a non-zero number: a count, or a stored line's place. Typed arrays, 47–70% full and
- * growing by half (doubling left tables as little as 35% full); a value of 0 marks an empty slot.
- * With 32-bit values (counts) it holds an identity in 17–26 bytes. It is the one part of an import whose memory grows with the file (docs/ingest.md); a Map
- * keyed by BigInt was measured at five times the memory and time.
+ * line) to a non-zero number: a count, or a stored line's place; a value of 0 marks an empty
+ * slot. Typed arrays, at most 70% full: sized by reserve() when the count is known, else growing
+ * by half (47–70% full; doubling left tables as little as 35% full). With 32-bit values (counts)
+ * it holds an identity in 17–26 bytes. It is the one part of an import whose memory grows with
+ * the file (docs/ingest.md); a Map keyed by BigInt was measured at five times the memory and time.
  */
 export class IdentityTable {
   #words: Int32Array; // [lo, hi] per slot
