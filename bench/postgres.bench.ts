@@ -44,8 +44,9 @@ async function loadEach(
 }
 
 /**
- * One server under load, then two at once, then the other one alone, each under 25 connections
- * (the machine's speed drifts, so the one-process figure is the mean of a run before and after).
+ * One server under load, then two at once, then the other one alone, each server under
+ * CONNECTIONS_PER_SERVER (the machine's speed drifts, so the one-process figure is the mean of
+ * a run before and one after).
  */
 async function scaling(
   label: string,
@@ -109,7 +110,7 @@ try {
       { base: string; pid: number },
     ];
     for (const s of [a, b]) await wrk(`${s.base}${route}`, token, 2); // warm-up
-    await scaling('sharing the 2 cores with wrk', [a, b], route, token);
+    await scaling(`sharing the ${os.cpus().length} cores with wrk`, [a, b], route, token);
     // Each server capped at half a core, as API nodes of a fixed size: the two then take a core
     // between them, and wrk has the other, which it needs (above) for the load of two servers.
     const lifts = [a, b].map((s) => capCpu(s.pid, NODE_CORES));
