@@ -78,8 +78,9 @@ export class UsageAggregator {
     }
     const money = (table: SumTable, row: number) => ({ billing: table.text(row, BILLING), usd: table.text(row, USD) });
     const out: PeriodAggregates = { scope, customers: [], subscriptions: [], meters: [], resources: [] };
-    for (let r = 0; r < customers.rows; r++)
+    for (let r = 0; r < customers.rows; r++) {
       out.customers.push({ customer: customers.key(r, 0), ...money(customers, r) });
+    }
     for (let r = 0; r < subscriptions.rows; r++) {
       out.subscriptions.push({ subscription: subscriptions.key(r, 0), ...money(subscriptions, r) });
     }

@@ -46,16 +46,6 @@ export function compare(a: Decimal, b: Decimal): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** Drops trailing fractional zeros: 12.4000 → 12.4. */
-export function normalize(d: Decimal): Decimal {
-  let { units, scale } = d;
-  while (scale > 0 && units % 10n === 0n) {
-    units /= 10n;
-    scale--;
-  }
-  return { units, scale };
-}
-
 /** The exact decimal text, without trailing fractional zeros ("0", "-0.5", "120.5683"). */
 export function formatDecimal(d: Decimal): string {
   const { units, scale } = d;
@@ -90,12 +80,4 @@ export function divide(a: Decimal, b: Decimal, places: number): Decimal {
 
 export function multiply(a: Decimal, b: Decimal): Decimal {
   return { units: a.units * b.units, scale: a.scale + b.scale };
-}
-
-export function isZero(d: Decimal): boolean {
-  return d.units === 0n;
-}
-
-export function decimalFromInteger(n: number | bigint): Decimal {
-  return { units: BigInt(n), scale: 0 };
 }
