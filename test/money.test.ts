@@ -87,9 +87,40 @@ describe('readDecimal', () => {
     assert.equal(read('1.5E-05'), DecimalRead.Slow);
     assert.equal(read('0.1234567890123456'), DecimalRead.Slow);
     assert.equal(read('4503599627370496'), DecimalRead.Slow); // 2^52
-    for (const bad of ['', '-', '.', '1,5', '1.5.', 'e5', '1e', '1e12345', '12a', ' 1']) {
+    for (const bad of ['', '-', '.', '1,5', '1.5.', 'e5', '1e', '12a', ' 1', '1e+', '--1', '1e5.5', '0x10', 'NaN']) {
       assert.equal(read(bad), DecimalRead.Invalid, bad);
     }
+  });
+
+  it('accepts values up to 18 digits before the point and 30 after it, exponents included', () => {
+    const accepted = (t: string) => read(t) !== DecimalRead.Invalid && read(t) !== DecimalRead.OutOfRange;
+    for (const ok of [
+      '999999999999999999',
+      '1E17',
+      '1.5E-29',
+      '0.000000000000000000000000000001',
+      '1E-30',
+      '0E-999',
+      '-12.5E+3',
+      `1${'0'.repeat(17)}.5`,
+    ]) {
+      assert.ok(accepted(ok), ok);
+    }
+    for (const out of [
+      '1E18',
+      '1000000000000000000',
+      '1E-31',
+      '0.0000000000000000000000000000001',
+      '1E-9999',
+      '1e12345',
+      `0.${'1'.repeat(40)}`,
+      `${'0'.repeat(70)}1`,
+    ]) {
+      assert.equal(read(out), DecimalRead.OutOfRange, out);
+    }
+    // Trailing and leading zeros are not significant digits: these are in range.
+    assert.ok(accepted(`1.${'0'.repeat(40)}`));
+    assert.ok(accepted(`${'0'.repeat(30)}1.5`));
   });
 });
 

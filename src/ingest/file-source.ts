@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { CsvScanner } from './csv-scanner.js';
+import { isGuid } from './field-parsers.js';
 
 const BOM = [0xef, 0xbb, 0xbf];
 const CHUNK = 1 << 20;
@@ -63,7 +64,13 @@ export async function* withoutBom(chunks: AsyncIterable<Buffer>): AsyncGenerator
   }
 }
 
-/** Reads the header line (and, for a plain file, where the body starts). */
+/** Thrown by a scanner callback to stop at the record it has. */
+class Stop extends Error {}
+
+/**
+ * Reads the header line (and, for a plain file, where the body starts). Only the header record is
+ * scanned here: a malformed line after it is the parser's to report, with its number.
+ */
 export async function readLayout(file: string): Promise<FileLayout> {
   const handle = await fs.promises.open(file, 'r');
   let size: number;
@@ -80,7 +87,7 @@ export async function readLayout(file: string): Promise<FileLayout> {
   let headerBytes = 0;
   let headerLines = 0;
   const scanner = new CsvScanner((rec) => {
-    if (header) return;
+    if (rec.count > rec.starts.length) throw new HeaderTooWide(rec.starts.length);
     header = [];
     for (let i = 0; i < rec.count; i++) {
       const s = rec.buf.toString('utf8', rec.starts[i], rec.ends[i]);
@@ -88,20 +95,70 @@ export async function readLayout(file: string): Promise<FileLayout> {
     }
     headerBytes = rec.end;
     for (let k = 0; k < rec.end; k++) if (rec.buf[k] === 0x0a) headerLines++;
+    throw new Stop();
   });
   let seen = Buffer.alloc(0);
+  const scan = (step: () => void) => {
+    try {
+      step();
+    } catch (error) {
+      if (!(error instanceof Stop)) throw error;
+    }
+  };
   for await (const chunk of withoutBom(readChunks(file, { gzip }))) {
     seen = Buffer.concat([seen, chunk]);
-    scanner.push(chunk);
+    scan(() => scanner.push(chunk));
     if (header) break;
   }
-  if (!header) scanner.end();
+  if (!header) scan(() => scanner.end());
   if (!header) return { size, gzip, header: [], bodyStart: size, bodyLine: 1 };
   // The header's line ending: CR LF or LF.
   let end = headerBytes;
   if (seen[end] === 0x0d) end++;
   if (seen[end] === 0x0a) end++;
   return { size, gzip, header, bodyStart: (bom ? 3 : 0) + end, bodyLine: headerLines + 2 };
+}
+
+export class HeaderTooWide extends Error {
+  constructor(max: number) {
+    super(`the header has more than ${max} fields`);
+    this.name = 'HeaderTooWide';
+  }
+}
+
+/**
+ * The file's partner: the first GUID in the `column` of the first records (within the first
+ * MiB). A file holds one partner's usage; the parsers refuse lines of another.
+ */
+export async function findFilePartner(file: string, layout: FileLayout, column: number): Promise<string | undefined> {
+  let found: string | undefined;
+  let header = true;
+  const scanner = new CsvScanner(
+    (rec) => {
+      if (header || rec.count <= column) {
+        header = false;
+        return;
+      }
+      const value = rec.buf.toString('latin1', rec.starts[column], rec.ends[column]).trim();
+      if (isGuid(value)) {
+        found = value.toLowerCase();
+        throw new Stop();
+      }
+    },
+    { onInvalid: () => {} },
+  );
+  let read = 0;
+  try {
+    for await (const chunk of withoutBom(readChunks(file, { gzip: layout.gzip }))) {
+      scanner.push(chunk);
+      read += chunk.length;
+      if (read >= CHUNK) break;
+    }
+    scanner.end();
+  } catch (error) {
+    if (!(error instanceof Stop)) return undefined;
+  }
+  return found;
 }
 
 /**

@@ -3,8 +3,16 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import xxhash from 'xxhash-wasm';
 import type { Store } from '../storage/store.js';
-import { countLines, findRecordStart, readLayout, type FileLayout } from './file-source.js';
-import { HeaderError, recogniseHeader, type FileFormat } from './file-formats.js';
+import {
+  countLines,
+  findFilePartner,
+  findRecordStart,
+  HeaderTooWide,
+  readLayout,
+  type FileLayout,
+} from './file-source.js';
+import { HeaderError, recogniseHeader, type FileFormat, type RecognisedHeader } from './file-formats.js';
+import type { DecoderRules } from './line-decoder.js';
 import type { ParseTask, Rejection, WorkerMessage } from './parse-worker.js';
 import { AMOUNTS, bufferOf } from './line-batch.js';
 import { spawnWorker } from './spawn-worker.js';
@@ -22,6 +30,33 @@ export interface ImportOptions {
    * below; 2 splits any file that has a record boundary near its middle.
    */
   readonly parsers?: 1 | 2;
+  /**
+   * The most content bytes a file may have, a gzip file's inflated bytes included (default
+   * PARTNER_USAGE_MAX_FILE_BYTES, else DEFAULT_MAX_FILE_BYTES).
+   */
+  readonly maxBytes?: number;
+}
+
+/** 64 GiB: about 75 million lines, past the largest monthly files partners report. */
+export const DEFAULT_MAX_FILE_BYTES = 64 * 2 ** 30;
+/** Usage before Azure's commercial launch (February 2010) is no plausible billing period. */
+export const FIRST_USAGE_DAY = 20100101;
+
+/** The last usage day accepted: the end of the month after `now`'s (a clock ahead, time zones). */
+export function lastUsageDay(now: Date): number {
+  const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 2, 0));
+  return last.getUTCFullYear() * 10000 + (last.getUTCMonth() + 1) * 100 + last.getUTCDate();
+}
+
+function maxFileBytes(options: ImportOptions): number {
+  if (options.maxBytes !== undefined) return options.maxBytes;
+  const env = process.env.PARTNER_USAGE_MAX_FILE_BYTES;
+  if (env === undefined || env === '') return DEFAULT_MAX_FILE_BYTES;
+  const value = Number(env);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(`PARTNER_USAGE_MAX_FILE_BYTES must be a whole number of bytes, got ${JSON.stringify(env)}`);
+  }
+  return value;
 }
 
 export interface ImportProgress {
@@ -72,6 +107,8 @@ interface Part {
   readonly task: ParseTask;
   /** Line numbers of this part are relative to its start until `lineBase` is known. */
   readonly relativeLines: boolean;
+  /** Its worker has posted its sums (or failed). */
+  done: boolean;
   lineBase: number | undefined;
   bytes: number;
   hash: string | undefined;
@@ -89,20 +126,60 @@ export async function importFile(store: Store, file: string, options: ImportOpti
   try {
     layout = await readLayout(file);
   } catch (error) {
+    if (error instanceof HeaderTooWide) throw new ImportError(file, error.message, 1, undefined, { cause: error });
     throw new ImportError(file, `cannot read the file: ${(error as Error).message}`, undefined, undefined, {
       cause: error,
     });
   }
   if (layout.header.length === 0) throw new ImportError(file, 'the file is empty: it has no header line');
-  let format: FileFormat;
+  let header: RecognisedHeader;
   try {
-    format = recogniseHeader(layout.header).format;
+    header = recogniseHeader(layout.header);
   } catch (error) {
     if (error instanceof HeaderError) throw new ImportError(file, error.message, 1, undefined, { cause: error });
     throw error;
   }
+  const maxBytes = maxFileBytes(options);
+  if (!layout.gzip && layout.size > maxBytes) {
+    throw new ImportError(file, `the file is larger than ${maxBytes} bytes, the import limit (--max-bytes)`);
+  }
+  const partner = await findFilePartner(file, layout, header.columns.PartnerId);
+  const rules: DecoderRules = {
+    partner,
+    storedCurrencies: new Map((await store.customerCurrencies(partner)).map(([p, c, cur]) => [`${p}|${c}`, cur])),
+    firstDay: FIRST_USAGE_DAY,
+    lastDay: lastUsageDay(now()),
+  };
+  const plan = { file, layout, format: header.format, rules, maxBytes, started, now };
+  try {
+    return await runImport(store, plan, await planParts(plan, options), options);
+  } catch (error) {
+    if (!(error instanceof SplitMismatch)) throw error;
+    // The split point was inside a quoted field holding lines: parse the file in one part.
+    return runImport(store, plan, await planParts(plan, { ...options, parsers: 1 }), options);
+  }
+}
 
-  const parts = await planParts(file, layout, options);
+interface ImportPlan {
+  readonly file: string;
+  readonly layout: FileLayout;
+  readonly format: FileFormat;
+  readonly rules: DecoderRules;
+  readonly maxBytes: number;
+  readonly started: number;
+  readonly now: () => Date;
+}
+
+/** The first part of a split file ended inside a record: the split was not between records. */
+class SplitMismatch extends Error {}
+
+async function runImport(
+  store: Store,
+  plan: ImportPlan,
+  parts: Part[],
+  options: ImportOptions,
+): Promise<ImportSummary> {
+  const { file, layout, format, now } = plan;
   const session = await store.beginImport({
     fileName: path.basename(file),
     format,
@@ -114,6 +191,10 @@ export async function importFile(store: Store, file: string, options: ImportOpti
     const aggregators: UsageAggregator[] = [];
     let lines = 0;
     let rejected = 0;
+    let partner: { tenantId: string; line: number } | undefined;
+    // An error of a later part waits until the first part confirms the split: past a wrong split
+    // the later part reads garbage, and its errors mean nothing.
+    let deferred: ImportError | undefined;
     const absolute = async (part: Part, line: number): Promise<number> => {
       if (!part.relativeLines) return line;
       part.lineBase ??= await countLines(file, part.task.start);
@@ -130,13 +211,18 @@ export async function importFile(store: Store, file: string, options: ImportOpti
         if (code !== 0) queue.push(i, { type: 'error', message: `parser stopped with exit code ${code}` });
       });
     }
-    let running = parts.length;
-    while (running > 0) {
+    while (parts.some((p) => !p.done)) {
       const { source, message } = await queue.next();
       const part = parts[source]!;
+      if (part.done) continue;
       if (message.type === 'error') {
+        if (message.badSplit) throw new SplitMismatch();
         const line = message.line === undefined ? undefined : await absolute(part, message.line);
-        throw new ImportError(file, message.message, line, message.column);
+        const error = new ImportError(file, message.message, line, message.column);
+        if (source === 0 || parts[0]!.done) throw error;
+        deferred ??= error;
+        part.done = true;
+        continue;
       }
       if (message.type === 'done') {
         part.hash = message.hash;
@@ -152,10 +238,24 @@ export async function importFile(store: Store, file: string, options: ImportOpti
           if (text) agg.add(k.resource, k.meter, text[0]!, text[1]!, text[2]!);
           else agg.addParts(k.resource, k.meter, sums.parts, g * 2 * AMOUNTS);
         }
-        running--;
+        part.done = true;
+        if (source === 0 && deferred) throw deferred;
         continue;
       }
       const { batch } = message;
+      for (const p of batch.partners) {
+        // Each parser checks its lines against the file's partner; this catches parts that each
+        // took their own first partner (when none was found at the start of the file).
+        partner ??= p;
+        if (p.tenantId !== partner.tenantId) {
+          throw new ImportError(
+            file,
+            `PartnerId ${p.tenantId} is not the file's partner ${partner.tenantId}: a reconciliation file holds one partner's usage`,
+            await absolute(part, p.line),
+            'PartnerId',
+          );
+        }
+      }
       if (lines === 0 && !layout.gzip && message.bytes > 0) {
         // The file's lines, from the first batch's bytes per line (a gzip file's size says nothing).
         session.expectLines(Math.ceil(((layout.size - layout.bodyStart) * batch.count) / message.bytes));
@@ -173,6 +273,7 @@ export async function importFile(store: Store, file: string, options: ImportOpti
         lines,
       });
     }
+    if (deferred) throw deferred;
 
     const finishedAt = now().toISOString();
     const scopes = session.scopes;
@@ -198,7 +299,7 @@ export async function importFile(store: Store, file: string, options: ImportOpti
       partners: new Set(scopes.map((s) => s.partnerKey)).size,
       customers: customers.size,
       bytes: layout.size,
-      seconds: (performance.now() - started) / 1000,
+      seconds: (performance.now() - plan.started) / 1000,
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
       contentHash,
       ...(rejects ? { rejectsFile: rejects.file } : {}),
@@ -212,11 +313,21 @@ export async function importFile(store: Store, file: string, options: ImportOpti
   }
 }
 
-async function planParts(file: string, layout: FileLayout, options: ImportOptions): Promise<Part[]> {
-  const base = { file, gzip: layout.gzip, header: layout.header, skipInvalid: options.skipInvalid === true };
+async function planParts(plan: ImportPlan, options: ImportOptions): Promise<Part[]> {
+  const { file, layout } = plan;
+  const base = {
+    file,
+    gzip: layout.gzip,
+    header: layout.header,
+    skipInvalid: options.skipInvalid === true,
+    rules: plan.rules,
+    maxBytes: plan.maxBytes,
+    endsAtSplit: false,
+  };
   const part = (task: ParseTask, relativeLines: boolean): Part => ({
     task,
     relativeLines,
+    done: false,
     lineBase: relativeLines ? undefined : 0,
     bytes: 0,
     hash: undefined,
@@ -230,7 +341,7 @@ async function planParts(file: string, layout: FileLayout, options: ImportOption
   const first = { ...base, start: layout.bodyStart, skipHeader: false, firstLine: layout.bodyLine };
   if (split === undefined) return [part({ ...first, end: layout.size }, false)];
   return [
-    part({ ...first, end: split }, false),
+    part({ ...first, end: split, endsAtSplit: true }, false),
     part({ ...base, start: split, end: layout.size, skipHeader: false, firstLine: 1 }, true),
   ];
 }

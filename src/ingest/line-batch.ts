@@ -13,7 +13,8 @@ import type {
  * them to its keys. Plain arrays and typed arrays only, so a batch can cross a worker boundary.
  */
 export interface LineBatch {
-  readonly partners: PartnerInfo[];
+  /** With the line each was first seen on (a file holds one partner: see the importer). */
+  readonly partners: (PartnerInfo & { readonly line: number })[];
   readonly customers: CustomerInfo[];
   readonly subscriptions: SubscriptionInfo[];
   readonly entitlements: EntitlementInfo[];

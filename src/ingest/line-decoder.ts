@@ -1,9 +1,16 @@
 import { v5 as uuidv5 } from 'uuid';
 import { convertToUsd, localeForCurrency } from '../domain/currency.js';
-import type { PlanKind } from '../domain/usage-model.js';
+import type {
+  CustomerInfo,
+  EntitlementInfo,
+  MeterInfo,
+  PartnerInfo,
+  PlanKind,
+  SubscriptionInfo,
+} from '../domain/usage-model.js';
 import type { ScannedRecord } from './csv-scanner.js';
 import { ByteDictionary } from './byte-dictionary.js';
-import { DecimalRead, readDecimal } from '../money/decimal-bytes.js';
+import { DecimalRead, decimalProblem, readDecimal } from '../money/decimal-bytes.js';
 import { SumTable } from '../money/sum-table.js';
 import { isCurrencyCode, isGuid, parseUsageDay, periodOfDay } from './field-parsers.js';
 import type { ColumnIndex, DailyRatedColumn, LegacyColumn, RecognisedHeader } from './file-formats.js';
@@ -37,10 +44,50 @@ type Latin1 = Buffer & { latin1Slice(start: number, end: number): string };
 /** An amount of a line: the column holding its decimal text, or text computed from others. */
 type Amount = number | string;
 
+/** What a file's lines are checked against besides their own fields (docs/ingest.md). */
+export interface DecoderRules {
+  /** The file's partner tenant (lower case), when the importer found it; else the first line's. */
+  readonly partner: string | undefined;
+  /** `partner|customer` tenant ids (lower case) → the billing currency earlier imports stored. */
+  readonly storedCurrencies: ReadonlyMap<string, string>;
+  /** The usage days accepted, as yyyymmdd. */
+  readonly firstDay: number;
+  readonly lastDay: number;
+}
+
+/** How a key column is normalised before it is looked up (docs/ingest.md, "Identifiers"). */
+const Fold = {
+  /** Trimmed, exact bytes. */
+  None: 0,
+  /** Trimmed, ASCII letters in lower case: GUIDs, meter ids, resource URIs. */
+  Always: 1,
+  /** Trimmed, lower case only when it has a GUID's shape (a legacy commerce id is case-sensitive). */
+  GuidShaped: 2,
+} as const;
+type Fold = (typeof Fold)[keyof typeof Fold];
+
+// The key slots of a line: each dictionary's key, normalised into one scratch buffer.
+const PARTNER = 0;
+const CUSTOMER = 1;
+const SUBSCRIPTION = 2;
+const ENTITLEMENT = 3;
+const RESOURCE = 4;
+const METER = 5;
+const SLOTS = 6;
+
+const isSpace = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+const guidShaped = (buf: Uint8Array, s: number, e: number) =>
+  e - s === 36 && buf[s + 8] === 0x2d && buf[s + 13] === 0x2d && buf[s + 18] === 0x2d && buf[s + 23] === 0x2d;
+const dayText = (day: number) =>
+  `${Math.floor(day / 10000)}-${String(Math.floor(day / 100) % 100).padStart(2, '0')}-${String(day % 100).padStart(2, '0')}`;
+
 /**
  * Turns scanned records into line batches: validates each field it uses, gives each dimension
  * entry an import-local index (looked up from the bytes: see byte-dictionary.ts) and computes
- * the line identity. One instance per file.
+ * the line identity. One instance per file part.
+ *
+ * Every new dimension entry a line brings is validated before any is added, so a rejected line
+ * (`--skip-invalid`) leaves no partner, customer, subscription, resource or meter behind.
  */
 export abstract class LineDecoder {
   #batch: LineBatch = newLineBatch();
@@ -61,15 +108,23 @@ export abstract class LineDecoder {
   readonly #currencies = new Map<number, string>();
   readonly #width: number;
   readonly #identity: LineIdentity;
+  readonly #rules: DecoderRules;
+  #partner: { tenantId: string; line: number } | undefined;
   #identityWords: Int32Array = new Int32Array(0); // the current batch's identities as [lo, hi] words
   readonly #prevDay = Buffer.alloc(64);
   #prevDayLength = -1;
   #day = 0;
   #period = 0;
+  #keys = Buffer.alloc(4096);
+  readonly #keyStart = new Int32Array(SLOTS);
+  readonly #keyEnd = new Int32Array(SLOTS);
+  readonly #keyEscaped = new Uint8Array(SLOTS);
+  #keysUsed = 0;
 
-  protected constructor(width: number, identityColumns: readonly number[]) {
+  protected constructor(width: number, identityColumns: readonly number[], rules: DecoderRules) {
     this.#width = width;
     this.#identity = new LineIdentity(identityColumns);
+    this.#rules = rules;
   }
 
   /** Decodes one record into the current batch, or throws a LineError. */
@@ -113,22 +168,62 @@ export abstract class LineDecoder {
     return col < 0 ? '' : (rec.buf as Latin1).latin1Slice(rec.starts[col]!, rec.ends[col]!).trim();
   }
 
-  /** The dictionary index of a column's bytes under `parent`, or -1 when not seen yet. */
-  protected find(dict: ByteDictionary, rec: ScannedRecord, col: number, parent: number): number {
-    return col < 0 ? dict.find(rec.buf, 0, 0, parent) : dict.find(rec.buf, rec.starts[col]!, rec.ends[col]!, parent);
+  /** Starts a line's keys. */
+  protected clearKeys(): void {
+    this.#keysUsed = 0;
   }
 
-  /** Adds the column's bytes under `parent`, an entry of `parents` (whose identity seeds the new entry's). */
-  protected add(
-    dict: ByteDictionary,
-    rec: ScannedRecord,
-    col: number,
-    parent: number,
-    parents?: ByteDictionary,
-  ): number {
-    return col < 0
-      ? dict.add(rec.buf, 0, 0, parent, parents)
-      : dict.add(rec.buf, rec.starts[col]!, rec.ends[col]!, parent, parents);
+  /**
+   * Copies a key column into its slot, normalised: surrounding white space dropped and, per
+   * `fold`, ASCII letters in lower case. Every dictionary look-up and identity hash reads the
+   * slot, never the raw field, so two spellings of one id are one entry (docs/ingest.md).
+   */
+  protected key(rec: ScannedRecord, col: number, slot: number, fold: Fold): void {
+    const buf = rec.buf;
+    let s = 0;
+    let e = 0;
+    if (col >= 0) {
+      s = rec.starts[col]!;
+      e = rec.ends[col]!;
+      while (s < e && isSpace(buf[s]!)) s++;
+      while (e > s && isSpace(buf[e - 1]!)) e--;
+    }
+    let at = this.#keysUsed;
+    if (at + e - s > this.#keys.length) {
+      const next = Buffer.alloc(Math.max(2 * this.#keys.length, at + e - s));
+      this.#keys.copy(next, 0, 0, at);
+      this.#keys = next;
+    }
+    const out = this.#keys;
+    this.#keyStart[slot] = at;
+    this.#keyEscaped[slot] = col >= 0 ? rec.escaped[col]! : 0;
+    if (fold === Fold.Always || (fold === Fold.GuidShaped && guidShaped(buf, s, e))) {
+      for (let i = s; i < e; i++) {
+        const c = buf[i]!;
+        out[at++] = c - 0x41 < 26 && c >= 0x41 ? c | 0x20 : c;
+      }
+    } else {
+      buf.copy(out, at, s, e);
+      at += e - s;
+    }
+    this.#keyEnd[slot] = at;
+    this.#keysUsed = at;
+  }
+
+  /** A slot's key as text (UTF-8). */
+  protected keyText(slot: number): string {
+    const s = this.#keys.toString('utf8', this.#keyStart[slot], this.#keyEnd[slot]);
+    return this.#keyEscaped[slot] ? s.replaceAll('""', '"') : s;
+  }
+
+  /** The dictionary index of a slot's key under `parent`, or -1 (also when the parent is -1: new). */
+  protected find(dict: ByteDictionary, slot: number, parent: number): number {
+    return parent < 0 ? -1 : dict.find(this.#keys, this.#keyStart[slot]!, this.#keyEnd[slot]!, parent);
+  }
+
+  /** Adds a slot's key under `parent`, an entry of `parents` (whose identity seeds the new entry's). */
+  protected add(dict: ByteDictionary, slot: number, parent: number, parents?: ByteDictionary): number {
+    return dict.add(this.#keys, this.#keyStart[slot]!, this.#keyEnd[slot]!, parent, parents);
   }
 
   protected guid(rec: ScannedRecord, col: number, name: string): string {
@@ -137,11 +232,47 @@ export abstract class LineDecoder {
     return value.toLowerCase();
   }
 
+  /** A new partner's row: its id must be a GUID and the file's partner (one partner a file). */
+  protected partnerRow(rec: ScannedRecord, col: number, name: string): PartnerInfo & { line: number } {
+    const tenantId = this.guid(rec, col, 'PartnerId');
+    const expected = this.#rules.partner ?? this.#partner?.tenantId;
+    if (expected !== undefined && tenantId !== expected) {
+      throw new LineError(
+        rec.line,
+        'PartnerId',
+        this.ascii(rec, col),
+        `is not the file's partner ${expected}${this.#partner ? ` (line ${this.#partner.line})` : ''}: a reconciliation file holds one partner's usage`,
+      );
+    }
+    this.#partner ??= { tenantId, line: rec.line };
+    return { tenantId, name, line: rec.line };
+  }
+
+  /** Checks a new customer's currency against the one an earlier import stored for it. */
+  protected storedCurrency(
+    rec: ScannedRecord,
+    partner: string,
+    customer: string,
+    currency: string,
+    name: string,
+  ): void {
+    const stored = this.#rules.storedCurrencies.get(`${partner}|${customer}`);
+    if (stored !== undefined && stored !== currency) {
+      throw new LineError(
+        rec.line,
+        name,
+        currency,
+        `differs from the customer's billing currency ${stored}, stored by an earlier import`,
+      );
+    }
+  }
+
   /** Checks that a column holds a decimal; returns the column, which push() copies as bytes. */
   protected decimal(rec: ScannedRecord, col: number, name: string): Amount {
     this.#trim(rec, col);
-    if (readDecimal(rec.buf, this.#start, this.#end, this.#parts, 0) === DecimalRead.Invalid)
-      throw new LineError(rec.line, name, this.ascii(rec, col), 'is not a decimal number');
+    const read = readDecimal(rec.buf, this.#start, this.#end, this.#parts, 0);
+    if (read === DecimalRead.Invalid || read === DecimalRead.OutOfRange)
+      throw new LineError(rec.line, name, this.ascii(rec, col).slice(0, 80), decimalProblem(read));
     return col;
   }
 
@@ -195,12 +326,17 @@ export abstract class LineDecoder {
     return code;
   }
 
+  /** A known customer's lines must all be in its billing currency. */
   protected customerCurrency(customer: number, currency: string, rec: ScannedRecord, name: string): void {
     const known = this.#customerCurrency[customer];
-    if (known === undefined) this.#customerCurrency[customer] = currency;
-    else if (known !== currency) {
+    if (known !== currency) {
       throw new LineError(rec.line, name, currency, `differs from the customer's billing currency ${known}`);
     }
+  }
+
+  /** Remembers a new customer's billing currency. */
+  protected setCustomerCurrency(customer: number, currency: string): void {
+    this.#customerCurrency[customer] = currency;
   }
 
   /** Reads the line's usage day and billing period (the previous line's, when the bytes match). */
@@ -215,7 +351,16 @@ export abstract class LineDecoder {
     ) {
       const text = this.ascii(rec, col);
       const day = parseUsageDay(text);
-      if (day === undefined) throw new LineError(rec.line, name, text, 'is not a date');
+      if (day === undefined) throw new LineError(rec.line, name, text.slice(0, 80), 'is not a date');
+      const { firstDay, lastDay } = this.#rules;
+      if (day < firstDay || day > lastDay) {
+        throw new LineError(
+          rec.line,
+          name,
+          text,
+          `is outside the accepted usage dates, ${dayText(firstDay)} to ${dayText(lastDay)}`,
+        );
+      }
       const period = periodOfDay(day);
       let p = this.#periodIndex.get(period);
       if (p === undefined) {
@@ -272,10 +417,11 @@ export abstract class LineDecoder {
 export class DailyRatedDecoder extends LineDecoder {
   readonly #c: ColumnIndex<DailyRatedColumn>;
 
-  constructor(columns: ColumnIndex<DailyRatedColumn>, width: number) {
+  constructor(columns: ColumnIndex<DailyRatedColumn>, width: number, rules: DecoderRules) {
     super(
       width,
       DAILY_RATED_LINE_COLUMNS.map((c) => columns[c]),
+      rules,
     );
     this.#c = columns;
   }
@@ -283,7 +429,6 @@ export class DailyRatedDecoder extends LineDecoder {
   decode(rec: ScannedRecord): void {
     this.checkWidth(rec);
     const c = this.#c;
-    // Values first: a line rejected for a bad value must not leave a new customer behind.
     this.usageDay(rec, c.UsageDate, 'UsageDate');
     const quantity = this.decimal(rec, c.Quantity, 'Quantity');
     const billing = this.decimal(rec, c.BillingPreTaxTotal, 'BillingPreTaxTotal');
@@ -304,105 +449,121 @@ export class DailyRatedDecoder extends LineDecoder {
       }
       usd = converted;
     }
-    let partner = this.find(this.partners, rec, c.PartnerId, 0);
-    if (partner < 0) partner = this.#newPartner(rec);
-    let customer = this.find(this.customers, rec, c.CustomerId, partner);
-    if (customer < 0) customer = this.#newCustomer(rec, partner, billingCurrency);
-    this.customerCurrency(customer, billingCurrency, rec, 'BillingCurrency');
-    let subscription = this.find(this.subscriptions, rec, c.SubscriptionId, customer);
-    if (subscription < 0) subscription = this.#newSubscription(rec, customer);
-    let entitlement = this.find(this.entitlements, rec, c.EntitlementId, subscription);
-    if (entitlement < 0) entitlement = this.#newEntitlement(rec, subscription);
-    let resource = this.find(this.resources, rec, c.ResourceURI, entitlement);
-    if (resource < 0) resource = this.#newResource(rec, entitlement);
-    let meter = this.find(this.meters, rec, c.MeterId, 0);
-    if (meter < 0) meter = this.#newMeter(rec);
+    this.clearKeys();
+    this.key(rec, c.PartnerId, PARTNER, Fold.Always);
+    this.key(rec, c.CustomerId, CUSTOMER, Fold.Always);
+    this.key(rec, c.SubscriptionId, SUBSCRIPTION, Fold.Always);
+    this.key(rec, c.EntitlementId, ENTITLEMENT, Fold.Always);
+    this.key(rec, c.ResourceURI, RESOURCE, Fold.Always);
+    this.key(rec, c.MeterId, METER, Fold.Always);
+    let partner = this.find(this.partners, PARTNER, 0);
+    let customer = this.find(this.customers, CUSTOMER, partner);
+    let subscription = this.find(this.subscriptions, SUBSCRIPTION, customer);
+    let entitlement = this.find(this.entitlements, ENTITLEMENT, subscription);
+    let resource = this.find(this.resources, RESOURCE, entitlement);
+    let meter = this.find(this.meters, METER, 0);
+    if (customer >= 0) this.customerCurrency(customer, billingCurrency, rec, 'BillingCurrency');
+    if (resource < 0 || meter < 0) {
+      // Every new entry's row first (each validates its fields), then the entries: all or none.
+      const partnerRow = partner < 0 ? this.partnerRow(rec, c.PartnerId, this.text(rec, c.PartnerName)) : undefined;
+      const customerRow = customer < 0 ? this.#customerRow(rec, billingCurrency) : undefined;
+      const subscriptionRow = subscription < 0 ? this.#subscriptionRow(rec) : undefined;
+      const entitlementRow = entitlement < 0 ? this.#entitlementRow(rec) : undefined;
+      const meterRow = meter < 0 ? this.#meterRow(rec) : undefined;
+      const b = this.batch;
+      if (partnerRow) {
+        b.partners.push(partnerRow);
+        partner = this.add(this.partners, PARTNER, 0);
+      }
+      if (customerRow) {
+        b.customers.push({ ...customerRow, partner });
+        customer = this.add(this.customers, CUSTOMER, partner, this.partners);
+        this.setCustomerCurrency(customer, billingCurrency);
+      }
+      if (subscriptionRow) {
+        b.subscriptions.push({ ...subscriptionRow, customer });
+        subscription = this.add(this.subscriptions, SUBSCRIPTION, customer, this.customers);
+      }
+      if (entitlementRow) {
+        b.entitlements.push({ ...entitlementRow, subscription });
+        entitlement = this.add(this.entitlements, ENTITLEMENT, subscription, this.subscriptions);
+      }
+      if (resource < 0) {
+        b.resources.push({
+          entitlement,
+          uri: this.keyText(RESOURCE),
+          group: this.text(rec, c.ResourceGroup),
+          location: this.text(rec, c.ResourceLocation),
+          service: this.text(rec, c.ConsumedService),
+          tags: this.text(rec, c.Tags),
+        });
+        resource = this.add(this.resources, RESOURCE, entitlement, this.entitlements);
+      }
+      if (meterRow) {
+        b.meters.push(meterRow);
+        meter = this.add(this.meters, METER, 0);
+      }
+    }
     this.push(rec, resource, meter, quantity, billing, usd);
   }
 
-  #newPartner(rec: ScannedRecord): number {
+  #customerRow(rec: ScannedRecord, currency: string): Omit<CustomerInfo, 'partner'> {
     const c = this.#c;
-    this.batch.partners.push({
-      tenantId: this.guid(rec, c.PartnerId, 'PartnerId'),
-      name: this.text(rec, c.PartnerName),
-    });
-    return this.add(this.partners, rec, c.PartnerId, 0);
-  }
-
-  #newCustomer(rec: ScannedRecord, partner: number, currency: string): number {
-    const c = this.#c;
-    this.batch.customers.push({
-      partner,
-      tenantId: this.guid(rec, c.CustomerId, 'CustomerId'),
+    const tenantId = this.guid(rec, c.CustomerId, 'CustomerId');
+    this.storedCurrency(rec, this.guid(rec, c.PartnerId, 'PartnerId'), tenantId, currency, 'BillingCurrency');
+    return {
+      tenantId,
       name: this.text(rec, c.CustomerName),
       domain: this.text(rec, c.CustomerDomainName),
       country: this.ascii(rec, c.CustomerCountry),
       currency,
       currencyLocale: null,
       plan: 'azure-plan' satisfies PlanKind,
-    });
-    return this.add(this.customers, rec, c.CustomerId, partner, this.partners);
+    };
   }
 
-  #newSubscription(rec: ScannedRecord, customer: number): number {
+  #subscriptionRow(rec: ScannedRecord): Omit<SubscriptionInfo, 'customer'> {
     const c = this.#c;
     const offer = [c.ProductId, c.SkuId, c.AvailabilityId].map((col) => this.ascii(rec, col));
-    this.batch.subscriptions.push({
-      customer,
+    return {
       subscriptionId: this.guid(rec, c.SubscriptionId, 'SubscriptionId'),
       offerId: offer.every((o) => o !== '') ? offer.join(':') : 'Azure plan',
       description: this.text(rec, c.SkuName) || 'Azure plan',
-    });
-    return this.add(this.subscriptions, rec, c.SubscriptionId, customer, this.customers);
+    };
   }
 
-  #newEntitlement(rec: ScannedRecord, subscription: number): number {
+  #entitlementRow(rec: ScannedRecord): Omit<EntitlementInfo, 'subscription'> {
     const c = this.#c;
     const id = this.ascii(rec, c.EntitlementId);
-    this.batch.entitlements.push({
-      subscription,
+    return {
       entitlementId: id === '' ? '' : this.guid(rec, c.EntitlementId, 'EntitlementId'),
       description: this.text(rec, c.EntitlementDescription),
-    });
-    return this.add(this.entitlements, rec, c.EntitlementId, subscription, this.subscriptions);
+    };
   }
 
-  #newResource(rec: ScannedRecord, entitlement: number): number {
+  #meterRow(rec: ScannedRecord): MeterInfo {
     const c = this.#c;
-    this.batch.resources.push({
-      entitlement,
-      uri: this.text(rec, c.ResourceURI),
-      group: this.text(rec, c.ResourceGroup),
-      location: this.text(rec, c.ResourceLocation),
-      service: this.text(rec, c.ConsumedService),
-      tags: this.text(rec, c.Tags),
-    });
-    return this.add(this.resources, rec, c.ResourceURI, entitlement, this.entitlements);
-  }
-
-  #newMeter(rec: ScannedRecord): number {
-    const c = this.#c;
-    const meterId = this.ascii(rec, c.MeterId);
+    const meterId = this.keyText(METER);
     if (meterId === '') throw new LineError(rec.line, 'MeterId', '', 'is empty');
-    this.batch.meters.push({
+    return {
       meterId,
       name: this.text(rec, c.MeterName),
       category: this.text(rec, c.MeterCategory),
       subcategory: this.text(rec, c.MeterSubCategory),
       region: this.text(rec, c.MeterRegion),
       unit: this.text(rec, c.Unit),
-    });
-    return this.add(this.meters, rec, c.MeterId, 0);
+    };
   }
 }
 
 export class LegacyDecoder extends LineDecoder {
   readonly #c: ColumnIndex<LegacyColumn>;
 
-  constructor(columns: ColumnIndex<LegacyColumn>, width: number) {
+  constructor(columns: ColumnIndex<LegacyColumn>, width: number, rules: DecoderRules) {
     super(
       width,
       LEGACY_LINE_COLUMNS.map((c) => columns[c]),
+      rules,
     );
     this.#c = columns;
   }
@@ -414,67 +575,95 @@ export class LegacyDecoder extends LineDecoder {
     const quantity = this.decimal(rec, c.ConsumedQuantity, 'ConsumedQuantity');
     const charges = this.decimal(rec, c.PretaxCharges, 'PretaxCharges');
     const currency = this.currency(rec, c.Currency, 'Currency');
-    const batch = this.batch;
-    let partner = this.find(this.partners, rec, c.PartnerId, 0);
-    if (partner < 0) {
-      batch.partners.push({ tenantId: this.guid(rec, c.PartnerId, 'PartnerId'), name: this.text(rec, c.PartnerName) });
-      partner = this.add(this.partners, rec, c.PartnerId, 0);
+    this.clearKeys();
+    this.key(rec, c.PartnerId, PARTNER, Fold.Always);
+    this.key(rec, c.CustomerId, CUSTOMER, Fold.Always);
+    this.key(rec, c.SubscriptionId, SUBSCRIPTION, Fold.GuidShaped);
+    // A legacy subscription is its own Azure subscription, and its lines name no resource.
+    this.key(rec, -1, ENTITLEMENT, Fold.None);
+    this.key(rec, -1, RESOURCE, Fold.None);
+    this.key(rec, c.ResourceGuid, METER, Fold.Always);
+    let partner = this.find(this.partners, PARTNER, 0);
+    let customer = this.find(this.customers, CUSTOMER, partner);
+    let subscription = this.find(this.subscriptions, SUBSCRIPTION, customer);
+    let meter = this.find(this.meters, METER, 0);
+    if (customer >= 0) this.customerCurrency(customer, currency, rec, 'Currency');
+    if (subscription < 0 || meter < 0) {
+      const partnerRow = partner < 0 ? this.partnerRow(rec, c.PartnerId, this.text(rec, c.PartnerName)) : undefined;
+      const customerRow = customer < 0 ? this.#customerRow(rec, currency) : undefined;
+      const subscriptionRow = subscription < 0 ? this.#subscriptionRow(rec) : undefined;
+      const meterRow = meter < 0 ? this.#meterRow(rec) : undefined;
+      const b = this.batch;
+      if (partnerRow) {
+        b.partners.push(partnerRow);
+        partner = this.add(this.partners, PARTNER, 0);
+      }
+      if (customerRow) {
+        b.customers.push({ ...customerRow, partner });
+        customer = this.add(this.customers, CUSTOMER, partner, this.partners);
+        this.setCustomerCurrency(customer, currency);
+      }
+      if (subscriptionRow) {
+        b.subscriptions.push({ ...subscriptionRow, customer });
+        subscription = this.add(this.subscriptions, SUBSCRIPTION, customer, this.customers);
+        b.entitlements.push({ subscription, entitlementId: '', description: this.text(rec, c.SubscriptionName) });
+        const entitlement = this.add(this.entitlements, ENTITLEMENT, subscription, this.subscriptions);
+        b.resources.push({ entitlement, uri: '', group: '', location: '', service: '', tags: '' });
+        this.add(this.resources, RESOURCE, entitlement, this.entitlements);
+      }
+      if (meterRow) {
+        b.meters.push(meterRow);
+        meter = this.add(this.meters, METER, 0);
+      }
     }
-    let customer = this.find(this.customers, rec, c.CustomerId, partner);
-    if (customer < 0) {
-      batch.customers.push({
-        partner,
-        tenantId: this.guid(rec, c.CustomerId, 'CustomerId'),
-        name: this.text(rec, c.CustomerCompanyName),
-        domain: this.text(rec, c.DomainName),
-        country: '',
-        currency,
-        currencyLocale: localeForCurrency(currency),
-        plan: 'legacy',
-      });
-      customer = this.add(this.customers, rec, c.CustomerId, partner, this.partners);
-    }
-    this.customerCurrency(customer, currency, rec, 'Currency');
-    let subscription = this.find(this.subscriptions, rec, c.SubscriptionId, customer);
-    if (subscription < 0) {
-      const raw = this.ascii(rec, c.SubscriptionId);
-      if (raw === '') throw new LineError(rec.line, 'SubscriptionId', '', 'is empty');
-      batch.subscriptions.push({
-        customer,
-        subscriptionId: legacySubscriptionId(raw),
-        offerId: 'MS-AZR-0145P',
-        description:
-          this.text(rec, c.SubscriptionDescription) || this.text(rec, c.SubscriptionName) || 'Microsoft Azure',
-      });
-      subscription = this.add(this.subscriptions, rec, c.SubscriptionId, customer, this.customers);
-      // A legacy subscription is its own Azure subscription, and its lines name no resource.
-      batch.entitlements.push({ subscription, entitlementId: '', description: this.text(rec, c.SubscriptionName) });
-      const entitlement = this.add(this.entitlements, rec, -1, subscription, this.subscriptions);
-      batch.resources.push({ entitlement, uri: '', group: '', location: '', service: '', tags: '' });
-      this.add(this.resources, rec, -1, entitlement, this.entitlements);
-    }
-    const resource = this.find(this.resources, rec, -1, this.find(this.entitlements, rec, -1, subscription));
-    let meter = this.find(this.meters, rec, c.ResourceGuid, 0);
-    if (meter < 0) {
-      const meterId = this.ascii(rec, c.ResourceGuid);
-      if (meterId === '') throw new LineError(rec.line, 'ResourceGuid', '', 'is empty');
-      batch.meters.push({
-        meterId: isGuid(meterId) ? meterId.toLowerCase() : meterId,
-        name: this.text(rec, c.ResourceName),
-        category: this.text(rec, c.ServiceName),
-        subcategory: this.text(rec, c.ServiceType),
-        region: this.text(rec, c.Region) || this.text(rec, c.MeteredRegion),
-        unit: this.text(rec, c.Unit),
-      });
-      meter = this.add(this.meters, rec, c.ResourceGuid, 0);
-    }
+    const resource = this.find(this.resources, RESOURCE, this.find(this.entitlements, ENTITLEMENT, subscription));
     // Partner Center reports no USD figure for legacy customers (usdTotalCost 0); neither do we.
     this.push(rec, resource, meter, quantity, charges, '0');
   }
+
+  #customerRow(rec: ScannedRecord, currency: string): Omit<CustomerInfo, 'partner'> {
+    const c = this.#c;
+    const tenantId = this.guid(rec, c.CustomerId, 'CustomerId');
+    this.storedCurrency(rec, this.guid(rec, c.PartnerId, 'PartnerId'), tenantId, currency, 'Currency');
+    return {
+      tenantId,
+      name: this.text(rec, c.CustomerCompanyName),
+      domain: this.text(rec, c.DomainName),
+      country: '',
+      currency,
+      currencyLocale: localeForCurrency(currency),
+      plan: 'legacy',
+    };
+  }
+
+  #subscriptionRow(rec: ScannedRecord): Omit<SubscriptionInfo, 'customer'> {
+    const c = this.#c;
+    const raw = this.ascii(rec, c.SubscriptionId);
+    if (raw === '') throw new LineError(rec.line, 'SubscriptionId', '', 'is empty');
+    return {
+      subscriptionId: legacySubscriptionId(raw),
+      offerId: 'MS-AZR-0145P',
+      description: this.text(rec, c.SubscriptionDescription) || this.text(rec, c.SubscriptionName) || 'Microsoft Azure',
+    };
+  }
+
+  #meterRow(rec: ScannedRecord): MeterInfo {
+    const c = this.#c;
+    const meterId = this.keyText(METER);
+    if (meterId === '') throw new LineError(rec.line, 'ResourceGuid', '', 'is empty');
+    return {
+      meterId,
+      name: this.text(rec, c.ResourceName),
+      category: this.text(rec, c.ServiceName),
+      subcategory: this.text(rec, c.ServiceType),
+      region: this.text(rec, c.Region) || this.text(rec, c.MeteredRegion),
+      unit: this.text(rec, c.Unit),
+    };
+  }
 }
 
-export function decoderFor(header: RecognisedHeader): LineDecoder {
+export function decoderFor(header: RecognisedHeader, rules: DecoderRules): LineDecoder {
   return header.format === 'daily-rated'
-    ? new DailyRatedDecoder(header.columns, header.width)
-    : new LegacyDecoder(header.columns, header.width);
+    ? new DailyRatedDecoder(header.columns, header.width, rules)
+    : new LegacyDecoder(header.columns, header.width, rules);
 }

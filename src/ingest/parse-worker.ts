@@ -4,7 +4,7 @@ import { CsvFormatError, CsvScanner, type ScannedRecord } from './csv-scanner.js
 import { readChunks, readRange, withoutBom } from './file-source.js';
 import { recogniseHeader } from './file-formats.js';
 import { BATCH_LINES, type LineBatch } from './line-batch.js';
-import { decoderFor, LineError } from './line-decoder.js';
+import { decoderFor, LineError, type DecoderRules } from './line-decoder.js';
 import { loadIdentityHasher } from './line-identity.js';
 import type { ExportedSums } from '../money/sum-table.js';
 
@@ -24,6 +24,11 @@ export interface ParseTask {
   /** The physical line `start` is on; 1 for a part whose line numbers are made absolute later. */
   readonly firstLine: number;
   readonly skipInvalid: boolean;
+  readonly rules: DecoderRules;
+  /** The most content bytes to read (a gzip file's inflated bytes count). */
+  readonly maxBytes: number;
+  /** The first half of a split file: its end must fall between two records. */
+  readonly endsAtSplit: boolean;
 }
 
 export interface Rejection {
@@ -37,7 +42,14 @@ export interface Rejection {
 export type WorkerMessage =
   | { readonly type: 'batch'; readonly batch: LineBatch; readonly rejections: Rejection[]; readonly bytes: number }
   | { readonly type: 'done'; readonly hash: string; readonly bytes: number; readonly sums: ExportedSums }
-  | { readonly type: 'error'; readonly message: string; readonly line?: number; readonly column?: string };
+  | {
+      readonly type: 'error';
+      readonly message: string;
+      readonly line?: number;
+      readonly column?: string;
+      /** The split point fell inside a record (a quoted field holding lines): parse the file whole. */
+      readonly badSplit?: true;
+    };
 
 /** Batches posted and not yet written; the worker waits beyond this, so memory stays flat. */
 export const BATCHES_IN_FLIGHT = 4;
@@ -51,7 +63,7 @@ async function run(task: ParseTask): Promise<void> {
   const port = parentPort!;
   await loadIdentityHasher();
   const hash = (await xxhash()).create64();
-  const decoder = decoderFor(recogniseHeader(task.header));
+  const decoder = decoderFor(recogniseHeader(task.header), task.rules);
   let credits = BATCHES_IN_FLIGHT;
   let wake: (() => void) | undefined;
   // The importer answers each batch written with its buffers, to reuse.
@@ -82,7 +94,15 @@ async function run(task: ParseTask): Promise<void> {
         });
       }
     },
-    { firstLine: task.firstLine },
+    {
+      firstLine: task.firstLine,
+      ...(task.skipInvalid
+        ? {
+            onInvalid: (error: CsvFormatError, record: string) =>
+              rejections.push({ line: error.line, column: '(record)', reason: error.message, value: '', record }),
+          }
+        : {}),
+    },
   );
   const post = async (): Promise<void> => {
     while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
@@ -103,11 +123,23 @@ async function run(task: ParseTask): Promise<void> {
     // detaches its buffer and slows this thread's typed arrays for good (line-batch.ts).
     for (let i = 0; i < chunk.length; i += HASH_SLICE) hash.update(chunk.subarray(i, i + HASH_SLICE));
     bytes += chunk.length;
+    if (bytes > task.maxBytes) {
+      throw new Error(`the file's content is larger than ${task.maxBytes} bytes, the import limit (--max-bytes)`);
+    }
     scanner.push(chunk);
     if (decoder.pending >= threshold) {
       await post();
       threshold = BATCH_LINES;
     }
+  }
+  if (task.endsAtSplit && scanner.midRecord) {
+    port.postMessage({
+      type: 'error',
+      message: 'the split fell inside a record',
+      badSplit: true,
+    } satisfies WorkerMessage);
+    port.close();
+    return;
   }
   scanner.end();
   if (decoder.pending > 0 || rejections.length > 0) await post();

@@ -28,6 +28,15 @@ export abstract class StoreQueries {
     return rows.map((r) => ({ tenantId: r.tenant_id, name: r.name, customers: Number(r.customers) }));
   }
 
+  async customerCurrencies(partnerTenantId?: string): Promise<[string, string, string][]> {
+    let query = this.db
+      .selectFrom('customers as c')
+      .innerJoin('partners as p', 'p.partner_key', 'c.partner_key')
+      .select(['p.tenant_id as partner', 'c.tenant_id as customer', 'c.currency']);
+    if (partnerTenantId !== undefined) query = query.where('p.tenant_id', '=', partnerTenantId);
+    return (await query.execute()).map((r) => [r.partner, r.customer, r.currency]);
+  }
+
   async customerUsage(partnerTenantId: string, period: string, page?: KeysetPage): Promise<CustomerUsageRow[]> {
     let query = this.db
       .selectFrom('customers as c')

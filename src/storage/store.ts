@@ -15,6 +15,11 @@ export interface Store {
    * customer tenant id order: all of them, or `page.limit` after `page.after`.
    */
   customerUsage(partnerTenantId: string, period: string, page?: KeysetPage): Promise<CustomerUsageRow[]>;
+  /**
+   * [partner tenant, customer tenant, billing currency] of every stored customer (of one partner,
+   * when given): an import checks a file's customers against them.
+   */
+  customerCurrencies(partnerTenantId?: string): Promise<[string, string, string][]>;
   /** How many customers the partner has. */
   customerCount(partnerTenantId: string): Promise<number>;
   /** Changes whenever any data changes, in this process or another (for response caches). */
