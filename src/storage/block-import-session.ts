@@ -69,6 +69,33 @@ function append<T>(target: T[], items: readonly T[]): void {
   for (const item of items) target.push(item);
 }
 
+/**
+ * Places of lines stored before migration 0004, by (resource, meter, day): a new line replaces
+ * all of them at once (see that migration). Nested maps, since only a month migrated holds any.
+ */
+class CoarseLines {
+  readonly #byResource = new Map<number, Map<number, number[]>>();
+
+  add(resource: number, meter: number, day: number, place: number): void {
+    let byMeterDay = this.#byResource.get(resource);
+    if (!byMeterDay) this.#byResource.set(resource, (byMeterDay = new Map()));
+    const key = meter * 1e8 + day; // day is yyyymmdd, below 10^8
+    const places = byMeterDay.get(key);
+    if (places) places.push(place);
+    else byMeterDay.set(key, [place]);
+  }
+
+  /** The places of (resource, meter, day), removed: each is replaced once. */
+  take(resource: number, meter: number, day: number): readonly number[] {
+    const byMeterDay = this.#byResource.get(resource);
+    const key = meter * 1e8 + day;
+    const places = byMeterDay?.get(key);
+    if (!places) return [];
+    byMeterDay!.delete(key);
+    return places;
+  }
+}
+
 const AGGREGATE_TABLES = [
   { table: 'customer_usage', keys: ['customer_key'], values: ['billing_total', 'usd_total'] },
   { table: 'subscription_usage', keys: ['subscription_key'], values: ['billing_total', 'usd_total'] },
@@ -99,6 +126,8 @@ export class BlockImportSession implements ImportSession {
   readonly #inFile = new IdentityTable({ wide: false });
   /** Per preexisting scope: occurrence key → place of the stored line a new line replaces. */
   readonly #stored: (IdentityTable | undefined)[] = [];
+  /** Per preexisting scope with lines stored before migration 0004: their places by (resource, meter, day). */
+  readonly #coarse: (CoarseLines | undefined)[] = [];
   /** block_key → indexes of its lines this import replaced, not yet marked. */
   readonly #replacedIn = new Map<number, number[]>();
   readonly #key = new Int32Array(2);
@@ -182,6 +211,8 @@ export class BlockImportSession implements ImportSession {
       if (stored) {
         occurrenceKey(lo, hi, ordinal, key);
         this.#replace(stored, key[0]!, key[1]!);
+        const coarse = this.#coarse[scope];
+        if (coarse) for (const place of coarse.take(resources[i]!, meters[i]!, batch.day[i]!)) this.#mark(place);
       }
     }
     const columns = { identities: batch.identity, ordinals, resources, meters, days: batch.day };
@@ -342,16 +373,34 @@ export class BlockImportSession implements ImportSession {
       idx = this.#scopes.length;
       this.#scopes.push({ partnerKey, period, preexisting });
       this.#scopeIndex.set(name, idx);
-      if (preexisting) this.#stored[idx] = await this.#loadStored(partnerKey, period);
+      if (preexisting) {
+        const { table, coarse } = await this.#loadStored(partnerKey, period);
+        this.#stored[idx] = table;
+        this.#coarse[idx] = coarse;
+      }
     }
     return idx;
   }
 
-  // The identities of the lines stored for a period before this import, to replace them.
-  async #loadStored(partnerKey: number, period: string): Promise<IdentityTable> {
+  // The identities of the lines stored for a period before this import, to replace them; lines
+  // stored before migration 0004 by (resource, meter, day) instead, their identities being of
+  // ids as spelled then.
+  async #loadStored(partnerKey: number, period: string): Promise<{ table: IdentityTable; coarse?: CoarseLines }> {
     const table = new IdentityTable({ wide: true });
+    let coarse: CoarseLines | undefined;
     const key = this.#key;
     for await (const block of this.#writer.blocks(partnerKey, period)) {
+      if (block.identityScheme === 1) {
+        coarse ??= new CoarseLines();
+        const resources = int32s(block.resources, block.count);
+        const meters = int32s(block.meters, block.count);
+        const days = int32s(block.days, block.count);
+        for (let i = 0; i < block.count; i++) {
+          if (!isReplaced(block.replaced, i))
+            coarse.add(resources[i]!, meters[i]!, days[i]!, block.blockKey * INDEX_SPAN + i);
+        }
+        continue;
+      }
       const words = int32s(block.identities, 2 * block.count);
       const ordinals = int32s(block.ordinals, block.count);
       for (let i = 0; i < block.count; i++) {
@@ -360,13 +409,17 @@ export class BlockImportSession implements ImportSession {
         table.set(key[0]!, key[1]!, block.blockKey * INDEX_SPAN + i);
       }
     }
-    return table;
+    return coarse ? { table, coarse } : { table };
   }
 
   #replace(stored: IdentityTable, lo: number, hi: number): void {
     const place = stored.get(lo, hi);
     if (place === undefined || place < 0) return;
     stored.set(lo, hi, -1); // replaced once; the table has no delete
+    this.#mark(place);
+  }
+
+  #mark(place: number): void {
     const block = Math.floor(place / INDEX_SPAN);
     let marks = this.#replacedIn.get(block);
     if (!marks) this.#replacedIn.set(block, (marks = []));

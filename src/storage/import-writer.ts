@@ -49,8 +49,11 @@ export interface StoredBlock {
   readonly ordinals: Buffer;
   readonly resources: Buffer;
   readonly meters: Buffer;
+  readonly days: Buffer;
   readonly amounts: Buffer;
   readonly replaced: Buffer | null;
+  /** 2: identities of normalised ids; 1: stored before migration 0004 (matched coarsely). */
+  readonly identityScheme: number;
 }
 
 export type DimensionKind = 'partner' | 'customer' | 'subscription' | 'entitlement' | 'meter' | 'resource';

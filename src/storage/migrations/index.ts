@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as usageStore from './2026-11-22-0001-usage-store.js';
 import * as sharedState from './2026-11-22-0002-shared-state.js';
 import * as entryHashedIdentities from './2026-11-22-0003-entry-hashed-identities.js';
+import * as normalisedIdentifiers from './2026-12-01-0004-normalised-identifiers.js';
 
 /** Every migration, in order. Names sort by date; a released migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-22-0001-usage-store': usageStore,
   '2026-11-22-0002-shared-state': sharedState,
   '2026-11-22-0003-entry-hashed-identities': entryHashedIdentities,
+  '2026-12-01-0004-normalised-identifiers': normalisedIdentifiers,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -133,10 +133,12 @@ export class PostgresImportWriter implements ImportWriter {
         ordinals: Buffer;
         resources: Buffer;
         meters: Buffer;
+        days: Buffer;
         amounts: Buffer;
         replaced: Buffer | null;
+        identity_scheme: number;
       }>(
-        `SELECT block_key, line_count, identities, ordinals, resources, meters, amounts, replaced
+        `SELECT block_key, line_count, identities, ordinals, resources, meters, days, amounts, replaced, identity_scheme
          FROM line_blocks WHERE partner_key = $1 AND period = $2 AND block_key > $3 ORDER BY block_key LIMIT ${BLOCKS_PER_READ}`,
         [partnerKey, period, after],
       );
@@ -148,8 +150,10 @@ export class PostgresImportWriter implements ImportWriter {
           ordinals: r.ordinals,
           resources: r.resources,
           meters: r.meters,
+          days: r.days,
           amounts: r.amounts,
           replaced: r.replaced,
+          identityScheme: r.identity_scheme,
         };
       }
       if (rows.length < BLOCKS_PER_READ) return;

@@ -83,13 +83,35 @@ export class SqliteImportWriter implements ImportWriter {
 
   async *blocks(partnerKey: number, period: string): AsyncIterable<StoredBlock> {
     const rows = this.#stmt(
-      `SELECT block_key, line_count, identities, ordinals, resources, meters, amounts, replaced
+      `SELECT block_key, line_count, identities, ordinals, resources, meters, days, amounts, replaced, identity_scheme
        FROM line_blocks WHERE partner_key = ? AND period = ? ORDER BY block_key`,
     )
       .raw(true)
-      .all(partnerKey, period) as [number, number, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer | null][];
-    for (const [blockKey, count, identities, ordinals, resources, meters, amounts, replaced] of rows) {
-      yield { blockKey, count, identities, ordinals, resources, meters, amounts, replaced };
+      .all(partnerKey, period) as [
+      number,
+      number,
+      Buffer,
+      Buffer,
+      Buffer,
+      Buffer,
+      Buffer,
+      Buffer,
+      Buffer | null,
+      number,
+    ][];
+    for (const [blockKey, count, identities, ordinals, resources, meters, days, amounts, replaced, scheme] of rows) {
+      yield {
+        blockKey,
+        count,
+        identities,
+        ordinals,
+        resources,
+        meters,
+        days,
+        amounts,
+        replaced,
+        identityScheme: scheme,
+      };
     }
   }
 
