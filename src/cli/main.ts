@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { defineCommand, runCommand, runMain, showUsage } from 'citty';
-import { CliError } from './cli-error.js';
+import { describeStorageFailure } from '../storage/storage-failure.js';
+import { CliError, EXIT } from './cli-error.js';
 
 const main = defineCommand({
   meta: {
@@ -29,7 +30,10 @@ try {
   } else if (error instanceof Error && error.name === 'CLIError') {
     await showUsage(main);
     console.error(`partner-usage: ${error.message}`);
-    process.exitCode = 2;
+    process.exitCode = EXIT.usage;
+  } else if (describeStorageFailure(error)) {
+    console.error(`partner-usage: ${describeStorageFailure(error)}; the database is as it was before`);
+    process.exitCode = EXIT.database;
   } else {
     console.error(error);
     process.exitCode = 1;

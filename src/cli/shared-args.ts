@@ -1,7 +1,9 @@
 import { displayLocation, openStore, resolveDatabase } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
 import { BILLING_PERIOD, currentBillingPeriod } from '../domain/usage-model.js';
-import { CliError } from './cli-error.js';
+import { describeStorageFailure } from '../storage/storage-failure.js';
+import { CliError, EXIT } from './cli-error.js';
+import { printable } from './text-table.js';
 
 export const dbArg = {
   db: {
@@ -37,8 +39,8 @@ export async function openDatabase(db: string | undefined): Promise<Store> {
   try {
     return await openStore(location);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new CliError(`cannot open the database ${displayLocation(location)}: ${reason}`);
+    const reason = describeStorageFailure(error) ?? (error instanceof Error ? error.message : String(error));
+    throw new CliError(`cannot open the database ${displayLocation(location)}: ${reason}`, EXIT.database);
   }
 }
 
@@ -54,7 +56,8 @@ export async function withStore<T>(db: string | undefined, fn: (store: Store) =>
 
 export function billingPeriod(period: string | undefined): string {
   if (period === undefined || period === '') return currentBillingPeriod();
-  if (!BILLING_PERIOD.test(period)) throw new CliError(`--period must be YYYY-MM, got ${JSON.stringify(period)}`, 2);
+  if (!BILLING_PERIOD.test(period))
+    throw new CliError(`--period must be YYYY-MM, got ${JSON.stringify(period)}`, EXIT.usage);
   return period;
 }
 
@@ -71,7 +74,7 @@ export async function choosePartner(store: Store, partner: string | undefined): 
     throw new CliError('the database holds no usage yet: run `partner-usage import <file>` first');
   throw new CliError(
     `the database holds ${partners.length} partners; choose one with --partner:\n` +
-      partners.map((p) => `  ${p.tenantId}  ${p.name} (${p.customers} customers)`).join('\n'),
-    2,
+      partners.map((p) => `  ${p.tenantId}  ${printable(p.name)} (${p.customers} customers)`).join('\n'),
+    EXIT.usage,
   );
 }

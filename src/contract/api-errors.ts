@@ -12,7 +12,7 @@ export interface ApiFault {
   readonly source: 'PartnerFD';
 }
 
-export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 406 | 500;
+export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 406 | 408 | 413 | 414 | 415 | 431 | 500;
 
 export class ApiError extends Error {
   constructor(
@@ -49,8 +49,15 @@ export const apiErrors = {
   customerNotFound: (id: string) => new ApiError(404, 60003, `Customer ${id} was not found.`),
   subscriptionNotFound: (id: string) => new ApiError(404, 20003, `Subscription with id ${id} not found.`),
   routeNotFound: () => new ApiError(404, 1000, 'The requested resource was not found.'),
-  methodNotAllowed: (method: string) =>
-    new ApiError(405, 800002, `The method ${method} is not allowed on this resource.`),
+  methodNotAllowed: (method: string, allow: string) =>
+    new ApiError(405, 800002, `The method ${method.slice(0, 20)} is not allowed on this resource.`, { Allow: allow }),
+  malformedUrl: () => new ApiError(400, 800002, 'The request path is not a valid URL (a malformed percent-encoding).'),
+  malformedRequest: () => new ApiError(400, 800002, 'The request is not valid HTTP.'),
+  requestTimeout: () => new ApiError(408, 800002, 'The request was not received in time.'),
+  bodyTooLarge: (limit: number) => new ApiError(413, 800002, `The request body is larger than ${limit} bytes.`),
+  urlTooLong: (limit: number) => new ApiError(414, 800002, `The request URL is longer than ${limit} characters.`),
+  unsupportedMediaType: () => new ApiError(415, 800002, 'The request body media type is not supported.'),
+  headersTooLarge: (limit: number) => new ApiError(431, 800002, `The request headers are larger than ${limit} bytes.`),
   notAcceptable: () =>
     new ApiError(406, 800002, 'The requested media type is not supported: use application/json or text/json.'),
   unexpected: () => new ApiError(500, 800003, 'Unexpected service error.'),

@@ -1,10 +1,11 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Store } from '../storage/store.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
-import { installErrorHandling } from './error-handler.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.js';
+import { checkUrlLength, REQUEST_LIMITS } from './request-limits.js';
 import type { ContinuationTokens } from './paging/continuation-token.js';
 import { requestIdOf, setTracingHeaders } from './request-context.js';
-import { ResponseCache } from './response-cache.js';
+import { cacheBytesFromEnv, ResponseCache } from './response-cache.js';
 import { customerUsageRecordsRoute } from './routes/customer-usage-records.js';
 import { healthRoute } from './routes/health.js';
 import { meterUsageRecordsRoute } from './routes/meter-usage-records.js';
@@ -16,6 +17,8 @@ export interface ServerOptions {
   readonly tokens: ContinuationTokens;
   /** Fastify's logger option: false (tests), true (JSON logs to stdout), or pino options. */
   readonly logger?: FastifyServerOptions['logger'];
+  /** The response cache's bound in bytes (default: PARTNER_USAGE_CACHE_MB, else 64 MiB). */
+  readonly cacheBytes?: number;
 }
 
 /**
@@ -28,14 +31,21 @@ export function createServer(options: ServerOptions): FastifyInstance {
     logger: options.logger ?? false,
     genReqId: requestIdOf,
     return503OnClosing: true,
+    bodyLimit: REQUEST_LIMITS.bodyBytes,
+    http: { maxHeaderSize: REQUEST_LIMITS.headerBytes },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
   const deps: ServerDeps = {
     store: options.store,
     verifier: options.verifier,
     tokens: options.tokens,
-    cache: new ResponseCache(),
+    cache: new ResponseCache(options.cacheBytes ?? cacheBytesFromEnv()),
   };
-  app.addHook('onRequest', async (req, reply) => setTracingHeaders(req, reply));
+  app.addHook('onRequest', async (req, reply) => {
+    setTracingHeaders(req, reply);
+    checkUrlLength(req.url);
+  });
   installErrorHandling(app);
   healthRoute(app, deps);
   customerUsageRecordsRoute(app, deps);

@@ -1,35 +1,97 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import crypto from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, apiErrors } from '../contract/api-errors.js';
-import { contentTypeOf, negotiateMediaType } from './request-context.js';
+import { REQUEST_LIMITS } from './request-limits.js';
+import { contentTypeOf, negotiateMediaType, SERVER_ID, setTracingHeaders } from './request-context.js';
 
 /**
  * The one place errors become responses: an ApiError is Partner Center's status and body;
- * Fastify's own client errors (bad JSON, unsupported body) a 400; anything else is logged with
- * the request ids and answered 500 with no detail.
+ * Fastify's own client errors (a body too large, an unsupported body) keep their status with
+ * that body; anything else is logged with the request ids and answered 500 with no detail. Every
+ * answer, down to a request Node's HTTP parser refuses, carries the fault body and the ids.
  */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | ApiError, req, reply) => {
     let apiError: ApiError;
     if (error instanceof ApiError) apiError = error;
     else if ('statusCode' in error && error.statusCode !== undefined && error.statusCode < 500) {
-      apiError = apiErrors.invalidInput(error.validation ? 'Invalid request input.' : error.message);
+      apiError =
+        error.statusCode === 413
+          ? apiErrors.bodyTooLarge(REQUEST_LIMITS.bodyBytes)
+          : error.statusCode === 415
+            ? apiErrors.unsupportedMediaType()
+            : apiErrors.invalidInput(error.validation ? 'Invalid request input.' : error.message);
     } else {
       req.log.error({ err: error }, 'unexpected error');
       apiError = apiErrors.unexpected();
     }
-    let mediaType: 'application/json' | 'text/json' = 'application/json';
-    try {
-      mediaType = negotiateMediaType(req.headers.accept);
-    } catch {
-      // a 406 is answered in JSON
-    }
-    return reply
-      .code(apiError.status)
-      .headers(apiError.headers)
-      .type(contentTypeOf(mediaType))
-      .send(JSON.stringify(apiError.toFault()));
+    return sendFault(req, reply, apiError);
   });
   app.setNotFoundHandler(() => {
     throw apiErrors.routeNotFound();
   });
+}
+
+function sendFault(req: FastifyRequest, reply: FastifyReply, apiError: ApiError): FastifyReply {
+  let mediaType: 'application/json' | 'text/json' = 'application/json';
+  try {
+    mediaType = negotiateMediaType(req.headers.accept);
+  } catch {
+    // a 406 is answered in JSON
+  }
+  return reply
+    .code(apiError.status)
+    .headers(apiError.headers)
+    .type(contentTypeOf(mediaType))
+    .send(JSON.stringify(apiError.toFault()));
+}
+
+/**
+ * Fastify's `frameworkErrors`: errors found before routing (a malformed percent-encoding in the
+ * path), when no hook has run yet, so the tracing headers are set here.
+ */
+export function frameworkErrorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  setTracingHeaders(req, reply);
+  void sendFault(
+    req,
+    reply,
+    error.code === 'FST_ERR_BAD_URL' ? apiErrors.malformedUrl() : apiErrors.invalidInput(error.message),
+  );
+}
+
+/**
+ * Fastify's `clientErrorHandler`: requests Node's HTTP parser refuses (headers over the limit, not
+ * HTTP at all, too slow), answered on the socket itself, with new request ids.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const apiError =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? apiErrors.headersTooLarge(REQUEST_LIMITS.headerBytes)
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? apiErrors.requestTimeout()
+        : apiErrors.malformedRequest();
+  const body = JSON.stringify(apiError.toFault());
+  const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[
+    apiError.status as 400 | 408 | 431
+  ];
+  const id = crypto.randomUUID();
+  socket.end(
+    [
+      `HTTP/1.1 ${apiError.status} ${reason}`,
+      'Content-Type: application/json; charset=utf-8',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      `MS-RequestId: ${id}`,
+      `MS-CorrelationId: ${crypto.randomUUID()}`,
+      `MS-CV: ${id}.0`,
+      `MS-ServerId: ${SERVER_ID}`,
+      'Connection: close',
+      '',
+      body,
+    ].join('\r\n'),
+  );
 }

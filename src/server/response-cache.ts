@@ -1,13 +1,26 @@
+import { BoundedCache, stringBytes } from './bounded-cache.js';
+
+/** The response cache's default bound: PARTNER_USAGE_CACHE_MB overrides it. */
+export const DEFAULT_CACHE_BYTES = 64 * 2 ** 20;
+
 /**
  * Serialized responses by request, valid while the store's data version is the one they were
  * made at. Serving a page from memory is what lets the API keep up with a bare route returning
  * the same bytes (docs/benchmarks.md); any import or budget change invalidates every entry.
+ * Bounded in bytes (one client asking for many periods grew a cache bounded in entries past 3 GB).
  */
 export class ResponseCache {
-  readonly #entries = new Map<string, string>();
+  readonly #entries: BoundedCache<string>;
   #version = '';
 
-  constructor(readonly limit = 5000) {}
+  constructor(maxBytes = DEFAULT_CACHE_BYTES) {
+    this.#entries = new BoundedCache(maxBytes, (key, body) => stringBytes(key) + stringBytes(body));
+  }
+
+  /** What the entries hold now, in bytes. */
+  get bytes(): number {
+    return this.#entries.bytes;
+  }
 
   get(key: string, version: string): string | undefined {
     if (version !== this.#version) {
@@ -19,8 +32,17 @@ export class ResponseCache {
   }
 
   set(key: string, version: string, body: string): void {
-    if (version !== this.#version) return;
-    if (this.#entries.size >= this.limit) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(key, body);
+    if (version === this.#version) this.#entries.set(key, body);
   }
+}
+
+/** PARTNER_USAGE_CACHE_MB as bytes (0 turns the cache off); the default when unset. */
+export function cacheBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.PARTNER_USAGE_CACHE_MB;
+  if (value === undefined || value === '') return DEFAULT_CACHE_BYTES;
+  const mb = Number(value);
+  if (!Number.isFinite(mb) || mb < 0) {
+    throw new Error(`PARTNER_USAGE_CACHE_MB must be a number of MiB, got ${JSON.stringify(value)}`);
+  }
+  return Math.floor(mb * 2 ** 20);
 }

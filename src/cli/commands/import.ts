@@ -1,6 +1,7 @@
 import { defineCommand } from 'citty';
 import { ImportError, importFile, type ImportSummary } from '../../ingest/importer.js';
-import { CliError } from '../cli-error.js';
+import { describeStorageFailure } from '../../storage/storage-failure.js';
+import { CliError, EXIT } from '../cli-error.js';
 import { importProgressBar } from '../progress.js';
 import { dbArg, jsonArg, withStore } from '../shared-args.js';
 
@@ -36,6 +37,13 @@ export const importCommand = defineCommand({
           progress.stop();
           if (error instanceof ImportError) {
             throw new CliError(`${error.message}\nnothing was imported from ${file}; the database is unchanged`);
+          }
+          const storage = describeStorageFailure(error);
+          if (storage) {
+            throw new CliError(
+              `${file}: ${storage}\nnothing was imported from ${file}; the database is unchanged`,
+              EXIT.database,
+            );
           }
           throw error;
         }

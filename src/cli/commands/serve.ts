@@ -4,7 +4,7 @@ import { issueLocalToken } from '../../server/auth/issue-token.js';
 import { createServer } from '../../server/create-server.js';
 import { authSettingsFromEnv, createServerAuth } from '../../server/server-auth.js';
 import { displayLocation, resolveDatabase } from '../../storage/open-store.js';
-import { CliError } from '../cli-error.js';
+import { CliError, EXIT } from '../cli-error.js';
 import { dbArg, openDatabase } from '../shared-args.js';
 
 export const DEFAULT_PORT = 8787;
@@ -13,16 +13,30 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const serveCommand = defineCommand({
   meta: { name: 'serve', description: "Serve Partner Center's usage routes (loads demo data into an empty database)" },
   args: {
-    port: { type: 'string', description: `port (default ${DEFAULT_PORT}; 0 picks a free one)`, valueHint: 'n' },
-    host: { type: 'string', description: `address to listen on (default ${DEFAULT_HOST})`, valueHint: 'address' },
+    port: {
+      type: 'string',
+      description: `port (default PORT, else ${DEFAULT_PORT}; 0 picks a free one)`,
+      valueHint: 'n',
+    },
+    host: {
+      type: 'string',
+      description: `address to listen on (default HOST, else ${DEFAULT_HOST})`,
+      valueHint: 'address',
+    },
     ...dbArg,
     demo: { type: 'boolean', description: 'load demo data into an empty database', default: true },
   },
   async run({ args }) {
-    const port = args.port === undefined ? DEFAULT_PORT : Number(args.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535)
-      throw new CliError(`--port must be a port number, got ${args.port}`, 2);
-    const host = args.host ?? DEFAULT_HOST;
+    // PORT and HOST as hosting platforms set them; the flags win.
+    const portText = args.port ?? (process.env.PORT?.trim() || undefined);
+    const port = portText === undefined ? DEFAULT_PORT : /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+    if (!(port >= 0 && port <= 65535)) {
+      throw new CliError(
+        `${args.port === undefined ? 'PORT' : '--port'} must be a port number, got ${portText}`,
+        EXIT.usage,
+      );
+    }
+    const host = args.host ?? (process.env.HOST?.trim() || DEFAULT_HOST);
     const database = resolveDatabase(args.db);
     const store = await openDatabase(args.db);
     const auth = await createServerAuth(store, authSettingsFromEnv());
@@ -40,7 +54,14 @@ export const serveCommand = defineCommand({
       tokens: auth.tokens,
       logger: { level: process.env.LOG_LEVEL ?? 'info' },
     });
-    const address = await app.listen({ port, host });
+    let address: string;
+    try {
+      address = await app.listen({ port, host });
+    } catch (error) {
+      await app.close();
+      await store.close();
+      throw listenFailure(error, host, port);
+    }
     const shutdown = async (signal: string) => {
       app.log.info({ signal }, 'shutting down');
       await app.close();
@@ -67,3 +88,20 @@ export const serveCommand = defineCommand({
     console.error(lines.join('\n'));
   },
 });
+
+/** Why the server cannot listen, as one line (instead of Node's EADDRINUSE stack trace). */
+function listenFailure(error: unknown, host: string, port: number): unknown {
+  const code = (error as { code?: unknown }).code;
+  const where = `${host}:${port}`;
+  if (code === 'EADDRINUSE') {
+    return new CliError(
+      `cannot listen on ${where}: the port is already in use (another partner-usage?); stop it or choose another with --port or PORT`,
+      EXIT.listen,
+    );
+  }
+  if (code === 'EACCES') return new CliError(`cannot listen on ${where}: this user may not use that port`, EXIT.listen);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new CliError(`cannot listen on ${where}: no such address on this machine (--host or HOST)`, EXIT.listen);
+  }
+  return error;
+}

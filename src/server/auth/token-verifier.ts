@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { apiErrors } from '../../contract/api-errors.js';
+import { BoundedCache, stringBytes } from '../bounded-cache.js';
 import { isGuid } from '../../ingest/field-parsers.js';
 import { CLOCK_TOLERANCE_SECONDS, PARTNER_CENTER_AUDIENCE } from './token-settings.js';
 
@@ -21,7 +22,10 @@ export interface TokenVerifierOptions {
   readonly allowedTenants?: readonly string[];
 }
 
-const CACHE_LIMIT = 10_000;
+/** Verified tokens remembered, in bytes of token text (a token is a few KB; headers cap it at 16 KiB). */
+export const TOKEN_CACHE_BYTES = 8 * 2 ** 20;
+/** What a remembered caller and its expiry take besides the token, about. */
+const CALLER_BYTES = 200;
 
 /**
  * Verifies bearer tokens: signature (RS256 or ES256 only: never `none`, never an HMAC key taken
@@ -30,7 +34,10 @@ const CACHE_LIMIT = 10_000;
  */
 export class TokenVerifier {
   readonly #options: TokenVerifierOptions;
-  readonly #cache = new Map<string, { caller: Caller; expiresAt: number }>();
+  readonly #cache = new BoundedCache<{ caller: Caller; expiresAt: number }>(
+    TOKEN_CACHE_BYTES,
+    (token) => stringBytes(token) + CALLER_BYTES,
+  );
 
   constructor(options: TokenVerifierOptions) {
     this.#options = { ...options, issuers: [...options.issuers] };
@@ -76,7 +83,6 @@ export class TokenVerifier {
       appOnly: !scopes.includes('user_impersonation') || payload.idtyp === 'app',
       user,
     };
-    if (this.#cache.size >= CACHE_LIMIT) this.#cache.delete(this.#cache.keys().next().value!);
     this.#cache.set(token, { caller, expiresAt: (payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1000 });
     return caller;
   }
