@@ -1,5 +1,6 @@
 // C0 controls, DEL and C1 controls (ESC and CSI start terminal escape sequences), and the
 // bidirectional overrides that reorder what a terminal shows.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Text from the data as a terminal may show it: control characters written as \xNN or \uNNNN. */
