@@ -53,7 +53,8 @@ class BadRecord extends CsvFormatError {
     line: number,
     /** Where the record starts in the buffer. */
     readonly start: number,
-    /** Scanning resumes here or, with `toLineEnd`, after the first line feed from here. */
+    /** Scanning resumes here or, with `toLineEnd`, after the first line feed from here: a malformed
+     * record is refused as its first line, and the lines after it are read again. */
     readonly resumeFrom: number,
     readonly toLineEnd: boolean,
   ) {
@@ -67,6 +68,12 @@ export interface ScannerOptions {
   readonly firstLine?: number;
   readonly maxRecordBytes?: number;
   /**
+   * The header's field count. Given, a record of another count is malformed: one line long, it is
+   * the decoder's to refuse; spanning lines (a stray quote joined them), it is refused here as its
+   * first line, and the lines after are scanned again as records of their own.
+   */
+  readonly width?: number;
+  /**
    * Given, a malformed record (a stray quote, an unclosed quote, too long) is reported here with
    * its first bytes and skipped: scanning resumes on the next line. Absent, it throws.
    */
@@ -78,6 +85,7 @@ export class CsvScanner {
   readonly #onRecord: (record: ScannedRecord) => void;
   readonly #onInvalid: ScannerOptions['onInvalid'];
   readonly #maxRecordBytes: number;
+  readonly #width: number;
   #carry: Buffer | undefined;
   // Reused for a carried-over record plus the next chunk: a fresh 4 MiB buffer per chunk was
   // measured to cost more than the copy itself.
@@ -92,6 +100,7 @@ export class CsvScanner {
     this.#onRecord = onRecord;
     this.#onInvalid = options.onInvalid;
     this.#maxRecordBytes = options.maxRecordBytes ?? MAX_RECORD_BYTES;
+    this.#width = options.width ?? -1;
     this.#line = options.firstLine ?? 1;
     this.#record = {
       buf: Buffer.alloc(0),
@@ -222,7 +231,7 @@ export class CsvScanner {
               `unexpected character after a closing quote in field ${n + 1}`,
               recordLine,
               recordStart,
-              i,
+              recordStart,
               true,
             );
           }
@@ -258,6 +267,15 @@ export class CsvScanner {
         }
         if (fieldEnd - recordStart > maxBytes) {
           throw new BadRecord(tooLong(maxBytes), recordLine, recordStart, fieldEnd, false);
+        }
+        if (n !== this.#width && this.#width >= 0 && line - recordLine > (fieldEnd === i ? 0 : 1)) {
+          throw new BadRecord(
+            `a record of ${n} fields (the header has ${this.#width}) runs over several lines: a stray quote?`,
+            recordLine,
+            recordStart,
+            recordStart,
+            true,
+          );
         }
         rec.count = n;
         rec.line = recordLine;

@@ -163,8 +163,8 @@ function indexColumns<C extends string>(header: readonly string[], known: readon
 }
 
 export type RecognisedHeader =
-  | { format: 'daily-rated'; columns: ColumnIndex<DailyRatedColumn>; width: number }
-  | { format: 'legacy'; columns: ColumnIndex<LegacyColumn>; width: number };
+  | { format: 'daily-rated'; columns: ColumnIndex<DailyRatedColumn>; names: readonly string[] }
+  | { format: 'legacy'; columns: ColumnIndex<LegacyColumn>; names: readonly string[] };
 
 /**
  * Recognises the layout from the header's names. The legacy file is told apart by the columns
@@ -183,6 +183,6 @@ export function recogniseHeader(header: readonly string[]): RecognisedHeader {
     );
   }
   return looksLegacy
-    ? { format: 'legacy', columns: indexColumns(header, LEGACY_COLUMNS), width: header.length }
-    : { format: 'daily-rated', columns: indexColumns(header, DAILY_RATED_COLUMNS), width: header.length };
+    ? { format: 'legacy', columns: indexColumns(header, LEGACY_COLUMNS), names: header }
+    : { format: 'daily-rated', columns: indexColumns(header, DAILY_RATED_COLUMNS), names: header };
 }

@@ -82,12 +82,15 @@ export async function readLayout(file: string): Promise<FileLayout> {
     await handle.close();
   }
   const gzip = size >= 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  if ((magic[0] === 0xff && magic[1] === 0xfe) || (magic[0] === 0xfe && magic[1] === 0xff)) {
+    throw new LayoutError('the file is UTF-16 (it starts with a UTF-16 byte-order mark): save it as UTF-8');
+  }
   const bom = !gzip && BOM.every((b, i) => magic[i] === b);
   let header: string[] | undefined;
   let headerBytes = 0;
   let headerLines = 0;
   const scanner = new CsvScanner((rec) => {
-    if (rec.count > rec.starts.length) throw new HeaderTooWide(rec.starts.length);
+    if (rec.count > rec.starts.length) throw new LayoutError(`the header has more than ${rec.starts.length} fields`);
     header = [];
     for (let i = 0; i < rec.count; i++) {
       const s = rec.buf.toString('utf8', rec.starts[i], rec.ends[i]);
@@ -119,10 +122,11 @@ export async function readLayout(file: string): Promise<FileLayout> {
   return { size, gzip, header, bodyStart: (bom ? 3 : 0) + end, bodyLine: headerLines + 2 };
 }
 
-export class HeaderTooWide extends Error {
-  constructor(max: number) {
-    super(`the header has more than ${max} fields`);
-    this.name = 'HeaderTooWide';
+/** A file whose header cannot be read as a reconciliation file's: line 1. */
+export class LayoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LayoutError';
   }
 }
 

@@ -7,7 +7,7 @@ import {
   countLines,
   findFilePartner,
   findRecordStart,
-  HeaderTooWide,
+  LayoutError,
   readLayout,
   type FileLayout,
 } from './file-source.js';
@@ -126,7 +126,7 @@ export async function importFile(store: Store, file: string, options: ImportOpti
   try {
     layout = await readLayout(file);
   } catch (error) {
-    if (error instanceof HeaderTooWide) throw new ImportError(file, error.message, 1, undefined, { cause: error });
+    if (error instanceof LayoutError) throw new ImportError(file, error.message, 1, undefined, { cause: error });
     throw new ImportError(file, `cannot read the file: ${(error as Error).message}`, undefined, undefined, {
       cause: error,
     });

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { v5 as uuidv5 } from 'uuid';
 import { convertToUsd, localeForCurrency } from '../domain/currency.js';
 import type {
@@ -6,6 +7,7 @@ import type {
   MeterInfo,
   PartnerInfo,
   PlanKind,
+  ResourceInfo,
   SubscriptionInfo,
 } from '../domain/usage-model.js';
 import type { ScannedRecord } from './csv-scanner.js';
@@ -109,6 +111,8 @@ export abstract class LineDecoder {
   readonly #width: number;
   readonly #identity: LineIdentity;
   readonly #rules: DecoderRules;
+  /** The header's names, for messages about a column by its position. */
+  readonly #names: readonly string[];
   #partner: { tenantId: string; line: number } | undefined;
   #identityWords: Int32Array = new Int32Array(0); // the current batch's identities as [lo, hi] words
   readonly #prevDay = Buffer.alloc(64);
@@ -121,8 +125,9 @@ export abstract class LineDecoder {
   readonly #keyEscaped = new Uint8Array(SLOTS);
   #keysUsed = 0;
 
-  protected constructor(width: number, identityColumns: readonly number[], rules: DecoderRules) {
-    this.#width = width;
+  protected constructor(names: readonly string[], identityColumns: readonly number[], rules: DecoderRules) {
+    this.#names = names;
+    this.#width = names.length;
     this.#identity = new LineIdentity(identityColumns);
     this.#rules = rules;
   }
@@ -159,7 +164,17 @@ export abstract class LineDecoder {
   /** A field's text (UTF-8, doubled quotes undone); '' for a column the file lacks. */
   protected text(rec: ScannedRecord, col: number): string {
     if (col < 0) return '';
-    const s = rec.buf.toString('utf8', rec.starts[col], rec.ends[col]);
+    const start = rec.starts[col]!;
+    const end = rec.ends[col]!;
+    if (!isUtf8(rec.buf.subarray(start, end))) {
+      throw new LineError(
+        rec.line,
+        this.#names[col] ?? `${col + 1}`,
+        '',
+        'is not valid UTF-8 (the file must be UTF-8)',
+      );
+    }
+    const s = rec.buf.toString('utf8', start, end);
     return rec.escaped[col] ? s.replaceAll('""', '"') : s;
   }
 
@@ -211,8 +226,10 @@ export abstract class LineDecoder {
   }
 
   /** A slot's key as text (UTF-8). */
-  protected keyText(slot: number): string {
-    const s = this.#keys.toString('utf8', this.#keyStart[slot], this.#keyEnd[slot]);
+  protected keyText(rec: ScannedRecord, slot: number, name: string): string {
+    const key = this.#keys.subarray(this.#keyStart[slot], this.#keyEnd[slot]);
+    if (!isUtf8(key)) throw new LineError(rec.line, name, '', 'is not valid UTF-8 (the file must be UTF-8)');
+    const s = key.toString('utf8');
     return this.#keyEscaped[slot] ? s.replaceAll('""', '"') : s;
   }
 
@@ -417,9 +434,9 @@ export abstract class LineDecoder {
 export class DailyRatedDecoder extends LineDecoder {
   readonly #c: ColumnIndex<DailyRatedColumn>;
 
-  constructor(columns: ColumnIndex<DailyRatedColumn>, width: number, rules: DecoderRules) {
+  constructor(columns: ColumnIndex<DailyRatedColumn>, names: readonly string[], rules: DecoderRules) {
     super(
-      width,
+      names,
       DAILY_RATED_LINE_COLUMNS.map((c) => columns[c]),
       rules,
     );
@@ -469,6 +486,7 @@ export class DailyRatedDecoder extends LineDecoder {
       const customerRow = customer < 0 ? this.#customerRow(rec, billingCurrency) : undefined;
       const subscriptionRow = subscription < 0 ? this.#subscriptionRow(rec) : undefined;
       const entitlementRow = entitlement < 0 ? this.#entitlementRow(rec) : undefined;
+      const resourceRow = resource < 0 ? this.#resourceRow(rec) : undefined;
       const meterRow = meter < 0 ? this.#meterRow(rec) : undefined;
       const b = this.batch;
       if (partnerRow) {
@@ -488,15 +506,8 @@ export class DailyRatedDecoder extends LineDecoder {
         b.entitlements.push({ ...entitlementRow, subscription });
         entitlement = this.add(this.entitlements, ENTITLEMENT, subscription, this.subscriptions);
       }
-      if (resource < 0) {
-        b.resources.push({
-          entitlement,
-          uri: this.keyText(RESOURCE),
-          group: this.text(rec, c.ResourceGroup),
-          location: this.text(rec, c.ResourceLocation),
-          service: this.text(rec, c.ConsumedService),
-          tags: this.text(rec, c.Tags),
-        });
+      if (resourceRow) {
+        b.resources.push({ ...resourceRow, entitlement });
         resource = this.add(this.resources, RESOURCE, entitlement, this.entitlements);
       }
       if (meterRow) {
@@ -541,9 +552,20 @@ export class DailyRatedDecoder extends LineDecoder {
     };
   }
 
+  #resourceRow(rec: ScannedRecord): Omit<ResourceInfo, 'entitlement'> {
+    const c = this.#c;
+    return {
+      uri: this.keyText(rec, RESOURCE, 'ResourceURI'),
+      group: this.text(rec, c.ResourceGroup),
+      location: this.text(rec, c.ResourceLocation),
+      service: this.text(rec, c.ConsumedService),
+      tags: this.text(rec, c.Tags),
+    };
+  }
+
   #meterRow(rec: ScannedRecord): MeterInfo {
     const c = this.#c;
-    const meterId = this.keyText(METER);
+    const meterId = this.keyText(rec, METER, 'MeterId');
     if (meterId === '') throw new LineError(rec.line, 'MeterId', '', 'is empty');
     return {
       meterId,
@@ -559,9 +581,9 @@ export class DailyRatedDecoder extends LineDecoder {
 export class LegacyDecoder extends LineDecoder {
   readonly #c: ColumnIndex<LegacyColumn>;
 
-  constructor(columns: ColumnIndex<LegacyColumn>, width: number, rules: DecoderRules) {
+  constructor(columns: ColumnIndex<LegacyColumn>, names: readonly string[], rules: DecoderRules) {
     super(
-      width,
+      names,
       LEGACY_LINE_COLUMNS.map((c) => columns[c]),
       rules,
     );
@@ -604,9 +626,10 @@ export class LegacyDecoder extends LineDecoder {
         this.setCustomerCurrency(customer, currency);
       }
       if (subscriptionRow) {
-        b.subscriptions.push({ ...subscriptionRow, customer });
+        const { subscriptionId, offerId, description } = subscriptionRow;
+        b.subscriptions.push({ subscriptionId, offerId, description, customer });
         subscription = this.add(this.subscriptions, SUBSCRIPTION, customer, this.customers);
-        b.entitlements.push({ subscription, entitlementId: '', description: this.text(rec, c.SubscriptionName) });
+        b.entitlements.push({ subscription, entitlementId: '', description: subscriptionRow.name });
         const entitlement = this.add(this.entitlements, ENTITLEMENT, subscription, this.subscriptions);
         b.resources.push({ entitlement, uri: '', group: '', location: '', service: '', tags: '' });
         this.add(this.resources, RESOURCE, entitlement, this.entitlements);
@@ -636,20 +659,22 @@ export class LegacyDecoder extends LineDecoder {
     };
   }
 
-  #subscriptionRow(rec: ScannedRecord): Omit<SubscriptionInfo, 'customer'> {
+  #subscriptionRow(rec: ScannedRecord): Omit<SubscriptionInfo, 'customer'> & { name: string } {
     const c = this.#c;
     const raw = this.ascii(rec, c.SubscriptionId);
     if (raw === '') throw new LineError(rec.line, 'SubscriptionId', '', 'is empty');
+    const name = this.text(rec, c.SubscriptionName);
     return {
       subscriptionId: legacySubscriptionId(raw),
       offerId: 'MS-AZR-0145P',
-      description: this.text(rec, c.SubscriptionDescription) || this.text(rec, c.SubscriptionName) || 'Microsoft Azure',
+      description: this.text(rec, c.SubscriptionDescription) || name || 'Microsoft Azure',
+      name,
     };
   }
 
   #meterRow(rec: ScannedRecord): MeterInfo {
     const c = this.#c;
-    const meterId = this.keyText(METER);
+    const meterId = this.keyText(rec, METER, 'ResourceGuid');
     if (meterId === '') throw new LineError(rec.line, 'ResourceGuid', '', 'is empty');
     return {
       meterId,
@@ -664,6 +689,6 @@ export class LegacyDecoder extends LineDecoder {
 
 export function decoderFor(header: RecognisedHeader, rules: DecoderRules): LineDecoder {
   return header.format === 'daily-rated'
-    ? new DailyRatedDecoder(header.columns, header.width, rules)
-    : new LegacyDecoder(header.columns, header.width, rules);
+    ? new DailyRatedDecoder(header.columns, header.names, rules)
+    : new LegacyDecoder(header.columns, header.names, rules);
 }

@@ -96,6 +96,7 @@ async function run(task: ParseTask): Promise<void> {
     },
     {
       firstLine: task.firstLine,
+      width: task.header.length,
       ...(task.skipInvalid
         ? {
             onInvalid: (error: CsvFormatError, record: string) =>
