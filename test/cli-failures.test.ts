@@ -140,13 +140,6 @@ describe('the CLI when the machine says no', () => {
     );
   });
 
-  it('says an unreachable PostgreSQL cannot be reached (exit 3)', () => {
-    const result = cli(['customers', '--db', 'postgres://usage:secret@127.0.0.1:1/none']);
-    assert.equal(result.status, 3, result.stderr);
-    assertClear(result.stderr, /cannot be reached/);
-    assert.doesNotMatch(result.stderr, /secret/);
-  });
-
   it('prints names holding control characters escaped, never as terminal escapes', () => {
     const file = path.join(dir, 'escapes.csv');
     writeDailyRated(file, [

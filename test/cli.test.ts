@@ -136,10 +136,10 @@ describe('the partner-usage CLI on a database it cannot open', () => {
   it('says so in one line, without the password of a PostgreSQL URL', () => {
     // Port 1 on 127.0.0.1: nothing listens there.
     const result = cli(['customers', '--db', 'postgres://usage:s3cret@127.0.0.1:1/usage']);
-    assert.equal(result.status, 1);
+    assert.equal(result.status, 3, 'exit 3: the database cannot be used');
     assert.match(
       result.stderr,
-      /^partner-usage: cannot open the database postgres:\/\/usage:\*\*\*@127\.0\.0\.1:1\/usage: .*ECONNREFUSED/,
+      /^partner-usage: cannot open the database postgres:\/\/usage:\*\*\*@127\.0\.0\.1:1\/usage: the PostgreSQL server cannot be reached/,
     );
     assert.doesNotMatch(result.stderr, /s3cret/);
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);

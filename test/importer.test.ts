@@ -250,6 +250,121 @@ for (const backend of BACKENDS) {
     });
   });
 
+  describe(`${backend}: identifiers in any spelling`, () => {
+    const ID_COLUMNS = ['PartnerId', 'CustomerId', 'SubscriptionId', 'EntitlementId', 'MeterId', 'ResourceURI'];
+
+    it('counts nothing twice when a file comes again with every id upper-cased and padded', async () => {
+      const db = await testDatabase(backend, dir, 'respelled');
+      const gen = generate(dir, 'respell.csv', { rows: 3000, customers: 8, period: PERIOD, seed: 71 });
+      const records = readRecords(gen.file);
+      const header = records[0]!;
+      const variant = path.join(dir, 'respelled.csv');
+      writeRecords(variant, [
+        header,
+        ...records
+          .slice(1)
+          .map((r, i) =>
+            r.map((v, k) =>
+              ID_COLUMNS.includes(header[k]!) ? (i % 2 ? v.toUpperCase() : ` ${v.toUpperCase()}\t`) : v,
+            ),
+          ),
+      ]);
+      await importInto(db, gen.file);
+      const counts = async () =>
+        Promise.all(
+          ['partners', 'customers', 'subscriptions', 'entitlements', 'meters', 'resources'].map(
+            async (t) => (await db.query<{ n: number }>(`SELECT count(*) AS n FROM ${t}`))[0]!.n,
+          ),
+        );
+      const before = await counts();
+      const summary = await importInto(db, variant);
+      assert.equal(summary.replaced, 3000, 'every line replaced itself');
+      await assertTotalsEqual(db, referenceTotals(gen.file));
+      assert.deepEqual(await counts(), before, 'no dimension row twice');
+    });
+
+    it("refuses a known customer's line in another currency in a later import, however its id is spelled", async () => {
+      const db = await testDatabase(backend, dir, 'later-currency');
+      const gen = generate(dir, 'currency-base.csv', { rows: 500, customers: 3, period: PERIOD, seed: 72 });
+      await importInto(db, gen.file);
+      const checksum = await db.checksum();
+      const records = readRecords(gen.file);
+      const header = records[0]!;
+      const line = records[1]!.slice();
+      const currency = header.indexOf('BillingCurrency');
+      line[header.indexOf('CustomerId')] = line[header.indexOf('CustomerId')]!.toUpperCase();
+      const stored = line[currency]!;
+      line[currency] = stored === 'JPY' ? 'USD' : 'JPY';
+      const file = path.join(dir, 'later-currency.csv');
+      writeRecords(file, [header, line]);
+      await assert.rejects(importInto(db, file), (e: unknown) => {
+        assert.ok(e instanceof ImportError);
+        assert.equal(e.line, 2);
+        assert.equal(e.column, 'BillingCurrency');
+        assert.match(
+          e.message,
+          new RegExp(`differs from the customer's billing currency ${stored}, stored by an earlier import`),
+        );
+        return true;
+      });
+      assert.equal(await db.checksum(), checksum);
+    });
+  });
+
+  describe(`${backend}: split files`, () => {
+    it("refuses another partner's line in the second half, naming its line", async () => {
+      const db = await testDatabase(backend, dir, 'split-partner');
+      const gen = generate(dir, 'split-partner.csv', { rows: 3000, customers: 6, period: PERIOD, seed: 73 });
+      const records = readRecords(gen.file);
+      const header = records[0]!;
+      const stranger = records.at(-1)!.slice();
+      stranger[header.indexOf('PartnerId')] = '7a7a7a7a-7a7a-4a7a-8a7a-7a7a7a7a7a7a';
+      const file = path.join(dir, 'split-partner-mixed.csv');
+      writeRecords(file, [...records, stranger]);
+      const lineOfStranger = fs.readFileSync(file, 'utf8').trimEnd().split('\n').length;
+      await assert.rejects(importInto(db, file, { parsers: 2 }), (e: unknown) => {
+        assert.ok(e instanceof ImportError, String(e));
+        assert.equal(e.line, lineOfStranger);
+        assert.equal(e.column, 'PartnerId');
+        assert.match(e.message, /is not the file's partner/);
+        return true;
+      });
+      assert.equal((await db.query('SELECT * FROM partners')).length, 0);
+    });
+
+    it('numbers a stray quote in the second half by its line in the file', async () => {
+      const db = await testDatabase(backend, dir, 'split-quote');
+      const gen = generate(dir, 'split-quote.csv', { rows: 3000, customers: 6, period: PERIOD, seed: 74 });
+      const lines = fs.readFileSync(gen.file, 'utf8').split('\n');
+      const at = lines.length - 10; // a line near the end: in the second part
+      lines[at] = lines[at]!.replace(/,/, ',"x"y,');
+      const file = path.join(dir, 'split-quote-bad.csv');
+      fs.writeFileSync(file, lines.join('\n'));
+      await assert.rejects(importInto(db, file, { parsers: 2 }), (e: unknown) => {
+        assert.ok(e instanceof ImportError, String(e));
+        assert.equal(e.line, at + 1);
+        assert.match(e.message, /unexpected character after a closing quote/);
+        return true;
+      });
+    });
+
+    it('imports a file whose middle falls inside a quoted field of lines that look like records', async () => {
+      const db = await testDatabase(backend, dir, 'split-inside');
+      const gen = generate(dir, 'split-inside.csv', { rows: 400, customers: 4, period: PERIOD, seed: 75 });
+      const records = readRecords(gen.file);
+      const header = records[0]!;
+      // 200 lines of 55 fields each, inside one quoted AdditionalInfo, right at the file's middle.
+      const decoy = Array.from({ length: 200 }, (_, i) => `${i}${','.repeat(header.length - 1)}`).join('\n');
+      const middle = Math.floor(records.length / 2);
+      records[middle]![header.indexOf('AdditionalInfo')] = decoy;
+      const file = path.join(dir, 'split-inside-field.csv');
+      writeRecords(file, records);
+      const summary = await importInto(db, file, { parsers: 2 });
+      assert.equal(summary.lines, 400);
+      await assertTotalsEqual(db, referenceTotals(file));
+    });
+  });
+
   describe(`${backend}: file forms`, () => {
     const flags = { rows: 2000, customers: 12, meters: 30, period: PERIOD, seed: 21 };
     let plain: ReferenceTotals;

@@ -22,6 +22,8 @@ export interface TestDatabase {
   open(): Promise<Store>;
   /** Rows of a query written with `?` placeholders. */
   query<T>(sql: string, ...params: unknown[]): Promise<T[]>;
+  /** Runs a statement that returns no rows (a write). */
+  execute(sql: string): Promise<void>;
   /** A hash of every row of every table. */
   checksum(): Promise<string>;
 }
@@ -42,6 +44,14 @@ export async function testDatabase(backend: Backend, dir: string, name: string):
       location: file,
       open: () => openStore(file),
       query: async <T>(sql: string, ...params: unknown[]) => withDb((db) => db.prepare(sql).all(...params) as T[]),
+      execute: async (sql: string) => {
+        const db = new BetterSqlite3(file);
+        try {
+          db.exec(sql);
+        } finally {
+          db.close();
+        }
+      },
       checksum: async () =>
         withDb((db) => {
           const hash = crypto.createHash('sha256');
@@ -85,6 +95,10 @@ export async function testDatabase(backend: Backend, dir: string, name: string):
             params,
           )
         ).rows as T[];
+      }),
+    execute: (sql: string) =>
+      withClient(async (client) => {
+        await client.query(sql);
       }),
     checksum: () =>
       withClient(async (client) => {
