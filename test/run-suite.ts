@@ -11,8 +11,17 @@ import { BACKENDS } from './helpers/backends.js';
 import { startSharedPostgres } from './helpers/postgres.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const files = process.argv.slice(2).length
-  ? process.argv.slice(2)
+// --long: the reliability suite's longer settings, for a manual run (docs/reliability.md).
+const long = process.argv.includes('--long');
+const args = process.argv.slice(2).filter((a) => a !== '--long');
+const longSettings = long
+  ? {
+      PARTNER_USAGE_FUZZ_RUNS: process.env.PARTNER_USAGE_FUZZ_RUNS ?? '25',
+      PARTNER_USAGE_CRASH_POINTS: process.env.PARTNER_USAGE_CRASH_POINTS ?? '100',
+    }
+  : {};
+const files = args.length
+  ? args
   : fs
       .readdirSync(here)
       .filter((f) => f.endsWith('.test.ts'))
@@ -21,7 +30,7 @@ const files = process.argv.slice(2).length
 const shared = BACKENDS.includes('postgres') ? await startSharedPostgres() : undefined;
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, ...(shared ? { PARTNER_USAGE_TEST_POSTGRES: shared.url } : {}) },
+  env: { ...process.env, ...longSettings, ...(shared ? { PARTNER_USAGE_TEST_POSTGRES: shared.url } : {}) },
 });
 const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 await shared?.stop();

@@ -48,13 +48,16 @@ export function lastUsageDay(now: Date): number {
   return last.getUTCFullYear() * 10000 + (last.getUTCMonth() + 1) * 100 + last.getUTCDate();
 }
 
-function maxFileBytes(options: ImportOptions): number {
+function maxFileBytes(options: ImportOptions, file: string): number {
   if (options.maxBytes !== undefined) return options.maxBytes;
   const env = process.env.PARTNER_USAGE_MAX_FILE_BYTES;
   if (env === undefined || env === '') return DEFAULT_MAX_FILE_BYTES;
   const value = Number(env);
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new Error(`PARTNER_USAGE_MAX_FILE_BYTES must be a whole number of bytes, got ${JSON.stringify(env)}`);
+    throw new ImportError(
+      file,
+      `PARTNER_USAGE_MAX_FILE_BYTES must be a whole number of bytes, got ${JSON.stringify(env)}`,
+    );
   }
   return value;
 }
@@ -139,7 +142,7 @@ export async function importFile(store: Store, file: string, options: ImportOpti
     if (error instanceof HeaderError) throw new ImportError(file, error.message, 1, undefined, { cause: error });
     throw error;
   }
-  const maxBytes = maxFileBytes(options);
+  const maxBytes = maxFileBytes(options, file);
   if (!layout.gzip && layout.size > maxBytes) {
     throw new ImportError(file, `the file is larger than ${maxBytes} bytes, the import limit (--max-bytes)`);
   }

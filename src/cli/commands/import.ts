@@ -17,10 +17,21 @@ export const importCommand = defineCommand({
       type: 'boolean',
       description: 'import the good lines; write rejected ones with reasons to <file>.rejected.csv',
     },
+    'max-bytes': {
+      type: 'string',
+      description:
+        "the most content bytes a file may have, a gzip file's inflated bytes included (default PARTNER_USAGE_MAX_FILE_BYTES, else 64 GiB)",
+      valueHint: 'n',
+    },
     ...jsonArg,
   },
   async run({ args }) {
     const files = args._.length > 0 ? args._ : [args.files];
+    const maxText = args['max-bytes'];
+    const maxBytes = maxText === undefined ? undefined : /^\d{1,16}$/.test(maxText) ? Number(maxText) : NaN;
+    if (maxBytes !== undefined && !(maxBytes > 0)) {
+      throw new CliError(`--max-bytes must be a whole number of bytes, got ${JSON.stringify(maxText)}`, EXIT.usage);
+    }
     const summaries: ImportSummary[] = [];
     await withStore(args.db, async (store) => {
       for (const file of files) {
@@ -29,6 +40,7 @@ export const importCommand = defineCommand({
           const summary = await importFile(store, file, {
             skipInvalid: args['skip-invalid'] === true,
             onProgress: progress.update,
+            ...(maxBytes === undefined ? {} : { maxBytes }),
           });
           progress.stop();
           summaries.push(summary);
