@@ -12,6 +12,7 @@ import type {
 } from '../domain/usage-model.js';
 import type { ScannedRecord } from './csv-scanner.js';
 import { ByteDictionary } from './byte-dictionary.js';
+import { dataViewOf } from './data-view-of.js';
 import { DecimalRead, decimalProblem, readDecimal } from '../money/decimal-bytes.js';
 import { SumTable } from '../money/sum-table.js';
 import { isCurrencyCode, isGuid, parseUsageDay, periodOfDay } from './field-parsers.js';
@@ -120,6 +121,7 @@ export abstract class LineDecoder {
   #day = 0;
   #period = 0;
   #keys = Buffer.alloc(4096);
+  #keysView = new DataView(this.#keys.buffer, this.#keys.byteOffset, this.#keys.length);
   readonly #keyStart = new Int32Array(SLOTS);
   readonly #keyEnd = new Int32Array(SLOTS);
   readonly #keyEscaped = new Uint8Array(SLOTS);
@@ -208,14 +210,27 @@ export abstract class LineDecoder {
       const next = Buffer.alloc(Math.max(2 * this.#keys.length, at + e - s));
       this.#keys.copy(next, 0, 0, at);
       this.#keys = next;
+      this.#keysView = new DataView(next.buffer, next.byteOffset, next.length);
     }
     const out = this.#keys;
     this.#keyStart[slot] = at;
     this.#keyEscaped[slot] = col >= 0 ? rec.escaped[col]! : 0;
     if (fold === Fold.Always || (fold === Fold.GuidShaped && guidShaped(buf, s, e))) {
-      for (let i = s; i < e; i++) {
+      // Four bytes at a time: a byte of 'A'–'Z' gets 0x20 added, found without a branch (its
+      // low 7 bits + 0x3f pass 0x80 and + 0x25 do not; bytes ≥ 0x80 are left alone). Measured:
+      // a byte loop over the ~330 key bytes of a line was a tenth of a parse worker's time.
+      const from = dataViewOf(buf);
+      const to = this.#keysView;
+      let i = s;
+      for (; i + 4 <= e; i += 4, at += 4) {
+        const w = from.getInt32(i, true);
+        const low = w & 0x7f7f7f7f;
+        const upper = ((low + 0x3f3f3f3f) ^ (low + 0x25252525)) & ~w & 0x80808080;
+        to.setInt32(at, w | (upper >>> 2), true);
+      }
+      for (; i < e; i++) {
         const c = buf[i]!;
-        out[at++] = c - 0x41 < 26 && c >= 0x41 ? c | 0x20 : c;
+        out[at++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
       }
     } else {
       buf.copy(out, at, s, e);
