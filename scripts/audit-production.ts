@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // `npm run audit`, part of `npm test`: the production dependencies' known vulnerabilities, from
 // `npm audit --omit=dev`. High or critical fails. A registry without the audit endpoint (this
 // project's machines reach a mirror that answers it 405) cannot be asked: that is said loudly,
@@ -6,9 +5,15 @@
 import { spawnSync } from 'node:child_process';
 
 const result = spawnSync('npm', ['audit', '--omit=dev', '--json'], { encoding: 'utf8' });
-let report;
+interface AuditReport {
+  statusCode?: number;
+  uri?: string;
+  metadata?: { vulnerabilities?: Record<string, number> };
+  vulnerabilities?: Record<string, { severity: string; range: string }>;
+}
+let report: AuditReport;
 try {
-  report = JSON.parse(result.stdout);
+  report = JSON.parse(result.stdout) as AuditReport;
 } catch {
   console.error(`npm audit printed no report:\n${result.stdout}${result.stderr}`);
   process.exit(1);
