@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { apiFaultSchema } from '../src/contract/json-schemas.js';
 import { BoundedCache } from '../src/server/bounded-cache.js';
+import { MAX_PAGE_SIZE } from '../src/server/collection-query.js';
 import { REQUEST_LIMITS } from '../src/server/request-limits.js';
 import { ResponseCache } from '../src/server/response-cache.js';
 import { testDatabase } from './helpers/backends.js';
@@ -99,6 +100,18 @@ describe('HTTP limits and error format', () => {
       `POST /v1/customers/usagerecords HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
     );
     assertFault(r, 413, /larger than 65536 bytes/);
+  });
+
+  it(`takes pages of 1 to ${MAX_PAGE_SIZE} items, and answers 400 past either end`, async () => {
+    const get = (size: string) =>
+      rawRequest(
+        server,
+        `GET /v1/customers/usagerecords?size=${size} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+      );
+    for (const ok of ['1', String(MAX_PAGE_SIZE)]) assert.equal((await get(ok)).status, 200, ok);
+    for (const bad of ['0', String(MAX_PAGE_SIZE + 1), '10000', '-1', '1e3']) {
+      assertFault(await get(bad), 400, /is not a page size from 1 to 1000/);
+    }
   });
 
   for (const method of ['OPTIONS', 'TRACE', 'PUT']) {
