@@ -56,44 +56,41 @@ function importInChild(
   });
 }
 
-/** Puts a database back to a copy made earlier (SQLite: the file; PostgreSQL: a template). */
+/** Runs statements on the PostgreSQL server of `db` as its admin, outside `db` itself. */
+async function asAdmin(db: TestDatabase, statements: string[]): Promise<void> {
+  const url = new URL(db.location);
+  url.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    for (const statement of statements) await admin.query(statement);
+  } finally {
+    await admin.end();
+  }
+}
+
+const databaseName = (db: TestDatabase) => new URL(db.location).pathname.slice(1);
+
+/** A copy of the database as it is (SQLite: a file; PostgreSQL: a template database). */
+async function snapshot(db: TestDatabase): Promise<string> {
+  if (db.backend === 'sqlite') {
+    fs.copyFileSync(db.location, `${db.location}.pristine`);
+    return `${db.location}.pristine`;
+  }
+  const copy = `${databaseName(db)}_pristine`;
+  await asAdmin(db, [`CREATE DATABASE "${copy}" TEMPLATE "${databaseName(db)}"`]);
+  return copy;
+}
+
+/** Puts a database back to its snapshot. */
 async function restore(db: TestDatabase, pristine: string): Promise<void> {
   if (db.backend === 'sqlite') {
     for (const suffix of ['-wal', '-shm']) fs.rmSync(`${db.location}${suffix}`, { force: true });
     fs.copyFileSync(pristine, db.location);
     return;
   }
-  const url = new URL(db.location);
-  const name = url.pathname.slice(1);
-  url.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: url.toString() });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE "${name}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${pristine}"`);
-  } finally {
-    await admin.end();
-  }
-}
-
-async function snapshot(db: TestDatabase): Promise<string> {
-  if (db.backend === 'sqlite') {
-    const copy = `${db.location}.pristine`;
-    fs.copyFileSync(db.location, copy);
-    return copy;
-  }
-  const name = `${new URL(db.location).pathname.slice(1)}_pristine`;
-  const url = new URL(db.location);
-  const source = url.pathname.slice(1);
-  url.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: url.toString() });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${source}"`);
-  } finally {
-    await admin.end();
-  }
-  return name;
+  const name = databaseName(db);
+  await asAdmin(db, [`DROP DATABASE "${name}" WITH (FORCE)`, `CREATE DATABASE "${name}" TEMPLATE "${pristine}"`]);
 }
 
 describe('crash safety', () => {

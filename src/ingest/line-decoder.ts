@@ -366,9 +366,27 @@ export abstract class LineDecoder {
     }
   }
 
-  /** Remembers a new customer's billing currency. */
-  protected setCustomerCurrency(customer: number, currency: string): void {
-    this.#customerCurrency[customer] = currency;
+  /**
+   * Adds a line's new partner and customer entries, their rows validated already (with every other
+   * new row of the line); returns the line's partner and customer indexes.
+   */
+  protected addOwners(
+    partnerRow: (PartnerInfo & { line: number }) | undefined,
+    customerRow: Omit<CustomerInfo, 'partner'> | undefined,
+    partner: number,
+    customer: number,
+    currency: string,
+  ): { partner: number; customer: number } {
+    if (partnerRow) {
+      this.#batch.partners.push(partnerRow);
+      partner = this.add(this.partners, PARTNER, 0);
+    }
+    if (customerRow) {
+      this.#batch.customers.push({ ...customerRow, partner });
+      customer = this.add(this.customers, CUSTOMER, partner, this.partners);
+      this.#customerCurrency[customer] = currency;
+    }
+    return { partner, customer };
   }
 
   /** Reads the line's usage day and billing period (the previous line's, when the bytes match). */
@@ -504,15 +522,7 @@ export class DailyRatedDecoder extends LineDecoder {
       const resourceRow = resource < 0 ? this.#resourceRow(rec) : undefined;
       const meterRow = meter < 0 ? this.#meterRow(rec) : undefined;
       const b = this.batch;
-      if (partnerRow) {
-        b.partners.push(partnerRow);
-        partner = this.add(this.partners, PARTNER, 0);
-      }
-      if (customerRow) {
-        b.customers.push({ ...customerRow, partner });
-        customer = this.add(this.customers, CUSTOMER, partner, this.partners);
-        this.setCustomerCurrency(customer, billingCurrency);
-      }
+      ({ partner, customer } = this.addOwners(partnerRow, customerRow, partner, customer, billingCurrency));
       if (subscriptionRow) {
         b.subscriptions.push({ ...subscriptionRow, customer });
         subscription = this.add(this.subscriptions, SUBSCRIPTION, customer, this.customers);
@@ -631,15 +641,7 @@ export class LegacyDecoder extends LineDecoder {
       const subscriptionRow = subscription < 0 ? this.#subscriptionRow(rec) : undefined;
       const meterRow = meter < 0 ? this.#meterRow(rec) : undefined;
       const b = this.batch;
-      if (partnerRow) {
-        b.partners.push(partnerRow);
-        partner = this.add(this.partners, PARTNER, 0);
-      }
-      if (customerRow) {
-        b.customers.push({ ...customerRow, partner });
-        customer = this.add(this.customers, CUSTOMER, partner, this.partners);
-        this.setCustomerCurrency(customer, currency);
-      }
+      ({ partner, customer } = this.addOwners(partnerRow, customerRow, partner, customer, currency));
       if (subscriptionRow) {
         const { subscriptionId, offerId, description } = subscriptionRow;
         b.subscriptions.push({ subscriptionId, offerId, description, customer });
