@@ -283,6 +283,28 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await counts(), before, 'no dimension row twice');
     });
 
+    it('refuses an id padded with a Latin-1 no-break space (0xA0) instead of storing it as a second spelling', async () => {
+      const db = await testDatabase(backend, dir, 'nbsp-id');
+      const gen = generate(dir, 'nbsp-base.csv', { rows: 200, customers: 2, period: PERIOD, seed: 76 });
+      const records = readRecords(gen.file);
+      const header = records[0]!;
+      const customer = records[5]![header.indexOf('CustomerId')]!;
+      records[5]![header.indexOf('CustomerId')] = `\u0000NBSP\u0000${customer}`;
+      const file = path.join(dir, 'nbsp.csv');
+      const [before, after] = (Papa.unparse(records, { newline: '\n' }) + '\n').split('\u0000NBSP\u0000') as [
+        string,
+        string,
+      ];
+      fs.writeFileSync(file, Buffer.concat([Buffer.from(before), Buffer.from([0xa0]), Buffer.from(after)]));
+      await assert.rejects(importInto(db, file), (e: unknown) => {
+        assert.ok(e instanceof ImportError, String(e));
+        assert.equal(e.line, 6);
+        assert.equal(e.column, 'CustomerId');
+        assert.match(e.message, /is not a GUID/);
+        return true;
+      });
+    });
+
     it("refuses a known customer's line in another currency in a later import, however its id is spelled", async () => {
       const db = await testDatabase(backend, dir, 'later-currency');
       const gen = generate(dir, 'currency-base.csv', { rows: 500, customers: 3, period: PERIOD, seed: 72 });

@@ -38,12 +38,12 @@ export interface ImportOptions {
 }
 
 /** 64 GiB: about 75 million lines, past the largest monthly files partners report. */
-export const DEFAULT_MAX_FILE_BYTES = 64 * 2 ** 30;
+const DEFAULT_MAX_FILE_BYTES = 64 * 2 ** 30;
 /** Usage before Azure's commercial launch (February 2010) is no plausible billing period. */
-export const FIRST_USAGE_DAY = 20100101;
+const FIRST_USAGE_DAY = 20100101;
 
 /** The last usage day accepted: the end of the month after `now`'s (a clock ahead, time zones). */
-export function lastUsageDay(now: Date): number {
+function lastUsageDay(now: Date): number {
   const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 2, 0));
   return last.getUTCFullYear() * 10000 + (last.getUTCMonth() + 1) * 100 + last.getUTCDate();
 }

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { v5 as uuidv5 } from 'uuid';
 import { convertToUsd, localeForCurrency } from '../domain/currency.js';
+import { trimAsciiSpace } from '../domain/identifiers.js';
 import type {
   CustomerInfo,
   EntitlementInfo,
@@ -182,7 +183,7 @@ export abstract class LineDecoder {
 
   /** A field that is ASCII when valid (ids, numbers, dates, codes), without UTF-8 decoding. */
   protected ascii(rec: ScannedRecord, col: number): string {
-    return col < 0 ? '' : (rec.buf as Latin1).latin1Slice(rec.starts[col]!, rec.ends[col]!).trim();
+    return col < 0 ? '' : trimAsciiSpace((rec.buf as Latin1).latin1Slice(rec.starts[col]!, rec.ends[col]!));
   }
 
   /** Starts a line's keys. */

@@ -20,10 +20,6 @@ export class BoundedCache<V> {
     return this.#bytes;
   }
 
-  get size(): number {
-    return this.#entries.size;
-  }
-
   get(key: string): V | undefined {
     const value = this.#entries.get(key);
     if (value !== undefined) {

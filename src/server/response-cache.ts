@@ -1,7 +1,7 @@
 import { BoundedCache, stringBytes } from './bounded-cache.js';
 
 /** The response cache's default bound: PARTNER_USAGE_CACHE_MB overrides it. */
-export const DEFAULT_CACHE_BYTES = 64 * 2 ** 20;
+const DEFAULT_CACHE_BYTES = 64 * 2 ** 20;
 
 /**
  * Serialized responses by request, valid while the store's data version is the one they were

@@ -23,7 +23,7 @@ export interface TokenVerifierOptions {
 }
 
 /** Verified tokens remembered, in bytes of token text (a token is a few KB; headers cap it at 16 KiB). */
-export const TOKEN_CACHE_BYTES = 8 * 2 ** 20;
+const TOKEN_CACHE_BYTES = 8 * 2 ** 20;
 /** What a remembered caller and its expiry take besides the token, about. */
 const CALLER_BYTES = 200;
 
