@@ -137,6 +137,32 @@ for (const backend of BACKENDS) {
       await assertTotalsEqual(db, referenceTotals(later.file));
     });
 
+    it('add a new day of a second file to the days already stored, replacing only the lines it repeats', async () => {
+      const db = await testDatabase(backend, dir, 'new-day');
+      const month = generate(dir, 'new-day-all.csv', { rows: 3000, customers: 12, days: 4, period: PERIOD, seed: 14 });
+      const [header, ...lines] = readRecords(month.file);
+      const day = header!.indexOf('UsageDate');
+      const lastDay = lines
+        .map((l) => l[day]!)
+        .sort()
+        .at(-1)!;
+      const earlier = lines.filter((l) => l[day] !== lastDay);
+      const newDay = lines.filter((l) => l[day] === lastDay);
+      assert.ok(earlier.length > 0 && newDay.length > 0);
+      const first = path.join(dir, 'new-day-first.csv');
+      const second = path.join(dir, 'new-day-second.csv');
+      writeRecords(first, [header!, ...earlier]);
+      // The second file: the new day, and one line of an earlier day again (the same values).
+      writeRecords(second, [header!, ...newDay, earlier[0]!]);
+      await importInto(db, first);
+      const summary = await importInto(db, second);
+      assert.equal(summary.replaced, 1);
+      assert.equal(summary.lines, newDay.length + 1);
+      await assertTotalsEqual(db, referenceTotals(month.file));
+      await importInto(db, second);
+      await assertTotalsEqual(db, referenceTotals(month.file));
+    });
+
     it('take revised values for the same line', async () => {
       const db = await testDatabase(backend, dir, 'revised');
       const original = generate(dir, 'original.csv', { rows: 3000, customers: 10, period: PERIOD, seed: 12 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { ByteDictionary } from '../src/ingest/byte-dictionary.js';
 import { loadIdentityHasher } from '../src/ingest/line-identity.js';
-import { IdentityTable } from '../src/storage/identity-table.js';
+import { IdentityTable, occurrenceKey } from '../src/storage/identity-table.js';
 
 // A deterministic generator, so that a failure can be replayed.
 function random(seed: number): () => number {
@@ -74,5 +74,42 @@ describe('identity table', () => {
       assert.equal(places.get(lo, hi), 2 ** 40 + ids.length - 1);
       assert.equal(counts.get(lo ^ 1, hi), reference.get(`${lo ^ 1},${hi}`));
     }
+  });
+
+  it('keeps one entry for an identity set twice, and refuses the value 0 that marks an empty slot', () => {
+    const table = new IdentityTable({ wide: false });
+    table.set(5, 6, 1);
+    table.set(5, 6, 9);
+    assert.equal(table.size, 1);
+    assert.equal(table.get(5, 6), 9);
+    assert.equal(table.get(6, 5), undefined);
+    assert.throws(() => table.set(1, 2, 0), /0 marks an empty slot/);
+    assert.equal(table.size, 1);
+  });
+
+  it('finds identities that share a slot: the same low word, or the same mix of both', () => {
+    const table = new IdentityTable({ wide: false });
+    // lo ^ hi·φ equal for all of these: the same starting slot, told apart by their words.
+    const phi = 0x9e3779b1;
+    const ids = [0, 1, 2, 3, 4].map((hi) => [(7 ^ Math.imul(hi, phi)) | 0, hi] as const);
+    ids.forEach(([lo, hi], n) => table.set(lo, hi, n + 1));
+    ids.forEach(([lo, hi], n) => assert.equal(table.get(lo, hi), n + 1));
+    assert.equal(table.size, 5);
+  });
+});
+
+describe('occurrence keys', () => {
+  it('are the identity itself for the first line of it, and distinct for the others', () => {
+    const out = new Int32Array(2);
+    occurrenceKey(123, -456, 0, out);
+    assert.deepEqual([...out], [123, -456]);
+    const seen = new Set<string>(['123,-456']);
+    for (let ordinal = 1; ordinal <= 1000; ordinal++) {
+      occurrenceKey(123, -456, ordinal, out);
+      seen.add(`${out[0]},${out[1]}`);
+    }
+    assert.equal(seen.size, 1001);
+    occurrenceKey(123, -456, 1, out);
+    assert.deepEqual([...out], [123 ^ Math.imul(1, 0x9e3779b1), -456 ^ Math.imul(1 + 0x7f4a7c15, 0x85ebca6b)]);
   });
 });

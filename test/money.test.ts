@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { JsonDecimal, parseExact, stringifyExact } from '../src/contract/exact-json.js';
 import { percentUsed } from '../src/domain/percent-used.js';
-import { add, divide, formatDecimal, parseDecimal, round } from '../src/money/decimal.js';
+import { add, divide, formatDecimal, multiply, parseDecimal, rescale, round } from '../src/money/decimal.js';
 import { ExactSum } from '../src/money/exact-sum.js';
-import { DecimalRead, readDecimal } from '../src/money/decimal-bytes.js';
+import { decimalProblem, DecimalRead, readDecimal } from '../src/money/decimal-bytes.js';
 import { SumTable } from '../src/money/sum-table.js';
+import { rounds } from './helpers/rounds.js';
 
 const text = (s: string) => formatDecimal(parseDecimal(s)!);
 
@@ -29,11 +30,82 @@ describe('exact decimals', () => {
     assert.equal(formatDecimal(divide(parseDecimal('2')!, parseDecimal('3')!, 2)), '0.67');
   });
 
+  it('reads every form of decimal text: signs, bare points, exponents either way, surrounding spaces', () => {
+    const units = (t: string) => {
+      const d = parseDecimal(t);
+      return d === undefined ? undefined : [d.units, d.scale];
+    };
+    assert.deepEqual(units(' 1.5 '), [15n, 1]);
+    assert.deepEqual(units('.5'), [5n, 1]);
+    assert.deepEqual(units('5.'), [5n, 0]);
+    assert.deepEqual(units('+7'), [7n, 0]);
+    assert.deepEqual(units('-0.25'), [-25n, 2]);
+    assert.deepEqual(units('1E+2'), [100n, 0]);
+    assert.deepEqual(units('1.25e1'), [125n, 1]);
+    assert.deepEqual(units('12e-1'), [12n, 1]);
+    assert.deepEqual(units('0'), [0n, 0]);
+    for (const bad of ['.', '-', 'e5', '1e', '1e12345', '1.2.3', '--1', 'abc', '1 2'])
+      assert.equal(parseDecimal(bad), undefined, bad);
+  });
+
+  it('writes whole numbers with a negative scale and negative values with their sign, never -0', () => {
+    assert.equal(formatDecimal({ units: 12n, scale: -2 }), '1200');
+    assert.equal(formatDecimal({ units: -12n, scale: -2 }), '-1200');
+    assert.equal(formatDecimal({ units: -5n, scale: 0 }), '-5');
+    assert.equal(formatDecimal({ units: -5n, scale: 3 }), '-0.005');
+    assert.equal(formatDecimal({ units: -100n, scale: 2 }), '-1');
+    assert.equal(formatDecimal({ units: 0n, scale: 3 }), '0');
+    assert.equal(formatDecimal({ units: 7n, scale: 1 }), '0.7');
+  });
+
+  it('adds across scales, multiplies scales, rescales only upwards', () => {
+    assert.equal(formatDecimal(add(parseDecimal('1.25')!, parseDecimal('-0.005')!)), '1.245');
+    assert.equal(formatDecimal(add(parseDecimal('-0.005')!, parseDecimal('100')!)), '99.995');
+    assert.equal(formatDecimal(multiply(parseDecimal('1.5')!, parseDecimal('0.25')!)), '0.375');
+    assert.equal(formatDecimal(multiply(parseDecimal('-12')!, parseDecimal('0.5')!)), '-6');
+    assert.equal(rescale(parseDecimal('1.5')!, 3), 1500n);
+    assert.equal(rescale(parseDecimal('1.5')!, 1), 15n);
+    assert.throws(() => rescale(parseDecimal('1.55')!, 1), /rescale would drop digits/);
+  });
+
+  it('rounds half away from zero at exactly the half, and leaves shorter values alone', () => {
+    const r = (t: string, places: number) => formatDecimal(round(parseDecimal(t)!, places));
+    assert.equal(r('0.125', 2), '0.13');
+    assert.equal(r('-0.125', 2), '-0.13');
+    assert.equal(r('0.1249999', 2), '0.12');
+    assert.equal(r('-0.1249999', 2), '-0.12');
+    assert.equal(r('0.5', 0), '1');
+    assert.equal(r('-0.5', 0), '-1');
+    assert.equal(r('0.4', 0), '0');
+    assert.equal(r('1.25', 2), '1.25');
+    assert.equal(r('1.2', 2), '1.2');
+    const kept = round({ units: 12n, scale: 1 }, 1);
+    assert.deepEqual(kept, { units: 12n, scale: 1 }, 'the same value, not rescaled');
+  });
+
+  it('divides values of any scales, negative ones half away from zero, and refuses zero', () => {
+    const d = (a: string, b: string, places: number) =>
+      formatDecimal(divide(parseDecimal(a)!, parseDecimal(b)!, places));
+    assert.equal(d('0.123456789', '0.001', 2), '123.46');
+    assert.equal(d('1', '0.003', 2), '333.33');
+    assert.equal(d('-1', '8', 2), '-0.13');
+    assert.equal(d('1', '-8', 2), '-0.13');
+    assert.equal(d('-2', '3', 2), '-0.67');
+    assert.equal(d('150', '1.5', 0), '100');
+    assert.equal(d('0.000001', '3', 8), '0.00000033');
+    assert.throws(() => divide(parseDecimal('1')!, parseDecimal('0.00')!, 2), /division by zero/);
+  });
+
   it('computes percentUsed as Partner Center shows it (602.84 and 28.08)', () => {
     assert.equal(formatDecimal(percentUsed('120.5682999999995904716', '20')), '602.84');
     assert.equal(formatDecimal(percentUsed('27.23292827625710931604', '97')), '28.08');
     assert.equal(formatDecimal(percentUsed('50', null)), '0');
     assert.equal(formatDecimal(percentUsed('50', '0')), '0');
+    assert.equal(formatDecimal(percentUsed('50', '0.000')), '0');
+    assert.equal(formatDecimal(percentUsed('-5', '20')), '-25');
+    // An amount that is not a decimal gives 0, as no budget does, rather than failing the page.
+    assert.equal(formatDecimal(percentUsed('50', 'ten')), '0');
+    assert.equal(formatDecimal(percentUsed('fifty', '10')), '0');
   });
 });
 
@@ -41,12 +113,15 @@ describe('ExactSum', () => {
   it('sums a million small values exactly where doubles drift', () => {
     const sum = new ExactSum();
     let double = 0;
-    for (let i = 0; i < 1_000_000; i++) {
+    for (let i = 0; i < rounds(1_000_000); i++) {
       sum.add('0.000000000001');
       double += 0.000000000001;
     }
-    assert.equal(formatDecimal(sum.toDecimal()), '0.000001');
-    assert.notEqual(double, 0.000001);
+    assert.equal(
+      formatDecimal(sum.toDecimal()),
+      formatDecimal(divide(parseDecimal(String(rounds(1_000_000)))!, parseDecimal('1000000000000')!, 12)),
+    );
+    assert.notEqual(double, rounds(1_000_000) * 1e-12);
   });
 
   it('carries between the fraction and the whole part, both ways', () => {
@@ -55,6 +130,58 @@ describe('ExactSum', () => {
     sum.add('0.000000000000001');
     sum.add('-1.5');
     assert.equal(formatDecimal(sum.toDecimal()), '-0.5');
+  });
+
+  it('carries exactly at the fraction boundary, up and down', () => {
+    const sum = (...values: string[]) => {
+      const s = new ExactSum();
+      for (const v of values) s.add(v);
+      return [s.toText(), formatDecimal(s.toDecimal())];
+    };
+    assert.deepEqual(sum('0.999999999999999', '0.000000000000001'), ['1', '1']);
+    assert.deepEqual(sum('-0.999999999999999', '-0.000000000000001'), ['-1', '-1']);
+    assert.deepEqual(sum('2.5', '0.5', '0.999999999999999'), ['3.999999999999999', '3.999999999999999']);
+    assert.deepEqual(sum('0.999999999999999', '0.999999999999999'), ['1.999999999999998', '1.999999999999998']);
+    assert.deepEqual(sum('-0.999999999999999', '-0.999999999999999'), ['-1.999999999999998', '-1.999999999999998']);
+  });
+
+  it('gives a total the sign of its value when a credit takes it across zero', () => {
+    const sum = (...values: string[]) => {
+      const s = new ExactSum();
+      for (const v of values) s.add(v);
+      assert.equal(s.toText(), formatDecimal(s.toDecimal()), values.join(' + '));
+      return s.toText();
+    };
+    assert.equal(sum('5.25', '-7.5'), '-2.25');
+    assert.equal(sum('1', '-0.5'), '0.5');
+    assert.equal(sum('-1', '0.25'), '-0.75');
+    assert.equal(sum('-3', '1.25'), '-1.75');
+    assert.equal(sum('2.75', '-3'), '-0.25');
+    assert.equal(sum('-1.5', '1.5'), '0');
+    assert.equal(sum('-0.5', '0.5'), '0');
+    assert.equal(sum('10', '-10.000000000000001'), '-0.000000000000001');
+    assert.equal(sum('-7', '7.000000000000001'), '0.000000000000001');
+    assert.equal(sum('-2', '-0.5', '5'), '2.5');
+    assert.equal(sum('3', '-3'), '0');
+    assert.equal(sum('-4', '0'), '-4');
+  });
+
+  it('moves to BigInt exactly when a whole part reaches 2^52', () => {
+    const sum = new ExactSum();
+    sum.add('4503599627370495'); // 2^52 - 1: still the fast form
+    assert.equal(sum.big, undefined);
+    sum.add('1');
+    assert.notEqual(sum.big, undefined, 'at 2^52 the sum is held as a BigInt');
+    sum.add('0.5');
+    assert.equal(sum.toText(), '4503599627370496.5');
+    const negative = new ExactSum();
+    negative.add('-4503599627370495');
+    negative.add('-1.25');
+    assert.equal(negative.toText(), '-4503599627370496.25');
+    const roll = new ExactSum();
+    roll.addSum(negative);
+    roll.addSum(sum);
+    assert.equal(roll.toText(), '0.25');
   });
 
   it('moves to BigInt for long fractions, exponents and huge values, and stays exact', () => {
@@ -90,6 +217,65 @@ describe('readDecimal', () => {
     for (const bad of ['', '-', '.', '1,5', '1.5.', 'e5', '1e', '12a', ' 1', '1e+', '--1', '1e5.5', '0x10', 'NaN']) {
       assert.equal(read(bad), DecimalRead.Invalid, bad);
     }
+  });
+
+  it('reads only its range of a larger buffer, whatever bytes follow it', () => {
+    const within = (t: string, after: string) => {
+      const out = new Float64Array(2);
+      const buf = Buffer.from(`9${t}${after}`, 'latin1');
+      const kind = readDecimal(buf, 1, 1 + t.length, out, 0);
+      return kind === DecimalRead.Fast ? [out[0], out[1]] : kind;
+    };
+    for (const after of ['7', '.5', 'e5', '+', '-', '0']) {
+      assert.deepEqual(within('12', after), [12, 0], `12 then ${after}`);
+      assert.deepEqual(within('12.5', after), [12, 5e14], `12.5 then ${after}`);
+      assert.deepEqual(within('-3', after), [-3, -0], `-3 then ${after}`);
+      assert.equal(within('1.5E-5', after), DecimalRead.Slow, `1.5E-5 then ${after}`);
+      assert.equal(within('1E', after), DecimalRead.Invalid, `1E then ${after}`);
+      assert.equal(within('', after), DecimalRead.Invalid, `nothing then ${after}`);
+      assert.equal(within('-', after), DecimalRead.Invalid, `- then ${after}`);
+    }
+    assert.deepEqual(within('5.', '5'), [5, 0]);
+    assert.deepEqual(within('0.123456789012345', '6'), [0, 123456789012345]);
+  });
+
+  it('gives 15 fraction digits in the fast form and moves the 16th to the slow one', () => {
+    assert.deepEqual(read('0.123456789012345'), [0, 123456789012345]);
+    assert.equal(read('0.1234567890123451'), DecimalRead.Slow);
+    assert.equal(read('1.1234567890123450'), DecimalRead.Slow, 'a 16th digit, even a zero, is the slow form');
+  });
+
+  it('takes exponents of at most 3 digits with their sign, at the edges of the range', () => {
+    assert.equal(read('1E-030'), DecimalRead.Slow, 'leading zeros of an exponent are digits too: 3 at most');
+    assert.equal(read('1E+999'), DecimalRead.OutOfRange);
+    assert.equal(read('1E1000'), DecimalRead.OutOfRange);
+    assert.equal(read('5E-1'), DecimalRead.Slow);
+    const value = (t: string) => {
+      const out = new Float64Array(2);
+      assert.equal(readDecimal(Buffer.from(t), 0, t.length, out, 0), DecimalRead.Slow, t);
+      return formatDecimal(parseDecimal(t)!);
+    };
+    assert.equal(value('12E-1'), '1.2');
+    assert.equal(value('-12E+1'), '-120');
+    assert.equal(read('1.5E17'), DecimalRead.Slow);
+    assert.equal(read('10E17'), DecimalRead.OutOfRange, '10E17 is 1E18');
+    assert.equal(read('0.1E19'), DecimalRead.OutOfRange);
+    assert.equal(read('0.01E19'), DecimalRead.Slow);
+    assert.equal(read('123456789012345678E-17'), DecimalRead.Slow);
+    assert.equal(read(`0.${'0'.repeat(29)}1E1`), DecimalRead.Slow, '31 places moved one back are 30');
+  });
+
+  it('refuses text over 64 characters, and takes 64', () => {
+    assert.equal(read(`1.${'0'.repeat(62)}`), DecimalRead.Slow);
+    assert.equal(read(`1.${'0'.repeat(63)}`), DecimalRead.OutOfRange);
+  });
+
+  it('says why a number is refused', () => {
+    assert.equal(decimalProblem(DecimalRead.Invalid), 'is not a decimal number');
+    assert.match(
+      decimalProblem(DecimalRead.OutOfRange),
+      /^is outside the accepted range \(at most 64 characters, 18 digits before the point and 30 after it\)$/,
+    );
   });
 
   it('accepts values up to 18 digits before the point and 30 after it, exponents included', () => {
@@ -136,7 +322,7 @@ describe('SumTable', () => {
       const d = parseDecimal(t)!;
       return d.units * 10n ** BigInt(SCALE - d.scale);
     };
-    for (let i = 0; i < 20_000; i++) {
+    for (let i = 0; i < rounds(20_000); i++) {
       const key = [Math.floor(random() * 50), Math.floor(random() * 3), 0] as const;
       const row = table.row(...key);
       const values = [0, 1].map(() => {
@@ -174,6 +360,58 @@ describe('SumTable', () => {
     assert.equal(expected.size, table.rows);
   });
 
+  it('keeps rows apart by all three keys through growth, and carries and crosses zero as ExactSum does', () => {
+    const table = new SumTable(1);
+    const one = new Float64Array([0, 999999999999999]);
+    const rows = new Map<string, number>();
+    for (let a = 0; a < 40; a++) {
+      for (const [b, c] of [
+        [0, 0],
+        [1, 0],
+        [0, 1],
+      ] as const) {
+        const row = table.row(a, b, c);
+        rows.set(`${a},${b},${c}`, row);
+        table.add(row, 0, one, 0);
+      }
+    }
+    assert.equal(table.rows, 120);
+    assert.equal(new Set(rows.values()).size, 120);
+    for (const [key, row] of rows) {
+      const [a, b, c] = key.split(',').map(Number) as [number, number, number];
+      assert.equal(table.row(a, b, c), row, key);
+      assert.deepEqual([table.key(row, 0), table.key(row, 1), table.key(row, 2)], [a, b, c]);
+    }
+    const row = table.row(7, 1, 0);
+    table.add(row, 0, new Float64Array([0, 1]), 0);
+    assert.equal(table.text(row, 0), '1');
+    table.add(row, 0, new Float64Array([-3, -5e14]), 0);
+    assert.equal(table.text(row, 0), '-2.5');
+    table.addText(row, 0, '2.5E0');
+    assert.equal(table.text(row, 0), '0');
+    const copy = new SumTable(2);
+    copy.addFrom(copy.row(1, 2, 3), 1, table, table.row(3, 0, 1), 0);
+    copy.addFrom(copy.row(1, 2, 3), 1, table, row, 0);
+    assert.equal(copy.text(copy.row(1, 2, 3), 1), '0.999999999999999');
+    assert.equal(copy.text(copy.row(1, 2, 3), 0), '0');
+  });
+
+  it('moves a row whose whole part reaches 2^52 to exact BigInt sums', () => {
+    const table = new SumTable(2);
+    const row = table.row(1, 1, 1);
+    table.add(row, 1, new Float64Array([2 ** 52 - 1, 5e14]), 0);
+    table.add(row, 1, new Float64Array([1, 0]), 0);
+    table.add(row, 0, new Float64Array([-2, 0]), 0);
+    assert.equal(table.text(row, 1), '4503599627370496.5');
+    assert.equal(table.text(row, 0), '-2');
+    table.add(row, 1, new Float64Array([0, 5e14]), 0);
+    assert.equal(table.text(row, 1), '4503599627370497');
+    assert.deepEqual(table.export().slow, [{ row: 0, text: ['-2', '4503599627370497'] }]);
+    const copy = new SumTable(1);
+    copy.addFrom(copy.row(0, 0), 0, table, row, 1);
+    assert.equal(copy.text(copy.row(0, 0), 0), '4503599627370497');
+  });
+
   it('exports its rows: keys, fast parts, and the rows in the slow form as text', () => {
     const table = new SumTable(1);
     table.add(table.row(4, 5, 6), 0, new Float64Array([1, 25e13]), 0);
@@ -201,5 +439,62 @@ describe('exact JSON', () => {
       (value.c as JsonDecimal[]).map((d) => d.text),
       ['-0.1', '2'],
     );
+  });
+
+  it('refuses a JsonDecimal that is not plain decimal text, and reads as the nearest double', () => {
+    for (const bad of ['1e5', ' 1', '1.', '.5', '+1', '1,5', '', '0x1', '1.5 ']) {
+      assert.throws(() => new JsonDecimal(bad), /not a plain decimal/, bad);
+    }
+    const d = new JsonDecimal('-12.25');
+    assert.equal(d.toNumber(), -12.25);
+    assert.equal(+d, -12.25);
+    assert.equal(`${d}`, '-12.25');
+  });
+
+  it('reads numbers next to strings that hold quotes, backslashes and digits, and exponents as doubles', () => {
+    const value = parseExact(
+      '{"a\\"1":"x\\\\","b":"2.5","c":[0.5,9.25,-0],"d":1e5,"e":1.5E-3,"f":2e+2,"g":12E10,"h":"\\"9"}',
+    ) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(value), ['a"1', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
+    assert.equal(value['a"1'], 'x\\');
+    assert.equal(value.b, '2.5');
+    assert.deepEqual(
+      (value.c as JsonDecimal[]).map((x) => x.text),
+      ['0.5', '9.25', '-0'],
+    );
+    assert.equal(value.d, 100000);
+    assert.equal(value.e, 0.0015);
+    assert.equal(value.f, 200);
+    assert.equal(value.g, 120000000000);
+    assert.equal(value.h, '"9');
+  });
+});
+
+describe('SumTable growth', () => {
+  it('keeps every row and its sum through growth and rehashing past a thousand rows', () => {
+    const table = new SumTable(1);
+    const parts = new Float64Array([1, 5e14]);
+    for (let round = 0; round < 2; round++) {
+      for (let a = 0; a < 3000; a++) table.add(table.row(a, a % 7, a % 3), 0, parts, 0);
+    }
+    assert.equal(table.rows, 3000);
+    for (let a = 0; a < 3000; a += 97) {
+      const row = table.row(a, a % 7, a % 3);
+      assert.equal(row, a);
+      assert.equal(table.text(row, 0), '3');
+    }
+    table.addText(2999, 0, '1E-20');
+    const exported = table.export();
+    assert.equal(exported.rows, 3000);
+    assert.equal(exported.keys.length, 9000);
+    assert.equal(exported.parts.length, 6000);
+    assert.deepEqual([...exported.keys.subarray(8997)], [2999, 2999 % 7, 2999 % 3]);
+    assert.deepEqual([...exported.parts.subarray(5998)], [3, 0]);
+    assert.deepEqual(exported.slow, [{ row: 2999, text: ['3.00000000000000000001'] }]);
+    const wide = new SumTable(3);
+    for (let a = 0; a < 1500; a++) wide.add(wide.row(a, 0, 0), 2, parts, 0);
+    assert.equal(wide.text(wide.row(1499, 0, 0), 2), '1.5');
+    assert.equal(wide.text(wide.row(1499, 0, 0), 0), '0');
+    assert.equal(wide.export().parts.length, 1500 * 6);
   });
 });

@@ -2,16 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEMO_PARTNER, loadDemoData, SEED_CUSTOMERS } from '../src/demo/demo-data.js';
 import {
-  APIConnectionTimeoutError,
-  APIUserAbortError,
-  ApiClient,
-  DataNotReadyError,
   ForbiddenError,
-  InternalServerError,
   JsonDecimal,
   NotFoundError,
   PartnerCenter,
-  TooManyRequestsError,
   UnauthorizedError,
   clientCredentialsCredential,
   refreshTokenCredential,
@@ -135,135 +129,6 @@ for (const backend of BACKENDS) {
     });
   });
 }
-
-describe('the SDK’s retries and timeouts (injected fetch)', () => {
-  type Answer = { status: number; body?: string; headers?: Record<string, string> } | 'hang';
-  function fakeFetch(answers: Answer[]) {
-    const calls: { url: string; headers: Record<string, string>; at: number }[] = [];
-    const fetch = async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
-      calls.push({
-        url: String(url),
-        headers: { ...(init?.headers as Record<string, string>) },
-        at: performance.now(),
-      });
-      const answer = answers.shift() ?? { status: 500 };
-      if (answer === 'hang') {
-        return new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
-      }
-      return new Response(answer.body ?? null, { status: answer.status, headers: answer.headers ?? {} });
-    };
-    return { calls, fetch: fetch as typeof globalThis.fetch };
-  }
-  const ok = {
-    status: 200,
-    body: '{"totalCount":0,"items":[],"links":{"self":{"uri":"/customers/usagerecords","method":"GET","headers":[]}},"attributes":{"objectType":"Collection"}}',
-  };
-
-  it('waits as long as Retry-After says after a 429, then succeeds with the same MS-RequestId', async () => {
-    const { calls, fetch } = fakeFetch([
-      {
-        status: 429,
-        body: '{"statusCode":429,"message":"Rate limit is exceeded."}',
-        headers: { 'Retry-After': '0.3' },
-      },
-      ok,
-    ]);
-    const pc = new PartnerCenter({ baseUrl: 'http://pc.test', credential: 't', fetch });
-    const page = await pc.customers.usageRecords.get();
-    assert.equal(page.totalCount, 0);
-    assert.equal(calls.length, 2);
-    assert.ok(calls[1]!.at - calls[0]!.at >= 290, `waited ${calls[1]!.at - calls[0]!.at} ms`);
-    assert.equal(calls[0]!.headers['MS-RequestId'], calls[1]!.headers['MS-RequestId']);
-    assert.equal(calls[0]!.url, 'http://pc.test/v1/customers/usagerecords');
-    assert.equal(calls[0]!.headers['X-Locale'], 'en-US');
-  });
-
-  it('gives up after a 500 three times with InternalServerError; a 429 left over carries retryAfter', async () => {
-    const { calls, fetch } = fakeFetch([
-      { status: 500, body: '{"code":800003,"description":"Unexpected","data":[],"source":"PartnerFD"}' },
-      { status: 500 },
-      {
-        status: 500,
-        body: '{"code":800003,"description":"Unexpected service error.","data":[],"source":"PartnerFD"}',
-        headers: { 'MS-RequestId': 'r-1' },
-      },
-    ]);
-    const pc = new PartnerCenter({ baseUrl: 'http://pc.test', credential: 't', fetch });
-    await assert.rejects(
-      pc.customers.usageRecords.get(),
-      (e: unknown) => e instanceof InternalServerError && e.code === 800003 && e.requestId === 'r-1',
-    );
-    assert.equal(calls.length, 3);
-    const throttled = fakeFetch([{ status: 429, headers: { 'Retry-After': '7' } }]);
-    const once = new PartnerCenter({
-      baseUrl: 'http://pc.test',
-      credential: 't',
-      fetch: throttled.fetch,
-      maxRetries: 0,
-    });
-    await assert.rejects(
-      once.customers.usageRecords.get(),
-      (e: unknown) => e instanceof TooManyRequestsError && e.retryAfter === 7,
-    );
-  });
-
-  it('does not retry other 4xx answers', async () => {
-    const { calls, fetch } = fakeFetch([
-      { status: 404, body: '{"code":60003,"description":"no","data":[],"source":"PartnerFD"}' },
-      ok,
-    ]);
-    const pc = new PartnerCenter({ baseUrl: 'http://pc.test', credential: 't', fetch });
-    await assert.rejects(pc.customers.usageRecords.get(), NotFoundError);
-    assert.equal(calls.length, 1);
-  });
-
-  it('turns 204 + Retry-After into a typed DataNotReadyError once retries are spent', async () => {
-    const { calls, fetch } = fakeFetch([
-      { status: 204, headers: { 'Retry-After': '0' } },
-      { status: 204, headers: { 'Retry-After': '0' } },
-    ]);
-    const pc = new PartnerCenter({ baseUrl: 'http://pc.test', credential: 't', fetch, maxRetries: 1 });
-    await assert.rejects(
-      pc.customers.usageRecords.get(),
-      (e: unknown) => e instanceof DataNotReadyError && e.retryAfter === 0,
-    );
-    assert.equal(calls.length, 2);
-  });
-
-  it('times out an attempt, and stops at once when the caller aborts', async () => {
-    const slow = fakeFetch(['hang']);
-    const pc = new PartnerCenter({
-      baseUrl: 'http://pc.test',
-      credential: 't',
-      fetch: slow.fetch,
-      timeoutMs: 50,
-      maxRetries: 0,
-    });
-    await assert.rejects(pc.customers.usageRecords.get(), APIConnectionTimeoutError);
-    const hanging = fakeFetch(['hang', 'hang']);
-    const aborting = new PartnerCenter({ baseUrl: 'http://pc.test', credential: 't', fetch: hanging.fetch });
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 30);
-    await assert.rejects(aborting.customers.usageRecords.get({ signal: controller.signal }), APIUserAbortError);
-    assert.equal(hanging.calls.length, 1);
-  });
-
-  it('accepts every form of link uri Partner Center writes', () => {
-    const client = new ApiClient({ baseUrl: 'https://api.partnercenter.microsoft.com/', credential: 't' });
-    assert.equal(
-      client.url('/customers/usagerecords'),
-      'https://api.partnercenter.microsoft.com/v1/customers/usagerecords',
-    );
-    assert.equal(
-      client.url('customers/x/utilizations/azure?seek_operation=Next'),
-      'https://api.partnercenter.microsoft.com/v1/customers/x/utilizations/azure?seek_operation=Next',
-    );
-    assert.equal(
-      client.url('/v1/customers/usagerecords?seek_operation=Next'),
-      'https://api.partnercenter.microsoft.com/v1/customers/usagerecords?seek_operation=Next',
-    );
-  });
-});
 
 describe('the Entra ID credential helpers', () => {
   function fakeMsal() {

@@ -18,7 +18,7 @@ import { importFile } from '../src/ingest/importer.js';
 import { LOCAL_ISSUER, PARTNER_CENTER_AUDIENCE } from '../src/server/auth/token-settings.js';
 import type { Store } from '../src/storage/store.js';
 import { writeDailyRated } from './helpers/daily-rated-lines.js';
-import { generate, REPO, tempDir } from './helpers/fixtures.js';
+import { generate, SHARED, tempDir } from './helpers/fixtures.js';
 import { scaled } from './helpers/reference-totals.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 import { BACKENDS, testDatabase, type Backend } from './helpers/backends.js';
@@ -59,7 +59,7 @@ function assertFault(
 
 /** The JSON of Partner Center's own response example (shared/seeds/000). */
 function seedExample(): { items: Record<string, unknown>[] } & Record<string, unknown> {
-  const text = fs.readFileSync(path.resolve(REPO, '../shared/seeds/000_d41767403b873d21.txt'), 'utf8');
+  const text = fs.readFileSync(path.join(SHARED, 'seeds/000_d41767403b873d21.txt'), 'utf8');
   return JSON.parse(text.slice(text.indexOf('{\n    "totalCount"'))) as { items: Record<string, unknown>[] } & Record<
     string,
     unknown
@@ -379,6 +379,44 @@ function suite(backend: Backend): void {
       );
       assert.ok(result.text.includes('"budget":{"amount":20,"attributes":{"objectType":"SpendingBudget"}}'));
     });
+
+    it('serves no cached page after a budget change or an import has changed it', async () => {
+      const token = await server.token({ tenant: partner });
+      const page = async (url = '/v1/customers/usagerecords') => {
+        const result = await get(server, url, { Authorization: `Bearer ${token}` });
+        assert.equal(result.status, 200, result.text);
+        return (result.body!.items as Record<string, unknown>[]).find((c) => c.id === SEED_CUSTOMERS.modernUk.id)!;
+      };
+      const subscriptionMeters = `/v1/customers/${SEED_CUSTOMERS.modernUk.id}/subscriptions/44908a11-641b-4c53-b7fc-0f2bfca8a581/meterusagerecords`;
+      await page();
+      await page(); // now served from the cache
+      assert.equal((await get(server, subscriptionMeters, { Authorization: `Bearer ${token}` })).status, 200);
+      await server.store.setBudget(partner, SEED_CUSTOMERS.modernUk.id, '50');
+      let uk = await page();
+      assert.deepEqual(uk.budget, { amount: 50, attributes: { objectType: 'SpendingBudget' } });
+      assert.equal(uk.percentUsed, 54.47);
+      const more = path.join(dir, 'more-usage.csv');
+      writeDailyRated(more, [
+        {
+          PartnerId: partner,
+          UsageDate: `${PERIOD}-02T00:00:00Z`,
+          MeterId: 'DZH318Z0BNVX-005J-Data Transfer In (GB)',
+          CustomerId: SEED_CUSTOMERS.modernUk.id,
+          CustomerName: SEED_CUSTOMERS.modernUk.name,
+          SubscriptionId: '44908a11-641b-4c53-b7fc-0f2bfca8a581',
+          BillingPreTaxTotal: '22.76707172374289068396',
+          BillingCurrency: 'GBP',
+          PricingPreTaxTotal: '1',
+        },
+      ]);
+      await importFile(server.store, more);
+      uk = await page();
+      assert.equal(uk.totalCost, 50);
+      assert.equal(uk.percentUsed, 100);
+      const meters = await get(server, subscriptionMeters, { Authorization: `Bearer ${token}` });
+      assert.match(meters.text, /"totalCost":50,/);
+      await server.store.setBudget(partner, SEED_CUSTOMERS.modernUk.id, '97');
+    });
   });
 
   describe(`${backend}: authentication and tenancy`, () => {
@@ -505,6 +543,32 @@ function suite(backend: Backend): void {
         seen,
         (all.body!.items as { id: string }[]).map((i) => i.id),
       );
+    });
+
+    it("counts and streams only the caller's customers when the whole collection is streamed", async () => {
+      // Past 2,000 customers the collection is streamed and totalCount comes from a count of its own.
+      const other = generate(dir, 'other-partner.csv', {
+        customers: 30,
+        rows: 300,
+        days: 1,
+        period: '2026-08',
+        seed: 52,
+      });
+      assert.notEqual(other.expect.partnerId, partner);
+      await importFile(server.store, other.file);
+      const all = await get(server, '/v1/customers/usagerecords?period=2026-08', { Authorization: `Bearer ${token}` });
+      assert.equal(all.status, 200, all.text.slice(0, 500));
+      const items = all.body!.items as { id: string }[];
+      assert.equal(all.body!.totalCount, 2500);
+      assert.equal(items.length, 2500);
+      const theirs = new Set(Object.keys(other.expect.customers));
+      assert.equal(items.filter((c) => theirs.has(c.id)).length, 0);
+      const otherToken = await server.token({ tenant: other.expect.partnerId });
+      const own = await get(server, '/v1/customers/usagerecords?period=2026-08', {
+        Authorization: `Bearer ${otherToken}`,
+      });
+      assert.equal(own.body!.totalCount, 30);
+      assert.deepEqual(new Set((own.body!.items as { id: string }[]).map((c) => c.id)), theirs);
     });
 
     it('refuses a tampered token, and one of another partner, route or period, with 400', async () => {

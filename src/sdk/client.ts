@@ -148,6 +148,8 @@ export class ApiClient {
   }
 
   async #fetchWithTimeout(url: string, init: RequestInit, options: RequestOptions): Promise<Response> {
+    // Before the timer: a call aborted already must not leave a timer keeping the process alive.
+    if (options.signal?.aborted) throw new APIUserAbortError('the request was aborted');
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? 180_000;
     const controller = new AbortController();
     let timedOut = false;
@@ -156,7 +158,6 @@ export class ApiClient {
       controller.abort();
     }, timeoutMs);
     const onAbort = () => controller.abort();
-    if (options.signal?.aborted) throw new APIUserAbortError('the request was aborted');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       return await this.#fetch(url, { ...init, signal: controller.signal });

@@ -5,7 +5,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const GENERATOR = path.resolve(REPO, '../shared/tools/gen-lineitems.mjs');
+/**
+ * The project's shared folder (seeds, generator), beside the checkout — or beside a folder that
+ * holds it, as mutation testing's sandbox (.stryker-tmp/sandbox-…) inside the checkout does.
+ */
+export const SHARED = findShared(REPO);
+export const GENERATOR = path.join(SHARED, 'tools/gen-lineitems.mjs');
+
+function findShared(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.resolve(dir, '../shared');
+    if (fs.existsSync(path.join(candidate, 'tools'))) return candidate;
+    if (dir === path.dirname(dir)) return path.resolve(from, '../shared');
+  }
+}
 
 const tempDirs: string[] = [];
 

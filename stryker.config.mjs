@@ -1,0 +1,61 @@
+// Mutation testing of the core (docs/reliability.md, "Mutation testing"): `npm run test:mutation`.
+// Each mutant runs only the test files that reach it (per-file coverage of the tap runner), so
+// the files below are each module's own focused tests, a second or two each; the route and
+// import suites (seconds to a minute a file, both backends) stay out of the loop.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'tap',
+  plugins: ['@stryker-mutator/tap-runner'],
+  tap: {
+    testFiles: [
+      'test/money.test.ts',
+      'test/identifiers.test.ts',
+      'test/line-identity.test.ts',
+      'test/line-decoder.test.ts',
+      'test/token-verifier.test.ts',
+      'test/continuation-token.test.ts',
+      'test/collection-query.test.ts',
+      'test/response-cache.test.ts',
+      'test/usage-records.test.ts',
+      'test/lookup-tables.test.ts',
+      'test/sdk-retries.test.ts',
+    ],
+    nodeArgs: ['-r', '{{hookFile}}', '--import', 'tsx', '{{testFile}}'],
+    forceBail: true,
+  },
+  mutate: [
+    'src/money/*.ts',
+    'src/contract/exact-json.ts',
+    'src/domain/percent-used.ts',
+    'src/domain/usage-records.ts',
+    'src/domain/identifiers.ts',
+    // isGuid and isCurrencyCode (the date parsers are the importer's field checks, not the core).
+    'src/ingest/field-parsers.ts:1-11',
+    'src/ingest/line-identity.ts',
+    'src/storage/identity-table.ts',
+    // The decoder's currency and partner rules and the two line formats' rules.
+    'src/ingest/line-decoder.ts:262-392',
+    'src/ingest/line-decoder.ts:480-712',
+    'src/server/auth/token-verifier.ts',
+    'src/server/auth/authorize.ts',
+    'src/server/paging/continuation-token.ts',
+    'src/server/collection-query.ts',
+    'src/server/response-cache.ts',
+    'src/server/bounded-cache.ts',
+    // The SDK's request loop: retries, Retry-After, backoff, timeouts.
+    'src/sdk/client.ts:82-202',
+    'src/sdk/errors.ts:155-170',
+  ],
+  coverageAnalysis: 'perTest',
+  concurrency: 2,
+  timeoutMS: 20_000,
+  thresholds: { high: 90, low: 85, break: 85 },
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  reporters: ['clear-text', 'progress-append-only', 'json', 'html'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+  ignorePatterns: ['reports', '.bench', 'data', 'bench'],
+};

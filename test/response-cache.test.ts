@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BoundedCache, stringBytes } from '../src/server/bounded-cache.js';
+import { cacheBytesFromEnv, ResponseCache } from '../src/server/response-cache.js';
+
+describe('bounded cache', () => {
+  const sized = (max: number) => new BoundedCache<string>(max, (k, v) => k.length + v.length);
+
+  it('counts the bytes it holds through set, replace, delete and clear', () => {
+    const cache = sized(100);
+    cache.set('a', '1234');
+    cache.set('b', '12');
+    assert.equal(cache.bytes, 8);
+    cache.set('a', '1');
+    assert.equal(cache.bytes, 5, 'a replaced entry counts once, at its new size');
+    assert.equal(cache.get('a'), '1');
+    cache.delete('b');
+    cache.delete('missing');
+    assert.equal(cache.bytes, 2);
+    assert.equal(cache.get('b'), undefined);
+    cache.clear();
+    assert.equal(cache.bytes, 0);
+    assert.equal(cache.get('a'), undefined);
+  });
+
+  it('evicts the least recently used entries first, a read counting as use', () => {
+    const cache = sized(40);
+    for (const k of ['a', 'b', 'c', 'd']) cache.set(k, '123456789'); // 10 bytes each: full
+    assert.equal(cache.get('a'), '123456789'); // b is now the least recent
+    cache.set('e', '123456789');
+    assert.equal(cache.bytes, 40);
+    assert.equal(cache.get('b'), undefined, 'the least recent went');
+    // Recency now c, d, a, e: a 5-byte entry needs one eviction (c), no more.
+    cache.set('f', '1234');
+    assert.equal(cache.bytes, 35);
+    assert.deepEqual(
+      ['c', 'd', 'a', 'e', 'f'].map((k) => cache.get(k) !== undefined),
+      [false, true, true, true, true],
+    );
+  });
+
+  it('remembers nothing of a key looked up and not found', () => {
+    const cache = sized(40);
+    assert.equal(cache.get('missing'), undefined);
+    for (const k of ['a', 'b', 'c', 'd', 'e']) cache.set(k, '123456789'); // evicts as it fills
+    assert.equal(cache.bytes, 40);
+    assert.equal(cache.get('a'), undefined);
+    assert.equal(cache.get('e'), '123456789');
+  });
+
+  it('keeps an entry of exactly a quarter of its bound, and not a larger one', () => {
+    const cache = sized(40);
+    cache.set('k', '123456789'); // 10 = 40 / 4
+    assert.equal(cache.get('k'), '123456789');
+    cache.set('k', '1234567890'); // 11: not kept, and the older value is gone too
+    assert.equal(cache.get('k'), undefined);
+    assert.equal(cache.bytes, 0);
+  });
+
+  it('counts a string as two bytes a code unit', () => {
+    assert.equal(stringBytes(''), 0);
+    assert.equal(stringBytes('abc'), 6);
+    assert.equal(stringBytes('€'), 2);
+  });
+});
+
+describe('response cache', () => {
+  it('serves an entry only at the data version it was made at, and drops all at a new one', () => {
+    const cache = new ResponseCache(1 << 20);
+    assert.equal(cache.get('k', 'v1'), undefined);
+    cache.set('k', 'v1', 'body');
+    cache.set('j', 'v1', 'other');
+    assert.equal(cache.get('k', 'v1'), 'body');
+    assert.equal(cache.get('k', 'v2'), undefined, 'an import or a budget change makes a new version');
+    assert.equal(cache.bytes, 0, 'every entry of the old version is dropped');
+    assert.equal(cache.get('j', 'v2'), undefined);
+    cache.set('k', 'v1', 'stale');
+    assert.equal(cache.get('k', 'v2'), undefined, 'a body made at an older version is not kept');
+    cache.set('k', 'v2', 'fresh');
+    assert.equal(cache.get('k', 'v2'), 'fresh');
+    assert.equal(cache.bytes, stringBytes('k') + stringBytes('fresh'));
+  });
+
+  it('holds nothing with a bound of 0', () => {
+    const cache = new ResponseCache(0);
+    cache.get('k', 'v');
+    cache.set('k', 'v', 'body');
+    assert.equal(cache.get('k', 'v'), undefined);
+  });
+
+  it('reads PARTNER_USAGE_CACHE_MB: MiB, fractions, 0 to turn it off, 64 by default, refusing others', () => {
+    assert.equal(cacheBytesFromEnv({}), 64 * 2 ** 20);
+    assert.equal(cacheBytesFromEnv({ PARTNER_USAGE_CACHE_MB: '' }), 64 * 2 ** 20);
+    assert.equal(cacheBytesFromEnv({ PARTNER_USAGE_CACHE_MB: '0' }), 0);
+    assert.equal(cacheBytesFromEnv({ PARTNER_USAGE_CACHE_MB: '1.5' }), 1.5 * 2 ** 20);
+    assert.equal(cacheBytesFromEnv({ PARTNER_USAGE_CACHE_MB: '0.0000001' }), 0);
+    for (const bad of ['-1', 'lots', 'Infinity']) {
+      assert.throws(
+        () => cacheBytesFromEnv({ PARTNER_USAGE_CACHE_MB: bad }),
+        /PARTNER_USAGE_CACHE_MB must be a number of MiB/,
+      );
+    }
+  });
+});
