@@ -48,7 +48,7 @@ export default {
   ],
   coverageAnalysis: 'perTest',
   concurrency: 2,
-  timeoutMS: 20_000,
+  timeoutMS: 5_000,
   thresholds: { high: 90, low: 85, break: 85 },
   incremental: true,
   incrementalFile: 'reports/mutation/stryker-incremental.json',

@@ -82,6 +82,9 @@ function legacy(line: Line): Line {
   };
 }
 
+/** The identities of `dailyRated({})` and `legacy({})`, as this release stores them. */
+const GOLDEN = { daily: '16b2f2bec66c5d1e', legacy: '6785e0ea79240de4' };
+
 const RULES: DecoderRules = { partner: undefined, storedCurrencies: new Map(), firstDay: 20100101, lastDay: 20261231 };
 
 interface Decoded {
@@ -134,7 +137,8 @@ function decode(
 
 const daily = (lines: Line[], rules?: Partial<DecoderRules>, bytes?: (file: Buffer) => Buffer) =>
   decode(DAILY_RATED_COLUMNS, lines.map(dailyRated), rules, bytes);
-const legacyFile = (lines: Line[], rules?: Partial<DecoderRules>) => decode(LEGACY_COLUMNS, lines.map(legacy), rules);
+const legacyFile = (lines: Line[], rules?: Partial<DecoderRules>, bytes?: (file: Buffer) => Buffer) =>
+  decode(LEGACY_COLUMNS, lines.map(legacy), rules, bytes);
 /** The file with every `marker` replaced by raw bytes (which Papa would not write). */
 const replacing = (marker: string, bytes: number[]) => (file: Buffer) =>
   Buffer.from(file.toString('latin1').replaceAll(marker, Buffer.from(bytes).toString('latin1')), 'latin1');
@@ -183,6 +187,7 @@ describe('the line decoder: the currency rule', () => {
     const { batch, errors } = daily([{}, { CustomerId: CUSTOMER_2 }], { storedCurrencies: stored });
     assert.deepEqual([...errors.keys()], [2]);
     assert.match(errors.get(2)!.message, /billing currency EUR, stored by an earlier import/);
+    assert.equal(errors.get(2)!.column, 'BillingCurrency');
     assert.deepEqual(
       batch.customers.map((c) => c.tenantId),
       [CUSTOMER_2],
@@ -351,13 +356,13 @@ describe('the line decoder: what each line brings', () => {
 
   it('refuses an empty meter id, an empty legacy subscription and a currency without a USD rate', () => {
     const { errors, batch } = daily([{ MeterId: '' }, { PricingCurrency: 'XYZ', BillingCurrency: 'XYZ' }]);
-    assert.match(errors.get(2)!.message, /column MeterId: is empty/);
+    assert.equal(errors.get(2)!.message, 'line 2, column MeterId: is empty');
     assert.match(errors.get(3)!.message, /column PricingCurrency: has no USD rate/);
     assert.equal(batch.count, 0);
     assert.equal(batch.meters.length + batch.customers.length + batch.partners.length, 0, 'nothing left behind');
     const legacyErrors = legacyFile([{ SubscriptionId: '' }, { ResourceGuid: '', SubscriptionId: 'x' }]).errors;
-    assert.match(legacyErrors.get(2)!.message, /column SubscriptionId: is empty/);
-    assert.match(legacyErrors.get(3)!.message, /column ResourceGuid: is empty/);
+    assert.equal(legacyErrors.get(2)!.message, 'line 2, column SubscriptionId: is empty');
+    assert.equal(legacyErrors.get(3)!.message, 'line 3, column ResourceGuid: is empty');
   });
 });
 
@@ -406,6 +411,10 @@ describe('the line decoder: amounts', () => {
       sums.map((r) => r[2]),
       ['2.5', '9.125'],
     );
+    const bothUsd = daily([
+      { BillingCurrency: 'USD', PricingCurrency: 'USD', BillingPreTaxTotal: '2.5', PricingPreTaxTotal: '2.4' },
+    ]);
+    assert.equal(bothUsd.amounts[0]![2], '2.4', 'priced in USD: PricingPreTaxTotal is the USD figure');
     const converted = daily([{ BillingCurrency: 'EUR', PricingCurrency: 'EUR', PricingPreTaxTotal: '0.92' }]);
     assert.equal(converted.errors.size, 0);
     assert.equal(converted.amounts[0]![2], convertToUsd('0.92', 'EUR'));
@@ -424,6 +433,10 @@ describe('the line decoder: amounts', () => {
   it('refuses an amount that is not a decimal or is out of range, naming its column', () => {
     const cases: [Line, RegExp][] = [
       [{ Quantity: 'abc' }, /column Quantity: is not a decimal number \(value: "abc"\)/],
+      [
+        { Quantity: 'x'.repeat(100) },
+        new RegExp(`column Quantity: is outside the accepted range .* \\(value: "${'x'.repeat(80)}"\\)$`),
+      ],
       [{ Quantity: '   ' }, /column Quantity: is not a decimal number/],
       [{ BillingPreTaxTotal: '1e999' }, /column BillingPreTaxTotal: is outside the accepted range/],
       [{ PricingPreTaxTotal: '1,5' }, /column PricingPreTaxTotal: is not a decimal number/],
@@ -462,19 +475,24 @@ describe('the line decoder: entries and their columns', () => {
 
   it('adds only the new entries of a line whose meter or resource is new', () => {
     const second = { MeterId: 'bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee' };
-    const { batch } = daily([{}, second, { ...second, ResourceURI: '/subscriptions/x/resourceGroups/rg2' }]);
-    assert.equal(batch.count, 3);
+    const { batch } = daily([
+      {},
+      second,
+      { ...second, ResourceURI: '/subscriptions/x/resourceGroups/rg2' },
+      { ResourceURI: '/subscriptions/x/resourceGroups/rg3' },
+    ]);
+    assert.equal(batch.count, 4);
     assert.deepEqual(
       (['partners', 'customers', 'subscriptions', 'entitlements', 'resources', 'meters'] as const).map(
         (kind) => batch[kind].length,
       ),
-      [1, 1, 1, 1, 2, 2],
+      [1, 1, 1, 1, 3, 2],
     );
-    assert.deepEqual([...batch.meter.subarray(0, 3)], [0, 1, 1]);
-    assert.deepEqual([...batch.resource.subarray(0, 3)], [0, 0, 1]);
+    assert.deepEqual([...batch.meter.subarray(0, 4)], [0, 1, 1, 0]);
+    assert.deepEqual([...batch.resource.subarray(0, 4)], [0, 0, 1, 2]);
     assert.deepEqual(
       batch.resources.map((r) => r.entitlement),
-      [0, 0],
+      [0, 0, 0],
     );
     const legacyBatch = legacyFile([
       {},
@@ -511,8 +529,13 @@ describe('the line decoder: entries and their columns', () => {
       batch.entitlements.map((e) => e.entitlementId),
       [''],
     );
-    const legacyErrors = legacyFile([{ CustomerId: 'cust-1' }]).errors;
+    const legacyErrors = legacyFile(
+      [{ CustomerId: 'cust-1' }, { ResourceGuid: '\u0001' }],
+      {},
+      replacing('\u0001', [0xc3]),
+    ).errors;
     assert.match(legacyErrors.get(2)!.message, /column CustomerId: is not a GUID/);
+    assert.match(legacyErrors.get(3)!.message, /column ResourceGuid: is not valid UTF-8/);
     assert.equal(daily([{ MeterId: '\u0001' }], {}, replacing('\u0001', [0xc3])).errors.get(2)!.column, 'MeterId');
   });
 
@@ -530,6 +553,12 @@ describe('the line decoder: entries and their columns', () => {
       batch.entitlements.map((x) => x.description),
       ['Pay-As-You-Go', ''],
     );
+  });
+
+  it('gives a line the same identity in every release (stored identities must match the next import)', () => {
+    const hex = (ids: BigInt64Array) => BigInt.asUintN(64, ids[0]!).toString(16);
+    assert.equal(hex(daily([{}]).batch.identity), GOLDEN.daily);
+    assert.equal(hex(legacyFile([{}]).batch.identity), GOLDEN.legacy);
   });
 
   it('tells legacy lines apart by their own identity columns, and repeats of one line not', () => {

@@ -95,6 +95,11 @@ describe('identity table', () => {
     ids.forEach(([lo, hi], n) => table.set(lo, hi, n + 1));
     ids.forEach(([lo, hi], n) => assert.equal(table.get(lo, hi), n + 1));
     assert.equal(table.size, 5);
+    // Two that start at the last slot: the second wraps around to the first.
+    const last = new IdentityTable({ wide: false });
+    const atEnd = [5, 6].map((hi) => [(0xffffffff ^ Math.imul(hi, phi)) | 0, hi] as const);
+    atEnd.forEach(([lo, hi], n) => last.set(lo, hi, n + 1));
+    atEnd.forEach(([lo, hi], n) => assert.equal(last.get(lo, hi), n + 1));
   });
 });
 

@@ -166,6 +166,35 @@ describe('ExactSum', () => {
     assert.equal(sum('-4', '0'), '-4');
   });
 
+  it('stays exact past 2^53, where doubles would round', () => {
+    const sum = new ExactSum();
+    sum.add('4503599627370495');
+    sum.add('4503599627370495');
+    sum.add('3');
+    assert.equal(sum.toText(), '9007199254740993');
+  });
+
+  it('adds a byte range of a larger buffer in the slow form too, and refuses text that is no decimal', () => {
+    const sum = new ExactSum();
+    sum.addBytes(Buffer.from('xx1.5E-05yy'), 2, 9);
+    sum.addBytes(Buffer.from('--2.25--'), 2, 6);
+    assert.equal(sum.toText(), '2.250015');
+    assert.throws(() => new ExactSum().add('abc'), /not a decimal: abc/);
+  });
+
+  it('rolls a fast sum into a BigInt one, and a BigInt one into a fast one', () => {
+    const big = new ExactSum();
+    big.add('1E-20');
+    const fast = new ExactSum();
+    fast.add('2.5');
+    big.addSum(fast);
+    assert.equal(big.toText(), '2.50000000000000000001');
+    const other = new ExactSum();
+    other.add('-1');
+    other.addSum(big);
+    assert.equal(other.toText(), '1.50000000000000000001');
+  });
+
   it('moves to BigInt exactly when a whole part reaches 2^52', () => {
     const sum = new ExactSum();
     sum.add('4503599627370495'); // 2^52 - 1: still the fast form
@@ -246,6 +275,10 @@ describe('readDecimal', () => {
   });
 
   it('takes exponents of at most 3 digits with their sign, at the edges of the range', () => {
+    assert.equal(read('1E0001'), DecimalRead.OutOfRange, 'four exponent digits');
+    assert.equal(read('1E-0000'), DecimalRead.OutOfRange);
+    assert.equal(read('0000000000000000000001E17'), DecimalRead.Slow, 'leading zeros are not significant');
+    assert.equal(read('0000000000000000000001E18'), DecimalRead.OutOfRange);
     assert.equal(read('1E-030'), DecimalRead.Slow, 'leading zeros of an exponent are digits too: 3 at most');
     assert.equal(read('1E+999'), DecimalRead.OutOfRange);
     assert.equal(read('1E1000'), DecimalRead.OutOfRange);
@@ -396,6 +429,18 @@ describe('SumTable', () => {
     assert.equal(copy.text(copy.row(1, 2, 3), 0), '0');
   });
 
+  it('tells apart keys that differ in one part only, one after the other', () => {
+    const table = new SumTable(1);
+    const rows = [table.row(1, 2, 3), table.row(1, 2, 4), table.row(1, 5, 4), table.row(6, 5, 4), table.row(6, 5, 4)];
+    assert.deepEqual(rows, [0, 1, 2, 3, 3]);
+    // Many keys sharing their first part: probes meet rows that match in some parts only.
+    const seen = new Set<number>();
+    for (let b = 0; b < 40; b++) for (let c = 0; c < 40; c++) seen.add(table.row(9, b, c));
+    assert.equal(seen.size, 1600);
+    assert.equal(table.rows, 1604);
+    assert.equal(table.row(0, 0, 0), 1604, 'a key never added is new, even after rehashing');
+  });
+
   it('moves a row whose whole part reaches 2^52 to exact BigInt sums', () => {
     const table = new SumTable(2);
     const row = table.row(1, 1, 1);
@@ -467,6 +512,8 @@ describe('exact JSON', () => {
     assert.equal(value.f, 200);
     assert.equal(value.g, 120000000000);
     assert.equal(value.h, '"9');
+    assert.throws(() => parseExact('{"a":"unterminated'));
+    assert.throws(() => parseExact('[-,5]'));
   });
 });
 
