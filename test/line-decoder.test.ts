@@ -21,11 +21,12 @@ const METER = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
 
 type Line = Record<string, string>;
 
+/** The columns both formats name alike. */
+const OWNERS: Line = { PartnerId: PARTNER, PartnerName: 'Partner', CustomerId: CUSTOMER };
+
 function dailyRated(line: Line): Line {
   return {
-    PartnerId: PARTNER,
-    PartnerName: 'Partner',
-    CustomerId: CUSTOMER,
+    ...OWNERS,
     CustomerName: 'Customer',
     CustomerDomainName: 'customer.example',
     CustomerCountry: 'GB',
@@ -59,9 +60,7 @@ function dailyRated(line: Line): Line {
 
 function legacy(line: Line): Line {
   return {
-    PartnerId: PARTNER,
-    PartnerName: 'Partner',
-    CustomerId: CUSTOMER,
+    ...OWNERS,
     CustomerCompanyName: 'Legacy Customer',
     DomainName: 'legacy.example',
     SubscriptionId: 'AbC-123',

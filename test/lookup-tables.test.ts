@@ -95,6 +95,15 @@ describe('identity table', () => {
     ids.forEach(([lo, hi], n) => table.set(lo, hi, n + 1));
     ids.forEach(([lo, hi], n) => assert.equal(table.get(lo, hi), n + 1));
     assert.equal(table.size, 5);
+    // The same low word, high words whose mix differs in the last bit only: one starting slot.
+    let inverse = phi;
+    for (let k = 0; k < 5; k++) inverse = Math.imul(inverse, 2 - Math.imul(phi, inverse));
+    const hi1 = 12345;
+    const hi2 = Math.imul(Math.imul(hi1, phi) ^ 1, inverse);
+    const twins = new IdentityTable({ wide: false });
+    twins.set(99, hi1, 1);
+    twins.set(99, hi2, 2);
+    assert.deepEqual([twins.get(99, hi1), twins.get(99, hi2), twins.size], [1, 2, 2]);
     // Two that start at the last slot: the second wraps around to the first.
     const last = new IdentityTable({ wide: false });
     const atEnd = [5, 6].map((hi) => [(0xffffffff ^ Math.imul(hi, phi)) | 0, hi] as const);

@@ -439,6 +439,30 @@ describe('SumTable', () => {
     assert.equal(seen.size, 1600);
     assert.equal(table.rows, 1604);
     assert.equal(table.row(0, 0, 0), 1604, 'a key never added is new, even after rehashing');
+    // Right after a rehash (at 1025 rows), the key of zeros is a new row too.
+    const fresh = new SumTable(1);
+    for (let a = 1; a <= 1025; a++) fresh.row(a, 0, 0);
+    assert.equal(fresh.row(0, 0, 0), 1025);
+    assert.equal(fresh.row(5000, 0, 0), 1026);
+    assert.equal(fresh.rows, 1027);
+  });
+
+  it("does not take a key for the row looked up last when it matches other rows' words", () => {
+    const table = new SumTable(1);
+    for (const [a, b, c] of [
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ] as const)
+      table.row(a, b, c);
+    const after = (a: number, b: number, c: number) => {
+      table.row(10, 11, 12); // the last row looked up: row 3
+      return table.row(a, b, c);
+    };
+    assert.equal(after(2, 11, 12), 4);
+    assert.equal(after(10, 3, 12), 5);
+    assert.equal(after(10, 11, 4), 6);
+    assert.equal(after(10, 11, 12), 3);
   });
 
   it('moves a row whose whole part reaches 2^52 to exact BigInt sums', () => {
