@@ -33,7 +33,8 @@ export default {
     'src/ingest/field-parsers.ts:1-11',
     'src/ingest/line-identity.ts',
     'src/storage/identity-table.ts',
-    // The decoder's currency and partner rules and the two line formats' rules.
+    // The decoder's currency and partner rules and the two line formats' rules (guid() to
+    // addOwners(), and the two decode() classes): line ranges, to move when the file changes.
     'src/ingest/line-decoder.ts:262-392',
     'src/ingest/line-decoder.ts:480-712',
     'src/server/auth/token-verifier.ts',
@@ -42,7 +43,7 @@ export default {
     'src/server/collection-query.ts',
     'src/server/response-cache.ts',
     'src/server/bounded-cache.ts',
-    // The SDK's request loop: retries, Retry-After, backoff, timeouts.
+    // The SDK's request loop, request() to sleep(): retries, Retry-After, backoff, timeouts.
     'src/sdk/client.ts:82-202',
     'src/sdk/errors.ts:155-170',
   ],
