@@ -25,6 +25,11 @@ export class ByteDictionary {
     return this.#size;
   }
 
+  /** The parent index entry `e` was added with. */
+  parentOf(e: number): number {
+    return this.#parents[e]!;
+  }
+
   /** The index of the key, or -1. */
   find(buf: Buffer, start: number, end: number, parent: number): number {
     const last = this.#last;

@@ -14,7 +14,7 @@ import {
 import { HeaderError, recogniseHeader, type FileFormat, type RecognisedHeader } from './file-formats.js';
 import type { DecoderRules } from './line-decoder.js';
 import type { ParseTask, Rejection, WorkerMessage } from './parse-worker.js';
-import { AMOUNTS, bufferOf } from './line-batch.js';
+import { AMOUNTS, bufferOf, DAY_AMOUNTS } from './line-batch.js';
 import { spawnWorker } from './spawn-worker.js';
 import { UsageAggregator } from './usage-aggregator.js';
 
@@ -240,6 +240,18 @@ async function runImport(
           const text = slow.get(g);
           if (text) agg.add(k.resource, k.meter, text[0]!, text[1]!, text[2]!);
           else agg.addParts(k.resource, k.meter, sums.parts, g * 2 * AMOUNTS);
+        }
+        const days = message.daySums;
+        const slowDays = new Map(days.slow.map((s) => [s.row, s.text]));
+        for (let g = 0; g < days.rows; g++) {
+          const subscription = days.keys[3 * g]!;
+          const day = days.keys[3 * g + 1]!;
+          const k = session.dayKeysOf(source, subscription, day);
+          const agg = (aggregators[k.scope] ??= new UsageAggregator());
+          agg.ownSubscription(k.subscription, k.customer);
+          const text = slowDays.get(g);
+          if (text) agg.addDay(k.subscription, day, text[0]!, text[1]!);
+          else agg.addDayParts(k.subscription, day, days.parts, g * 2 * DAY_AMOUNTS);
         }
         part.done = true;
         if (source === 0 && deferred) throw deferred;

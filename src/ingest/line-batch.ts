@@ -48,6 +48,9 @@ export const BATCH_LINES = 8192;
 /** The amounts a line carries, in this order: quantity, pre-tax total in the billing currency, in USD. */
 export const AMOUNTS = 3;
 
+/** The amounts of a per-day sum: billing and USD (a quantity summed across meters means nothing). */
+export const DAY_AMOUNTS = 2;
+
 // Room for the lines of the chunk that fills a batch (posted after that chunk), so it need not grow.
 const CAPACITY = BATCH_LINES + BATCH_LINES / 4;
 

@@ -18,7 +18,7 @@ import { DecimalRead, decimalProblem, readDecimal } from '../money/decimal-bytes
 import { SumTable } from '../money/sum-table.js';
 import { isCurrencyCode, isGuid, parseUsageDay, periodOfDay } from './field-parsers.js';
 import type { ColumnIndex, DailyRatedColumn, LegacyColumn, RecognisedHeader } from './file-formats.js';
-import { AMOUNTS, appendAmount, growLineBatch, newLineBatch, type LineBatch } from './line-batch.js';
+import { AMOUNTS, appendAmount, DAY_AMOUNTS, growLineBatch, newLineBatch, type LineBatch } from './line-batch.js';
 import { DAILY_RATED_LINE_COLUMNS, LEGACY_LINE_COLUMNS, LineIdentity } from './line-identity.js';
 
 /** A line the importer cannot read: names the line, the column and the value. */
@@ -98,6 +98,12 @@ export abstract class LineDecoder {
   readonly #recycled: (readonly ArrayBufferLike[])[] = [];
   /** The lines' exact sums per (resource, meter, period), handed to the importer at the end. */
   readonly sums = new SumTable(AMOUNTS);
+  /**
+   * The lines' billing and USD sums per (subscription, usage day): the daily figures and the
+   * forecast read them. Small (subscriptions × days), unlike a per-resource-meter-day table.
+   */
+  readonly daySums = new SumTable(DAY_AMOUNTS);
+  #dayGroup = 0;
   readonly #parts = new Float64Array(2);
   #start = 0;
   #end = 0;
@@ -337,8 +343,14 @@ export abstract class LineDecoder {
     const s = this.#start;
     const e = this.#end;
     const parts = this.#parts;
-    if (readDecimal(bytes, s, e, parts, 0) === DecimalRead.Fast) this.sums.add(group, k, parts, 0);
-    else this.sums.addText(group, k, Buffer.from(bytes.buffer, bytes.byteOffset + s, e - s).toString('latin1'));
+    if (readDecimal(bytes, s, e, parts, 0) === DecimalRead.Fast) {
+      this.sums.add(group, k, parts, 0);
+      if (k > 0) this.daySums.add(this.#dayGroup, k - 1, parts, 0);
+    } else {
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset + s, e - s).toString('latin1');
+      this.sums.addText(group, k, text);
+      if (k > 0) this.daySums.addText(this.#dayGroup, k - 1, text);
+    }
     appendAmount(this.#batch, bytes, s, e);
   }
 
@@ -457,6 +469,7 @@ export abstract class LineDecoder {
       2 * i,
     );
     const group = this.sums.row(resource, meter, this.#period);
+    this.#dayGroup = this.daySums.row(this.entitlements.parentOf(this.resources.parentOf(resource)), this.#day);
     this.#addAmount(rec, group, 0, quantity);
     this.#addAmount(rec, group, 1, billing);
     this.#addAmount(rec, group, 2, usd);

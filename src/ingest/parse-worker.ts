@@ -41,7 +41,15 @@ export interface Rejection {
 
 export type WorkerMessage =
   | { readonly type: 'batch'; readonly batch: LineBatch; readonly rejections: Rejection[]; readonly bytes: number }
-  | { readonly type: 'done'; readonly hash: string; readonly bytes: number; readonly sums: ExportedSums }
+  | {
+      readonly type: 'done';
+      readonly hash: string;
+      readonly bytes: number;
+      /** Per (resource, meter, period). */
+      readonly sums: ExportedSums;
+      /** Per (subscription, usage day): billing and USD. */
+      readonly daySums: ExportedSums;
+    }
   | {
       readonly type: 'error';
       readonly message: string;
@@ -145,8 +153,18 @@ async function run(task: ParseTask): Promise<void> {
   scanner.end();
   if (decoder.pending > 0 || rejections.length > 0) await post();
   const sums = decoder.sums.export();
-  const done: WorkerMessage = { type: 'done', hash: hash.digest().toString(16).padStart(16, '0'), bytes, sums };
-  port.postMessage(done, [sums.keys.buffer as ArrayBuffer, sums.parts.buffer as ArrayBuffer]);
+  const daySums = decoder.daySums.export();
+  const done: WorkerMessage = {
+    type: 'done',
+    hash: hash.digest().toString(16).padStart(16, '0'),
+    bytes,
+    sums,
+    daySums,
+  };
+  port.postMessage(
+    done,
+    [sums, daySums].flatMap((s) => [s.keys.buffer as ArrayBuffer, s.parts.buffer as ArrayBuffer]),
+  );
   // Done: the thread ends (its memory freed) while the importer finishes the aggregates.
   port.close();
 }

@@ -2,6 +2,7 @@ import { amountsOf, type LineBatch } from '../ingest/line-batch.js';
 import { IdentityTable, occurrenceKey } from './identity-table.js';
 import { DIMENSIONS, type DimensionKind, type ImportWriter } from './import-writer.js';
 import type {
+  DayKeys,
   ImportMeta,
   ImportScope,
   ImportSession,
@@ -101,6 +102,8 @@ const AGGREGATE_TABLES = [
   { table: 'subscription_usage', keys: ['subscription_key'], values: ['billing_total', 'usd_total'] },
   { table: 'meter_usage', keys: ['subscription_key', 'meter_key'], values: ['quantity', 'billing_total', 'usd_total'] },
   { table: 'resource_usage', keys: ['subscription_key', 'resource_key'], values: ['billing_total', 'usd_total'] },
+  { table: 'customer_daily_usage', keys: ['customer_key', 'day'], values: ['billing_total', 'usd_total'] },
+  { table: 'subscription_daily_usage', keys: ['subscription_key', 'day'], values: ['billing_total', 'usd_total'] },
 ] as const;
 
 export interface SessionHooks {
@@ -247,6 +250,16 @@ export class BlockImportSession implements ImportSession {
     return { scope, customer, subscription, resource: resourceKey, meter: keys.meter[meter]! };
   }
 
+  dayKeysOf(source: number, subscription: number, day: number): DayKeys {
+    const keys = this.#sources[source]!;
+    const customer = keys.subscriptionParent[subscription]!;
+    const partner = keys.partner[keys.customerParent[customer]!]!;
+    const period = `${Math.floor(day / 10000)}-${String(Math.floor(day / 100) % 100).padStart(2, '0')}`;
+    const scope = this.#scopeOf(partner, period);
+    if (scope === undefined) throw new Error(`no lines were written for partner ${partner} in ${period}`);
+    return { scope, customer: keys.customer[customer]!, subscription: keys.subscription[subscription]! };
+  }
+
   // The scope index of (partner, period), remembering the last one asked for: asked once a group.
   #scopeOf(partner: number, period: string): number | undefined {
     const last = this.#lastScope;
@@ -265,6 +278,7 @@ export class BlockImportSession implements ImportSession {
     for await (const block of this.#writer.blocks(scope.partnerKey, scope.period)) {
       const resources = int32s(block.resources, block.count);
       const meters = int32s(block.meters, block.count);
+      const days = int32s(block.days, block.count);
       const amounts = block.amounts.toString('latin1').split(','); // three a line
       for (let i = 0; i < block.count; i++) {
         if (isReplaced(block.replaced, i)) continue;
@@ -274,6 +288,7 @@ export class BlockImportSession implements ImportSession {
           subscription,
           resource: resources[i]!,
           meter: meters[i]!,
+          day: days[i]!,
           quantity: amounts[3 * i]!,
           billing: amounts[3 * i + 1]!,
           usd: amounts[3 * i + 2]!,
@@ -289,6 +304,8 @@ export class BlockImportSession implements ImportSession {
       subscription_usage: aggregates.subscriptions.map((a) => [a.subscription, a.billing, a.usd]),
       meter_usage: aggregates.meters.map((a) => [a.subscription, a.meter, a.quantity, a.billing, a.usd]),
       resource_usage: aggregates.resources.map((a) => [a.subscription, a.resource, a.billing, a.usd]),
+      customer_daily_usage: aggregates.customerDays.map((a) => [a.customer, a.day, a.billing, a.usd]),
+      subscription_daily_usage: aggregates.subscriptionDays.map((a) => [a.subscription, a.day, a.billing, a.usd]),
     };
     for (const { table, keys, values } of AGGREGATE_TABLES) {
       // Keep lastModified where the values did not change (a re-import changes nothing).

@@ -16,6 +16,8 @@ export interface Database {
   subscription_usage: SubscriptionUsageTable;
   meter_usage: MeterUsageTable;
   resource_usage: ResourceUsageTable;
+  customer_daily_usage: CustomerDailyUsageTable;
+  subscription_daily_usage: SubscriptionDailyUsageTable;
   import_batches: ImportBatchesTable;
   store_state: { id: number; version: string | number };
   server_secrets: { name: string; value: string };
@@ -122,6 +124,17 @@ export interface MeterUsageTable extends UsageColumns {
 export interface ResourceUsageTable extends UsageColumns {
   subscription_key: number;
   resource_key: number;
+}
+
+/** Per usage day: `day` is yyyymmdd. */
+export interface CustomerDailyUsageTable extends UsageColumns {
+  customer_key: number;
+  day: number;
+}
+
+export interface SubscriptionDailyUsageTable extends UsageColumns {
+  subscription_key: number;
+  day: number;
 }
 
 export interface ImportBatchesTable {

@@ -52,6 +52,12 @@ export interface LineKeys {
   readonly meter: number;
 }
 
+export interface DayKeys {
+  readonly scope: number;
+  readonly customer: number;
+  readonly subscription: number;
+}
+
 export interface ImportScope {
   readonly partnerKey: number;
   readonly period: string;
@@ -65,6 +71,8 @@ export interface StoredLine {
   readonly subscription: number;
   readonly resource: number;
   readonly meter: number;
+  /** The usage day, yyyymmdd. */
+  readonly day: number;
   readonly quantity: string;
   readonly billing: string;
   readonly usd: string;
@@ -85,6 +93,8 @@ export interface ImportSession {
   write(batch: LineBatch, source: number): Promise<void>;
   /** The storage keys of a parser's local resource, meter and period (after `write`). */
   keysOf(source: number, resource: number, meter: number, period: number): LineKeys;
+  /** The storage keys of a parser's local subscription on a usage day (yyyymmdd), after `write`. */
+  dayKeysOf(source: number, subscription: number, day: number): DayKeys;
   /** Every (partner, period) this import has written to, by scope index. */
   readonly scopes: readonly ImportScope[];
   /** Every stored line of a partner's period, this import's included. */
@@ -109,6 +119,9 @@ export interface PeriodAggregates {
   readonly subscriptions: { subscription: number; billing: string; usd: string }[];
   readonly meters: { subscription: number; meter: number; quantity: string; billing: string; usd: string }[];
   readonly resources: { subscription: number; resource: number; billing: string; usd: string }[];
+  /** Per usage day (yyyymmdd). */
+  readonly subscriptionDays: { subscription: number; day: number; billing: string; usd: string }[];
+  readonly customerDays: { customer: number; day: number; billing: string; usd: string }[];
 }
 
 export interface PartnerRow {
