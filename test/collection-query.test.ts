@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../src/contract/api-errors.js';
 import { currentBillingPeriod } from '../src/domain/usage-model.js';
-import { guidParam, MAX_PAGE_SIZE, readCollectionQuery, resolvePeriod } from '../src/server/collection-query.js';
+import { customerTenantId } from '../src/contract/parameters.js';
+import { MAX_PAGE_SIZE, readCollectionQuery, resolvePeriod } from '../src/server/collection-query.js';
 
 const request = (query: Record<string, string | string[]>, headers: Record<string, string | string[]> = {}) =>
   ({ query, headers }) as unknown as FastifyRequest;
@@ -100,7 +101,7 @@ describe('collection query: seek_operation', () => {
 describe('GUID path parameters', () => {
   it('accept a GUID in any case and give it in lower case', () => {
     assert.equal(
-      guidParam('customer-tenant-id', 'C1111111-2222-4333-8444-55555555555A'),
+      customerTenantId.parse('C1111111-2222-4333-8444-55555555555A'),
       'c1111111-2222-4333-8444-55555555555a',
     );
   });
@@ -117,7 +118,7 @@ describe('GUID path parameters', () => {
       'c1111111-2222-4333-8444-555555555555\n',
     ]) {
       assert.throws(
-        () => guidParam('customer-tenant-id', bad),
+        () => customerTenantId.parse(bad),
         (e: unknown) =>
           e instanceof ApiError &&
           e.status === 400 &&

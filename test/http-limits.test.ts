@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
-import { apiFaultSchema } from '../src/contract/json-schemas.js';
+import { ApiFault } from '../src/contract/resources.js';
 import { BoundedCache } from '../src/server/bounded-cache.js';
 import { MAX_PAGE_SIZE } from '../src/server/collection-query.js';
 import { REQUEST_LIMITS } from '../src/server/request-limits.js';
@@ -11,7 +11,7 @@ import { testDatabase } from './helpers/backends.js';
 import { tempDir } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
-const validFault = new Ajv().compile(apiFaultSchema);
+const validFault = new Ajv().compile(ApiFault);
 const PARTNER = '0f1e2d3c-4b5a-4697-8877-665544332211';
 
 /** A raw HTTP/1.1 exchange: what fetch cannot send (bad encodings, huge headers, TRACE). */

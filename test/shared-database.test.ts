@@ -77,8 +77,8 @@ for (const backend of BACKENDS) {
         assert.equal((await get(b.base, '/v1/customers/usagerecords?size=10&period=2026-07')).text, first.text);
         const next = (JSON.parse(first.text) as { links: { next: { uri: string; headers: { value: string }[] } } })
           .links.next;
-        const fromB = await get(b.base, next.uri, { 'MS-ContinuationToken': next.headers[0]!.value });
-        const fromA = await get(a.base, next.uri, { 'MS-ContinuationToken': next.headers[0]!.value });
+        const fromB = await get(b.base, `/v1${next.uri}`, { 'MS-ContinuationToken': next.headers[0]!.value });
+        const fromA = await get(a.base, `/v1${next.uri}`, { 'MS-ContinuationToken': next.headers[0]!.value });
         assert.equal(fromB.status, 200, fromB.text);
         assert.equal(fromB.text, fromA.text);
         assert.equal((JSON.parse(fromB.text) as { items: unknown[] }).items.length, 10);

@@ -4,13 +4,7 @@
  * ApiFault body in one place (src/server/error-handler.ts).
  */
 
-/** Partner Center's error body. */
-export interface ApiFault {
-  readonly code: number;
-  readonly description: string;
-  readonly data: readonly unknown[];
-  readonly source: 'PartnerFD';
-}
+import type { ApiFault } from './resources.js';
 
 export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 406 | 408 | 413 | 414 | 415 | 431 | 500;
 
@@ -36,6 +30,8 @@ const WWW_AUTHENTICATE = 'Bearer realm="https://api.partnercenter.microsoft.com"
 /** The catalogue: every error the API answers with. */
 export const apiErrors = {
   invalidInput: (description: string) => new ApiError(400, 800002, description),
+  invalidEnum: (name: string, value: string) =>
+    new ApiError(400, 900126, `Unable to parse enum: ${name} '${value.slice(0, 40)}'.`),
   invalidGuid: (name: string, value: string) =>
     new ApiError(400, 800002, `The ${name} '${value.slice(0, 80)}' is not a valid GUID.`),
   invalidContinuationToken: () => new ApiError(400, 800002, 'The continuation token is not valid for this request.'),
@@ -48,6 +44,12 @@ export const apiErrors = {
   appOnlyNotAllowed: () => new ApiError(403, 900150, "This resource can't be accessed by application credentials."),
   customerNotFound: (id: string) => new ApiError(404, 60003, `Customer ${id} was not found.`),
   subscriptionNotFound: (id: string) => new ApiError(404, 20003, `Subscription with id ${id} not found.`),
+  /** Partner Center's code 3000 text (ISSUE Partner-Center-PowerShell#76); 404: there is no summary to give. */
+  noUsageData: () => new ApiError(404, 3000, 'Customer does not have usage data.'),
+  /** A route that serves one kind of subscription, asked for the other (docs/api.md). */
+  wrongPlanKind: (id: string, served: string) =>
+    new ApiError(400, 800002, `The subscription ${id} is not ${served}: this route does not serve it.`),
+  invalidBody: (description: string) => new ApiError(400, 800002, description),
   routeNotFound: () => new ApiError(404, 1000, 'The requested resource was not found.'),
   methodNotAllowed: (method: string, allow: string) =>
     new ApiError(405, 800002, `The method ${method.slice(0, 20)} is not allowed on this resource.`, { Allow: allow }),

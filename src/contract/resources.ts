@@ -1,130 +1,287 @@
+import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
 import type { JsonDecimal } from './exact-json.js';
 
 /**
- * Partner Center's wire types for the usage routes (shared/seeds; shared/docs/partner-center-api.md
- * §4), shared by the server, the SDK and the CLI. Money is a JsonDecimal: written as a JSON
- * number with all its digits.
+ * Partner Center's wire types for the usage family (shared/docs/partner-center-api.md §4, §16),
+ * as TypeBox schemas: each is a JSON Schema (the OpenAPI document and the contract tests use it
+ * as it is) and its TypeScript type comes from it (Static), so there is no second copy to keep.
+ * TypeBox rather than zod for that reason: its schemas are plain JSON Schema 2020-12 objects,
+ * which OpenAPI 3.1 embeds unchanged; zod's would need converting.
+ *
+ * Money is a JsonDecimal in TypeScript (every digit kept) and a JSON number on the wire.
  */
 
-export interface ResourceAttributes {
-  readonly objectType: string;
-  readonly etag?: string;
-}
+/** An exact decimal: a JSON number in the schema, a JsonDecimal in code. */
+export const Money = Type.Unsafe<JsonDecimal>({ type: 'number' });
 
-export interface KeyValuePair {
-  readonly key: string;
-  readonly value: string;
-}
+const closed = <T extends TProperties>(properties: T, options: Record<string, unknown> = {}): TObject<T> =>
+  Type.Object(properties, { additionalProperties: false, ...options });
 
-export interface Link {
-  readonly uri: string;
-  readonly method: string;
-  readonly headers: readonly KeyValuePair[];
-}
+export const Guid = Type.String({
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+  description: 'A GUID, lower case.',
+});
+
+/** ISO-8601 with an explicit offset, as Partner Center writes dates. */
+export const WireDate = Type.String({
+  pattern: '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?[+-]\\d\\d:\\d\\d$',
+  description: 'ISO-8601 date-time with an offset, e.g. 2019-09-17T17:08:11.1433333+00:00.',
+});
+
+const CurrencyCode = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 (Azure plan).' });
+const CurrencyLocale = Type.String({ pattern: '^[a-z]{2,3}-[A-Z]{2}$', description: 'A culture (legacy 0145P).' });
+
+const attributes = <N extends string>(objectType: N) =>
+  closed({ objectType: Type.Literal(objectType), etag: Type.Optional(Type.String()) });
+
+export const KeyValuePair = closed({ key: Type.String(), value: Type.String() });
+export type KeyValuePair = Static<typeof KeyValuePair>;
+
+export const Link = closed({ uri: Type.String(), method: Type.String(), headers: Type.Array(KeyValuePair) });
+export type Link = Static<typeof Link>;
+
+const selfLinks = closed({ self: Link });
+
+/**
+ * A collection; paged ones (with `size`) carry `links.next` and the same token at the top level
+ * as `continuationToken` (the Swagger's PagedResourceCollection; seek-based clients loop on it).
+ */
+export const Collection = <T extends TSchema>(items: T) =>
+  closed({
+    totalCount: Type.Integer({ minimum: 0, description: 'The items in this response (one page).' }),
+    items: Type.Array(items),
+    links: closed({ self: Link, next: Type.Optional(Link) }),
+    continuationToken: Type.Optional(Type.String()),
+    attributes: attributes('Collection'),
+  });
 
 export interface ResourceCollection<T> {
   readonly totalCount: number;
   readonly items: readonly T[];
   readonly links: { readonly self: Link; readonly next?: Link };
+  readonly continuationToken?: string;
   readonly attributes: { readonly objectType: 'Collection' };
 }
 
-export interface SpendingBudget {
-  /** Absent when the customer has no budget. */
-  readonly amount?: JsonDecimal;
-  readonly attributes: { readonly objectType: 'SpendingBudget' };
-}
+export const SpendingBudget = closed({
+  amount: Type.Optional(Money),
+  attributes: attributes('SpendingBudget'),
+});
+export type SpendingBudget = Static<typeof SpendingBudget>;
 
-/** Azure plan records carry currencyCode and usdTotalCost; legacy (0145P) ones currencyLocale. */
-export type RecordCurrency =
-  | { readonly currencyCode: string; readonly usdTotalCost: JsonDecimal }
-  | { readonly currencyLocale: string; readonly usdTotalCost: JsonDecimal };
+/** GET and PATCH /v1/customers/{c}/usagebudget. */
+export const UsageBudget = closed({
+  amount: Type.Optional(Money),
+  usageSpendingBudget: Type.Optional(Money),
+  links: Type.Optional(selfLinks),
+  attributes: attributes('SpendingBudget'),
+});
+export type UsageBudget = Static<typeof UsageBudget>;
 
-export type CustomerMonthlyUsageRecord = {
-  readonly budget: SpendingBudget;
-  /** Present on legacy customers, as in Partner Center's example. */
-  readonly customerSpendingBudget?: SpendingBudget;
-  readonly percentUsed: JsonDecimal;
-  readonly isUpgraded: boolean;
-  readonly resourceId: string;
-  readonly id: string;
-  readonly resourceName: string;
-  readonly name: string;
-  readonly totalCost: JsonDecimal;
-  readonly lastModifiedDate: string;
-  readonly attributes: { readonly objectType: 'CustomerMonthlyUsageRecord' };
-} & RecordCurrency;
+/** PATCH's body: property names in any case (the .NET SDK writes PascalCase); null clears. */
+export const SpendingBudgetPatch = Type.Object(
+  {
+    amount: Type.Union([Type.Number(), Type.Null()], {
+      description: 'The monthly budget in the customer currency (at most 6 decimals); null removes it.',
+    }),
+    attributes: Type.Optional(Type.Object({ objectType: Type.Optional(Type.Literal('SpendingBudget')) })),
+  },
+  { description: 'Property names are bound case-insensitively: {"Amount":100} and {"amount":100} are the same.' },
+);
 
-export type MeterUsageRecord = {
-  readonly subscriptionId: string;
-  readonly meterId: string;
-  readonly meterName: string;
-  readonly category: string;
-  readonly subcategory: string;
-  readonly quantityUsed: JsonDecimal;
-  readonly unit: string;
-  readonly totalCost: JsonDecimal;
-  readonly lastModifiedDate: string;
-  readonly attributes: { readonly objectType: 'MeterUsageRecord' };
-} & RecordCurrency;
+/** Azure plan rows: currencyCode + usdTotalCost; legacy (0145P) rows: currencyLocale. */
+const currencyFields = {
+  currencyCode: Type.Optional(CurrencyCode),
+  currencyLocale: Type.Optional(CurrencyLocale),
+  usdTotalCost: Type.Optional(Money),
+};
+const currencyRule = {
+  oneOf: [
+    { required: ['currencyCode', 'usdTotalCost'], not: { required: ['currencyLocale'] } },
+    { required: ['currencyLocale'], not: { required: ['currencyCode'] } },
+  ],
+};
+const record = <T extends TProperties>(properties: T) => closed({ ...properties, ...currencyFields }, currencyRule);
 
-/** GET /v1/customers/{c}/subscriptions/usagerecords items. */
-export type SubscriptionMonthlyUsageRecord = {
-  readonly status: 'none' | 'active' | 'suspended' | 'deleted';
-  readonly partnerOnRecord?: string;
-  readonly offerId: string;
-  readonly resourceId: string;
-  readonly id?: string;
-  readonly resourceName: string;
-  readonly name?: string;
-  readonly totalCost: JsonDecimal;
-  readonly lastModifiedDate: string;
-  readonly attributes: { readonly objectType: 'SubscriptionMonthlyUsageRecord' };
-} & Partial<RecordCurrency>;
+/** Figures of ours beside Partner Center's (never in place of them): see docs/api.md. */
+export const UsageExtension = closed(
+  {
+    forecastTotalCost: Type.Optional(Money),
+    forecastMethod: Type.Optional(Type.String()),
+    trendingOver: Type.Boolean(),
+    daysWithUsage: Type.Integer({ minimum: 0 }),
+  },
+  { description: 'A partner-usage extension: the month-end forecast in the customer currency.' },
+);
+export type UsageExtension = Static<typeof UsageExtension>;
 
-/** GET /v1/customers/{c}/subscriptions/{s}/resourceusagerecords items (Azure plan). */
-export type ResourceUsageRecord = {
-  readonly subscriptionId: string;
-  readonly resourceUri: string;
-  readonly resourceType: string;
-  readonly entitlementId: string;
-  readonly entitlementName: string;
-  readonly resourceGroupName: string;
-  readonly resourceName: string;
-  readonly name?: string;
-  readonly totalCost: JsonDecimal;
-  readonly lastModifiedDate: string;
-  readonly attributes: { readonly objectType: 'ResourceUsageRecord' };
-} & Partial<RecordCurrency>;
+export const CustomerMonthlyUsageRecord = record({
+  budget: SpendingBudget,
+  customerSpendingBudget: Type.Optional(SpendingBudget),
+  percentUsed: Type.Unsafe<JsonDecimal>({ type: 'number', minimum: 0 }),
+  isUpgraded: Type.Boolean(),
+  resourceId: Guid,
+  id: Guid,
+  resourceName: Type.String(),
+  name: Type.String(),
+  totalCost: Money,
+  lastModifiedDate: WireDate,
+  attributes: attributes('CustomerMonthlyUsageRecord'),
+});
+export type CustomerMonthlyUsageRecord = Static<typeof CustomerMonthlyUsageRecord>;
 
-interface UsageSummaryBase {
-  readonly resourceId: string;
-  readonly resourceName: string;
-  readonly billingStartDate: string;
-  readonly billingEndDate: string;
-  readonly totalCost: JsonDecimal;
-  readonly currencyLocale?: string;
-  readonly currencyCode?: string;
-  readonly usdTotalCost?: JsonDecimal;
-  readonly lastModifiedDate: string;
-  readonly links?: { readonly self: Link };
-}
+export const MeterUsageRecord = record({
+  subscriptionId: Guid,
+  meterId: Type.String(),
+  meterName: Type.String(),
+  category: Type.String(),
+  subcategory: Type.String(),
+  quantityUsed: Money,
+  unit: Type.String(),
+  totalCost: Money,
+  lastModifiedDate: WireDate,
+  attributes: attributes('MeterUsageRecord'),
+});
+export type MeterUsageRecord = Static<typeof MeterUsageRecord>;
 
-/** GET /v1/customers/{c}/usagesummary. */
-export interface CustomerUsageSummary extends UsageSummaryBase {
-  readonly budget: SpendingBudget;
-  readonly attributes: { readonly objectType: 'CustomerUsageSummary' };
-}
+export const SubscriptionMonthlyUsageRecord = record({
+  status: Type.Union([
+    Type.Literal('none'),
+    Type.Literal('active'),
+    Type.Literal('suspended'),
+    Type.Literal('deleted'),
+  ]),
+  partnerOnRecord: Type.Optional(Type.String()),
+  offerId: Type.String(),
+  resourceId: Guid,
+  id: Guid,
+  resourceName: Type.String(),
+  name: Type.String(),
+  totalCost: Money,
+  lastModifiedDate: WireDate,
+  attributes: attributes('SubscriptionMonthlyUsageRecord'),
+});
+export type SubscriptionMonthlyUsageRecord = Static<typeof SubscriptionMonthlyUsageRecord>;
 
-/** GET /v1/customers/{c}/subscriptions/{s}/usagesummary. */
-export interface SubscriptionUsageSummary extends UsageSummaryBase {
-  readonly attributes: { readonly objectType: 'SubscriptionUsageSummary' };
-}
+export const ResourceUsageRecord = record({
+  subscriptionId: Guid,
+  resourceUri: Type.String(),
+  resourceType: Type.String(),
+  entitlementId: Type.String(),
+  entitlementName: Type.String(),
+  resourceGroupName: Type.String(),
+  resourceName: Type.String(),
+  name: Type.String(),
+  totalCost: Money,
+  lastModifiedDate: WireDate,
+  attributes: attributes('ResourceUsageRecord'),
+});
+export type ResourceUsageRecord = Static<typeof ResourceUsageRecord>;
 
-/** GET /v1/usagesummary. */
-export interface PartnerUsageSummary extends UsageSummaryBase {
-  readonly customersOverBudget: JsonDecimal;
-  readonly customersTrendingOver: JsonDecimal;
-  readonly customersWithUsageBasedSubscription: JsonDecimal;
-  readonly attributes: { readonly objectType: 'PartnerUsageSummary' };
-}
+/** A legacy subscription's usage per resource (meter, in a legacy file). */
+export const AzureResourceMonthlyUsageRecord = record({
+  category: Type.String(),
+  subcategory: Type.String(),
+  quantityUsed: Money,
+  unit: Type.String(),
+  resourceId: Type.String(),
+  id: Type.String(),
+  resourceName: Type.String(),
+  name: Type.String(),
+  totalCost: Money,
+  lastModifiedDate: WireDate,
+  attributes: attributes('AzureResourceMonthlyUsageRecord'),
+});
+export type AzureResourceMonthlyUsageRecord = Static<typeof AzureResourceMonthlyUsageRecord>;
+
+export const SubscriptionDailyUsageRecord = record({
+  dateUsed: WireDate,
+  resourceId: Guid,
+  id: Guid,
+  resourceName: Type.String(),
+  name: Type.String(),
+  totalCost: Money,
+  lastModifiedDate: WireDate,
+  attributes: attributes('SubscriptionDailyUsageRecord'),
+});
+export type SubscriptionDailyUsageRecord = Static<typeof SubscriptionDailyUsageRecord>;
+
+const summaryFields = {
+  resourceId: Guid,
+  resourceName: Type.String(),
+  id: Type.Optional(Guid),
+  name: Type.Optional(Type.String()),
+  billingStartDate: WireDate,
+  billingEndDate: WireDate,
+  totalCost: Money,
+  lastModifiedDate: WireDate,
+  links: Type.Optional(selfLinks),
+};
+
+export const CustomerUsageSummary = record({
+  ...summaryFields,
+  budget: SpendingBudget,
+  partnerUsage: Type.Optional(UsageExtension),
+  attributes: attributes('CustomerUsageSummary'),
+});
+export type CustomerUsageSummary = Static<typeof CustomerUsageSummary>;
+
+export const SubscriptionUsageSummary = record({
+  ...summaryFields,
+  attributes: attributes('SubscriptionUsageSummary'),
+});
+export type SubscriptionUsageSummary = Static<typeof SubscriptionUsageSummary>;
+
+/**
+ * The partner's summary. A partner whose customers pay in several currencies has no one total:
+ * totalCost and currency are those of the currency with the most customers, and `totalsByCurrency`
+ * (our extension) lists every currency's total; no figure is ever summed across currencies.
+ */
+export const PartnerUsageSummary = closed({
+  ...summaryFields,
+  ...currencyFields,
+  customersOverBudget: Type.Integer({ minimum: 0 }),
+  customersTrendingOver: Type.Integer({ minimum: 0 }),
+  customersWithUsageBasedSubscription: Type.Integer({ minimum: 0 }),
+  totalsByCurrency: Type.Optional(
+    Type.Array(closed({ currency: Type.String(), totalCost: Money, usdTotalCost: Money, customers: Type.Integer() })),
+  ),
+  attributes: attributes('PartnerUsageSummary'),
+});
+export type PartnerUsageSummary = Static<typeof PartnerUsageSummary>;
+
+export const AzureUtilizationRecord = closed({
+  usageStartTime: WireDate,
+  usageEndTime: WireDate,
+  resource: closed({
+    id: Type.String(),
+    name: Type.Optional(Type.String()),
+    category: Type.Optional(Type.String()),
+    subcategory: Type.Optional(Type.String()),
+    region: Type.Optional(Type.String()),
+  }),
+  quantity: Money,
+  unit: Type.Optional(Type.String()),
+  infoFields: Type.Record(Type.String(), Type.String()),
+  instanceData: Type.Optional(
+    closed({
+      resourceUri: Type.String(),
+      location: Type.String(),
+      partNumber: Type.String(),
+      orderNumber: Type.String(),
+      tags: Type.Optional(Type.Record(Type.String(), Type.String())),
+      additionalInfo: Type.Optional(Type.Record(Type.String(), Type.String())),
+    }),
+  ),
+  attributes: attributes('AzureUtilizationRecord'),
+});
+export type AzureUtilizationRecord = Static<typeof AzureUtilizationRecord>;
+
+/** Partner Center's error body. */
+export const ApiFault = closed({
+  code: Type.Integer(),
+  description: Type.String({ minLength: 1, maxLength: 1024 }),
+  data: Type.Array(Type.Unknown()),
+  source: Type.Literal('PartnerFD'),
+});
+export type ApiFault = Static<typeof ApiFault>;

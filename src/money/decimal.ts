@@ -39,6 +39,14 @@ export function add(a: Decimal, b: Decimal): Decimal {
   return { units: rescale(a, scale) + rescale(b, scale), scale };
 }
 
+/** -1, 0 or 1 as a is below, equal to or above b. */
+export function compare(a: Decimal, b: Decimal): number {
+  const scale = Math.max(a.scale, b.scale);
+  const x = rescale(a, scale);
+  const y = rescale(b, scale);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 /** The exact decimal text, without trailing fractional zeros ("0", "-0.5", "120.5683"). */
 export function formatDecimal(d: Decimal): string {
   const { units, scale } = d;

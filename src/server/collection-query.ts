@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { apiErrors } from '../contract/api-errors.js';
-import { BILLING_PERIOD, currentBillingPeriod } from '../domain/usage-model.js';
-import { isGuid } from '../ingest/field-parsers.js';
+import { period as periodParameter, size as sizeParameter } from '../contract/parameters.js';
+import { currentBillingPeriod } from '../domain/usage-model.js';
 
-export const MAX_PAGE_SIZE = 1000;
+export { MAX_PAGE_SIZE } from '../contract/parameters.js';
 
 /** The query of a usage collection route, validated. */
 export interface CollectionQuery {
@@ -17,7 +17,7 @@ export interface CollectionQuery {
 
 type Query = Record<string, string | string[] | undefined>;
 
-function single(query: Query, name: string): string | undefined {
+export function single(query: Query, name: string): string | undefined {
   const value = query[name];
   if (Array.isArray(value)) throw apiErrors.invalidInput(`The query parameter ${name} is given more than once.`);
   return value;
@@ -25,20 +25,10 @@ function single(query: Query, name: string): string | undefined {
 
 export function readCollectionQuery(req: FastifyRequest): CollectionQuery {
   const query = req.query as Query;
-  const period = single(query, 'period');
-  if (period !== undefined && !BILLING_PERIOD.test(period)) {
-    throw apiErrors.invalidInput(`The period '${period.slice(0, 40)}' is not a billing period (YYYY-MM).`);
-  }
+  const periodText = single(query, 'period');
+  const period = periodText === undefined ? undefined : periodParameter.parse(periodText);
   const sizeText = single(query, 'size');
-  let size: number | undefined;
-  if (sizeText !== undefined) {
-    size = /^\d{1,4}$/.test(sizeText) ? Number(sizeText) : NaN;
-    if (!(size >= 1 && size <= MAX_PAGE_SIZE)) {
-      throw apiErrors.invalidInput(
-        `The size '${sizeText.slice(0, 40)}' is not a page size from 1 to ${MAX_PAGE_SIZE}.`,
-      );
-    }
-  }
+  const size = sizeText === undefined ? undefined : sizeParameter.parse(sizeText);
   // Partner Center's SDKs spell it seek_operation, seekOperation or seekoperation.
   const seek = single(query, 'seek_operation') ?? single(query, 'seekOperation') ?? single(query, 'seekoperation');
   const header = req.headers['ms-continuationtoken'];
@@ -53,9 +43,4 @@ export function readCollectionQuery(req: FastifyRequest): CollectionQuery {
 
 export function resolvePeriod(period: string | undefined): string {
   return period ?? currentBillingPeriod();
-}
-
-export function guidParam(name: string, value: string): string {
-  if (!isGuid(value)) throw apiErrors.invalidGuid(name, value);
-  return value.toLowerCase();
 }

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Store } from '../storage/store.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
@@ -6,10 +7,14 @@ import { checkUrlLength, REQUEST_LIMITS } from './request-limits.js';
 import type { ContinuationTokens } from './paging/continuation-token.js';
 import { requestIdOf, setTracingHeaders } from './request-context.js';
 import { cacheBytesFromEnv, ResponseCache } from './response-cache.js';
-import { customerUsageRecordsRoute } from './routes/customer-usage-records.js';
+import { handlers } from './handlers/index.js';
+import { registerOperations } from './operation-routes.js';
 import { healthRoute } from './routes/health.js';
-import { meterUsageRecordsRoute } from './routes/meter-usage-records.js';
+import { openApiRoute } from './routes/openapi.js';
 import type { ServerDeps } from './server-deps.js';
+
+// The version the OpenAPI document states: package.json's, two levels up from src/ and dist/.
+const PACKAGE_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export interface ServerOptions {
   readonly store: Store;
@@ -35,7 +40,13 @@ export function createServer(options: ServerOptions): FastifyInstance {
     http: { maxHeaderSize: REQUEST_LIMITS.headerBytes },
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    // As Partner Center (ASP.NET routing): paths in any case, a trailing slash ignored.
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
   });
+  // Bodies are read as text and parsed by their route (exact decimals, case-insensitive names,
+  // Partner Center's 400 for any other media type): see handlers/usage-budget.ts.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   const deps: ServerDeps = {
     store: options.store,
     verifier: options.verifier,
@@ -48,7 +59,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   });
   installErrorHandling(app);
   healthRoute(app, deps);
-  customerUsageRecordsRoute(app, deps);
-  meterUsageRecordsRoute(app, deps);
+  openApiRoute(app, PACKAGE_VERSION);
+  registerOperations(app, deps, handlers);
   return app;
 }

@@ -1,8 +1,20 @@
 import type { Kysely } from 'kysely';
 import type { PlanKind } from '../domain/usage-model.js';
 import type { Database } from './schema.js';
+import { SummedLines } from './usage-lines.js';
 import type {
+  CustomerDayRow,
+  CustomerQuery,
   CustomerUsageRow,
+  FoundSubscription,
+  MissingOwner,
+  ResourceUsageResult,
+  SubscriptionDaysResult,
+  SubscriptionQuery,
+  SubscriptionSummaryResult,
+  SubscriptionUsageResult,
+  MeterInfoRow,
+  UsageLinesResult,
   ImportBatchRow,
   KeysetPage,
   MeterUsageQuery,
@@ -37,7 +49,12 @@ export abstract class StoreQueries {
     return (await query.execute()).map((r) => [r.partner, r.customer, r.currency]);
   }
 
-  async customerUsage(partnerTenantId: string, period: string, page?: KeysetPage): Promise<CustomerUsageRow[]> {
+  async customerUsage(
+    partnerTenantId: string,
+    period: string,
+    page?: KeysetPage,
+    customerTenantId?: string,
+  ): Promise<CustomerUsageRow[]> {
     let query = this.db
       .selectFrom('customers as c')
       .innerJoin('partners as p', 'p.partner_key', 'c.partner_key')
@@ -60,6 +77,7 @@ export abstract class StoreQueries {
       ])
       .where('p.tenant_id', '=', partnerTenantId.toLowerCase())
       .orderBy('c.tenant_id');
+    if (customerTenantId !== undefined) query = query.where('c.tenant_id', '=', customerTenantId.toLowerCase());
     if (page?.after !== undefined) query = query.where('c.tenant_id', '>', page.after);
     if (page) query = query.limit(page.limit);
     const rows = await query.execute();
@@ -86,22 +104,42 @@ export abstract class StoreQueries {
     return Number(row.n);
   }
 
-  async meterUsage(q: MeterUsageQuery): Promise<MeterUsageResult> {
+  /** The customer and subscription a query names, when the partner has them. */
+  protected async findSubscription(q: SubscriptionQuery): Promise<FoundSubscription | MissingOwner> {
     const customer = await this.db
       .selectFrom('customers as c')
       .innerJoin('partners as p', 'p.partner_key', 'c.partner_key')
-      .select(['c.customer_key', 'c.currency', 'c.currency_locale', 'c.plan', 'c.partner_key'])
+      .select(['c.customer_key', 'c.name', 'c.currency', 'c.currency_locale', 'c.plan', 'c.partner_key'])
       .where('p.tenant_id', '=', q.partnerTenantId.toLowerCase())
       .where('c.tenant_id', '=', q.customerTenantId.toLowerCase())
       .executeTakeFirst();
     if (!customer) return { found: 'customer-missing' };
     const subscription = await this.db
       .selectFrom('subscriptions')
-      .select(['subscription_key', 'subscription_id'])
+      .select(['subscription_key', 'subscription_id', 'offer_id', 'description'])
       .where('customer_key', '=', customer.customer_key)
       .where('subscription_id', '=', q.subscriptionId.toLowerCase())
       .executeTakeFirst();
     if (!subscription) return { found: 'subscription-missing' };
+    return {
+      found: 'ok',
+      partnerKey: customer.partner_key,
+      subscriptionKey: subscription.subscription_key,
+      owner: {
+        subscriptionId: subscription.subscription_id,
+        offerId: subscription.offer_id,
+        description: subscription.description,
+        currency: customer.currency,
+        currencyLocale: customer.currency_locale,
+        plan: customer.plan as PlanKind,
+      },
+    };
+  }
+
+  async meterUsage(q: MeterUsageQuery): Promise<MeterUsageResult> {
+    const found = await this.findSubscription(q);
+    if (found.found !== 'ok') return found;
+    const { owner } = found;
     let meterQuery = this.db
       .selectFrom('meter_usage as u')
       .innerJoin('meters as m', 'm.meter_key', 'u.meter_key')
@@ -116,19 +154,16 @@ export abstract class StoreQueries {
         'u.usd_total',
         'u.last_modified',
       ])
-      .where('u.partner_key', '=', customer.partner_key)
+      .where('u.partner_key', '=', found.partnerKey)
       .where('u.period', '=', q.period)
-      .where('u.subscription_key', '=', subscription.subscription_key)
+      .where('u.subscription_key', '=', found.subscriptionKey)
       .orderBy('m.meter_id');
     if (q.page?.after !== undefined) meterQuery = meterQuery.where('m.meter_id', '>', q.page.after);
     if (q.page) meterQuery = meterQuery.limit(q.page.limit);
     const meters = await meterQuery.execute();
     return {
       found: 'ok',
-      subscriptionId: subscription.subscription_id,
-      currency: customer.currency,
-      currencyLocale: customer.currency_locale,
-      plan: customer.plan as PlanKind,
+      ...owner,
       meters: meters.map((m) => ({
         meterId: m.meter_id,
         meterName: m.name,
@@ -141,6 +176,212 @@ export abstract class StoreQueries {
         lastModified: m.last_modified,
       })),
     };
+  }
+
+  async subscriptionUsage(q: CustomerQuery): Promise<SubscriptionUsageResult> {
+    const customer = (await this.customerUsage(q.partnerTenantId, q.period, undefined, q.customerTenantId))[0];
+    if (!customer) return { found: 'customer-missing' };
+    const rows = await this.db
+      .selectFrom('subscriptions as s')
+      .innerJoin('customers as c', 'c.customer_key', 's.customer_key')
+      .innerJoin('partners as p', 'p.partner_key', 'c.partner_key')
+      .leftJoin('subscription_usage as u', (join) =>
+        join
+          .onRef('u.subscription_key', '=', 's.subscription_key')
+          .onRef('u.partner_key', '=', 'c.partner_key')
+          .on('u.period', '=', q.period),
+      )
+      .select(['s.subscription_id', 's.offer_id', 's.description', 'u.billing_total', 'u.usd_total', 'u.last_modified'])
+      .where('p.tenant_id', '=', q.partnerTenantId.toLowerCase())
+      .where('c.tenant_id', '=', q.customerTenantId.toLowerCase())
+      .orderBy('s.subscription_id')
+      .execute();
+    return {
+      found: 'ok',
+      customer,
+      subscriptions: rows.map((r) => ({
+        subscriptionId: r.subscription_id,
+        offerId: r.offer_id,
+        description: r.description,
+        billingTotal: r.billing_total === null ? '0' : String(r.billing_total),
+        usdTotal: r.usd_total === null ? '0' : String(r.usd_total),
+        lastModified: r.last_modified,
+      })),
+    };
+  }
+
+  async resourceUsage(q: SubscriptionQuery & { readonly page?: KeysetPage }): Promise<ResourceUsageResult> {
+    const found = await this.findSubscription(q);
+    if (found.found !== 'ok') return found;
+    let query = this.db
+      .selectFrom('resource_usage as u')
+      .innerJoin('resources as r', 'r.resource_key', 'u.resource_key')
+      .innerJoin('entitlements as e', 'e.entitlement_key', 'r.entitlement_key')
+      .select([
+        'r.resource_key',
+        'r.uri',
+        'r.resource_group',
+        'r.location',
+        'e.entitlement_id',
+        'e.description',
+        'u.billing_total',
+        'u.usd_total',
+        'u.last_modified',
+      ])
+      .where('u.partner_key', '=', found.partnerKey)
+      .where('u.period', '=', q.period)
+      .where('u.subscription_key', '=', found.subscriptionKey)
+      .orderBy('r.resource_key');
+    if (q.page?.after !== undefined) query = query.where('r.resource_key', '>', Number(q.page.after));
+    if (q.page) query = query.limit(q.page.limit);
+    const rows = await query.execute();
+    return {
+      found: 'ok',
+      ...found.owner,
+      resources: rows.map((r) => ({
+        key: String(r.resource_key),
+        uri: r.uri,
+        group: r.resource_group,
+        location: r.location,
+        entitlementId: r.entitlement_id,
+        entitlementName: r.description,
+        billingTotal: String(r.billing_total),
+        usdTotal: String(r.usd_total),
+        lastModified: r.last_modified,
+      })),
+    };
+  }
+
+  async subscriptionSummary(q: SubscriptionQuery): Promise<SubscriptionSummaryResult> {
+    const found = await this.findSubscription(q);
+    if (found.found !== 'ok') return found;
+    const row = await this.db
+      .selectFrom('subscription_usage')
+      .select(['billing_total', 'usd_total', 'last_modified'])
+      .where('partner_key', '=', found.partnerKey)
+      .where('period', '=', q.period)
+      .where('subscription_key', '=', found.subscriptionKey)
+      .executeTakeFirst();
+    return {
+      found: 'ok',
+      ...found.owner,
+      billingTotal: row ? String(row.billing_total) : '0',
+      usdTotal: row ? String(row.usd_total) : '0',
+      lastModified: row?.last_modified ?? null,
+    };
+  }
+
+  async subscriptionDays(q: SubscriptionQuery & { readonly page?: KeysetPage }): Promise<SubscriptionDaysResult> {
+    const found = await this.findSubscription(q);
+    if (found.found !== 'ok') return found;
+    let query = this.db
+      .selectFrom('subscription_daily_usage')
+      .select(['day', 'billing_total', 'usd_total', 'last_modified'])
+      .where('partner_key', '=', found.partnerKey)
+      .where('period', '=', q.period)
+      .where('subscription_key', '=', found.subscriptionKey)
+      .orderBy('day');
+    if (q.page?.after !== undefined) query = query.where('day', '>', Number(q.page.after));
+    if (q.page) query = query.limit(q.page.limit);
+    const rows = await query.execute();
+    return {
+      found: 'ok',
+      ...found.owner,
+      days: rows.map((r) => ({
+        day: Number(r.day),
+        billingTotal: String(r.billing_total),
+        usdTotal: String(r.usd_total),
+        lastModified: r.last_modified,
+      })),
+    };
+  }
+
+  async customerDays(partnerTenantId: string, period: string, customerTenantId?: string): Promise<CustomerDayRow[]> {
+    let query = this.db
+      .selectFrom('customer_daily_usage as u')
+      .innerJoin('customers as c', 'c.customer_key', 'u.customer_key')
+      .innerJoin('partners as p', 'p.partner_key', 'c.partner_key')
+      .select(['c.tenant_id', 'u.day', 'u.billing_total'])
+      .where('p.tenant_id', '=', partnerTenantId.toLowerCase())
+      .whereRef('u.partner_key', '=', 'p.partner_key')
+      .where('u.period', '=', period)
+      .orderBy('c.tenant_id')
+      .orderBy('u.day');
+    if (customerTenantId !== undefined) query = query.where('c.tenant_id', '=', customerTenantId.toLowerCase());
+    const rows = await query.execute();
+    return rows.map((r) => ({
+      customerTenantId: r.tenant_id,
+      day: Number(r.day),
+      billingTotal: String(r.billing_total),
+    }));
+  }
+
+  async lastUsageDay(partnerTenantId: string, period: string): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('customer_daily_usage as u')
+      .innerJoin('partners as p', 'p.partner_key', 'u.partner_key')
+      .select(({ fn }) => fn.max('u.day').as('day'))
+      .where('p.tenant_id', '=', partnerTenantId.toLowerCase())
+      .where('u.period', '=', period)
+      .executeTakeFirst();
+    return row?.day === null || row?.day === undefined ? undefined : Number(row.day);
+  }
+
+  async usageLines(q: SubscriptionQuery, periods: readonly string[]): Promise<UsageLinesResult> {
+    const found = await this.findSubscription(q);
+    if (found.found !== 'ok') return found;
+    const resourceRows = await this.db
+      .selectFrom('resources as r')
+      .innerJoin('entitlements as e', 'e.entitlement_key', 'r.entitlement_key')
+      .select(['r.resource_key', 'r.uri', 'r.location', 'r.tags'])
+      .where('e.subscription_key', '=', found.subscriptionKey)
+      .execute();
+    const resources = new Map(
+      resourceRows.map((r) => [r.resource_key, { uri: r.uri, location: r.location, tags: r.tags }]),
+    );
+    const meterKeys = new Set<number>();
+    const lines = new SummedLines(resources, new Map());
+    for (const period of periods) {
+      const blocks = await this.db
+        .selectFrom('line_blocks')
+        .select(['line_count', 'resources', 'meters', 'days', 'amounts', 'replaced'])
+        .where('partner_key', '=', found.partnerKey)
+        .where('period', '=', period)
+        .orderBy('block_key')
+        .execute();
+      for (const b of blocks) {
+        lines.add({
+          count: Number(b.line_count),
+          resources: b.resources,
+          meters: b.meters,
+          days: b.days,
+          amounts: b.amounts,
+          replaced: b.replaced,
+        });
+      }
+    }
+    lines.finish();
+    for (const m of lines.meter) meterKeys.add(m);
+    const meters = lines.meters as Map<number, MeterInfoRow>;
+    const keys = [...meterKeys];
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('meters')
+        .select(['meter_key', 'meter_id', 'name', 'category', 'subcategory', 'region', 'unit'])
+        .where('meter_key', 'in', keys.slice(i, i + 500))
+        .execute();
+      for (const m of rows) {
+        meters.set(m.meter_key, {
+          meterId: m.meter_id,
+          name: m.name,
+          category: m.category,
+          subcategory: m.subcategory,
+          region: m.region,
+          unit: m.unit,
+        });
+      }
+    }
+    return { found: 'ok', ...found.owner, lines };
   }
 
   async setBudget(partnerTenantId: string, customerTenantId: string, amount: string | null): Promise<boolean> {

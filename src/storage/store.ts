@@ -14,7 +14,25 @@ export interface Store {
    * The partner's customers with their totals for the period (zero when they had none), in
    * customer tenant id order: all of them, or `page.limit` after `page.after`.
    */
-  customerUsage(partnerTenantId: string, period: string, page?: KeysetPage): Promise<CustomerUsageRow[]>;
+  customerUsage(
+    partnerTenantId: string,
+    period: string,
+    page?: KeysetPage,
+    customerTenantId?: string,
+  ): Promise<CustomerUsageRow[]>;
+  /** A customer's subscriptions with their totals for the period (zero when none). */
+  subscriptionUsage(q: CustomerQuery): Promise<SubscriptionUsageResult>;
+  subscriptionSummary(q: SubscriptionQuery): Promise<SubscriptionSummaryResult>;
+  /** Resources of one subscription, in resource key order. */
+  resourceUsage(q: SubscriptionQuery & { readonly page?: KeysetPage }): Promise<ResourceUsageResult>;
+  /** Usage days of one subscription, in day order. */
+  subscriptionDays(q: SubscriptionQuery & { readonly page?: KeysetPage }): Promise<SubscriptionDaysResult>;
+  /** Per customer and usage day (of one customer, when given), in customer then day order. */
+  customerDays(partnerTenantId: string, period: string, customerTenantId?: string): Promise<CustomerDayRow[]>;
+  /** The latest usage day the partner has lines for in the period. */
+  lastUsageDay(partnerTenantId: string, period: string): Promise<number | undefined>;
+  /** One subscription's lines in the periods, summed per (resource, meter, day): utilization's reads. */
+  usageLines(q: SubscriptionQuery, periods: readonly string[]): Promise<UsageLinesResult>;
   /**
    * [partner tenant, customer tenant, billing currency] of every stored customer (of one partner,
    * when given): an import checks a file's customers against them.
@@ -149,14 +167,126 @@ export interface KeysetPage {
   readonly limit: number;
 }
 
-export interface MeterUsageQuery {
+export interface CustomerQuery {
   readonly partnerTenantId: string;
   readonly customerTenantId: string;
-  readonly subscriptionId: string;
   readonly period: string;
+}
+
+export interface SubscriptionQuery extends CustomerQuery {
+  readonly subscriptionId: string;
+}
+
+export interface MeterUsageQuery extends SubscriptionQuery {
   /** Meters in meter id order. */
   readonly page?: KeysetPage;
 }
+
+export type MissingOwner = { readonly found: 'customer-missing' } | { readonly found: 'subscription-missing' };
+
+/** What a subscription's records say about their owner. */
+export interface SubscriptionOwner {
+  readonly subscriptionId: string;
+  readonly offerId: string;
+  readonly description: string;
+  readonly currency: string;
+  readonly currencyLocale: string | null;
+  readonly plan: PlanKind;
+}
+
+export interface FoundSubscription {
+  readonly found: 'ok';
+  readonly partnerKey: number;
+  readonly subscriptionKey: number;
+  readonly owner: SubscriptionOwner;
+}
+
+export interface SubscriptionUsageRow {
+  readonly subscriptionId: string;
+  readonly offerId: string;
+  readonly description: string;
+  readonly billingTotal: string;
+  readonly usdTotal: string;
+  readonly lastModified: string | null;
+}
+
+export type SubscriptionUsageResult =
+  | { readonly found: 'customer-missing' }
+  | { readonly found: 'ok'; readonly customer: CustomerUsageRow; readonly subscriptions: SubscriptionUsageRow[] };
+
+export type SubscriptionSummaryResult =
+  | MissingOwner
+  | (SubscriptionOwner & {
+      readonly found: 'ok';
+      readonly billingTotal: string;
+      readonly usdTotal: string;
+      readonly lastModified: string | null;
+    });
+
+export interface ResourceUsageRow {
+  /** The keyset key. */
+  readonly key: string;
+  readonly uri: string;
+  readonly group: string;
+  readonly location: string;
+  readonly entitlementId: string;
+  readonly entitlementName: string;
+  readonly billingTotal: string;
+  readonly usdTotal: string;
+  readonly lastModified: string;
+}
+
+export type ResourceUsageResult =
+  MissingOwner | (SubscriptionOwner & { readonly found: 'ok'; readonly resources: ResourceUsageRow[] });
+
+export interface DayUsageRow {
+  /** yyyymmdd. */
+  readonly day: number;
+  readonly billingTotal: string;
+  readonly usdTotal: string;
+  readonly lastModified: string;
+}
+
+export type SubscriptionDaysResult =
+  MissingOwner | (SubscriptionOwner & { readonly found: 'ok'; readonly days: DayUsageRow[] });
+
+export interface CustomerDayRow {
+  readonly customerTenantId: string;
+  readonly day: number;
+  readonly billingTotal: string;
+}
+
+export interface ResourceInfoRow {
+  readonly uri: string;
+  readonly location: string;
+  readonly tags: string;
+}
+
+export interface MeterInfoRow {
+  readonly meterId: string;
+  readonly name: string;
+  readonly category: string;
+  readonly subcategory: string;
+  readonly region: string;
+  readonly unit: string;
+}
+
+/** Utilization's rows: (resource, meter, day) groups in (day, resource, meter) order, amounts exact. */
+export interface UsageLines {
+  readonly count: number;
+  readonly resource: Int32Array;
+  readonly meter: Int32Array;
+  readonly day: Int32Array;
+  /** Amount k (quantity, billing, USD) of row i. */
+  amount(i: number, k: number): string;
+  readonly resources: ReadonlyMap<number, ResourceInfoRow>;
+  readonly meters: ReadonlyMap<number, MeterInfoRow>;
+  /** Bytes held, for a cache's bound. */
+  readonly bytes: number;
+}
+
+export type UsageLinesResult =
+  MissingOwner | (SubscriptionOwner & { readonly found: 'ok'; readonly lines: UsageLines });
 
 export interface MeterUsageRow {
   readonly meterId: string;
@@ -171,16 +301,7 @@ export interface MeterUsageRow {
 }
 
 export type MeterUsageResult =
-  | { readonly found: 'customer-missing' }
-  | { readonly found: 'subscription-missing' }
-  | {
-      readonly found: 'ok';
-      readonly subscriptionId: string;
-      readonly currency: string;
-      readonly currencyLocale: string | null;
-      readonly plan: PlanKind;
-      readonly meters: MeterUsageRow[];
-    };
+  MissingOwner | (SubscriptionOwner & { readonly found: 'ok'; readonly meters: MeterUsageRow[] });
 
 export interface ImportBatchRow {
   readonly batchId: number;

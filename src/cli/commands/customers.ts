@@ -21,9 +21,9 @@ export const customersCommand = defineCommand({
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((r) => [
         r.name,
-        'currencyCode' in r ? r.currencyCode : r.currencyLocale,
+        r.currencyCode ?? r.currencyLocale ?? '',
         r.totalCost.text,
-        'currencyCode' in r ? r.usdTotalCost.text : '-',
+        r.currencyCode !== undefined ? (r.usdTotalCost?.text ?? '-') : '-',
         r.budget.amount?.text ?? '-',
         r.budget.amount ? r.percentUsed.text : '-',
       ]);

@@ -51,7 +51,7 @@ export const metersCommand = defineCommand({
       r.quantityUsed.text,
       r.unit,
       r.totalCost.text,
-      'currencyCode' in r ? r.usdTotalCost.text : '-',
+      r.currencyCode !== undefined ? (r.usdTotalCost?.text ?? '-') : '-',
     ]);
     console.log(
       renderTable(['meter', 'category', 'subcategory', 'quantity', 'unit', 'total', 'USD total'], rows, [3, 5, 6]),

@@ -20,9 +20,16 @@ export interface UsageCollectionRoute<T> {
   readonly route: string;
   /** The collection's own link, as Partner Center writes it (no /v1). */
   readonly selfUri: string;
-  /** The path the next page is fetched from. */
+  /** The path the next page is fetched from (no /v1, as Partner Center writes links). */
   readonly path: string;
-  /** A page (`limit` given) or the whole collection after `after`. */
+  /**
+   * What the pages are of, when not a billing period (utilization's time window): carried in the
+   * continuation token, so that a next-page request needs only the token.
+   */
+  readonly scope?: string;
+  /** Paged even without `size` (utilization: 1000). */
+  readonly defaultSize?: number;
+  /** A page (`limit` given) or the whole collection after `after`, of a period (or the scope). */
   readonly fetch: (period: string, page: { after?: string; limit: number } | undefined) => Promise<CollectionPage<T>>;
   /** The collection's size, for routes whose whole collection can be too large to hold at once. */
   readonly count?: () => Promise<number>;
@@ -47,8 +54,8 @@ export async function answerCollection<T>(
   const mediaType = negotiateMediaType(req.headers.accept);
   const query = readCollectionQuery(req);
   const partner = caller.partnerTenantId;
-  let period = resolvePeriod(query.period);
-  let size = query.size;
+  let period = route.scope ?? resolvePeriod(query.period);
+  let size = query.size ?? route.defaultSize;
   let after: string | undefined;
   if (query.continuationToken !== undefined) {
     const cursor = deps.tokens.read(query.continuationToken, { partner, route: route.route, period: query.period });

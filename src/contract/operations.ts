@@ -1,0 +1,188 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { apiErrors } from './api-errors.js';
+import {
+  customerTenantId,
+  endTime,
+  granularity,
+  period,
+  showDetails,
+  size,
+  startTime,
+  subscriptionId,
+  type Parameter,
+} from './parameters.js';
+import {
+  AzureResourceMonthlyUsageRecord,
+  AzureUtilizationRecord,
+  Collection,
+  CustomerMonthlyUsageRecord,
+  CustomerUsageSummary,
+  MeterUsageRecord,
+  PartnerUsageSummary,
+  ResourceUsageRecord,
+  SpendingBudgetPatch,
+  SubscriptionDailyUsageRecord,
+  SubscriptionMonthlyUsageRecord,
+  SubscriptionUsageSummary,
+  UsageBudget,
+} from './resources.js';
+
+/**
+ * Partner Center's usage family as data: one entry per operation. The server registers each
+ * route from it (auth, parameter validation, 405 with Allow, negotiation, the response cache),
+ * the SDK takes its paths from it, and the OpenAPI document (openapi.ts) is generated from it.
+ * Adding a route is an entry here, a handler (src/server/handlers/) and a store method.
+ */
+export interface Operation {
+  readonly method: 'GET' | 'PATCH';
+  /** Partner Center's path, parameters as `{name}`. */
+  readonly path: string;
+  readonly summary: string;
+  /** §2 of the API notes: most reads need a user's token; budgets and utilization take app-only too. */
+  readonly auth: 'app+user' | 'app-or-user';
+  readonly parameters: readonly Parameter[];
+  /** A collection pages with `size` (and `seek_operation=Next` + MS-ContinuationToken). */
+  readonly collection: boolean;
+  readonly body?: TSchema;
+  /** The 200 body. */
+  readonly response: TSchema;
+  /** Error kinds beyond the ones every route can give (auth, bad parameters, 404 customer). */
+  readonly errors: readonly (keyof typeof apiErrors)[];
+  /** Where partner-usage serves more than Partner Center does, or differs: said in docs/api.md. */
+  readonly note?: string;
+}
+
+const C = '/v1/customers/{customer-tenant-id}';
+const S = `${C}/subscriptions/{subscription-id}`;
+
+const op = (o: Operation): Operation => o;
+
+export const operations = {
+  getPartnerUsageSummary: op({
+    method: 'GET',
+    path: '/v1/usagesummary',
+    summary: "The partner's usage summary for the period: totals, customers over budget and trending over.",
+    auth: 'app+user',
+    parameters: [period],
+    collection: false,
+    response: PartnerUsageSummary,
+    errors: [],
+  }),
+  getCustomerUsageRecords: op({
+    method: 'GET',
+    path: '/v1/customers/usagerecords',
+    summary: "Every customer's month-to-date spend against its budget.",
+    auth: 'app+user',
+    parameters: [period, size],
+    collection: true,
+    response: Collection(CustomerMonthlyUsageRecord),
+    errors: [],
+  }),
+  getCustomerUsageSummary: op({
+    method: 'GET',
+    path: `${C}/usagesummary`,
+    summary: "One customer's usage summary, budget and forecast.",
+    auth: 'app+user',
+    parameters: [customerTenantId, period],
+    collection: false,
+    response: CustomerUsageSummary,
+    errors: ['customerNotFound', 'noUsageData'],
+  }),
+  getCustomerUsageSpendingBudget: op({
+    method: 'GET',
+    path: `${C}/usagebudget`,
+    summary: "A customer's monthly spending budget.",
+    auth: 'app-or-user',
+    parameters: [customerTenantId],
+    collection: false,
+    response: UsageBudget,
+    errors: ['customerNotFound'],
+  }),
+  patchCustomerUsageSpendingBudget: op({
+    method: 'PATCH',
+    path: `${C}/usagebudget`,
+    summary: "Sets a customer's monthly spending budget (amount null removes it).",
+    auth: 'app-or-user',
+    parameters: [customerTenantId],
+    collection: false,
+    body: SpendingBudgetPatch,
+    response: UsageBudget,
+    errors: ['customerNotFound', 'invalidBody', 'unsupportedMediaType', 'bodyTooLarge'],
+  }),
+  getSubscriptionUsageRecords: op({
+    method: 'GET',
+    path: `${C}/subscriptions/usagerecords`,
+    summary: "A customer's subscriptions (for an Azure plan, the plan) with their spend.",
+    auth: 'app+user',
+    parameters: [customerTenantId, period, size],
+    collection: true,
+    response: Collection(SubscriptionMonthlyUsageRecord),
+    errors: ['customerNotFound'],
+  }),
+  getSubscriptionUsageSummary: op({
+    method: 'GET',
+    path: `${S}/usagesummary`,
+    summary: "One subscription's usage summary.",
+    auth: 'app+user',
+    parameters: [customerTenantId, subscriptionId, period],
+    collection: false,
+    response: SubscriptionUsageSummary,
+    errors: ['customerNotFound', 'subscriptionNotFound'],
+  }),
+  getSubscriptionUsageRecordsByMeter: op({
+    method: 'GET',
+    path: `${S}/meterusagerecords`,
+    summary: "A subscription's spend per meter.",
+    auth: 'app+user',
+    parameters: [customerTenantId, subscriptionId, period, size],
+    collection: true,
+    response: Collection(MeterUsageRecord),
+    errors: ['customerNotFound', 'subscriptionNotFound'],
+  }),
+  getSubscriptionUsageRecordsByResource: op({
+    method: 'GET',
+    path: `${S}/resourceusagerecords`,
+    summary: "An Azure plan's spend per Azure resource.",
+    auth: 'app+user',
+    parameters: [customerTenantId, subscriptionId, period, size],
+    collection: true,
+    response: Collection(ResourceUsageRecord),
+    errors: ['customerNotFound', 'subscriptionNotFound', 'wrongPlanKind'],
+    note: 'Azure plan only: a legacy subscription gets 400 (code 800002).',
+  }),
+  getSubscriptionResourceUsageRecords: op({
+    method: 'GET',
+    path: `${S}/usagerecords/resources`,
+    summary: "A legacy (MS-AZR-0145P) subscription's spend per resource.",
+    auth: 'app-or-user',
+    parameters: [customerTenantId, subscriptionId, period, size],
+    collection: true,
+    response: Collection(AzureResourceMonthlyUsageRecord),
+    errors: ['customerNotFound', 'subscriptionNotFound', 'wrongPlanKind'],
+    note: 'Legacy subscriptions only: an Azure plan gets 400 (code 800002). A legacy line names a meter, not a resource: one record per meter.',
+  }),
+  getSubscriptionDailyUsageRecords: op({
+    method: 'GET',
+    path: `${S}/usagerecords/daily`,
+    summary: "A subscription's spend per usage day.",
+    auth: 'app+user',
+    parameters: [customerTenantId, subscriptionId, period, size],
+    collection: true,
+    response: Collection(SubscriptionDailyUsageRecord),
+    errors: ['customerNotFound', 'subscriptionNotFound'],
+    note: 'Partner Center serves it for legacy subscriptions (obsolete there); for Azure plans it is our extension.',
+  }),
+  getAzureUtilizationRecords: op({
+    method: 'GET',
+    path: `${S}/utilizations/azure`,
+    summary: "A subscription's usage per resource, meter and day (or hour) in a time window.",
+    auth: 'app-or-user',
+    parameters: [customerTenantId, subscriptionId, startTime, endTime, granularity, showDetails, size],
+    collection: true,
+    response: Collection(AzureUtilizationRecord),
+    errors: ['customerNotFound', 'subscriptionNotFound'],
+    note: 'Always paged (size default and max 1000). 204 with Retry-After while the window is not complete. For Azure plans it is our extension. Hourly from a file of daily lines gives daily records.',
+  }),
+} as const satisfies Record<string, Operation>;
+
+export type OperationId = keyof typeof operations;

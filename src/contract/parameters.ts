@@ -1,0 +1,149 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { apiErrors } from './api-errors.js';
+
+/**
+ * The parameters of the usage family, each with its wire name, its schema (for the OpenAPI
+ * document) and its parser, which turns the raw text into a value or throws the 400 ApiError
+ * naming the parameter. The server validates every request through these; nothing else parses.
+ */
+export interface Parameter<T = unknown> {
+  readonly name: string;
+  readonly in: 'path' | 'query';
+  readonly required: boolean;
+  readonly description: string;
+  readonly schema: TSchema;
+  readonly parse: (raw: string) => T;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const guid = (name: string, description: string): Parameter<string> => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema: Type.String({ format: 'uuid' }),
+  parse: (raw) => {
+    if (!GUID.test(raw)) throw apiErrors.invalidGuid(name, raw);
+    return raw.toLowerCase();
+  },
+});
+
+export const customerTenantId = guid('customer-tenant-id', "The customer's tenant id.");
+export const subscriptionId = guid(
+  'subscription-id',
+  "The subscription id; for an Azure plan, the plan's Partner Center subscription id.",
+);
+
+const BILLING_PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+export const period: Parameter<string> = {
+  name: 'period',
+  in: 'query',
+  required: false,
+  description: 'A partner-usage extension: the billing period YYYY-MM (default: the current UTC month).',
+  schema: Type.String({ pattern: BILLING_PERIOD.source }),
+  parse: (raw) => {
+    if (!BILLING_PERIOD.test(raw)) {
+      throw apiErrors.invalidInput(`The period '${raw.slice(0, 40)}' is not a billing period (YYYY-MM).`);
+    }
+    return raw;
+  },
+};
+
+export const MAX_PAGE_SIZE = 1000;
+
+export const size: Parameter<number> = {
+  name: 'size',
+  in: 'query',
+  required: false,
+  description: `Opt-in keyset paging: pages of this many items (1–${MAX_PAGE_SIZE}), followed by links.next.`,
+  schema: Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE }),
+  parse: (raw) => {
+    const value = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+    if (!(value >= 1 && value <= MAX_PAGE_SIZE)) {
+      throw apiErrors.invalidInput(`The size '${raw.slice(0, 40)}' is not a page size from 1 to ${MAX_PAGE_SIZE}.`);
+    }
+    return value;
+  },
+};
+
+// Partner Center's SDKs send `Z` (a literal, whatever the offset) or `±hh:mm`, and build query
+// strings without encoding, so a `+hh:mm` arrives as ` hh:mm`; a date alone is midnight UTC.
+const DATE_TIME = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,7}))?)?(Z|[+\- ]\d\d:?\d\d)?)?$/i;
+
+/** Milliseconds since the epoch of a date-time as Partner Center's clients send it; undefined when it is none. */
+export function parseDateTime(raw: string): number | undefined {
+  const m = DATE_TIME.exec(raw.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m;
+  const ms = Date.UTC(
+    Number(y),
+    Number(mo) - 1,
+    Number(d),
+    Number(h),
+    Number(mi),
+    Number(s),
+    Number(frac.padEnd(3, '0').slice(0, 3)),
+  );
+  const check = new Date(ms);
+  if (
+    check.getUTCDate() !== Number(d) ||
+    check.getUTCMonth() !== Number(mo) - 1 ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s) > 59
+  ) {
+    return undefined;
+  }
+  if (zone.toUpperCase() === 'Z') return ms;
+  const sign = zone[0] === '-' ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  const offset = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
+  if (offset > 14 * 60) return undefined;
+  return ms - sign * offset * 60_000;
+}
+
+const dateTime = (name: string, description: string): Parameter<number> => ({
+  name,
+  in: 'query',
+  required: true,
+  description,
+  schema: Type.String({ format: 'date-time' }),
+  parse: (raw) => {
+    const value = parseDateTime(raw);
+    if (value === undefined) {
+      throw apiErrors.invalidInput(
+        `The ${name} '${raw.slice(0, 40)}' is not a date-time (e.g. 2026-11-01T00:00:00Z or 2026-11-01T00:00:00-08:00).`,
+      );
+    }
+    return value;
+  },
+});
+
+export const startTime = dateTime('start_time', 'The window start (UTC `Z` or `±hh:mm`), inclusive.');
+export const endTime = dateTime('end_time', 'The window end (UTC `Z` or `±hh:mm`), exclusive.');
+
+/** A pattern matching `word` in any case: JSON Schema's patterns have no case-insensitive flag. */
+const anyCase = (word: string) => [...word].map((c) => `[${c}${c.toUpperCase()}]`).join('');
+
+const choice = <T extends string>(
+  name: string,
+  values: readonly T[],
+  fallback: T,
+  description: string,
+): Parameter<T> => ({
+  name,
+  in: 'query',
+  required: false,
+  description: `${description} Any case (${values.join(', ')}); default ${fallback}.`,
+  schema: Type.String({ pattern: `^(${values.map(anyCase).join('|')})$` }),
+  parse: (raw) => {
+    const value = values.find((v) => v === raw.trim().toLowerCase());
+    if (value === undefined) throw apiErrors.invalidEnum(name, raw);
+    return value;
+  },
+});
+
+export const granularity = choice('granularity', ['daily', 'hourly'] as const, 'daily', 'Record granularity.');
+export const showDetails = choice('show_details', ['true', 'false'] as const, 'true', 'Include instanceData.');

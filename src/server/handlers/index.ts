@@ -1,0 +1,28 @@
+import type { OperationHandlers } from '../operation-routes.js';
+import { getCustomerUsageSummary, getPartnerUsageSummary, getSubscriptionUsageSummary } from './summaries.js';
+import { getCustomerUsageSpendingBudget, patchCustomerUsageSpendingBudget } from './usage-budget.js';
+import {
+  getCustomerUsageRecords,
+  getSubscriptionDailyUsageRecords,
+  getSubscriptionResourceUsageRecords,
+  getSubscriptionUsageRecords,
+  getSubscriptionUsageRecordsByMeter,
+  getSubscriptionUsageRecordsByResource,
+} from './usage-collections.js';
+import { getAzureUtilizationRecords } from './utilization.js';
+
+/** A handler per operation of the table (src/contract/operations.ts); the compiler checks none is missing. */
+export const handlers: OperationHandlers = {
+  getPartnerUsageSummary,
+  getCustomerUsageRecords,
+  getCustomerUsageSummary,
+  getCustomerUsageSpendingBudget,
+  patchCustomerUsageSpendingBudget,
+  getSubscriptionUsageRecords,
+  getSubscriptionUsageSummary,
+  getSubscriptionUsageRecordsByMeter,
+  getSubscriptionUsageRecordsByResource,
+  getSubscriptionResourceUsageRecords,
+  getSubscriptionDailyUsageRecords,
+  getAzureUtilizationRecords,
+};

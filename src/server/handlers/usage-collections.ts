@@ -1,0 +1,154 @@
+import { apiErrors } from '../../contract/api-errors.js';
+import {
+  azureResourceMonthlyUsageRecord,
+  customerMonthlyUsageRecord,
+  meterUsageRecord,
+  resourceUsageRecord,
+  subscriptionDailyUsageRecord,
+  subscriptionMonthlyUsageRecord,
+} from '../../domain/usage-records.js';
+import type { MissingOwner, SubscriptionQuery } from '../../storage/store.js';
+import type { Answer, OperationHandler, OperationRequest } from '../operation-routes.js';
+import type { CollectionPage, UsageCollectionRoute } from '../routes/usage-collection.js';
+
+/** One page from rows fetched one more than asked: `more` when the extra one came. */
+function pageOf<R, T>(
+  rows: readonly R[],
+  page: { limit: number } | undefined,
+  map: (row: R) => T,
+  key: (row: R) => string,
+): CollectionPage<T> {
+  const kept = page ? rows.slice(0, page.limit) : rows;
+  return {
+    items: kept.map(map),
+    lastKey: kept.length > 0 ? key(kept.at(-1)!) : undefined,
+    more: page !== undefined && rows.length > page.limit,
+  };
+}
+
+const plusOne = (page: { after?: string; limit: number } | undefined) => page && { ...page, limit: page.limit + 1 };
+
+/** The query of a subscription route, and its 404s. */
+function subscriptionQuery({ caller, values }: OperationRequest, period: string): SubscriptionQuery {
+  return {
+    partnerTenantId: caller.partnerTenantId,
+    customerTenantId: values['customer-tenant-id'] as string,
+    subscriptionId: values['subscription-id'] as string,
+    period,
+  };
+}
+
+function check<T extends { found: string }>(result: T | MissingOwner, q: SubscriptionQuery): Exclude<T, MissingOwner> {
+  if (result.found === 'customer-missing') throw apiErrors.customerNotFound(q.customerTenantId);
+  if (result.found === 'subscription-missing') throw apiErrors.subscriptionNotFound(q.subscriptionId);
+  return result as Exclude<T, MissingOwner>;
+}
+
+/** A collection answer whose links and token binding are the request's own path. */
+function collectionAt(
+  request: OperationRequest,
+  route: Pick<UsageCollectionRoute<unknown>, 'fetch' | 'count'>,
+): Answer {
+  return { collection: { route: request.selfPath, selfUri: request.selfPath, path: request.selfPath, ...route } };
+}
+
+/** GET /v1/customers/usagerecords. */
+export const getCustomerUsageRecords: OperationHandler = async (request, deps) => {
+  const partner = request.caller.partnerTenantId;
+  return collectionAt(request, {
+    fetch: async (period, page) =>
+      pageOf(
+        await deps.store.customerUsage(partner, period, plusOne(page)),
+        page,
+        (row) => customerMonthlyUsageRecord(row, period),
+        (row) => row.tenantId,
+      ),
+    count: () => deps.store.customerCount(partner),
+  });
+};
+
+/** GET /v1/customers/{c}/subscriptions/usagerecords: one row per Azure plan (or legacy subscription). */
+export const getSubscriptionUsageRecords: OperationHandler = async (request, deps) => {
+  const customer = request.values['customer-tenant-id'] as string;
+  return collectionAt(request, {
+    fetch: async (period, page) => {
+      const result = await deps.store.subscriptionUsage({
+        partnerTenantId: request.caller.partnerTenantId,
+        customerTenantId: customer,
+        period,
+      });
+      if (result.found !== 'ok') throw apiErrors.customerNotFound(customer);
+      const after = page?.after;
+      const rows = result.subscriptions.filter((s) => after === undefined || s.subscriptionId > after);
+      return pageOf(
+        page ? rows.slice(0, page.limit + 1) : rows,
+        page,
+        (row) => subscriptionMonthlyUsageRecord(row, result.customer, period),
+        (row) => row.subscriptionId,
+      );
+    },
+  });
+};
+
+/** GET …/{s}/meterusagerecords. */
+export const getSubscriptionUsageRecordsByMeter: OperationHandler = async (request, deps) =>
+  collectionAt(request, {
+    fetch: async (period, page) => {
+      const q = subscriptionQuery(request, period);
+      const result = check(await deps.store.meterUsage({ ...q, ...(page ? { page: plusOne(page)! } : {}) }), q);
+      return pageOf(
+        result.meters,
+        page,
+        (m) => meterUsageRecord(m, result),
+        (m) => m.meterId,
+      );
+    },
+  });
+
+/** GET …/{s}/resourceusagerecords: Azure plans only. */
+export const getSubscriptionUsageRecordsByResource: OperationHandler = async (request, deps) =>
+  collectionAt(request, {
+    fetch: async (period, page) => {
+      const q = subscriptionQuery(request, period);
+      const result = check(await deps.store.resourceUsage({ ...q, ...(page ? { page: plusOne(page)! } : {}) }), q);
+      if (result.plan !== 'azure-plan') throw apiErrors.wrongPlanKind(q.subscriptionId, 'an Azure plan');
+      return pageOf(
+        result.resources,
+        page,
+        (r) => resourceUsageRecord(r, result),
+        (r) => r.key,
+      );
+    },
+  });
+
+/** GET …/{s}/usagerecords/resources: legacy (0145P) subscriptions only, one record per meter. */
+export const getSubscriptionResourceUsageRecords: OperationHandler = async (request, deps) =>
+  collectionAt(request, {
+    fetch: async (period, page) => {
+      const q = subscriptionQuery(request, period);
+      const result = check(await deps.store.meterUsage({ ...q, ...(page ? { page: plusOne(page)! } : {}) }), q);
+      if (result.plan !== 'legacy')
+        throw apiErrors.wrongPlanKind(q.subscriptionId, 'a legacy (MS-AZR-0145P) subscription');
+      return pageOf(
+        result.meters,
+        page,
+        (m) => azureResourceMonthlyUsageRecord(m, result),
+        (m) => m.meterId,
+      );
+    },
+  });
+
+/** GET …/{s}/usagerecords/daily. */
+export const getSubscriptionDailyUsageRecords: OperationHandler = async (request, deps) =>
+  collectionAt(request, {
+    fetch: async (period, page) => {
+      const q = subscriptionQuery(request, period);
+      const result = check(await deps.store.subscriptionDays({ ...q, ...(page ? { page: plusOne(page)! } : {}) }), q);
+      return pageOf(
+        result.days,
+        page,
+        (d) => subscriptionDailyUsageRecord(d, result),
+        (d) => String(d.day),
+      );
+    },
+  });

@@ -1,0 +1,132 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { apiErrors } from '../contract/api-errors.js';
+import { stringifyExact } from '../contract/exact-json.js';
+import { operations, type Operation, type OperationId } from '../contract/operations.js';
+import { authorizeAppUser } from './auth/authorize.js';
+import type { Caller } from './auth/token-verifier.js';
+import { single } from './collection-query.js';
+import { contentTypeOf, negotiateMediaType } from './request-context.js';
+import { answerCollection, type UsageCollectionRoute } from './routes/usage-collection.js';
+import type { ServerDeps } from './server-deps.js';
+
+/** What a handler gets: the caller and every declared parameter, validated (by wire name). */
+export interface OperationRequest {
+  readonly caller: Caller;
+  readonly values: Readonly<Record<string, unknown>>;
+  /** The request path as Partner Center writes it in links: no /v1, parameters filled in. */
+  readonly selfPath: string;
+  /** A next-page request: the token carries what the first request said. */
+  readonly seek: boolean;
+  readonly req: FastifyRequest;
+}
+
+/** What a handler answers; the engine writes it (negotiation, cache, exact JSON). */
+export type Answer =
+  | { readonly resource: object; readonly cache?: boolean }
+  | { readonly collection: UsageCollectionRoute<unknown> }
+  | { readonly notReady: { readonly retryAfterSeconds: number } };
+
+export type OperationHandler = (request: OperationRequest, deps: ServerDeps) => Promise<Answer>;
+export type OperationHandlers = { readonly [K in OperationId]: OperationHandler };
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'] as const;
+
+/** Fastify's form of a path template: `{customer-tenant-id}` → `:p0` (a dash would split a parameter). */
+function fastifyPath(o: Operation): { url: string; names: string[] } {
+  const names: string[] = [];
+  const url = o.path.replace(/\{([^}]+)\}/g, (_, name: string) => `:p${names.push(name) - 1}`);
+  return { url, names };
+}
+
+type Query = Record<string, string | string[] | undefined>;
+
+function readValues(o: Operation, req: FastifyRequest, names: string[], seek: boolean): Record<string, unknown> {
+  const params = req.params as Record<string, string>;
+  const query = req.query as Query;
+  const values: Record<string, unknown> = {};
+  for (const p of o.parameters) {
+    const raw = p.in === 'path' ? params[`p${names.indexOf(p.name)}`] : single(query, p.name);
+    if (raw === undefined) {
+      // A next page needs only its token: the first request's parameters are in it.
+      if (p.required && !seek) throw apiErrors.invalidInput(`The query parameter ${p.name} is required.`);
+      continue;
+    }
+    values[p.name] = p.parse(raw);
+  }
+  return values;
+}
+
+function selfPathOf(o: Operation, values: Record<string, unknown>): string {
+  return o.path.replace(/^\/v1/, '').replace(/\{([^}]+)\}/g, (_, name: string) => String(values[name]));
+}
+
+async function authorize(o: Operation, deps: ServerDeps, req: FastifyRequest): Promise<Caller> {
+  return o.auth === 'app+user' ? authorizeAppUser(deps.verifier, req) : deps.verifier.verify(req.headers.authorization);
+}
+
+async function send(
+  answer: Answer,
+  request: OperationRequest,
+  deps: ServerDeps,
+  reply: FastifyReply,
+  cacheKey: string | undefined,
+  version: string,
+): Promise<FastifyReply> {
+  if ('notReady' in answer) {
+    return reply.code(204).header('Retry-After', String(answer.notReady.retryAfterSeconds)).send();
+  }
+  if ('collection' in answer) {
+    return answerCollection(deps, request.caller, request.req, reply, answer.collection);
+  }
+  const body = stringifyExact(answer.resource);
+  if (cacheKey !== undefined && answer.cache !== false) deps.cache.set(cacheKey, version, body);
+  return reply.send(body);
+}
+
+/**
+ * Registers every operation of the table: its route, auth rule, parameter validation, media type
+ * negotiation and response cache, then its handler; and, per path, 405 with an Allow header for
+ * the methods the table does not list.
+ */
+export function registerOperations(app: FastifyInstance, deps: ServerDeps, handlers: OperationHandlers): void {
+  const methodsByUrl = new Map<string, Set<string>>();
+  for (const [id, o] of Object.entries(operations) as [OperationId, Operation][]) {
+    const { url, names } = fastifyPath(o);
+    const methods = methodsByUrl.get(url) ?? new Set<string>();
+    methodsByUrl.set(url, methods);
+    methods.add(o.method);
+    if (o.method === 'GET') methods.add('HEAD');
+    const handler = handlers[id];
+    app.route({
+      method: o.method,
+      url,
+      handler: async (req, reply) => {
+        const mediaType = negotiateMediaType(req.headers.accept);
+        const caller = await authorize(o, deps, req);
+        const seek = o.collection && single(req.query as Query, 'seek_operation') !== undefined;
+        const values = readValues(o, req, names, seek);
+        const request: OperationRequest = { caller, values, selfPath: selfPathOf(o, values), seek, req };
+        reply.type(contentTypeOf(mediaType));
+        // Resources are cached by the request; collections by their page (usage-collection.ts).
+        const version = deps.store.dataVersion();
+        const cacheKey =
+          o.method === 'GET' && !o.collection ? `${caller.partnerTenantId}|${id}|${req.url.toLowerCase()}` : undefined;
+        if (cacheKey !== undefined) {
+          const cached = deps.cache.get(cacheKey, version);
+          if (cached !== undefined) return reply.send(cached);
+        }
+        return send(await handler(request, deps), request, deps, reply, cacheKey, version);
+      },
+    });
+  }
+  for (const [url, allowed] of methodsByUrl) {
+    const allow = METHODS.filter((m) => allowed.has(m)).join(', ');
+    app.route({
+      method: METHODS.filter((m) => !allowed.has(m)),
+      url,
+      handler: (req) => {
+        throw apiErrors.methodNotAllowed(req.method, allow);
+      },
+    });
+  }
+}
