@@ -10,7 +10,7 @@ export const SERVER_ID = String(
   .padStart(9, '0')
   .slice(-9);
 
-const SAFE_ID = /^[\w.:=+/-]{1,128}$/;
+const SAFE_ID = /^[\w.:=+/{}-]{1,128}$/;
 
 // Correlation vectors for requests without one: unique per process and request, without asking
 // the system for random bytes on every request (measured at 5% of a cached response's time).
