@@ -38,6 +38,11 @@ export function localeForCurrency(currency: string): string {
   return LOCALE_BY_CURRENCY[currency.toUpperCase()] ?? 'en-US';
 }
 
+/** The currency a legacy customer's culture shows costs in (the inverse of the map above); undefined if none. */
+export function currencyForLocale(locale: string): string | undefined {
+  return Object.entries(LOCALE_BY_CURRENCY).find(([, l]) => l.toLowerCase() === locale.toLowerCase())?.[0];
+}
+
 /**
  * Units of a pricing currency per US dollar, used only when a daily-rated line is priced in a
  * currency other than USD and billed in one other than USD too (PricingCurrency ≠ USD and

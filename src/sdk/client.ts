@@ -49,6 +49,40 @@ export interface ApiResponse {
   readonly correlationId: string | undefined;
 }
 
+/**
+ * Refuses options that would only fail later, naming what is wrong: a missing credential, or one
+ * under another name (`token`, `accessToken`…).
+ */
+function checkOptions(options: ClientOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('PartnerCenter needs options: { baseUrl?, credential }');
+  }
+  const known = new Set([
+    'baseUrl',
+    'credential',
+    'maxRetries',
+    'timeoutMs',
+    'application',
+    'locale',
+    'correlationId',
+    'fetch',
+  ]);
+  const unknown = Object.keys(options).filter((k) => !known.has(k));
+  const credential = (options as { credential?: unknown }).credential;
+  if (typeof credential !== 'string' && typeof credential !== 'function') {
+    const hint =
+      unknown.length > 0 ? ` (got ${unknown.map((k) => `'${k}'`).join(', ')}: the option is named 'credential')` : '';
+    throw new TypeError(`PartnerCenter needs a credential: a bearer token string or a function returning one${hint}`);
+  }
+  if (typeof credential === 'string' && credential.trim() === '')
+    throw new TypeError('The credential is an empty string');
+  if (unknown.length > 0)
+    throw new TypeError(`Unknown PartnerCenter option${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
+  if (options.baseUrl !== undefined && !/^https?:\/\/[^/]/i.test(options.baseUrl)) {
+    throw new TypeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}`);
+  }
+}
+
 const RETRY_AFTER_CAP_S = 60;
 const INITIAL_DELAY_S = 0.5;
 const MAX_DELAY_S = 8;
@@ -65,6 +99,7 @@ export class ApiClient {
   readonly #correlationId: string;
 
   constructor(options: ClientOptions) {
+    checkOptions(options);
     this.#options = { ...options };
     this.baseUrl = (options.baseUrl ?? PARTNER_CENTER_URL).replace(/\/+$/, '');
     this.#tokens = new TokenCache(options.credential);

@@ -18,6 +18,7 @@ export * from './errors.js';
 export { CollectionRequest, ResourceRequest } from './pagination.js';
 export type { ListOptions, Page, ResponseIds } from './pagination.js';
 export {
+  AzureUtilization,
   Customer,
   Customers,
   CustomerSubscriptions,
@@ -25,5 +26,8 @@ export {
   Subscription,
   UsageBudget,
 } from './partner-center.js';
+export type { UtilizationQuery } from './partner-center.js';
+export { operations } from '../contract/operations.js';
+export type { Operation, OperationId } from '../contract/operations.js';
 export { clientCredentialsCredential, PARTNER_CENTER_SCOPE, refreshTokenCredential } from './entra-credentials.js';
 export type { EntraAppOptions, MsalModule } from './entra-credentials.js';

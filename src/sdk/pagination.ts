@@ -43,7 +43,12 @@ export class CollectionRequest<T> {
     if (options.period !== undefined) query.set('period', options.period);
     if (options.size !== undefined) query.set('size', String(options.size));
     const search = query.size > 0 ? `?${query.toString()}` : '';
-    return asPage<T>(await this.client.request('GET', `${this.path}${search}`, options));
+    return this.at(`${this.path}${search}`, options);
+  }
+
+  /** The page at a path with its query. */
+  async at(pathAndQuery: string, options: RequestOptions = {}): Promise<Page<T>> {
+    return asPage<T>(await this.client.request('GET', pathAndQuery, options));
   }
 
   async *pages(options: ListOptions = {}): AsyncGenerator<Page<T>> {
@@ -78,8 +83,10 @@ export class ResourceRequest<T extends object> {
     protected readonly path: string,
   ) {}
 
-  async get(options: RequestOptions = {}): Promise<T & ResponseIds> {
-    const response = await this.client.request('GET', this.path, options);
+  /** `period` (a partner-usage extension) asks for a past billing period. */
+  async get(options: RequestOptions & { readonly period?: string } = {}): Promise<T & ResponseIds> {
+    const search = options.period === undefined ? '' : `?period=${encodeURIComponent(options.period)}`;
+    const response = await this.client.request('GET', `${this.path}${search}`, options);
     return withIds(response.body as T, response);
   }
 }
