@@ -96,6 +96,51 @@ for (const backend of BACKENDS) {
       assert.equal(sum, scaled(gen.expect.subscriptions[`${customer}/${subscription}`]!.billing));
     });
 
+    it('prints the summary, subscriptions, resources, daily and utilization as the API serves them', () => {
+      const [key, expected] = Object.entries(gen.expect.subscriptions)[0]!;
+      const [customer, subscription] = key.split('/') as [string, string];
+      const summary = cli(['summary', '--period', '2026-09', '--json', '--db', db]);
+      assert.equal(summary.status, 0, summary.stderr);
+      const body = parseExact(summary.stdout) as Record<string, unknown>;
+      assert.equal((body.attributes as { objectType: string }).objectType, 'PartnerUsageSummary');
+      assert.equal((body.customersWithUsageBasedSubscription as JsonDecimal).text, '20');
+      const subs = cli(['subscriptions', customer, '--period', '2026-09', '--json', '--db', db]);
+      assert.equal(subs.status, 0, subs.stderr);
+      const sub = (parseExact(subs.stdout) as Record<string, unknown>[]).find((r) => r.id === subscription)!;
+      assert.equal(scaled((sub.totalCost as JsonDecimal).text), scaled(expected.billing), '--json keeps every digit');
+      const table = cli(['subscriptions', customer, '--period', '2026-09', '--db', db]);
+      assert.match(table.stdout, /currency/);
+      assert.ok(table.stdout.includes(` ${expected.currency} `), 'the currency column names a currency');
+      const resources = cli(['resources', customer, subscription, '--period', '2026-09', '--json', '--db', db]);
+      const sum = (parseExact(resources.stdout) as Record<string, unknown>[]).reduce(
+        (n, r) => n + scaled((r.totalCost as JsonDecimal).text),
+        0n,
+      );
+      assert.equal(sum, scaled(expected.billing), 'resources sum to the subscription');
+      const daily = cli(['daily', customer, subscription, '--period', '2026-09', '--json', '--db', db]);
+      const daySum = (parseExact(daily.stdout) as Record<string, unknown>[]).reduce(
+        (n, r) => n + scaled((r.totalCost as JsonDecimal).text),
+        0n,
+      );
+      assert.equal(daySum, scaled(expected.billing), 'days sum to the subscription');
+      const util = cli([
+        'utilization',
+        customer,
+        subscription,
+        '--from',
+        '2026-09-01',
+        '--to',
+        '2026-09-03',
+        '--db',
+        db,
+      ]);
+      assert.equal(util.status, 0, util.stderr);
+      assert.match(util.stdout, /^2026-09-01T00:00:00Z to 2026-09-03T00:00:00Z: \d+ records/);
+      const bad = cli(['utilization', customer, subscription, '--from', 'soon', '--to', '2026-09-03', '--db', db]);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /--from must be a date/);
+    });
+
     it('explains a failed import in one line and leaves the database as it was', () => {
       const bad = path.join(dir, 'bad.csv');
       fs.writeFileSync(bad, 'PartnerId,CustomerId\n1,2\n');
