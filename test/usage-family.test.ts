@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseExact, JsonDecimal } from '../src/contract/exact-json.js';
+import type { JsonDecimal } from '../src/contract/exact-json.js';
+import { parseExact } from '../src/contract/exact-json.js';
 import { operations } from '../src/contract/operations.js';
 import { DEMO_PARTNER, loadDemoData, SEED_CUSTOMERS } from '../src/demo/demo-data.js';
 import { importFile } from '../src/ingest/importer.js';

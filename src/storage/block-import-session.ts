@@ -1,5 +1,6 @@
 import { amountsOf, type LineBatch } from '../ingest/line-batch.js';
 import { IdentityTable, occurrenceKey } from './identity-table.js';
+import { int32s, isReplaced } from './usage-lines.js';
 import { DIMENSIONS, type DimensionKind, type ImportWriter } from './import-writer.js';
 import type {
   DayKeys,
@@ -45,15 +46,8 @@ const newSourceKeys = (): SourceKeys => ({
 // keys start at 1, so a place is never 0, which the identity tables reserve.
 const INDEX_SPAN = 2 ** 20;
 
-const int32s = (blob: Buffer, count: number): Int32Array => {
-  const out = new Int32Array(count);
-  Buffer.from(out.buffer).set(blob.subarray(0, count * 4));
-  return out;
-};
 const bytesOf = (a: Int32Array | BigInt64Array, count: number): Buffer =>
   Buffer.from(a.buffer, a.byteOffset, count * a.BYTES_PER_ELEMENT);
-const isReplaced = (bitmap: Buffer | null, i: number): boolean =>
-  bitmap !== null && (bitmap[i >>> 3]! & (1 << (i & 7))) !== 0;
 
 /** Orders rows by the values at `columns` (numbers as numbers, text by code units). */
 function compareColumns(a: readonly unknown[], b: readonly unknown[], columns: readonly number[]): number {

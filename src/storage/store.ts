@@ -1,4 +1,4 @@
-import type { PlanKind } from '../domain/usage-model.js';
+import type { MeterInfo, PlanKind } from '../domain/usage-model.js';
 import type { LineBatch } from '../ingest/line-batch.js';
 
 /**
@@ -262,14 +262,7 @@ export interface ResourceInfoRow {
   readonly tags: string;
 }
 
-export interface MeterInfoRow {
-  readonly meterId: string;
-  readonly name: string;
-  readonly category: string;
-  readonly subcategory: string;
-  readonly region: string;
-  readonly unit: string;
-}
+export type MeterInfoRow = MeterInfo;
 
 /** Utilization's rows: (resource, meter, day) groups in (day, resource, meter) order, amounts exact. */
 export interface UsageLines {
