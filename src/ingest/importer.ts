@@ -244,14 +244,12 @@ async function runImport(
         const days = message.daySums;
         const slowDays = new Map(days.slow.map((s) => [s.row, s.text]));
         for (let g = 0; g < days.rows; g++) {
-          const subscription = days.keys[3 * g]!;
           const day = days.keys[3 * g + 1]!;
-          const k = session.dayKeysOf(source, subscription, day);
+          const k = session.dayKeysOf(source, days.keys[3 * g]!, day);
           const agg = (aggregators[k.scope] ??= new UsageAggregator());
-          agg.ownSubscription(k.subscription, k.customer);
           const text = slowDays.get(g);
-          if (text) agg.addDay(k.subscription, day, text[0]!, text[1]!);
-          else agg.addDayParts(k.subscription, day, days.parts, g * 2 * DAY_AMOUNTS);
+          if (text) agg.addDay(k.customer, day, text[0]!, text[1]!);
+          else agg.addDayParts(k.customer, day, days.parts, g * 2 * DAY_AMOUNTS);
         }
         part.done = true;
         if (source === 0 && deferred) throw deferred;

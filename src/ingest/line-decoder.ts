@@ -99,8 +99,8 @@ export abstract class LineDecoder {
   /** The lines' exact sums per (resource, meter, period), handed to the importer at the end. */
   readonly sums = new SumTable(AMOUNTS);
   /**
-   * The lines' billing and USD sums per (subscription, usage day): the daily figures and the
-   * forecast read them. Small (subscriptions × days), unlike a per-resource-meter-day table.
+   * The lines' billing and USD sums per (customer, usage day): the forecast and the daily
+   * figures read them. Small (customers × days), unlike a per-resource-meter-day table.
    */
   readonly daySums = new SumTable(DAY_AMOUNTS);
   #dayGroup = 0;
@@ -469,7 +469,8 @@ export abstract class LineDecoder {
       2 * i,
     );
     const group = this.sums.row(resource, meter, this.#period);
-    this.#dayGroup = this.daySums.row(this.entitlements.parentOf(this.resources.parentOf(resource)), this.#day);
+    const subscription = this.entitlements.parentOf(this.resources.parentOf(resource));
+    this.#dayGroup = this.daySums.row(this.subscriptions.parentOf(subscription), this.#day);
     this.#addAmount(rec, group, 0, quantity);
     this.#addAmount(rec, group, 1, billing);
     this.#addAmount(rec, group, 2, usd);

@@ -47,7 +47,7 @@ export type WorkerMessage =
       readonly bytes: number;
       /** Per (resource, meter, period). */
       readonly sums: ExportedSums;
-      /** Per (subscription, usage day): billing and USD. */
+      /** Per (customer, usage day): billing and USD. */
       readonly daySums: ExportedSums;
     }
   | {

@@ -19,9 +19,8 @@ export class UsageAggregator {
   /** resource → its subscription and customer, for the roll-up. */
   readonly #subscriptionOf = new Map<number, number>();
   readonly #customerOf = new Map<number, number>();
-  /** (subscription, yyyymmdd) → billing, USD. */
+  /** (customer, yyyymmdd) → billing, USD. */
   readonly #days = new SumTable(DAY_AMOUNTS);
-  readonly #subscriptionCustomer = new Map<number, number>();
 
   add(resource: number, meter: number, quantity: string, billing: string, usd: string): void {
     const g = this.#groups.row(resource, meter);
@@ -36,21 +35,16 @@ export class UsageAggregator {
     for (let k = 0; k < AMOUNTS; k++) this.#groups.add(g, k, parts, at + 2 * k);
   }
 
-  addDay(subscription: number, day: number, billing: string, usd: string): void {
-    const r = this.#days.row(subscription, day);
+  addDay(customer: number, day: number, billing: string, usd: string): void {
+    const r = this.#days.row(customer, day);
     this.#days.addText(r, 0, billing);
     this.#days.addText(r, 1, usd);
   }
 
-  /** Adds a (subscription, day) row's billing and USD sums as pairs from `parts[at]`. */
-  addDayParts(subscription: number, day: number, parts: Float64Array, at: number): void {
-    const r = this.#days.row(subscription, day);
+  /** Adds a (customer, day) row's billing and USD sums as pairs from `parts[at]`. */
+  addDayParts(customer: number, day: number, parts: Float64Array, at: number): void {
+    const r = this.#days.row(customer, day);
     for (let k = 0; k < DAY_AMOUNTS; k++) this.#days.add(r, k, parts, at + 2 * k);
-  }
-
-  /** Records which customer a subscription belongs to. */
-  ownSubscription(subscription: number, customer: number): void {
-    this.#subscriptionCustomer.set(subscription, customer);
   }
 
   /** Records which subscription and customer a resource belongs to. */
@@ -68,8 +62,7 @@ export class UsageAggregator {
     for await (const l of lines) {
       agg.add(l.resource, l.meter, l.quantity, l.billing, l.usd);
       agg.own(l.resource, l.subscription, l.customer);
-      agg.addDay(l.subscription, l.day, l.billing, l.usd);
-      agg.ownSubscription(l.subscription, l.customer);
+      agg.addDay(l.customer, l.day, l.billing, l.usd);
     }
     return agg;
   }
@@ -105,7 +98,7 @@ export class UsageAggregator {
       subscriptions: [],
       meters: [],
       resources: [],
-      ...this.#rollUpDays(),
+      customerDays: this.#customerDays(),
     };
     for (let r = 0; r < customers.rows; r++) {
       out.customers.push({ customer: customers.key(r, 0), ...money(customers, r) });
@@ -127,29 +120,12 @@ export class UsageAggregator {
     return out;
   }
 
-  // Subscription days as summed; customer days rolled up from them.
-  #rollUpDays(): Pick<PeriodAggregates, 'subscriptionDays' | 'customerDays'> {
+  #customerDays(): PeriodAggregates['customerDays'] {
     const days = this.#days;
-    const customers = new SumTable(DAY_AMOUNTS);
-    const subscriptionDays: PeriodAggregates['subscriptionDays'] = [];
+    const out: PeriodAggregates['customerDays'] = [];
     for (let r = 0; r < days.rows; r++) {
-      const subscription = days.key(r, 0);
-      const day = days.key(r, 1);
-      const customer = this.#subscriptionCustomer.get(subscription);
-      if (customer === undefined) throw new Error(`subscription ${subscription} has no recorded owner`);
-      const c = customers.row(customer, day);
-      for (let k = 0; k < DAY_AMOUNTS; k++) customers.addFrom(c, k, days, r, k);
-      subscriptionDays.push({ subscription, day, billing: days.text(r, 0), usd: days.text(r, 1) });
+      out.push({ customer: days.key(r, 0), day: days.key(r, 1), billing: days.text(r, 0), usd: days.text(r, 1) });
     }
-    const customerDays: PeriodAggregates['customerDays'] = [];
-    for (let r = 0; r < customers.rows; r++) {
-      customerDays.push({
-        customer: customers.key(r, 0),
-        day: customers.key(r, 1),
-        billing: customers.text(r, 0),
-        usd: customers.text(r, 1),
-      });
-    }
-    return { subscriptionDays, customerDays };
+    return out;
   }
 }

@@ -97,7 +97,6 @@ const AGGREGATE_TABLES = [
   { table: 'meter_usage', keys: ['subscription_key', 'meter_key'], values: ['quantity', 'billing_total', 'usd_total'] },
   { table: 'resource_usage', keys: ['subscription_key', 'resource_key'], values: ['billing_total', 'usd_total'] },
   { table: 'customer_daily_usage', keys: ['customer_key', 'day'], values: ['billing_total', 'usd_total'] },
-  { table: 'subscription_daily_usage', keys: ['subscription_key', 'day'], values: ['billing_total', 'usd_total'] },
 ] as const;
 
 export interface SessionHooks {
@@ -244,14 +243,13 @@ export class BlockImportSession implements ImportSession {
     return { scope, customer, subscription, resource: resourceKey, meter: keys.meter[meter]! };
   }
 
-  dayKeysOf(source: number, subscription: number, day: number): DayKeys {
+  dayKeysOf(source: number, customer: number, day: number): DayKeys {
     const keys = this.#sources[source]!;
-    const customer = keys.subscriptionParent[subscription]!;
     const partner = keys.partner[keys.customerParent[customer]!]!;
     const period = `${Math.floor(day / 10000)}-${String(Math.floor(day / 100) % 100).padStart(2, '0')}`;
     const scope = this.#scopeOf(partner, period);
     if (scope === undefined) throw new Error(`no lines were written for partner ${partner} in ${period}`);
-    return { scope, customer: keys.customer[customer]!, subscription: keys.subscription[subscription]! };
+    return { scope, customer: keys.customer[customer]! };
   }
 
   // The scope index of (partner, period), remembering the last one asked for: asked once a group.
@@ -299,7 +297,6 @@ export class BlockImportSession implements ImportSession {
       meter_usage: aggregates.meters.map((a) => [a.subscription, a.meter, a.quantity, a.billing, a.usd]),
       resource_usage: aggregates.resources.map((a) => [a.subscription, a.resource, a.billing, a.usd]),
       customer_daily_usage: aggregates.customerDays.map((a) => [a.customer, a.day, a.billing, a.usd]),
-      subscription_daily_usage: aggregates.subscriptionDays.map((a) => [a.subscription, a.day, a.billing, a.usd]),
     };
     for (const { table, keys, values } of AGGREGATE_TABLES) {
       // Keep lastModified where the values did not change (a re-import changes nothing).

@@ -17,7 +17,6 @@ export interface Database {
   meter_usage: MeterUsageTable;
   resource_usage: ResourceUsageTable;
   customer_daily_usage: CustomerDailyUsageTable;
-  subscription_daily_usage: SubscriptionDailyUsageTable;
   import_batches: ImportBatchesTable;
   store_state: { id: number; version: string | number };
   server_secrets: { name: string; value: string };
@@ -129,11 +128,6 @@ export interface ResourceUsageTable extends UsageColumns {
 /** Per usage day: `day` is yyyymmdd. */
 export interface CustomerDailyUsageTable extends UsageColumns {
   customer_key: number;
-  day: number;
-}
-
-export interface SubscriptionDailyUsageTable extends UsageColumns {
-  subscription_key: number;
   day: number;
 }
 

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { PlanKind } from '../domain/usage-model.js';
 import type { Database } from './schema.js';
+import { SumTable } from '../money/sum-table.js';
 import { SummedLines } from './usage-lines.js';
 import type {
   CustomerDayRow,
@@ -271,29 +272,31 @@ export abstract class StoreQueries {
     };
   }
 
+  /** Summed from the subscription's lines (usageLines): a table of subscription days would cost imports a row per subscription and day. */
   async subscriptionDays(q: SubscriptionQuery & { readonly page?: KeysetPage }): Promise<SubscriptionDaysResult> {
-    const found = await this.findSubscription(q);
-    if (found.found !== 'ok') return found;
-    let query = this.db
-      .selectFrom('subscription_daily_usage')
-      .select(['day', 'billing_total', 'usd_total', 'last_modified'])
-      .where('partner_key', '=', found.partnerKey)
-      .where('period', '=', q.period)
-      .where('subscription_key', '=', found.subscriptionKey)
-      .orderBy('day');
-    if (q.page?.after !== undefined) query = query.where('day', '>', Number(q.page.after));
-    if (q.page) query = query.limit(q.page.limit);
-    const rows = await query.execute();
-    return {
-      found: 'ok',
-      ...found.owner,
-      days: rows.map((r) => ({
-        day: Number(r.day),
-        billingTotal: String(r.billing_total),
-        usdTotal: String(r.usd_total),
-        lastModified: r.last_modified,
-      })),
-    };
+    const [found, summary] = await Promise.all([this.usageLines(q, [q.period]), this.subscriptionSummary(q)]);
+    if (found.found !== 'ok' || summary.found !== 'ok')
+      return found.found !== 'ok' ? found : { found: 'customer-missing' };
+    const { lines, ...owner } = found;
+    const sums = new SumTable(2);
+    for (let i = 0; i < lines.count; i++) {
+      const r = sums.row(lines.day[i]!, 0);
+      sums.addText(r, 0, lines.amount(i, 1));
+      sums.addText(r, 1, lines.amount(i, 2));
+    }
+    const after = q.page?.after === undefined ? -1 : Number(q.page.after);
+    const days = [];
+    for (let r = 0; r < sums.rows; r++) {
+      if (sums.key(r, 0) <= after) continue;
+      days.push({
+        day: sums.key(r, 0),
+        billingTotal: sums.text(r, 0),
+        usdTotal: sums.text(r, 1),
+        lastModified: summary.lastModified ?? `${q.period}-01T00:00:00.000Z`,
+      });
+    }
+    days.sort((a, b) => a.day - b.day);
+    return { ...owner, found: 'ok', days: q.page ? days.slice(0, q.page.limit) : days };
   }
 
   async customerDays(partnerTenantId: string, period: string, customerTenantId?: string): Promise<CustomerDayRow[]> {

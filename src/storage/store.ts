@@ -73,7 +73,6 @@ export interface LineKeys {
 export interface DayKeys {
   readonly scope: number;
   readonly customer: number;
-  readonly subscription: number;
 }
 
 export interface ImportScope {
@@ -111,8 +110,8 @@ export interface ImportSession {
   write(batch: LineBatch, source: number): Promise<void>;
   /** The storage keys of a parser's local resource, meter and period (after `write`). */
   keysOf(source: number, resource: number, meter: number, period: number): LineKeys;
-  /** The storage keys of a parser's local subscription on a usage day (yyyymmdd), after `write`. */
-  dayKeysOf(source: number, subscription: number, day: number): DayKeys;
+  /** The storage keys of a parser's local customer on a usage day (yyyymmdd), after `write`. */
+  dayKeysOf(source: number, customer: number, day: number): DayKeys;
   /** Every (partner, period) this import has written to, by scope index. */
   readonly scopes: readonly ImportScope[];
   /** Every stored line of a partner's period, this import's included. */
@@ -138,7 +137,6 @@ export interface PeriodAggregates {
   readonly meters: { subscription: number; meter: number; quantity: string; billing: string; usd: string }[];
   readonly resources: { subscription: number; resource: number; billing: string; usd: string }[];
   /** Per usage day (yyyymmdd). */
-  readonly subscriptionDays: { subscription: number; day: number; billing: string; usd: string }[];
   readonly customerDays: { customer: number; day: number; billing: string; usd: string }[];
 }
 
