@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { appendAmount, bufferOf, growLineBatch, newLineBatch } from '../src/ingest/line-batch.js';
+import { appendAmount, bufferOf, growLineBatch, newLineBatch } from '../src/domain/line-batch.js';
 
 describe('line batches', () => {
   it('keep every line, entry and amount when they grow, and reuse handed-back buffers', () => {

@@ -4,7 +4,7 @@ import Papa from 'papaparse';
 import { convertToUsd } from '../src/domain/currency.js';
 import { CsvScanner, type ScannedRecord } from '../src/ingest/csv-scanner.js';
 import { DAILY_RATED_COLUMNS, LEGACY_COLUMNS, recogniseHeader } from '../src/ingest/file-formats.js';
-import type { LineBatch } from '../src/ingest/line-batch.js';
+import type { LineBatch } from '../src/domain/line-batch.js';
 import { decoderFor, legacySubscriptionId, LineError, type DecoderRules } from '../src/ingest/line-decoder.js';
 import { loadIdentityHasher } from '../src/ingest/line-identity.js';
 

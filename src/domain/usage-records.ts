@@ -26,7 +26,7 @@ import type {
   SubscriptionOwner,
   SubscriptionUsageRow,
   UsageLines,
-} from '../storage/store.js';
+} from './usage-rows.js';
 import { percentUsed } from './percent-used.js';
 
 type RecordCurrency =

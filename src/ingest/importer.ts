@@ -14,7 +14,7 @@ import {
 import { HeaderError, recogniseHeader, type FileFormat, type RecognisedHeader } from './file-formats.js';
 import type { DecoderRules } from './line-decoder.js';
 import type { ParseTask, Rejection, WorkerMessage } from './parse-worker.js';
-import { AMOUNTS, bufferOf, DAY_AMOUNTS } from './line-batch.js';
+import { AMOUNTS, bufferOf, DAY_AMOUNTS } from '../domain/line-batch.js';
 import { spawnWorker } from './spawn-worker.js';
 import { UsageAggregator } from './usage-aggregator.js';
 

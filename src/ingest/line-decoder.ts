@@ -15,10 +15,18 @@ import type { ScannedRecord } from './csv-scanner.js';
 import { ByteDictionary } from './byte-dictionary.js';
 import { dataViewOf } from './data-view-of.js';
 import { DecimalRead, decimalProblem, readDecimal } from '../money/decimal-bytes.js';
+import { addFastParts } from '../money/exact-sum.js';
 import { SumTable } from '../money/sum-table.js';
 import { isCurrencyCode, isGuid, parseUsageDay, periodOfDay } from './field-parsers.js';
 import type { ColumnIndex, DailyRatedColumn, LegacyColumn, RecognisedHeader } from './file-formats.js';
-import { AMOUNTS, appendAmount, DAY_AMOUNTS, growLineBatch, newLineBatch, type LineBatch } from './line-batch.js';
+import {
+  AMOUNTS,
+  appendAmount,
+  DAY_AMOUNTS,
+  growLineBatch,
+  newLineBatch,
+  type LineBatch,
+} from '../domain/line-batch.js';
 import { DAILY_RATED_LINE_COLUMNS, LEGACY_LINE_COLUMNS, LineIdentity } from './line-identity.js';
 
 /** A line the importer cannot read: names the line, the column and the value. */
@@ -102,8 +110,14 @@ export abstract class LineDecoder {
    * The lines' billing and USD sums per (customer, usage day): the forecast and the daily
    * figures read them. Small (customers × days), unlike a per-resource-meter-day table.
    */
-  readonly daySums = new SumTable(DAY_AMOUNTS);
-  #dayGroup = 0;
+  readonly #daySums = new SumTable(DAY_AMOUNTS);
+  // Lines of one customer and day mostly follow each other: their sums gather here, and go to
+  // #daySums when the run ends (a table row per line was measured at 15% of the import's speed).
+  readonly #run = new Float64Array(2 * DAY_AMOUNTS);
+  #runCustomer = -1;
+  #runDay = 0;
+  #lastResource = -1;
+  #lastCustomer = -1;
   readonly #parts = new Float64Array(2);
   #start = 0;
   #end = 0;
@@ -345,13 +359,30 @@ export abstract class LineDecoder {
     const parts = this.#parts;
     if (readDecimal(bytes, s, e, parts, 0) === DecimalRead.Fast) {
       this.sums.add(group, k, parts, 0);
-      if (k > 0) this.daySums.add(this.#dayGroup, k - 1, parts, 0);
+      if (k > 0 && !addFastParts(this.#run, 2 * (k - 1), parts[0]!, parts[1]!)) this.#flushRun();
     } else {
       const text = Buffer.from(bytes.buffer, bytes.byteOffset + s, e - s).toString('latin1');
       this.sums.addText(group, k, text);
-      if (k > 0) this.daySums.addText(this.#dayGroup, k - 1, text);
+      if (k > 0) this.#daySums.addText(this.#daySums.row(this.#runCustomer, this.#runDay), k - 1, text);
     }
     appendAmount(this.#batch, bytes, s, e);
+  }
+
+  /** The lines' billing and USD sums per (customer, usage day), for the importer at the end. */
+  get daySums(): SumTable {
+    this.#flushRun();
+    return this.#daySums;
+  }
+
+  // Adds the run's sums to its (customer, day) row; a sum leaving the fast range is added again exactly.
+  #flushRun(): void {
+    const run = this.#run;
+    if (this.#runCustomer >= 0 && (run[0] !== 0 || run[1] !== 0 || run[2] !== 0 || run[3] !== 0)) {
+      const row = this.#daySums.row(this.#runCustomer, this.#runDay);
+      this.#daySums.add(row, 0, run, 0);
+      this.#daySums.add(row, 1, run, 2);
+    }
+    run.fill(0);
   }
 
   protected currency(rec: ScannedRecord, col: number, name: string): string {
@@ -469,8 +500,15 @@ export abstract class LineDecoder {
       2 * i,
     );
     const group = this.sums.row(resource, meter, this.#period);
-    const subscription = this.entitlements.parentOf(this.resources.parentOf(resource));
-    this.#dayGroup = this.daySums.row(this.subscriptions.parentOf(subscription), this.#day);
+    if (resource !== this.#lastResource) {
+      this.#lastResource = resource;
+      this.#lastCustomer = this.subscriptions.parentOf(this.entitlements.parentOf(this.resources.parentOf(resource)));
+    }
+    if (this.#lastCustomer !== this.#runCustomer || this.#day !== this.#runDay) {
+      this.#flushRun();
+      this.#runCustomer = this.#lastCustomer;
+      this.#runDay = this.#day;
+    }
     this.#addAmount(rec, group, 0, quantity);
     this.#addAmount(rec, group, 1, billing);
     this.#addAmount(rec, group, 2, usd);

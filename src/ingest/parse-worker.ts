@@ -3,7 +3,7 @@ import xxhash from 'xxhash-wasm';
 import { CsvFormatError, CsvScanner, type ScannedRecord } from './csv-scanner.js';
 import { readChunks, readRange, withoutBom } from './file-source.js';
 import { recogniseHeader } from './file-formats.js';
-import { BATCH_LINES, type LineBatch } from './line-batch.js';
+import { BATCH_LINES, type LineBatch } from '../domain/line-batch.js';
 import { decoderFor, LineError, type DecoderRules } from './line-decoder.js';
 import { loadIdentityHasher } from './line-identity.js';
 import type { ExportedSums } from '../money/sum-table.js';

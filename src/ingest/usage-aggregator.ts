@@ -1,5 +1,5 @@
 import { SumTable } from '../money/sum-table.js';
-import { AMOUNTS, DAY_AMOUNTS } from './line-batch.js';
+import { AMOUNTS, DAY_AMOUNTS } from '../domain/line-batch.js';
 import type { ImportScope, PeriodAggregates, StoredLine } from '../storage/store.js';
 
 // Amount columns of the tables below (line-batch.ts's order).

@@ -1,5 +1,7 @@
-import { amountsOf, type LineBatch } from '../ingest/line-batch.js';
+import { amountsOf, type LineBatch } from '../domain/line-batch.js';
 import { IdentityTable, occurrenceKey } from './identity-table.js';
+import { compareColumns, writeAggregates } from './aggregate-writer.js';
+import { CoarseLines } from './coarse-lines.js';
 import { int32s, isReplaced } from './usage-lines.js';
 import { DIMENSIONS, type DimensionKind, type ImportWriter } from './import-writer.js';
 import type {
@@ -49,55 +51,10 @@ const INDEX_SPAN = 2 ** 20;
 const bytesOf = (a: Int32Array | BigInt64Array, count: number): Buffer =>
   Buffer.from(a.buffer, a.byteOffset, count * a.BYTES_PER_ELEMENT);
 
-/** Orders rows by the values at `columns` (numbers as numbers, text by code units). */
-function compareColumns(a: readonly unknown[], b: readonly unknown[], columns: readonly number[]): number {
-  for (const c of columns) {
-    const x = a[c] as number | string;
-    const y = b[c] as number | string;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
 /** push(...items) without an argument per item (which overflows the stack for large batches). */
 function append<T>(target: T[], items: readonly T[]): void {
   for (const item of items) target.push(item);
 }
-
-/**
- * Places of lines stored before migration 0004, by (resource, meter, day): a new line replaces
- * all of them at once (see that migration). Nested maps, since only a month migrated holds any.
- */
-class CoarseLines {
-  readonly #byResource = new Map<number, Map<number, number[]>>();
-
-  add(resource: number, meter: number, day: number, place: number): void {
-    let byMeterDay = this.#byResource.get(resource);
-    if (!byMeterDay) this.#byResource.set(resource, (byMeterDay = new Map()));
-    const key = meter * 1e8 + day; // day is yyyymmdd, below 10^8
-    const places = byMeterDay.get(key);
-    if (places) places.push(place);
-    else byMeterDay.set(key, [place]);
-  }
-
-  /** The places of (resource, meter, day), removed: each is replaced once. */
-  take(resource: number, meter: number, day: number): readonly number[] {
-    const byMeterDay = this.#byResource.get(resource);
-    const key = meter * 1e8 + day;
-    const places = byMeterDay?.get(key);
-    if (!places) return [];
-    byMeterDay!.delete(key);
-    return places;
-  }
-}
-
-const AGGREGATE_TABLES = [
-  { table: 'customer_usage', keys: ['customer_key'], values: ['billing_total', 'usd_total'] },
-  { table: 'subscription_usage', keys: ['subscription_key'], values: ['billing_total', 'usd_total'] },
-  { table: 'meter_usage', keys: ['subscription_key', 'meter_key'], values: ['quantity', 'billing_total', 'usd_total'] },
-  { table: 'resource_usage', keys: ['subscription_key', 'resource_key'], values: ['billing_total', 'usd_total'] },
-  { table: 'customer_daily_usage', keys: ['customer_key', 'day'], values: ['billing_total', 'usd_total'] },
-] as const;
 
 export interface SessionHooks {
   /** After a commit: the store's data version moves. */
@@ -290,44 +247,7 @@ export class BlockImportSession implements ImportSession {
   }
 
   async writeAggregates(aggregates: PeriodAggregates, now: string): Promise<void> {
-    const { partnerKey, period, preexisting } = aggregates.scope;
-    const rowsOf: Record<(typeof AGGREGATE_TABLES)[number]['table'], unknown[][]> = {
-      customer_usage: aggregates.customers.map((a) => [a.customer, a.billing, a.usd]),
-      subscription_usage: aggregates.subscriptions.map((a) => [a.subscription, a.billing, a.usd]),
-      meter_usage: aggregates.meters.map((a) => [a.subscription, a.meter, a.quantity, a.billing, a.usd]),
-      resource_usage: aggregates.resources.map((a) => [a.subscription, a.resource, a.billing, a.usd]),
-      customer_daily_usage: aggregates.customerDays.map((a) => [a.customer, a.day, a.billing, a.usd]),
-    };
-    for (const { table, keys, values } of AGGREGATE_TABLES) {
-      // Keep lastModified where the values did not change (a re-import changes nothing).
-      const previous = new Map<string, { values: string; modified: string }>();
-      if (preexisting) {
-        for (const row of await this.#writer.aggregateRows(
-          table,
-          [...keys, ...values, 'last_modified'],
-          partnerKey,
-          period,
-        )) {
-          previous.set(row.slice(0, keys.length).join('|'), {
-            values: row
-              .slice(keys.length, keys.length + values.length)
-              .map(String)
-              .join('|'),
-            modified: String(row[keys.length + values.length]),
-          });
-        }
-        await this.#writer.deleteAggregates(table, partnerKey, period);
-      }
-      const rows = rowsOf[table].map((row) => {
-        const before = previous.size === 0 ? undefined : previous.get(row.slice(0, keys.length).join('|'));
-        const unchanged = before !== undefined && before.values === row.slice(keys.length).join('|');
-        return [partnerKey, period, ...row, unchanged ? before.modified : now];
-      });
-      // In key order: SQLite appends to its B-trees instead of splitting pages (measured 1.8× faster).
-      const keyAt = keys.map((_, i) => 2 + i);
-      rows.sort((a, b) => compareColumns(a, b, keyAt));
-      await this.#writer.insertAggregates(table, ['partner_key', 'period', ...keys, ...values, 'last_modified'], rows);
-    }
+    await writeAggregates(this.#writer, aggregates, now);
   }
 
   async commit(summary: ImportSummaryCounts): Promise<{ replaced: number }> {

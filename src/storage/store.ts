@@ -1,5 +1,15 @@
-import type { MeterInfo, PlanKind } from '../domain/usage-model.js';
-import type { LineBatch } from '../ingest/line-batch.js';
+import type {
+  CustomerUsageRow,
+  DayUsageRow,
+  MeterUsageRow,
+  ResourceUsageRow,
+  SubscriptionOwner,
+  SubscriptionUsageRow,
+  UsageLines,
+} from '../domain/usage-rows.js';
+
+export type * from '../domain/usage-rows.js';
+import type { LineBatch } from '../domain/line-batch.js';
 
 /**
  * The one storage interface. SQLite (embedded default) implements it now; PostgreSQL will be a
@@ -146,19 +156,6 @@ export interface PartnerRow {
   readonly customers: number;
 }
 
-export interface CustomerUsageRow {
-  readonly tenantId: string;
-  readonly name: string;
-  readonly currency: string;
-  readonly currencyLocale: string | null;
-  readonly plan: PlanKind;
-  readonly budget: string | null;
-  readonly billingTotal: string;
-  readonly usdTotal: string;
-  /** null when the customer has no usage in the period. */
-  readonly lastModified: string | null;
-}
-
 /** Keyset paging: the rows after `after` (exclusive) in the collection's order, at most `limit`. */
 export interface KeysetPage {
   readonly after?: string;
@@ -182,30 +179,11 @@ export interface MeterUsageQuery extends SubscriptionQuery {
 
 export type MissingOwner = { readonly found: 'customer-missing' } | { readonly found: 'subscription-missing' };
 
-/** What a subscription's records say about their owner. */
-export interface SubscriptionOwner {
-  readonly subscriptionId: string;
-  readonly offerId: string;
-  readonly description: string;
-  readonly currency: string;
-  readonly currencyLocale: string | null;
-  readonly plan: PlanKind;
-}
-
 export interface FoundSubscription {
   readonly found: 'ok';
   readonly partnerKey: number;
   readonly subscriptionKey: number;
   readonly owner: SubscriptionOwner;
-}
-
-export interface SubscriptionUsageRow {
-  readonly subscriptionId: string;
-  readonly offerId: string;
-  readonly description: string;
-  readonly billingTotal: string;
-  readonly usdTotal: string;
-  readonly lastModified: string | null;
 }
 
 export type SubscriptionUsageResult =
@@ -221,29 +199,8 @@ export type SubscriptionSummaryResult =
       readonly lastModified: string | null;
     });
 
-export interface ResourceUsageRow {
-  /** The keyset key. */
-  readonly key: string;
-  readonly uri: string;
-  readonly group: string;
-  readonly location: string;
-  readonly entitlementId: string;
-  readonly entitlementName: string;
-  readonly billingTotal: string;
-  readonly usdTotal: string;
-  readonly lastModified: string;
-}
-
 export type ResourceUsageResult =
   MissingOwner | (SubscriptionOwner & { readonly found: 'ok'; readonly resources: ResourceUsageRow[] });
-
-export interface DayUsageRow {
-  /** yyyymmdd. */
-  readonly day: number;
-  readonly billingTotal: string;
-  readonly usdTotal: string;
-  readonly lastModified: string;
-}
 
 export type SubscriptionDaysResult =
   MissingOwner | (SubscriptionOwner & { readonly found: 'ok'; readonly days: DayUsageRow[] });
@@ -254,42 +211,8 @@ export interface CustomerDayRow {
   readonly billingTotal: string;
 }
 
-export interface ResourceInfoRow {
-  readonly uri: string;
-  readonly location: string;
-  readonly tags: string;
-}
-
-export type MeterInfoRow = MeterInfo;
-
-/** Utilization's rows: (resource, meter, day) groups in (day, resource, meter) order, amounts exact. */
-export interface UsageLines {
-  readonly count: number;
-  readonly resource: Int32Array;
-  readonly meter: Int32Array;
-  readonly day: Int32Array;
-  /** Amount k (quantity, billing, USD) of row i. */
-  amount(i: number, k: number): string;
-  readonly resources: ReadonlyMap<number, ResourceInfoRow>;
-  readonly meters: ReadonlyMap<number, MeterInfoRow>;
-  /** Bytes held, for a cache's bound. */
-  readonly bytes: number;
-}
-
 export type UsageLinesResult =
   MissingOwner | (SubscriptionOwner & { readonly found: 'ok'; readonly lines: UsageLines });
-
-export interface MeterUsageRow {
-  readonly meterId: string;
-  readonly meterName: string;
-  readonly category: string;
-  readonly subcategory: string;
-  readonly unit: string;
-  readonly quantity: string;
-  readonly billingTotal: string;
-  readonly usdTotal: string;
-  readonly lastModified: string;
-}
 
 export type MeterUsageResult =
   MissingOwner | (SubscriptionOwner & { readonly found: 'ok'; readonly meters: MeterUsageRow[] });

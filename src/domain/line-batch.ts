@@ -5,7 +5,7 @@ import type {
   PartnerInfo,
   ResourceInfo,
   SubscriptionInfo,
-} from '../domain/usage-model.js';
+} from './usage-model.js';
 
 /**
  * Parsed line items in columns, with the dimension entries first seen in them. Dimension
