@@ -22,6 +22,8 @@ export interface ServerOptions {
   readonly tokens: ContinuationTokens;
   /** Fastify's logger option: false (tests), true (JSON logs to stdout), or pino options. */
   readonly logger?: FastifyServerOptions['logger'];
+  /** Fastify's per-request log lines ("incoming request", "request completed"); default true. */
+  readonly requestLogging?: boolean;
   /** The response cache's bound in bytes (default: PARTNER_USAGE_CACHE_MB, else 64 MiB). */
   readonly cacheBytes?: number;
 }
@@ -36,6 +38,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     logger: options.logger ?? false,
     genReqId: requestIdOf,
     return503OnClosing: true,
+    disableRequestLogging: options.requestLogging === false,
     bodyLimit: REQUEST_LIMITS.bodyBytes,
     http: { maxHeaderSize: REQUEST_LIMITS.headerBytes },
     frameworkErrors: frameworkErrorHandler,

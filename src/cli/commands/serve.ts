@@ -53,6 +53,9 @@ export const serveCommand = defineCommand({
       verifier: auth.verifier,
       tokens: auth.tokens,
       logger: { level: process.env.LOG_LEVEL ?? 'info' },
+      // Two JSON lines a request were measured at half the throughput of a small response
+      // (612 bytes: 4,498 req/s against 8,588 bare); access logs are opt-in.
+      requestLogging: process.env.PARTNER_USAGE_REQUEST_LOG === '1',
     });
     let address: string;
     try {
