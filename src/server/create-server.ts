@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Store } from '../storage/store.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.js';
@@ -38,7 +38,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
     logger: options.logger ?? false,
     genReqId: requestIdOf,
     return503OnClosing: true,
-    disableRequestLogging: options.requestLogging === false,
+    ...(options.requestLogging === false
+      ? { logController: new LogController({ disableRequestLogging: true }) }
+      : {}),
     bodyLimit: REQUEST_LIMITS.bodyBytes,
     http: { maxHeaderSize: REQUEST_LIMITS.headerBytes },
     frameworkErrors: frameworkErrorHandler,
