@@ -89,10 +89,20 @@ console.log(
   const month = new Date();
   const start = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() - 1, 1)).toISOString().slice(0, 10);
   const end = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth(), 1)).toISOString().slice(0, 10);
-  const lines: string[] = [];
-  for (const o of Object.values(operations)) {
+  // The legacy customer's subscription, for the legacy-only route (usage last month).
+  const legacy = SEED_CUSTOMERS.legacy.id;
+  const previousPeriod = start.slice(0, 7);
+  const legacySubs = (await (
+    await fetch(`${apiBase}/v1/customers/${legacy}/subscriptions/usagerecords?period=${previousPeriod}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    })
+  ).json()) as { items: { id: string }[] };
+  for (const [id, o] of Object.entries(operations)) {
     if (o.method !== 'GET') continue;
-    const route = o.path.replace('{customer-tenant-id}', c).replace('{subscription-id}', s);
+    const legacyOnly = id === 'getSubscriptionResourceUsageRecords';
+    const route = legacyOnly
+      ? `${o.path.replace('{customer-tenant-id}', legacy).replace('{subscription-id}', legacySubs.items[0]!.id)}?period=${previousPeriod}`
+      : o.path.replace('{customer-tenant-id}', c).replace('{subscription-id}', s);
     const url = `${apiBase}${route}${route.endsWith('/utilizations/azure') ? `?start_time=${start}&end_time=${end}&size=100` : ''}`;
     const sample = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
     const body = await sample.text();
@@ -112,7 +122,6 @@ console.log(
       `p99 ${api.p99} ms${api.errors ? `, ${api.errors} errors` : ''} | bare ${Math.round(bareLoad.rps).toLocaleString('en-US')} req/s | ` +
       `ratio ${(api.rps / bareLoad.rps).toFixed(2)}`;
     console.log(line);
-    lines.push(line);
   }
   await app.close();
   await store.close();

@@ -38,9 +38,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     logger: options.logger ?? false,
     genReqId: requestIdOf,
     return503OnClosing: true,
-    ...(options.requestLogging === false
-      ? { logController: new LogController({ disableRequestLogging: true }) }
-      : {}),
+    ...(options.requestLogging === false ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
     bodyLimit: REQUEST_LIMITS.bodyBytes,
     http: { maxHeaderSize: REQUEST_LIMITS.headerBytes },
     frameworkErrors: frameworkErrorHandler,

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiErrors } from '../contract/api-errors.js';
 import { stringifyExact } from '../contract/exact-json.js';
 import { operations, type Operation, type OperationId } from '../contract/operations.js';
@@ -64,25 +64,6 @@ async function authorize(o: Operation, deps: ServerDeps, req: FastifyRequest): P
   return o.auth === 'app+user' ? authorizeAppUser(deps.verifier, req) : deps.verifier.verify(req.headers.authorization);
 }
 
-async function send(
-  answer: Answer,
-  request: OperationRequest,
-  deps: ServerDeps,
-  reply: FastifyReply,
-  cacheKey: string | undefined,
-  version: string,
-): Promise<FastifyReply> {
-  if ('notReady' in answer) {
-    return reply.code(204).header('Retry-After', String(answer.notReady.retryAfterSeconds)).send();
-  }
-  if ('collection' in answer) {
-    return answerCollection(deps, request.caller, request.req, reply, answer.collection);
-  }
-  const body = stringifyExact(answer.resource);
-  if (cacheKey !== undefined && answer.cache !== false) deps.cache.set(cacheKey, version, body);
-  return reply.send(body);
-}
-
 /**
  * Registers every operation of the table: its route, auth rule, parameter validation, media type
  * negotiation and response cache, then its handler; and, per path, 405 with an Allow header for
@@ -103,19 +84,33 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
       handler: async (req, reply) => {
         const mediaType = negotiateMediaType(req.headers.accept);
         const caller = await authorize(o, deps, req);
-        const seek = o.collection && single(req.query as Query, 'seek_operation') !== undefined;
-        const values = readValues(o, req, names, seek);
-        const request: OperationRequest = { caller, values, selfPath: selfPathOf(o, values), seek, req };
         reply.type(contentTypeOf(mediaType));
-        // Resources are cached by the request; collections by their page (usage-collection.ts).
+        // A GET answer is cached by the request (its URL, and a page's token): a hit skips the
+        // handler and even parameter validation, since only a valid request was ever stored.
         const version = deps.store.dataVersion();
+        const token = o.collection ? req.headers['ms-continuationtoken'] : undefined;
         const cacheKey =
-          o.method === 'GET' && !o.collection ? `${caller.partnerTenantId}|${id}|${req.url.toLowerCase()}` : undefined;
+          o.method === 'GET'
+            ? `${caller.partnerTenantId}|${id}|${req.url.toLowerCase()}|${Array.isArray(token) ? token[0] : (token ?? '')}`
+            : undefined;
         if (cacheKey !== undefined) {
           const cached = deps.cache.get(cacheKey, version);
           if (cached !== undefined) return reply.send(cached);
         }
-        return send(await handler(request, deps), request, deps, reply, cacheKey, version);
+        const seek = o.collection && single(req.query as Query, 'seek_operation') !== undefined;
+        const values = readValues(o, req, names, seek);
+        const request: OperationRequest = { caller, values, selfPath: selfPathOf(o, values), seek, req };
+        const answer = await handler(request, deps);
+        if ('notReady' in answer) {
+          return reply.code(204).header('Retry-After', String(answer.notReady.retryAfterSeconds)).send();
+        }
+        if ('collection' in answer) {
+          if (cacheKey === undefined) throw new Error(`${id}: a collection is answered to GET only`);
+          return answerCollection(deps, caller, req, reply, answer.collection, { key: cacheKey, version });
+        }
+        const body = stringifyExact(answer.resource);
+        if (cacheKey !== undefined && answer.cache !== false) deps.cache.set(cacheKey, version, body);
+        return reply.send(body);
       },
     });
   }

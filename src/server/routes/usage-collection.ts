@@ -5,7 +5,6 @@ import type { Link } from '../../contract/resources.js';
 import { collection } from '../../domain/usage-records.js';
 import type { Caller } from '../auth/token-verifier.js';
 import { readCollectionQuery, resolvePeriod } from '../collection-query.js';
-import { contentTypeOf, negotiateMediaType } from '../request-context.js';
 import type { ServerDeps } from '../server-deps.js';
 
 /** One page of a collection in its keyset order: the items, and the key after which more follow. */
@@ -41,8 +40,8 @@ const STREAM_PAGE = 1000;
 
 /**
  * Answers a usage collection route: the whole collection, or with `size` one keyset page and a
- * next link carrying an MS-ContinuationToken; bodies come from the response cache when the data
- * has not changed.
+ * next link carrying an MS-ContinuationToken, stored in the response cache (the engine answers
+ * from it while the data has not changed; the media type is set there too).
  */
 export async function answerCollection<T>(
   deps: ServerDeps,
@@ -50,8 +49,9 @@ export async function answerCollection<T>(
   req: FastifyRequest,
   reply: FastifyReply,
   route: UsageCollectionRoute<T>,
+  /** Where the answer goes in the response cache (the caller looked it up already). */
+  cacheAs: { readonly key: string; readonly version: string },
 ): Promise<FastifyReply> {
-  const mediaType = negotiateMediaType(req.headers.accept);
   const query = readCollectionQuery(req);
   const partner = caller.partnerTenantId;
   let period = route.scope ?? resolvePeriod(query.period);
@@ -61,11 +61,7 @@ export async function answerCollection<T>(
     const cursor = deps.tokens.read(query.continuationToken, { partner, route: route.route, period: query.period });
     ({ period, size, after } = cursor);
   }
-  reply.type(contentTypeOf(mediaType));
-  const version = deps.store.dataVersion();
-  const key = `${partner}|${route.route}|${period}|${size ?? ''}|${after ?? ''}`;
-  const cached = deps.cache.get(key, version);
-  if (cached !== undefined) return reply.send(cached);
+  const { key, version } = cacheAs;
 
   if (size === undefined && route.count) {
     const total = await route.count();
