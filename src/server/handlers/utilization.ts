@@ -63,9 +63,13 @@ function lowerBound(lines: UsageLines, day: number, resource: number, meter: num
 
 type Found = SubscriptionOwner & { readonly lines: UsageLines };
 
-/** Summed lines by subscription and periods, while the data version holds (bounded in bytes). */
+/**
+ * Summed lines by subscription and periods, while the data version holds (bounded in bytes: a
+ * subscription of a million lines takes ~80 MB, and an entry over a quarter of the bound is not
+ * kept, so the bound is 512 MiB).
+ */
 const CACHES = new WeakMap<ServerDeps, { version: string; entries: BoundedCache<Found> }>();
-const LINES_CACHE_BYTES = 256 * 2 ** 20;
+const LINES_CACHE_BYTES = 512 * 2 ** 20;
 
 function linesCache(deps: ServerDeps): BoundedCache<Found> {
   const version = deps.store.dataVersion();
