@@ -46,20 +46,20 @@ export function readBudgetBody(contentType: string | undefined, text: unknown): 
   const amount = property(record, 'amount');
   if (!amount.found) throw apiErrors.invalidBody('The body has no amount (null removes the budget).');
   if (amount.value === null) return null;
-  const text2 =
+  const given =
     amount.value instanceof JsonDecimal
       ? amount.value.text
       : typeof amount.value === 'number'
         ? String(amount.value)
         : undefined;
-  const value = text2 === undefined ? undefined : parseDecimal(text2);
+  const value = given === undefined ? undefined : parseDecimal(given);
   if (value === undefined) throw apiErrors.invalidBody(`The amount ${JSON.stringify(amount.value)} is not a number.`);
-  if (value.units < 0n) throw apiErrors.invalidBody(`The amount ${text2} is negative.`);
+  if (value.units < 0n) throw apiErrors.invalidBody(`The amount ${given} is negative.`);
   const decimals = formatDecimal(value).split('.')[1]?.length ?? 0;
   if (decimals > MAX_DECIMALS) {
-    throw apiErrors.invalidBody(`The amount ${text2} has more than ${MAX_DECIMALS} decimals.`);
+    throw apiErrors.invalidBody(`The amount ${given} has more than ${MAX_DECIMALS} decimals.`);
   }
-  if (compare(value, MAX_BUDGET) > 0) throw apiErrors.invalidBody(`The amount ${text2} is larger than 10^12.`);
+  if (compare(value, MAX_BUDGET) > 0) throw apiErrors.invalidBody(`The amount ${given} is larger than 10^12.`);
   return formatDecimal(value);
 }
 
