@@ -18,6 +18,7 @@ const CUSTOMER = 'c1111111-2222-4333-8444-555555555555';
 const CUSTOMER_2 = 'c2222222-3333-4444-8555-666666666666';
 const SUBSCRIPTION = '5b1e2c3d-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
 const METER = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+const MPN = '4567890';
 
 type Line = Record<string, string>;
 
@@ -30,6 +31,7 @@ function dailyRated(line: Line): Line {
     CustomerName: 'Customer',
     CustomerDomainName: 'customer.example',
     CustomerCountry: 'GB',
+    MpnId: MPN,
     ProductId: 'DZH318Z0BPS6',
     SkuId: '0001',
     AvailabilityId: 'DZH318Z0BML6',
@@ -286,6 +288,7 @@ describe('the line decoder: what each line brings', () => {
       subscriptionId: 'e7a9c1d3-2b4f-4a6c-9e8d-7f6a5b4c3d2e',
       offerId: 'DZH318Z0BPS6:0001:DZH318Z0BML6',
       description: 'Tables',
+      partnerOnRecord: MPN,
       customer: 0,
     });
     assert.deepEqual(batch.entitlements[0], {
@@ -327,6 +330,7 @@ describe('the line decoder: what each line brings', () => {
       subscriptionId: legacySubscriptionId('AbC-123'),
       offerId: 'MS-AZR-0145P',
       description: 'Pay-As-You-Go',
+      partnerOnRecord: '',
       customer: 0,
     });
     assert.deepEqual(batch.entitlements, [{ subscription: 0, entitlementId: '', description: 'Pay-As-You-Go' }]);

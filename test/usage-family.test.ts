@@ -213,18 +213,20 @@ describe('the usage family, served from the operations table', () => {
         fault(await call(url, { token: otherUser }), 404, 60003);
       });
 
-      it('GET subscriptions/usagerecords: one row per plan, with offerId and status', async () => {
+      it('GET subscriptions/usagerecords: one row per plan, with offerId, status and partnerOnRecord', async () => {
         const r = await call(`/v1/customers/${UK}/subscriptions/usagerecords?period=${CURRENT}`);
         assert.equal(r.status, 200, r.text);
         const row = items(r)[0]!;
         assert.equal(row.status, 'active');
         assert.equal(row.currencyCode, 'GBP');
         assert.match(row.offerId as string, /^DZH318Z0BPS6/);
+        assert.equal(row.partnerOnRecord, '1234567', "the file's MpnId");
         const legacy = await call(`/v1/customers/${LEGACY}/subscriptions/usagerecords?period=${PREVIOUS}`);
         const legacyRow = items(legacy)[0]!;
         assert.equal(legacyRow.offerId, 'MS-AZR-0145P');
         assert.equal(legacyRow.currencyLocale, 'fr-FR');
         assert.equal(num(legacyRow.usdTotalCost), '0');
+        assert.ok(!('partnerOnRecord' in legacyRow), 'legacy rows name no partner of record');
       });
 
       it('GET subscription usagesummary, daily records summing to it, meters and resources', async () => {

@@ -31,6 +31,8 @@ export interface SubscriptionInfo {
   readonly subscriptionId: string;
   readonly offerId: string;
   readonly description: string;
+  /** The partner of record's MPN id (the file's MpnId); '' where the file has none (legacy files). */
+  readonly partnerOnRecord: string;
 }
 
 export interface EntitlementInfo {

@@ -183,6 +183,8 @@ export function subscriptionMonthlyUsageRecord(
   const name = subscriptionName({ plan: customer.plan, description: row.description });
   return {
     status: 'active',
+    // On Azure plan rows only, as Partner Center writes it; a file without MpnId names none.
+    ...(customer.plan === 'azure-plan' && row.partnerOnRecord !== '' ? { partnerOnRecord: row.partnerOnRecord } : {}),
     offerId: row.offerId,
     resourceId: row.subscriptionId,
     id: row.subscriptionId,

@@ -45,6 +45,8 @@ export interface SubscriptionUsageRow {
   readonly subscriptionId: string;
   readonly offerId: string;
   readonly description: string;
+  /** The MPN id of the partner of record; '' where no file named one. */
+  readonly partnerOnRecord: string;
   readonly billingTotal: string;
   readonly usdTotal: string;
   readonly lastModified: string | null;

@@ -618,6 +618,7 @@ export class DailyRatedDecoder extends LineDecoder {
       subscriptionId: this.guid(rec, c.SubscriptionId, 'SubscriptionId'),
       offerId: offer.every((o) => o !== '') ? offer.join(':') : 'Azure plan',
       description: this.text(rec, c.SkuName) || 'Azure plan',
+      partnerOnRecord: this.ascii(rec, c.MpnId),
     };
   }
 
@@ -696,8 +697,8 @@ export class LegacyDecoder extends LineDecoder {
       const b = this.batch;
       ({ partner, customer } = this.addOwners(partnerRow, customerRow, partner, customer, currency));
       if (subscriptionRow) {
-        const { subscriptionId, offerId, description } = subscriptionRow;
-        b.subscriptions.push({ subscriptionId, offerId, description, customer });
+        const { subscriptionId, offerId, description, partnerOnRecord } = subscriptionRow;
+        b.subscriptions.push({ subscriptionId, offerId, description, partnerOnRecord, customer });
         subscription = this.add(this.subscriptions, SUBSCRIPTION, customer, this.customers);
         b.entitlements.push({ subscription, entitlementId: '', description: subscriptionRow.name });
         const entitlement = this.add(this.entitlements, ENTITLEMENT, subscription, this.subscriptions);
@@ -738,6 +739,8 @@ export class LegacyDecoder extends LineDecoder {
       subscriptionId: legacySubscriptionId(raw),
       offerId: 'MS-AZR-0145P',
       description: this.text(rec, c.SubscriptionDescription) || name || 'Microsoft Azure',
+      // Partner Center names no partner of record on a legacy subscription's records.
+      partnerOnRecord: '',
       name,
     };
   }

@@ -1,3 +1,4 @@
+import { DIMENSIONS, type DimensionKind } from './dimension-tables.js';
 import type { ImportMeta, ImportSummaryCounts } from './store.js';
 
 /**
@@ -55,66 +56,6 @@ export interface StoredBlock {
   /** 2: identities of normalised ids; 1: stored before migration 0004 (matched coarsely). */
   readonly identityScheme: number;
 }
-
-export type DimensionKind = 'partner' | 'customer' | 'subscription' | 'entitlement' | 'meter' | 'resource';
-
-/** The dimension tables' upserts, in SQL both dialects run. */
-export const DIMENSIONS: Readonly<
-  Record<
-    DimensionKind,
-    { table: string; key: string; columns: readonly string[]; conflict: readonly string[]; update: string }
-  >
-> = {
-  partner: {
-    table: 'partners',
-    key: 'partner_key',
-    columns: ['tenant_id', 'name'],
-    conflict: ['tenant_id'],
-    update: 'name = excluded.name',
-  },
-  customer: {
-    table: 'customers',
-    key: 'customer_key',
-    columns: ['partner_key', 'tenant_id', 'name', 'domain', 'country', 'currency', 'currency_locale', 'plan'],
-    conflict: ['partner_key', 'tenant_id'],
-    update: `name = excluded.name, domain = excluded.domain,
-      country = CASE WHEN excluded.country = '' THEN customers.country ELSE excluded.country END,
-      currency = excluded.currency,
-      currency_locale = CASE WHEN excluded.plan = 'azure-plan' THEN NULL
-                             ELSE coalesce(customers.currency_locale, excluded.currency_locale) END,
-      plan = CASE WHEN customers.plan = 'azure-plan' THEN customers.plan ELSE excluded.plan END`,
-  },
-  subscription: {
-    table: 'subscriptions',
-    key: 'subscription_key',
-    columns: ['customer_key', 'subscription_id', 'offer_id', 'description'],
-    conflict: ['customer_key', 'subscription_id'],
-    update: 'offer_id = excluded.offer_id, description = excluded.description',
-  },
-  entitlement: {
-    table: 'entitlements',
-    key: 'entitlement_key',
-    columns: ['subscription_key', 'entitlement_id', 'description'],
-    conflict: ['subscription_key', 'entitlement_id'],
-    update: 'description = excluded.description',
-  },
-  meter: {
-    table: 'meters',
-    key: 'meter_key',
-    columns: ['meter_id', 'name', 'category', 'subcategory', 'region', 'unit'],
-    conflict: ['meter_id'],
-    update:
-      'name = excluded.name, category = excluded.category, subcategory = excluded.subcategory, region = excluded.region, unit = excluded.unit',
-  },
-  resource: {
-    table: 'resources',
-    key: 'resource_key',
-    columns: ['entitlement_key', 'uri', 'resource_group', 'location', 'service', 'tags'],
-    conflict: ['entitlement_key', 'uri'],
-    update:
-      'resource_group = excluded.resource_group, location = excluded.location, service = excluded.service, tags = excluded.tags',
-  },
-};
 
 /** Each resource of a partner with its subscription and customer; `param` is the dialect's placeholder. */
 export function ownersSql(param: string): string {

@@ -49,6 +49,8 @@ export interface SubscriptionsTable {
   subscription_id: string;
   offer_id: string;
   description: string;
+  /** The MpnId of the subscription's lines; '' where none was given (legacy files). */
+  partner_on_record: Generated<string>;
 }
 
 export interface EntitlementsTable {

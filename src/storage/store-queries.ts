@@ -192,7 +192,15 @@ export abstract class StoreQueries {
           .onRef('u.partner_key', '=', 'c.partner_key')
           .on('u.period', '=', q.period),
       )
-      .select(['s.subscription_id', 's.offer_id', 's.description', 'u.billing_total', 'u.usd_total', 'u.last_modified'])
+      .select([
+        's.subscription_id',
+        's.offer_id',
+        's.description',
+        's.partner_on_record',
+        'u.billing_total',
+        'u.usd_total',
+        'u.last_modified',
+      ])
       .where('p.tenant_id', '=', q.partnerTenantId.toLowerCase())
       .where('c.tenant_id', '=', q.customerTenantId.toLowerCase())
       .orderBy('s.subscription_id')
@@ -204,6 +212,7 @@ export abstract class StoreQueries {
         subscriptionId: r.subscription_id,
         offerId: r.offer_id,
         description: r.description,
+        partnerOnRecord: r.partner_on_record,
         billingTotal: r.billing_total === null ? '0' : String(r.billing_total),
         usdTotal: r.usd_total === null ? '0' : String(r.usd_total),
         lastModified: r.last_modified,

@@ -4,14 +4,13 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
   BLOCK_COLUMNS,
-  DIMENSIONS,
   blockValues,
   ownersSql,
   type BlockRow,
-  type DimensionKind,
   type ImportWriter,
   type StoredBlock,
 } from '../import-writer.js';
+import { DIMENSIONS, type DimensionKind } from '../dimension-tables.js';
 import type { ImportMeta, ImportSummaryCounts } from '../store.js';
 
 const BLOCKS_PER_READ = 32;

@@ -5,10 +5,10 @@ import {
   ownersSql,
   upsertSql,
   type BlockRow,
-  type DimensionKind,
   type ImportWriter,
   type StoredBlock,
 } from '../import-writer.js';
+import type { DimensionKind } from '../dimension-tables.js';
 import type { ImportMeta, ImportSummaryCounts } from '../store.js';
 
 type Statement = BetterSqlite3.Statement;
