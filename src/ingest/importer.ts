@@ -77,6 +77,8 @@ export interface ImportSummary {
   readonly rejected: number;
   /** Lines that replaced a line of the same identity from an earlier import. */
   readonly replaced: number;
+  /** Alerts the import raised (thresholds, forecast, anomalies), queued for delivery in its transaction. */
+  readonly alerts: number;
   readonly periods: string[];
   readonly partners: number;
   readonly customers: number;
@@ -299,7 +301,7 @@ async function runImport(
     }
     const api = await xxhash();
     const contentHash = api.h64ToString(parts.map((p) => p.hash).join(','));
-    const { replaced } = await session.commit({ contentHash, finishedAt, lines, rejected });
+    const { replaced, alerts } = await session.commit({ contentHash, finishedAt, lines, rejected });
     rejects?.close();
     return {
       file,
@@ -308,6 +310,7 @@ async function runImport(
       lines,
       rejected,
       replaced,
+      alerts,
       periods: [...new Set(scopes.map((s) => s.period))].sort(),
       partners: new Set(scopes.map((s) => s.partnerKey)).size,
       customers: customers.size,

@@ -1,6 +1,7 @@
 import { amountsOf, type LineBatch } from '../domain/line-batch.js';
 import { IdentityTable } from './identity-table.js';
 import { writeAggregates } from './aggregate-writer.js';
+import { evaluateAlerts } from './alert-evaluation.js';
 import { DimensionKeys, newSourceKeys, type SourceKeys } from './dimension-keys.js';
 import { LineReplacement } from './line-replacement.js';
 import { int32s, isReplaced } from './usage-lines.js';
@@ -196,15 +197,19 @@ export class BlockImportSession implements ImportSession {
     await writeAggregates(this.#writer, aggregates, now);
   }
 
-  async commit(summary: ImportSummaryCounts): Promise<{ replaced: number }> {
+  async commit(summary: ImportSummaryCounts): Promise<{ replaced: number; alerts: number }> {
     await this.#replacement.flush();
     const replaced = this.#replacement.replaced;
+    let alerts = 0;
+    for (const { partnerKey, period } of this.#scopes) {
+      alerts += (await evaluateAlerts(this.#writer.db, { partnerKey, period }, new Date(summary.finishedAt))).length;
+    }
     await this.#writer.finish(this.batchId, { ...summary, replaced });
     await this.#writer.commit();
     this.#open = false;
     this.#onCommit();
     this.#onEnd();
-    return { replaced };
+    return { replaced, alerts };
   }
 
   async rollback(): Promise<void> {

@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import { DIMENSIONS, type DimensionKind } from './dimension-tables.js';
+import type { Database } from './schema.js';
 import type { ImportMeta, ImportSummaryCounts } from './store.js';
 
 /**
@@ -6,6 +8,8 @@ import type { ImportMeta, ImportSummaryCounts } from './store.js';
  * transaction. BlockImportSession holds all the logic; SQLite and PostgreSQL implement this.
  */
 export interface ImportWriter {
+  /** The import's own transaction through Kysely, for what the import writes beyond lines (alerts). */
+  readonly db: Kysely<Database>;
   /** Starts the transaction and the import_batches row; returns the batch id. */
   begin(meta: ImportMeta): Promise<number>;
   /** Makes another import of the same partner's period wait until this one ends (PostgreSQL). */

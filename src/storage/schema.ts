@@ -8,6 +8,13 @@ export interface Database {
   partners: PartnersTable;
   customers: CustomersTable;
   subscriptions: SubscriptionsTable;
+  alert_rules: AlertRulesTable;
+  alert_marks: AlertMarksTable;
+  alerts: AlertsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  email_recipients: EmailRecipientsTable;
+  deliveries: DeliveriesTable;
+  audit_log: AuditLogTable;
   entitlements: EntitlementsTable;
   meters: MetersTable;
   resources: ResourcesTable;
@@ -143,4 +150,74 @@ export interface ImportBatchesTable {
   lines: number;
   rejected: number;
   replaced: number;
+}
+
+/** Alert thresholds (percent of the budget, "80,100"); customer_key 0: the partner's default. */
+export interface AlertRulesTable {
+  partner_key: number;
+  customer_key: number;
+  thresholds: string;
+}
+
+/** What has fired for a customer's period: kind threshold ("80"), forecast ("over"), anomaly (a day). */
+export interface AlertMarksTable {
+  customer_key: number;
+  period: string;
+  kind: string;
+  mark: string;
+}
+
+export interface AlertsTable {
+  alert_id: string;
+  partner_key: number;
+  customer_key: number;
+  period: string;
+  type: string;
+  /** The event's JSON, as webhooks send it. */
+  payload: string;
+  created_at: string;
+}
+
+export interface WebhookEndpointsTable {
+  endpoint_id: string;
+  partner_key: number;
+  url: string;
+  secret: string;
+  events: string;
+  enabled: number;
+  failures: number;
+  created_at: string;
+}
+
+export interface EmailRecipientsTable {
+  partner_key: number;
+  address: string;
+}
+
+export interface DeliveriesTable {
+  delivery_id: string;
+  alert_id: string;
+  partner_key: number;
+  channel: 'webhook' | 'email';
+  target: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** Epoch ms. */
+  next_attempt_at: number;
+  /** Epoch ms: a sender holds the delivery until then. */
+  lease_until: number;
+  last_error: string;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface AuditLogTable {
+  audit_key: Generated<number>;
+  partner_key: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  old_value: string | null;
+  new_value: string | null;
 }

@@ -3,6 +3,7 @@ import type { PlanKind } from '../domain/usage-model.js';
 import type { Database } from './schema.js';
 import { SumTable } from '../money/sum-table.js';
 import { SummedLines } from './usage-lines.js';
+import { AlertStore, NotFound, type Actor } from './alert-store.js';
 import type {
   CustomerDayRow,
   CustomerQuery,
@@ -29,6 +30,14 @@ export abstract class StoreQueries {
 
   /** Called after every write this store makes, so that dataVersion() moves at once. */
   protected abstract noteChange(): Promise<void>;
+
+  abstract readonly kind: 'sqlite' | 'postgres';
+  #alerts: AlertStore | undefined;
+
+  /** Alert rules, webhooks, e-mail recipients, deliveries and the audit log. */
+  get alerts(): AlertStore {
+    return (this.#alerts ??= new AlertStore(this.db, this.kind, () => this.noteChange()));
+  }
 
   async partners(): Promise<PartnerRow[]> {
     const rows = await this.db
@@ -396,21 +405,20 @@ export abstract class StoreQueries {
     return { found: 'ok', ...found.owner, lines };
   }
 
-  async setBudget(partnerTenantId: string, customerTenantId: string, amount: string | null): Promise<boolean> {
-    const partner = await this.db
-      .selectFrom('partners')
-      .select('partner_key')
-      .where('tenant_id', '=', partnerTenantId.toLowerCase())
-      .executeTakeFirst();
-    if (!partner) return false;
-    const result = await this.db
-      .updateTable('customers')
-      .set({ budget: amount })
-      .where('partner_key', '=', partner.partner_key)
-      .where('tenant_id', '=', customerTenantId.toLowerCase())
-      .executeTakeFirst();
-    await this.noteChange();
-    return result.numUpdatedRows > 0n;
+  /** Sets or clears one budget (audited, alerts evaluated, in one transaction); false when no such customer. */
+  async setBudget(
+    partnerTenantId: string,
+    customerTenantId: string,
+    amount: string | null,
+    actor: Actor = 'cli',
+  ): Promise<boolean> {
+    try {
+      await this.alerts.setBudgets(partnerTenantId, [{ customerTenantId, amount }], actor);
+      return true;
+    } catch (error) {
+      if (error instanceof NotFound) return false;
+      throw error;
+    }
   }
 
   async subscriptionIds(partnerTenantId: string, customerTenantId: string): Promise<string[] | undefined> {

@@ -10,6 +10,7 @@ import type {
 
 export type * from '../domain/usage-rows.js';
 import type { LineBatch } from '../domain/line-batch.js';
+import type { AlertStore } from './alert-store.js';
 
 /**
  * The one storage interface. SQLite (embedded default) implements it now; PostgreSQL will be a
@@ -54,8 +55,13 @@ export interface Store {
   dataVersion(): string;
   /** The meters of one subscription of one of the partner's customers, for the period. */
   meterUsage(query: MeterUsageQuery): Promise<MeterUsageResult>;
-  /** Sets (amount) or clears (null) a customer's monthly budget; false when no such customer. */
-  setBudget(partnerTenantId: string, customerTenantId: string, amount: string | null): Promise<boolean>;
+  /**
+   * Sets (amount) or clears (null) a customer's monthly budget, audited as `actor` (a token's user,
+   * or `cli`) and with the alert rules evaluated, in one transaction; false when no such customer.
+   */
+  setBudget(partnerTenantId: string, customerTenantId: string, amount: string | null, actor?: string): Promise<boolean>;
+  /** Alert rules, webhooks, e-mail recipients, deliveries and the audit log. */
+  readonly alerts: AlertStore;
   /** The subscription ids of one of the partner's customers; undefined when it has no such customer. */
   subscriptionIds(partnerTenantId: string, customerTenantId: string): Promise<string[] | undefined>;
   importBatches(): Promise<ImportBatchRow[]>;
@@ -128,7 +134,8 @@ export interface ImportSession {
   readLines(scope: ImportScope): AsyncIterable<StoredLine>;
   /** Replaces a period's aggregates; unchanged values keep their lastModified. */
   writeAggregates(aggregates: PeriodAggregates, now: string): Promise<void>;
-  commit(summary: ImportSummaryCounts): Promise<{ replaced: number }>;
+  /** Evaluates the alert rules on what the import wrote (in its transaction), then commits. */
+  commit(summary: ImportSummaryCounts): Promise<{ replaced: number; alerts: number }>;
   rollback(): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 import { defineCommand } from 'citty';
+import { DeliveryWorker, deliveryOptionsFromEnv } from '../../alerts/delivery-worker.js';
 import { DEMO_PARTNER, loadDemoData } from '../../demo/demo-data.js';
 import { issueLocalToken } from '../../server/auth/issue-token.js';
 import { createServer } from '../../server/create-server.js';
@@ -37,6 +38,12 @@ export const serveCommand = defineCommand({
       );
     }
     const host = args.host ?? (process.env.HOST?.trim() || DEFAULT_HOST);
+    let deliveryOptions;
+    try {
+      deliveryOptions = deliveryOptionsFromEnv();
+    } catch (error) {
+      throw new CliError((error as Error).message, EXIT.usage);
+    }
     const database = resolveDatabase(args.db);
     const store = await openDatabase(args.db);
     const auth = await createServerAuth(store, authSettingsFromEnv());
@@ -65,8 +72,14 @@ export const serveCommand = defineCommand({
       await store.close();
       throw listenFailure(error, host, port);
     }
+    // Alerts queued by imports, budget changes and rules (in this process or any other on the
+    // database) are sent from here; PARTNER_USAGE_DELIVERY_POLL_MS sets how often it looks.
+    const deliveries = new DeliveryWorker(store, deliveryOptions).start(
+      Number(process.env.PARTNER_USAGE_DELIVERY_POLL_MS ?? 1000),
+    );
     const shutdown = async (signal: string) => {
       app.log.info({ signal }, 'shutting down');
+      await deliveries.stop();
       await app.close();
       await store.close();
       process.exit(0);

@@ -75,7 +75,7 @@ export const getCustomerUsageSpendingBudget: OperationHandler = async ({ caller,
 export const patchCustomerUsageSpendingBudget: OperationHandler = async ({ caller, values, req }, deps) => {
   const customer = values['customer-tenant-id'] as string;
   const amount = readBudgetBody(req.headers['content-type'], req.body);
-  if (!(await deps.store.setBudget(caller.partnerTenantId, customer, amount)))
+  if (!(await deps.store.setBudget(caller.partnerTenantId, customer, amount, caller.user ?? 'application')))
     throw apiErrors.customerNotFound(customer);
   return { resource: usageBudget(amount, versionedPath(req.url), 'PATCH'), cache: false };
 };

@@ -5,6 +5,7 @@ import * as entryHashedIdentities from './2026-11-22-0003-entry-hashed-identitie
 import * as normalisedIdentifiers from './2026-12-01-0004-normalised-identifiers.js';
 import * as dailyUsage from './2026-12-02-0005-daily-usage.js';
 import * as partnerOnRecord from './2026-12-03-0006-partner-on-record.js';
+import * as alerts from './2026-12-03-0007-alerts.js';
 
 /** Every migration, in order. Names sort by date; a released migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-01-0004-normalised-identifiers': normalisedIdentifiers,
   '2026-12-02-0005-daily-usage': dailyUsage,
   '2026-12-03-0006-partner-on-record': partnerOnRecord,
+  '2026-12-03-0007-alerts': alerts,
 };
 
 export const migrationProvider: MigrationProvider = {

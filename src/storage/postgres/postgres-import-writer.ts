@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
+import type { Database } from '../schema.js';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
   BLOCK_COLUMNS,
@@ -41,8 +43,15 @@ export class PostgresImportWriter implements ImportWriter {
   readonly #staged = new Set<DimensionKind>();
   #released = false;
 
+  readonly db: Kysely<Database>;
+
   constructor(client: pg.PoolClient) {
     this.#client = client;
+    // Kysely on this one connection, which it must not release: its queries join the transaction.
+    const connection = { query: client.query.bind(client), release: () => {} } as unknown as pg.PoolClient;
+    this.db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: { connect: () => Promise.resolve(connection), end: () => Promise.resolve() } }),
+    });
   }
 
   async #query<R extends pg.QueryResultRow = Record<string, unknown>>(

@@ -1,4 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
 import {
   BLOCK_COLUMNS,
   blockValues,
@@ -26,8 +28,12 @@ export class SqliteImportWriter implements ImportWriter {
   readonly #statements = new Map<string, Statement>();
   #cacheSize: number | undefined;
 
-  constructor(db: BetterSqlite3.Database) {
-    this.#db = db;
+  /** `db` is Kysely on the same connection as `sqlite`: its queries run inside this import's transaction. */
+  constructor(
+    sqlite: BetterSqlite3.Database,
+    readonly db: Kysely<Database>,
+  ) {
+    this.#db = sqlite;
   }
 
   #stmt(sql: string): Statement {

@@ -88,7 +88,7 @@ export class SqliteStore extends StoreQueries implements Store {
       previous.then(() => turn),
     );
     await previous;
-    const writer = new SqliteImportWriter(this.#sqlite);
+    const writer = new SqliteImportWriter(this.#sqlite, this.db);
     this.#sqlite.pragma('busy_timeout = 600000');
     try {
       return await BlockImportSession.begin(writer, meta, { onCommit: () => void this.noteChange(), onEnd: endTurn });

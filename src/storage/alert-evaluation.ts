@@ -1,0 +1,286 @@
+import crypto from 'node:crypto';
+import type { Kysely } from 'kysely';
+import {
+  DEFAULT_THRESHOLDS,
+  forecastOver,
+  parseThresholds,
+  thresholdsReached,
+  type AlertType,
+} from '../domain/alert-rules.js';
+import { ANOMALY_METHOD, ANOMALY_WINDOW_DAYS, findAnomalies, type Anomaly } from '../domain/anomaly.js';
+import { FORECAST_METHOD, forecastMonthEnd } from '../domain/forecast.js';
+import { percentUsed } from '../domain/percent-used.js';
+import { formatDecimal } from '../money/decimal.js';
+import type { Database } from './schema.js';
+
+/** Which customers' standing may have changed: all of a partner's in a period, or some. */
+export interface EvaluationScope {
+  readonly partnerKey: number;
+  readonly period: string;
+  readonly customerKeys?: readonly number[];
+}
+
+/** The body every channel sends: a webhook's JSON, an e-mail's figures. */
+export interface AlertEvent {
+  readonly id: string;
+  readonly type: AlertType;
+  readonly timestamp: string;
+  /** Sent by `alerts test`, not raised by data. */
+  readonly test?: boolean;
+  readonly data: {
+    readonly partnerTenantId: string;
+    readonly customer: { readonly id: string; readonly name: string };
+    readonly period: string;
+    readonly currency: string;
+    readonly totalCost: string;
+    readonly usdTotalCost: string;
+    readonly budget: string | null;
+    readonly percentUsed: string;
+    readonly forecast: { readonly totalCost: string; readonly method: string };
+    readonly threshold?: number;
+    readonly anomaly?: Anomaly & { readonly method: string };
+  };
+}
+
+const periodStart = (period: string): number => Number(period.replace('-', '')) * 100 + 1;
+
+function dayBefore(yyyymmdd: number, days: number): number {
+  const t = Date.UTC(Math.floor(yyyymmdd / 10000), (Math.floor(yyyymmdd / 100) % 100) - 1, yyyymmdd % 100);
+  const d = new Date(t - days * 86_400_000);
+  return d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate();
+}
+
+/** Rows in groups small enough for one statement's parameters on either database. */
+function* chunks<T>(rows: readonly T[], size = 500): Iterable<T[]> {
+  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+}
+
+export const newEventId = (): string => `evt_${crypto.randomUUID().replaceAll('-', '')}`;
+export const newMessageId = (): string => `msg_${crypto.randomUUID().replaceAll('-', '')}`;
+
+/**
+ * Raises the alerts a change of data, budget or rule calls for, on `db` — the caller's own
+ * transaction, so that an alert is written with the data that triggered it or not at all. Each
+ * threshold fires once per customer and period (a mark remembers it; falling below it again, as
+ * when the budget is raised, re-arms it), the forecast rule likewise, and an anomaly once per day.
+ * Every alert is queued for each of the partner's webhook endpoints that asked for its type and
+ * each e-mail recipient. Returns the alerts raised.
+ */
+export async function evaluateAlerts(
+  db: Kysely<Database>,
+  scope: EvaluationScope,
+  now: Date = new Date(),
+): Promise<AlertEvent[]> {
+  const { partnerKey, period } = scope;
+  if (scope.customerKeys?.length === 0) return [];
+  const keys = scope.customerKeys;
+  const partner = await db
+    .selectFrom('partners')
+    .select('tenant_id')
+    .where('partner_key', '=', partnerKey)
+    .executeTakeFirst();
+  if (!partner) return [];
+  const customers = await db
+    .selectFrom('customers as c')
+    .leftJoin('customer_usage as u', (join) =>
+      join.onRef('u.customer_key', '=', 'c.customer_key').on('u.period', '=', period),
+    )
+    .select(['c.customer_key', 'c.tenant_id', 'c.name', 'c.currency', 'c.budget', 'u.billing_total', 'u.usd_total'])
+    .where('c.partner_key', '=', partnerKey)
+    .$if(keys !== undefined, (q) => q.where('c.customer_key', 'in', keys!))
+    .execute();
+  if (customers.length === 0) return [];
+  const first = periodStart(period);
+  const days = await db
+    .selectFrom('customer_daily_usage')
+    .select(['customer_key', 'period', 'day', 'billing_total'])
+    .where('partner_key', '=', partnerKey)
+    .where('day', '>=', dayBefore(first, ANOMALY_WINDOW_DAYS))
+    .where('day', '<', first + 100)
+    .$if(keys !== undefined, (q) => q.where('customer_key', 'in', keys!))
+    .execute();
+  const lastDay = days.reduce<number | undefined>(
+    (max, d) => (d.period === period && (max === undefined || Number(d.day) > max) ? Number(d.day) : max),
+    undefined,
+  );
+  // The forecast's horizon is the partner's latest day, as the usage summary computes it.
+  const horizon = keys
+    ? ((
+        await db
+          .selectFrom('customer_daily_usage')
+          .select(({ fn }) => fn.max('day').as('day'))
+          .where('partner_key', '=', partnerKey)
+          .where('period', '=', period)
+          .executeTakeFirst()
+      )?.day ?? undefined)
+    : lastDay;
+  const rules = await db
+    .selectFrom('alert_rules')
+    .select(['customer_key', 'thresholds'])
+    .where('partner_key', '=', partnerKey)
+    .execute();
+  const ruleOf = new Map(rules.map((r) => [r.customer_key, parseThresholds(r.thresholds)]));
+  const marks = await db
+    .selectFrom('alert_marks')
+    .selectAll()
+    .where('period', '=', period)
+    .where('customer_key', 'in', (q) =>
+      q
+        .selectFrom('customers')
+        .select('customer_key')
+        .where('partner_key', '=', partnerKey)
+        .$if(keys !== undefined, (w) => w.where('customer_key', 'in', keys!)),
+    )
+    .execute();
+  const marked = new Set(marks.map((m) => `${m.customer_key}|${m.kind}|${m.mark}`));
+  const byCustomer = new Map<number, { day: number; billingTotal: string; amount: string }[]>();
+  for (const d of days) {
+    let list = byCustomer.get(d.customer_key);
+    if (!list) byCustomer.set(d.customer_key, (list = []));
+    const amount = String(d.billing_total);
+    list.push({ day: Number(d.day), billingTotal: amount, amount });
+  }
+
+  const raised: AlertEvent[] = [];
+  const newMarks: { customer_key: number; period: string; kind: string; mark: string }[] = [];
+  const rearmed: { customer_key: number; kind: string; mark: string }[] = [];
+  const timestamp = now.toISOString();
+  for (const c of customers) {
+    const total = c.billing_total === null ? '0' : String(c.billing_total);
+    const budget = c.budget === null ? null : String(c.budget);
+    const history = byCustomer.get(c.customer_key) ?? [];
+    const inPeriod = history.filter((d) => d.day >= first && d.day < first + 100);
+    const forecast = forecastMonthEnd(period, inPeriod, horizon === undefined ? undefined : Number(horizon)).total;
+    const event = (type: AlertType, extra: Partial<AlertEvent['data']>): AlertEvent => ({
+      id: newEventId(),
+      type,
+      timestamp,
+      data: {
+        partnerTenantId: partner.tenant_id,
+        customer: { id: c.tenant_id, name: c.name },
+        period,
+        currency: c.currency,
+        totalCost: total,
+        usdTotalCost: c.usd_total === null ? '0' : String(c.usd_total),
+        budget,
+        percentUsed: formatDecimal(percentUsed(total, budget)),
+        forecast: { totalCost: forecast, method: FORECAST_METHOD },
+        ...extra,
+      },
+    });
+    const fire = (kind: string, mark: string, make: () => AlertEvent) => {
+      if (marked.has(`${c.customer_key}|${kind}|${mark}`)) return;
+      newMarks.push({ customer_key: c.customer_key, period, kind, mark });
+      raised.push(make());
+    };
+    const rearm = (kind: string, mark: string) => {
+      if (marked.has(`${c.customer_key}|${kind}|${mark}`)) rearmed.push({ customer_key: c.customer_key, kind, mark });
+    };
+
+    const thresholds = ruleOf.get(c.customer_key) ?? ruleOf.get(0) ?? DEFAULT_THRESHOLDS;
+    const reached = new Set(thresholdsReached(total, budget, thresholds));
+    for (const t of thresholds) {
+      if (reached.has(t)) fire('threshold', String(t), () => event('budget.threshold_reached', { threshold: t }));
+    }
+    // A mark whose threshold is no longer reached (or no longer a rule) re-arms it.
+    for (const m of marks) {
+      if (m.customer_key === c.customer_key && m.kind === 'threshold' && !reached.has(Number(m.mark)))
+        rearmed.push({ customer_key: c.customer_key, kind: m.kind, mark: m.mark });
+    }
+    if (forecastOver(total, budget, forecast)) fire('forecast', 'over', () => event('budget.forecast_over', {}));
+    else if (thresholdsReached(forecast, budget, [100]).length === 0) rearm('forecast', 'over');
+
+    const candidates = inPeriod.map((d) => d.day);
+    for (const a of findAnomalies(history, candidates)) {
+      fire('anomaly', String(a.day), () => event('usage.anomaly', { anomaly: { ...a, method: ANOMALY_METHOD } }));
+    }
+  }
+
+  for (const r of rearmed) {
+    await db
+      .deleteFrom('alert_marks')
+      .where('customer_key', '=', r.customer_key)
+      .where('period', '=', period)
+      .where('kind', '=', r.kind)
+      .where('mark', '=', r.mark)
+      .execute();
+  }
+  for (const rows of chunks(newMarks)) await db.insertInto('alert_marks').values(rows).execute();
+  if (raised.length > 0) await queueAlerts(db, partnerKey, raised, now);
+  return raised;
+}
+
+/** Stores alerts and queues a delivery of each to every destination of the partner that wants it. */
+export async function queueAlerts(
+  db: Kysely<Database>,
+  partnerKey: number,
+  events: readonly AlertEvent[],
+  now: Date,
+): Promise<void> {
+  const keyOf = new Map<string, number>();
+  for (const e of events) {
+    if (!keyOf.has(e.data.customer.id)) {
+      const row = await db
+        .selectFrom('customers')
+        .select('customer_key')
+        .where('partner_key', '=', partnerKey)
+        .where('tenant_id', '=', e.data.customer.id)
+        .executeTakeFirstOrThrow();
+      keyOf.set(e.data.customer.id, row.customer_key);
+    }
+  }
+  for (const rows of chunks(events)) {
+    await db
+      .insertInto('alerts')
+      .values(
+        rows.map((e) => ({
+          alert_id: e.id,
+          partner_key: partnerKey,
+          customer_key: keyOf.get(e.data.customer.id)!,
+          period: e.data.period,
+          type: e.type,
+          payload: JSON.stringify(e),
+          created_at: e.timestamp,
+        })),
+      )
+      .execute();
+  }
+  const endpoints = await db
+    .selectFrom('webhook_endpoints')
+    .select(['endpoint_id', 'events'])
+    .where('partner_key', '=', partnerKey)
+    .where('enabled', '=', 1)
+    .execute();
+  const recipients = await db
+    .selectFrom('email_recipients')
+    .select('address')
+    .where('partner_key', '=', partnerKey)
+    .execute();
+  const deliveries = events.flatMap((e) => [
+    ...endpoints
+      .filter((ep) => ep.events === '' || ep.events.split(',').includes(e.type))
+      .map((ep) => ({ channel: 'webhook' as const, target: ep.endpoint_id, alert: e.id })),
+    ...recipients.map((r) => ({ channel: 'email' as const, target: r.address, alert: e.id })),
+  ]);
+  for (const rows of chunks(deliveries)) {
+    await db
+      .insertInto('deliveries')
+      .values(
+        rows.map((d) => ({
+          delivery_id: newMessageId(),
+          alert_id: d.alert,
+          partner_key: partnerKey,
+          channel: d.channel,
+          target: d.target,
+          status: 'pending' as const,
+          attempts: 0,
+          next_attempt_at: now.getTime(),
+          lease_until: 0,
+          last_error: '',
+          created_at: now.toISOString(),
+          delivered_at: null,
+        })),
+      )
+      .execute();
+  }
+}

@@ -1,0 +1,603 @@
+import crypto from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { ALERT_TYPES, formatThresholds, type AlertType } from '../domain/alert-rules.js';
+import { currentBillingPeriod } from '../domain/usage-model.js';
+import { evaluateAlerts, newEventId, queueAlerts, type AlertEvent } from './alert-evaluation.js';
+import type { Database } from './schema.js';
+
+/** Who changed something, for the audit log: the token's user, or `cli`. */
+export type Actor = string;
+
+export interface WebhookEndpoint {
+  readonly id: string;
+  readonly url: string;
+  readonly events: readonly AlertType[];
+  readonly enabled: boolean;
+  readonly failures: number;
+  readonly createdAt: string;
+}
+
+export interface DeliveryRow {
+  readonly id: string;
+  readonly alertId: string;
+  readonly type: string;
+  readonly channel: 'webhook' | 'email';
+  readonly target: string;
+  readonly status: 'pending' | 'delivered' | 'failed';
+  readonly attempts: number;
+  readonly nextAttemptAt: string;
+  readonly lastError: string;
+  readonly createdAt: string;
+  readonly deliveredAt: string | null;
+}
+
+/** A delivery a sender holds: what to send, and where. */
+export interface DueDelivery {
+  readonly id: string;
+  readonly channel: 'webhook' | 'email';
+  readonly target: string;
+  readonly attempts: number;
+  readonly payload: string;
+  /** The endpoint's URL and secret (webhooks). */
+  readonly url: string | null;
+  readonly secret: string | null;
+}
+
+export interface AlertRow {
+  readonly id: string;
+  readonly type: string;
+  readonly customerTenantId: string;
+  readonly period: string;
+  readonly createdAt: string;
+  readonly event: AlertEvent;
+}
+
+export interface AuditRow {
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly subject: string;
+  readonly oldValue: string | null;
+  readonly newValue: string | null;
+}
+
+export interface BudgetRow {
+  readonly customerTenantId: string;
+  readonly name: string;
+  readonly currency: string;
+  readonly budget: string;
+}
+
+export class NotFound extends Error {}
+
+/** An endpoint's signing secret, as the Standard Webhooks libraries take it. */
+const newSecret = (): string => `whsec_${crypto.randomBytes(24).toString('base64')}`;
+const newEndpointId = (): string => `ep_${crypto.randomUUID().replaceAll('-', '')}`;
+
+const iso = (ms: number) => new Date(Number(ms)).toISOString();
+
+/**
+ * Budgets that act: alert rules, webhook endpoints, e-mail recipients, the delivery queue and the
+ * audit log, each scoped to one partner. Every change that can move a customer's standing is
+ * audited and evaluated in one transaction with it.
+ */
+export class AlertStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly kind: 'sqlite' | 'postgres',
+    private readonly noteChange: () => Promise<void>,
+  ) {}
+
+  async #partnerKey(db: Kysely<Database>, partnerTenantId: string): Promise<number> {
+    const row = await db
+      .selectFrom('partners')
+      .select('partner_key')
+      .where('tenant_id', '=', partnerTenantId.toLowerCase())
+      .executeTakeFirst();
+    if (!row) throw new NotFound(`no partner ${partnerTenantId} in this database`);
+    return row.partner_key;
+  }
+
+  async #customer(
+    db: Kysely<Database>,
+    partnerKey: number,
+    customerTenantId: string,
+  ): Promise<{ customer_key: number; budget: string | null }> {
+    const row = await db
+      .selectFrom('customers')
+      .select(['customer_key', 'budget'])
+      .where('partner_key', '=', partnerKey)
+      .where('tenant_id', '=', customerTenantId.trim().toLowerCase())
+      .executeTakeFirst();
+    if (!row) throw new NotFound(`no customer ${customerTenantId} for this partner`);
+    return { customer_key: row.customer_key, budget: row.budget === null ? null : String(row.budget) };
+  }
+
+  async #audit(
+    trx: Transaction<Database>,
+    partnerKey: number,
+    actor: Actor,
+    action: string,
+    subject: string,
+    oldValue: string | null,
+    newValue: string | null,
+  ): Promise<void> {
+    await trx
+      .insertInto('audit_log')
+      .values({
+        partner_key: partnerKey,
+        at: new Date().toISOString(),
+        actor,
+        action,
+        subject,
+        old_value: oldValue,
+        new_value: newValue,
+      })
+      .execute();
+  }
+
+  /**
+   * Sets (amount) or clears (null) customers' budgets, all or none: each change audited and the
+   * alert rules evaluated on it in the same transaction. Throws NotFound naming the first unknown
+   * customer, changing nothing.
+   */
+  async setBudgets(
+    partnerTenantId: string,
+    budgets: readonly { readonly customerTenantId: string; readonly amount: string | null }[],
+    actor: Actor,
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const partnerKey = await this.#partnerKey(trx, partnerTenantId);
+      const keys: number[] = [];
+      for (const { customerTenantId, amount } of budgets) {
+        const customer = await this.#customer(trx, partnerKey, customerTenantId);
+        await trx
+          .updateTable('customers')
+          .set({ budget: amount })
+          .where('customer_key', '=', customer.customer_key)
+          .execute();
+        if (customer.budget !== amount) {
+          await this.#audit(trx, partnerKey, actor, 'budget.set', customerTenantId.toLowerCase(), customer.budget, amount);
+        }
+        keys.push(customer.customer_key);
+      }
+      await evaluateAlerts(trx, { partnerKey, period: currentBillingPeriod(), customerKeys: keys });
+    });
+    await this.noteChange();
+  }
+
+  async budgets(partnerTenantId: string): Promise<BudgetRow[]> {
+    const partnerKey = await this.#partnerKey(this.db, partnerTenantId);
+    const rows = await this.db
+      .selectFrom('customers')
+      .select(['tenant_id', 'name', 'currency', 'budget'])
+      .where('partner_key', '=', partnerKey)
+      .where('budget', 'is not', null)
+      .orderBy('tenant_id')
+      .execute();
+    return rows.map((r) => ({
+      customerTenantId: r.tenant_id,
+      name: r.name,
+      currency: r.currency,
+      budget: String(r.budget),
+    }));
+  }
+
+  /** Sets the partner's thresholds (no customer) or one customer's; null removes a customer's override. */
+  async setThresholds(
+    partnerTenantId: string,
+    customerTenantId: string | undefined,
+    thresholds: readonly number[] | null,
+    actor: Actor,
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const partnerKey = await this.#partnerKey(trx, partnerTenantId);
+      const customerKey =
+        customerTenantId === undefined ? 0 : (await this.#customer(trx, partnerKey, customerTenantId)).customer_key;
+      const old = await trx
+        .selectFrom('alert_rules')
+        .select('thresholds')
+        .where('partner_key', '=', partnerKey)
+        .where('customer_key', '=', customerKey)
+        .executeTakeFirst();
+      await trx
+        .deleteFrom('alert_rules')
+        .where('partner_key', '=', partnerKey)
+        .where('customer_key', '=', customerKey)
+        .execute();
+      const text = thresholds === null ? null : formatThresholds(thresholds);
+      if (text !== null) {
+        await trx
+          .insertInto('alert_rules')
+          .values({ partner_key: partnerKey, customer_key: customerKey, thresholds: text })
+          .execute();
+      }
+      const subject = customerTenantId === undefined ? 'partner' : customerTenantId.toLowerCase();
+      await this.#audit(trx, partnerKey, actor, 'alerts.thresholds', subject, old?.thresholds ?? null, text);
+      await evaluateAlerts(trx, {
+        partnerKey,
+        period: currentBillingPeriod(),
+        ...(customerKey === 0 ? {} : { customerKeys: [customerKey] }),
+      });
+    });
+    await this.noteChange();
+  }
+
+  /** The partner's thresholds and each customer's override. */
+  async thresholds(partnerTenantId: string): Promise<{ customerTenantId: string | null; thresholds: string }[]> {
+    const partnerKey = await this.#partnerKey(this.db, partnerTenantId);
+    const rows = await this.db
+      .selectFrom('alert_rules as r')
+      .leftJoin('customers as c', 'c.customer_key', 'r.customer_key')
+      .select(['c.tenant_id', 'r.thresholds'])
+      .where('r.partner_key', '=', partnerKey)
+      .orderBy('r.customer_key')
+      .execute();
+    return rows.map((r) => ({ customerTenantId: r.tenant_id, thresholds: r.thresholds }));
+  }
+
+  async alerts(partnerTenantId: string, options: { limit?: number; customerTenantId?: string } = {}): Promise<AlertRow[]> {
+    const partnerKey = await this.#partnerKey(this.db, partnerTenantId);
+    const rows = await this.db
+      .selectFrom('alerts as a')
+      .innerJoin('customers as c', 'c.customer_key', 'a.customer_key')
+      .select(['a.alert_id', 'a.type', 'c.tenant_id', 'a.period', 'a.created_at', 'a.payload'])
+      .where('a.partner_key', '=', partnerKey)
+      .$if(options.customerTenantId !== undefined, (q) =>
+        q.where('c.tenant_id', '=', options.customerTenantId!.toLowerCase()),
+      )
+      .orderBy('a.created_at', 'desc')
+      .orderBy('a.alert_id')
+      .limit(options.limit ?? 100)
+      .execute();
+    return rows.map((r) => ({
+      id: r.alert_id,
+      type: r.type,
+      customerTenantId: r.tenant_id,
+      period: r.period,
+      createdAt: r.created_at,
+      event: JSON.parse(r.payload) as AlertEvent,
+    }));
+  }
+
+  /** Queues a test event of `type` for one customer to every destination (alerts test). */
+  async test(partnerTenantId: string, customerTenantId: string, type: AlertType): Promise<AlertEvent> {
+    let sent: AlertEvent | undefined;
+    await this.db.transaction().execute(async (trx) => {
+      const partnerKey = await this.#partnerKey(trx, partnerTenantId);
+      await this.#customer(trx, partnerKey, customerTenantId);
+      const c = await trx
+        .selectFrom('customers')
+        .select(['tenant_id', 'name', 'currency', 'budget'])
+        .where('partner_key', '=', partnerKey)
+        .where('tenant_id', '=', customerTenantId.toLowerCase())
+        .executeTakeFirstOrThrow();
+      const now = new Date();
+      sent = {
+        id: newEventId(),
+        type,
+        timestamp: now.toISOString(),
+        test: true,
+        data: {
+          partnerTenantId: partnerTenantId.toLowerCase(),
+          customer: { id: c.tenant_id, name: c.name },
+          period: currentBillingPeriod(now),
+          currency: c.currency,
+          totalCost: '0',
+          usdTotalCost: '0',
+          budget: c.budget === null ? null : String(c.budget),
+          percentUsed: '0',
+          forecast: { totalCost: '0', method: 'test' },
+          ...(type === 'budget.threshold_reached' ? { threshold: 80 } : {}),
+        },
+      } as AlertEvent;
+      await queueAlerts(trx, partnerKey, [sent], now);
+    });
+    return sent!;
+  }
+
+  async addWebhook(
+    partnerTenantId: string,
+    url: string,
+    events: readonly AlertType[],
+    actor: Actor,
+  ): Promise<WebhookEndpoint & { secret: string }> {
+    const parsed = URL.canParse(url) ? new URL(url) : undefined;
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
+      throw new RangeError(`a webhook URL is http:// or https://, not ${JSON.stringify(url)}`);
+    }
+    for (const e of events) {
+      if (!ALERT_TYPES.includes(e)) throw new RangeError(`unknown event ${e}: one of ${ALERT_TYPES.join(', ')}`);
+    }
+    const endpoint = {
+      endpoint_id: newEndpointId(),
+      url,
+      secret: newSecret(),
+      events: events.join(','),
+      enabled: 1,
+      failures: 0,
+      created_at: new Date().toISOString(),
+    };
+    await this.db.transaction().execute(async (trx) => {
+      const partnerKey = await this.#partnerKey(trx, partnerTenantId);
+      await trx
+        .insertInto('webhook_endpoints')
+        .values({ ...endpoint, partner_key: partnerKey })
+        .execute();
+      await this.#audit(trx, partnerKey, actor, 'webhooks.add', endpoint.endpoint_id, null, url);
+    });
+    return { ...this.#endpoint(endpoint), secret: endpoint.secret };
+  }
+
+  #endpoint(r: {
+    endpoint_id: string;
+    url: string;
+    events: string;
+    enabled: number;
+    failures: number;
+    created_at: string;
+  }): WebhookEndpoint {
+    return {
+      id: r.endpoint_id,
+      url: r.url,
+      events: r.events === '' ? [...ALERT_TYPES] : (r.events.split(',') as AlertType[]),
+      enabled: Number(r.enabled) === 1,
+      failures: Number(r.failures),
+      createdAt: r.created_at,
+    };
+  }
+
+  async webhooks(partnerTenantId: string): Promise<WebhookEndpoint[]> {
+    const partnerKey = await this.#partnerKey(this.db, partnerTenantId);
+    const rows = await this.db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('partner_key', '=', partnerKey)
+      .orderBy('created_at')
+      .execute();
+    return rows.map((r) => this.#endpoint(r));
+  }
+
+  /** Removes an endpoint; its pending deliveries are dropped with it. */
+  async removeWebhook(partnerTenantId: string, endpointId: string, actor: Actor): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const partnerKey = await this.#partnerKey(trx, partnerTenantId);
+      const row = await trx
+        .deleteFrom('webhook_endpoints')
+        .where('partner_key', '=', partnerKey)
+        .where('endpoint_id', '=', endpointId)
+        .returning('url')
+        .executeTakeFirst();
+      if (!row) throw new NotFound(`no webhook endpoint ${endpointId} for this partner`);
+      await trx
+        .updateTable('deliveries')
+        .set({ status: 'failed', last_error: 'endpoint removed' })
+        .where('target', '=', endpointId)
+        .where('status', '=', 'pending')
+        .execute();
+      await this.#audit(trx, partnerKey, actor, 'webhooks.remove', endpointId, row.url, null);
+    });
+  }
+
+  async deliveries(
+    partnerTenantId: string,
+    options: { target?: string; status?: string; limit?: number } = {},
+  ): Promise<DeliveryRow[]> {
+    const partnerKey = await this.#partnerKey(this.db, partnerTenantId);
+    const rows = await this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('alerts as a', 'a.alert_id', 'd.alert_id')
+      .select([
+        'd.delivery_id',
+        'd.alert_id',
+        'a.type',
+        'd.channel',
+        'd.target',
+        'd.status',
+        'd.attempts',
+        'd.next_attempt_at',
+        'd.last_error',
+        'd.created_at',
+        'd.delivered_at',
+      ])
+      .where('d.partner_key', '=', partnerKey)
+      .$if(options.target !== undefined, (q) => q.where('d.target', '=', options.target!))
+      .$if(options.status !== undefined, (q) => q.where('d.status', '=', options.status as 'pending'))
+      .orderBy('d.created_at', 'desc')
+      .orderBy('d.delivery_id')
+      .limit(options.limit ?? 100)
+      .execute();
+    return rows.map((r) => ({
+      id: r.delivery_id,
+      alertId: r.alert_id,
+      type: r.type,
+      channel: r.channel,
+      target: r.target,
+      status: r.status,
+      attempts: Number(r.attempts),
+      nextAttemptAt: iso(r.next_attempt_at),
+      lastError: r.last_error,
+      createdAt: r.created_at,
+      deliveredAt: r.delivered_at,
+    }));
+  }
+
+  /**
+   * Sends a delivery again, with the same webhook-id (receivers deduplicate on it): pending from
+   * now, attempts counted anew; a disabled endpoint is enabled again.
+   */
+  async replay(partnerTenantId: string, deliveryId: string, actor: Actor): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const partnerKey = await this.#partnerKey(trx, partnerTenantId);
+      const row = await trx
+        .updateTable('deliveries')
+        .set({ status: 'pending', attempts: 0, next_attempt_at: Date.now(), lease_until: 0, last_error: '' })
+        .where('partner_key', '=', partnerKey)
+        .where('delivery_id', '=', deliveryId)
+        .returning(['channel', 'target'])
+        .executeTakeFirst();
+      if (!row) throw new NotFound(`no delivery ${deliveryId} for this partner`);
+      if (row.channel === 'webhook') {
+        await trx
+          .updateTable('webhook_endpoints')
+          .set({ enabled: 1, failures: 0 })
+          .where('endpoint_id', '=', row.target)
+          .execute();
+      }
+      await this.#audit(trx, partnerKey, actor, 'deliveries.replay', deliveryId, null, null);
+    });
+  }
+
+  async addEmailRecipient(partnerTenantId: string, address: string, actor: Actor): Promise<void> {
+    if (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(address)) {
+      throw new RangeError(`not an e-mail address: ${JSON.stringify(address)}`);
+    }
+    await this.db.transaction().execute(async (trx) => {
+      const partnerKey = await this.#partnerKey(trx, partnerTenantId);
+      await trx
+        .insertInto('email_recipients')
+        .values({ partner_key: partnerKey, address })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      await this.#audit(trx, partnerKey, actor, 'alerts.email.add', address, null, address);
+    });
+  }
+
+  async removeEmailRecipient(partnerTenantId: string, address: string, actor: Actor): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const partnerKey = await this.#partnerKey(trx, partnerTenantId);
+      const r = await trx
+        .deleteFrom('email_recipients')
+        .where('partner_key', '=', partnerKey)
+        .where('address', '=', address)
+        .executeTakeFirst();
+      if (r.numDeletedRows === 0n) throw new NotFound(`no e-mail recipient ${address} for this partner`);
+      await this.#audit(trx, partnerKey, actor, 'alerts.email.remove', address, address, null);
+    });
+  }
+
+  async emailRecipients(partnerTenantId: string): Promise<string[]> {
+    const partnerKey = await this.#partnerKey(this.db, partnerTenantId);
+    const rows = await this.db
+      .selectFrom('email_recipients')
+      .select('address')
+      .where('partner_key', '=', partnerKey)
+      .orderBy('address')
+      .execute();
+    return rows.map((r) => r.address);
+  }
+
+  async audit(partnerTenantId: string, limit = 100): Promise<AuditRow[]> {
+    const partnerKey = await this.#partnerKey(this.db, partnerTenantId);
+    const rows = await this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('partner_key', '=', partnerKey)
+      .orderBy('audit_key', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      subject: r.subject,
+      oldValue: r.old_value,
+      newValue: r.new_value,
+    }));
+  }
+
+  /**
+   * Takes up to `limit` due deliveries for `leaseMs`: no other sender (process) gets them until
+   * then. On PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, so that two processes never
+   * take one delivery; SQLite has one writer at a time, which does the same.
+   */
+  async lease(
+    now: number,
+    limit: number,
+    leaseMs: number,
+    channels: readonly ('webhook' | 'email')[],
+  ): Promise<DueDelivery[]> {
+    const lock = this.kind === 'postgres' ? sql` FOR UPDATE SKIP LOCKED` : sql``;
+    const rows = await sql<{ delivery_id: string }>`
+      UPDATE deliveries SET lease_until = ${now + leaseMs}
+      WHERE delivery_id IN (
+        SELECT delivery_id FROM deliveries
+        WHERE status = 'pending' AND next_attempt_at <= ${now} AND lease_until <= ${now}
+          AND channel IN (${sql.join(channels)})
+        ORDER BY next_attempt_at LIMIT ${limit}${lock})
+      RETURNING delivery_id`.execute(this.db);
+    if (rows.rows.length === 0) return [];
+    const due = await this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('alerts as a', 'a.alert_id', 'd.alert_id')
+      .leftJoin('webhook_endpoints as w', 'w.endpoint_id', 'd.target')
+      .select(['d.delivery_id', 'd.channel', 'd.target', 'd.attempts', 'a.payload', 'w.url', 'w.secret'])
+      .where(
+        'd.delivery_id',
+        'in',
+        rows.rows.map((r) => r.delivery_id),
+      )
+      .orderBy('d.next_attempt_at')
+      .execute();
+    return due.map((r) => ({
+      id: r.delivery_id,
+      channel: r.channel,
+      target: r.target,
+      attempts: Number(r.attempts),
+      payload: r.payload,
+      url: r.url,
+      secret: r.secret,
+    }));
+  }
+
+  /** Records an attempt: delivered, retried at `retryAt`, or failed for good (retryAt null). */
+  async recordAttempt(
+    delivery: DueDelivery,
+    outcome: { ok: true } | { ok: false; error: string; retryAt: number | null },
+    disableAfterFailures: number,
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const attempts = delivery.attempts + 1;
+      if (outcome.ok) {
+        await trx
+          .updateTable('deliveries')
+          .set({ status: 'delivered', attempts, lease_until: 0, last_error: '', delivered_at: new Date().toISOString() })
+          .where('delivery_id', '=', delivery.id)
+          .execute();
+      } else {
+        await trx
+          .updateTable('deliveries')
+          .set({
+            status: outcome.retryAt === null ? 'failed' : 'pending',
+            attempts,
+            next_attempt_at: outcome.retryAt ?? Date.now(),
+            lease_until: 0,
+            last_error: outcome.error.slice(0, 500),
+          })
+          .where('delivery_id', '=', delivery.id)
+          .execute();
+      }
+      if (delivery.channel !== 'webhook') return;
+      if (outcome.ok) {
+        await trx.updateTable('webhook_endpoints').set({ failures: 0 }).where('endpoint_id', '=', delivery.target).execute();
+        return;
+      }
+      const ep = await trx
+        .updateTable('webhook_endpoints')
+        .set((eb) => ({ failures: eb('failures', '+', 1) }))
+        .where('endpoint_id', '=', delivery.target)
+        .returning('failures')
+        .executeTakeFirst();
+      if (ep && Number(ep.failures) >= disableAfterFailures) {
+        // Repeated failure: the endpoint is disabled and what waits for it fails (replay resends).
+        await trx.updateTable('webhook_endpoints').set({ enabled: 0 }).where('endpoint_id', '=', delivery.target).execute();
+        await trx
+          .updateTable('deliveries')
+          .set({ status: 'failed', last_error: 'endpoint disabled after repeated failures', lease_until: 0 })
+          .where('target', '=', delivery.target)
+          .where('status', '=', 'pending')
+          .execute();
+      }
+    });
+  }
+}
