@@ -49,7 +49,10 @@ export function alertEmail(event: AlertEvent): { subject: string; text: string; 
   const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#1b1b1b">
 <p><strong>${escapeHtml(d.customer.name)}</strong> ${escapeHtml(what)}.</p>
 <table style="border-collapse:collapse">${rows
-    .map(([k, v]) => `<tr><th style="text-align:left;padding:2px 12px 2px 0">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
+    .map(
+      ([k, v]) =>
+        `<tr><th style="text-align:left;padding:2px 12px 2px 0">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`,
+    )
     .join('')}</table>
 <p style="color:#555;font-size:12px">Event ${escapeHtml(event.id)} (${escapeHtml(event.type)}) at ${escapeHtml(event.timestamp)}.</p>
 </body></html>`;

@@ -20,7 +20,8 @@ export interface DeliveryOptions {
 /** PARTNER_USAGE_WEBHOOK_RETRY_BASE_MS, PARTNER_USAGE_SMTP_URL, PARTNER_USAGE_SMTP_FROM. */
 export function deliveryOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DeliveryOptions {
   const base = Number(env.PARTNER_USAGE_WEBHOOK_RETRY_BASE_MS ?? 60_000);
-  if (!(base > 0)) throw new RangeError('PARTNER_USAGE_WEBHOOK_RETRY_BASE_MS must be a positive number of milliseconds');
+  if (!(base > 0))
+    throw new RangeError('PARTNER_USAGE_WEBHOOK_RETRY_BASE_MS must be a positive number of milliseconds');
   return {
     retryBaseMs: base,
     maxAttempts: 8,
@@ -80,7 +81,11 @@ export class DeliveryWorker {
       const retryAt =
         attempt >= this.options.maxAttempts ? null : Date.now() + retryDelay(this.options.retryBaseMs, attempt);
       const message = error instanceof Error ? error.message : String(error);
-      await this.store.alerts.recordAttempt(d, { ok: false, error: message, retryAt }, this.options.disableAfterFailures);
+      await this.store.alerts.recordAttempt(
+        d,
+        { ok: false, error: message, retryAt },
+        this.options.disableAfterFailures,
+      );
     }
   }
 

@@ -28,7 +28,8 @@ export async function sendWebhook(url: string, secret: string, messageId: string
       redirect: 'manual',
     });
   } catch (error) {
-    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    const cause =
+      error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
     throw new Error(`could not reach ${url}: ${cause}`);
   }
   await response.body?.cancel();

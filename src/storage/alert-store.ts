@@ -157,7 +157,15 @@ export class AlertStore {
           .where('customer_key', '=', customer.customer_key)
           .execute();
         if (customer.budget !== amount) {
-          await this.#audit(trx, partnerKey, actor, 'budget.set', customerTenantId.toLowerCase(), customer.budget, amount);
+          await this.#audit(
+            trx,
+            partnerKey,
+            actor,
+            'budget.set',
+            customerTenantId.toLowerCase(),
+            customer.budget,
+            amount,
+          );
         }
         keys.push(customer.customer_key);
       }
@@ -236,7 +244,10 @@ export class AlertStore {
     return rows.map((r) => ({ customerTenantId: r.tenant_id, thresholds: r.thresholds }));
   }
 
-  async alerts(partnerTenantId: string, options: { limit?: number; customerTenantId?: string } = {}): Promise<AlertRow[]> {
+  async alerts(
+    partnerTenantId: string,
+    options: { limit?: number; customerTenantId?: string } = {},
+  ): Promise<AlertRow[]> {
     const partnerKey = await this.#partnerKey(this.db, partnerTenantId);
     const rows = await this.db
       .selectFrom('alerts as a')
@@ -561,7 +572,13 @@ export class AlertStore {
       if (outcome.ok) {
         await trx
           .updateTable('deliveries')
-          .set({ status: 'delivered', attempts, lease_until: 0, last_error: '', delivered_at: new Date().toISOString() })
+          .set({
+            status: 'delivered',
+            attempts,
+            lease_until: 0,
+            last_error: '',
+            delivered_at: new Date().toISOString(),
+          })
           .where('delivery_id', '=', delivery.id)
           .execute();
       } else {
@@ -579,7 +596,11 @@ export class AlertStore {
       }
       if (delivery.channel !== 'webhook') return;
       if (outcome.ok) {
-        await trx.updateTable('webhook_endpoints').set({ failures: 0 }).where('endpoint_id', '=', delivery.target).execute();
+        await trx
+          .updateTable('webhook_endpoints')
+          .set({ failures: 0 })
+          .where('endpoint_id', '=', delivery.target)
+          .execute();
         return;
       }
       const ep = await trx
@@ -590,7 +611,11 @@ export class AlertStore {
         .executeTakeFirst();
       if (ep && Number(ep.failures) >= disableAfterFailures) {
         // Repeated failure: the endpoint is disabled and what waits for it fails (replay resends).
-        await trx.updateTable('webhook_endpoints').set({ enabled: 0 }).where('endpoint_id', '=', delivery.target).execute();
+        await trx
+          .updateTable('webhook_endpoints')
+          .set({ enabled: 0 })
+          .where('endpoint_id', '=', delivery.target)
+          .execute();
         await trx
           .updateTable('deliveries')
           .set({ status: 'failed', last_error: 'endpoint disabled after repeated failures', lease_until: 0 })

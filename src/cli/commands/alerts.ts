@@ -16,7 +16,11 @@ const thresholds = defineCommand({
     description: 'Set alert thresholds in percent of the budget (default 80,100); without a value, show them',
   },
   args: {
-    percents: { type: 'positional', description: 'e.g. 50,80,100; "default" removes a customer override', required: false },
+    percents: {
+      type: 'positional',
+      description: 'e.g. 50,80,100; "default" removes a customer override',
+      required: false,
+    },
     ...customerOption,
     ...common,
   },
@@ -69,7 +73,14 @@ const list = defineCommand({
     const rows = await withPartner(args, (store, partner) =>
       store.alerts.alerts(partner, { limit, ...(args.customer ? { customerTenantId: args.customer } : {}) }),
     );
-    if (args.json) return console.log(JSON.stringify(rows.map((r) => r.event), null, 2));
+    if (args.json)
+      return console.log(
+        JSON.stringify(
+          rows.map((r) => r.event),
+          null,
+          2,
+        ),
+      );
     console.log(
       renderTable(
         ['at', 'event', 'customer', 'period', 'detail', 'spent', 'budget', 'currency'],

@@ -63,7 +63,8 @@ export function readBudgetsFile(text: string, file: string): { customerTenantId:
   const seen = new Set<string>();
   lines.slice(1).forEach((line, i) => {
     if (line.trim() === '') return;
-    const at = (col: number) => `${file}:${i + 2}:${line.split(',').slice(0, col).join(',').length + (col > 0 ? 2 : 1)}`;
+    const at = (col: number) =>
+      `${file}:${i + 2}:${line.split(',').slice(0, col).join(',').length + (col > 0 ? 2 : 1)}`;
     const c = cells(line);
     const id = (c[idCol] ?? '').toLowerCase();
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id))

@@ -50,7 +50,9 @@ export class PostgresImportWriter implements ImportWriter {
     // Kysely on this one connection, which it must not release: its queries join the transaction.
     const connection = { query: client.query.bind(client), release: () => {} } as unknown as pg.PoolClient;
     this.db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: { connect: () => Promise.resolve(connection), end: () => Promise.resolve() } }),
+      dialect: new PostgresDialect({
+        pool: { connect: () => Promise.resolve(connection), end: () => Promise.resolve() },
+      }),
     });
   }
 

@@ -1,0 +1,319 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { SMTPServer } from 'smtp-server';
+import { Webhook } from 'standardwebhooks';
+import { DeliveryWorker, type DeliveryOptions } from '../src/alerts/delivery-worker.js';
+import { importFile } from '../src/ingest/importer.js';
+import { currentBillingPeriod } from '../src/domain/usage-model.js';
+import type { Store } from '../src/storage/store.js';
+import { BACKENDS, testDatabase } from './helpers/backends.js';
+import { writeDailyRated, type DailyRatedLine } from './helpers/daily-rated-lines.js';
+import { tempDir } from './helpers/fixtures.js';
+import { stopPostgres } from './helpers/postgres.js';
+
+after(stopPostgres);
+
+const PARTNER = '11111111-aaaa-4bbb-8ccc-000000000001';
+const CUSTOMER = 'c0000000-0000-4000-8000-000000000001';
+const QUIET = 'c0000000-0000-4000-8000-000000000002';
+const PLAN = 'a0000000-0000-4000-8000-000000000001';
+const PERIOD = '2026-10';
+
+const line = (customer: string, day: number, amount: string, period = PERIOD): DailyRatedLine => ({
+  PartnerId: PARTNER,
+  CustomerId: customer,
+  CustomerName: customer === CUSTOMER ? 'Contoso' : 'Quiet Ltd',
+  SubscriptionId: PLAN,
+  UsageDate: `${period}-${String(day).padStart(2, '0')}T00:00:00Z`,
+  MeterId: 'meter-1',
+  BillingCurrency: 'GBP',
+  ResourceURI: `/subscriptions/${PLAN}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/s1`,
+  BillingPreTaxTotal: amount,
+  PricingPreTaxTotal: amount,
+});
+
+const options = (overrides: Partial<DeliveryOptions> = {}): DeliveryOptions => ({
+  retryBaseMs: 20,
+  maxAttempts: 8,
+  disableAfterFailures: 50,
+  smtpUrl: undefined,
+  from: 'alerts@example.test',
+  ...overrides,
+});
+
+/** A webhook receiver on 127.0.0.1 that answers 500 to the first `failures` attempts of each id. */
+async function receiver(failures: number, port = 0) {
+  const seen = new Map<string, { attempts: number; bodies: string[]; headers: http.IncomingHttpHeaders[] }>();
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      const id = String(req.headers['webhook-id']);
+      const entry = seen.get(id) ?? { attempts: 0, bodies: [], headers: [] };
+      seen.set(id, entry);
+      entry.attempts++;
+      entry.bodies.push(body);
+      entry.headers.push(req.headers);
+      res.statusCode = entry.attempts <= failures ? 500 : 204;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    seen,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Runs the worker until `done` or 10 s pass (retries wait tens of milliseconds). */
+async function deliverUntil(worker: DeliveryWorker, done: () => boolean): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (!done() && Date.now() < until) {
+    await worker.runOnce();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+for (const backend of BACKENDS) {
+  describe(`alerts on ${backend}`, () => {
+    const dir = tempDir();
+    let n = 0;
+    const fresh = async () => {
+      const db = await testDatabase(backend, dir, `alerts-${n++}`);
+      return { db, store: await db.open() };
+    };
+    const importDays = async (store: Store, lines: DailyRatedLine[], name: string) => {
+      const file = path.join(dir, `${name}-${n}.csv`);
+      writeDailyRated(file, lines);
+      return importFile(store, file);
+    };
+    const types = async (store: Store) => (await store.alerts.alerts(PARTNER)).map((a) => a.type).sort();
+
+    it('a month of daily imports crossing 80 % then 100 % fires each threshold once; re-importing fires nothing', async () => {
+      const { store } = await fresh();
+      await importDays(store, [line(CUSTOMER, 1, '10'), line(QUIET, 1, '1')], 'day1');
+      assert.ok(await store.setBudget(PARTNER, CUSTOMER, '100'));
+      const files: string[] = [];
+      for (let day = 2; day <= 14; day++) {
+        const file = path.join(dir, `day-${backend}-${day}.csv`);
+        writeDailyRated(file, [line(CUSTOMER, day, '10'), line(QUIET, day, '1')]);
+        files.push(file);
+        await importFile(store, file);
+      }
+      const alerts = await store.alerts.alerts(PARTNER);
+      const thresholds = alerts.filter((a) => a.type === 'budget.threshold_reached');
+      assert.deepEqual(
+        thresholds.map((a) => a.event.data.threshold).sort((x, y) => x! - y!),
+        [80, 100],
+      );
+      const at80 = thresholds.find((a) => a.event.data.threshold === 80)!.event.data;
+      assert.equal(at80.totalCost, '80', 'raised by the import of day 8, with its total');
+      assert.equal(at80.currency, 'GBP');
+      assert.equal(at80.budget, '100');
+      assert.equal(alerts.filter((a) => a.type === 'usage.anomaly').length, 0, 'a steady month has no anomaly');
+      assert.ok(
+        alerts.every((a) => a.customerTenantId === CUSTOMER),
+        'the quiet customer has no budget',
+      );
+      const before = alerts.length;
+      for (const file of files) await importFile(store, file);
+      assert.equal((await store.alerts.alerts(PARTNER)).length, before, 're-importing fires nothing new');
+      await store.close();
+    });
+
+    it('raising the budget above a threshold re-arms it; each change is audited', async () => {
+      const { store } = await fresh();
+      await importDays(
+        store,
+        Array.from({ length: 9 }, (_, i) => line(CUSTOMER, i + 1, '10')),
+        'rearm',
+      );
+      const period = currentBillingPeriod();
+      await importDays(store, [line(CUSTOMER, 1, '90', period)], 'now');
+      await store.setBudget(PARTNER, CUSTOMER, '100', 'ana@partner.example'); // 90 %: 80 fires
+      await store.setBudget(PARTNER, CUSTOMER, '95', 'cli'); // still over 80: nothing new
+      await store.setBudget(PARTNER, CUSTOMER, '200', 'cli'); // 45 %: re-armed
+      await store.setBudget(PARTNER, CUSTOMER, '100', 'cli'); // 90 % again: fires again
+      const current = (await store.alerts.alerts(PARTNER)).filter(
+        (a) => a.period === period && a.type === 'budget.threshold_reached',
+      );
+      assert.deepEqual(
+        current.map((a) => a.event.data.threshold),
+        [80, 80],
+      );
+      const audit = await store.alerts.audit(PARTNER);
+      assert.deepEqual(audit.map((r) => [r.actor, r.oldValue, r.newValue]).reverse(), [
+        ['ana@partner.example', null, '100'],
+        ['cli', '100', '95'],
+        ['cli', '95', '200'],
+        ['cli', '200', '100'],
+      ]);
+      await store.close();
+    });
+
+    it('a spike day raises one anomaly', async () => {
+      const { store } = await fresh();
+      const noisy = [9, 11, 10, 12, 8, 10, 11, 9, 10, 12, 8, 11, 10, 9, 10, 11, 9, 10, 12, 10];
+      const lines = noisy.map((v, i) => line(CUSTOMER, i + 1, String(v)));
+      lines[15] = line(CUSTOMER, 16, '95');
+      await importDays(store, lines, 'spike');
+      const anomalies = (await store.alerts.alerts(PARTNER)).filter((a) => a.type === 'usage.anomaly');
+      assert.equal(anomalies.length, 1);
+      assert.equal(anomalies[0]!.event.data.anomaly!.day, 20261016);
+      assert.equal(anomalies[0]!.event.data.anomaly!.amount, '95');
+      await store.close();
+    });
+
+    it('a webhook that fails twice gets the event on the third try, signed, with the same id', async () => {
+      const { store } = await fresh();
+      await importDays(store, [line(CUSTOMER, 1, '10', currentBillingPeriod())], 'hook');
+      const hook = await receiver(2);
+      const ep = await store.alerts.addWebhook(PARTNER, hook.url, ['budget.threshold_reached'], 'cli');
+      assert.match(ep.secret, /^whsec_/);
+      await store.setBudget(PARTNER, CUSTOMER, '11'); // 90 %
+      const worker = new DeliveryWorker(store, options());
+      await deliverUntil(worker, () => [...hook.seen.values()].some((e) => e.attempts >= 3));
+      assert.equal(hook.seen.size, 1, 'one event, one webhook-id');
+      const [[id, entry]] = [...hook.seen];
+      assert.equal(entry.attempts, 3);
+      assert.match(id, /^msg_/);
+      for (const [i, body] of entry.bodies.entries()) {
+        const verified = new Webhook(ep.secret).verify(body, entry.headers[i] as Record<string, string>) as {
+          type: string;
+          data: { customer: { id: string }; threshold: number; totalCost: string };
+        };
+        assert.equal(verified.type, 'budget.threshold_reached');
+        assert.equal(verified.data.customer.id, CUSTOMER);
+        assert.equal(verified.data.threshold, 80);
+      }
+      const [delivery] = await store.alerts.deliveries(PARTNER);
+      assert.equal(delivery!.status, 'delivered');
+      assert.equal(delivery!.attempts, 3);
+      assert.equal(delivery!.id, id);
+      // The forecast rule was not asked for by this endpoint: nothing else was sent.
+      await hook.close();
+      worker.close();
+      await store.close();
+    });
+
+    it('a receiver down across a restart gets the delivery when it comes back', async () => {
+      const { db, store } = await fresh();
+      await importDays(store, [line(CUSTOMER, 1, '10', currentBillingPeriod())], 'down');
+      const probe = await receiver(0);
+      const port = probe.port;
+      await probe.close(); // nothing listens there now
+      await store.alerts.addWebhook(PARTNER, `http://127.0.0.1:${port}/hook`, [], 'cli');
+      await store.setBudget(PARTNER, CUSTOMER, '10'); // 100 %
+      const first = new DeliveryWorker(store, options({ retryBaseMs: 50 }));
+      await first.runOnce();
+      first.close();
+      await store.close(); // the server stops
+      const reopened = await db.open();
+      const pending = await reopened.alerts.deliveries(PARTNER);
+      assert.ok(pending.length >= 2, 'both thresholds queued');
+      assert.ok(
+        pending.every((d) => d.status === 'pending' && d.attempts === 1 && d.lastError.includes('could not reach')),
+      );
+      const hook = await receiver(0, port);
+      const second = new DeliveryWorker(reopened, options({ retryBaseMs: 50 }));
+      await deliverUntil(second, () => hook.seen.size >= pending.length);
+      assert.deepEqual([...hook.seen.keys()].sort(), pending.map((d) => d.id).sort());
+      assert.ok((await reopened.alerts.deliveries(PARTNER)).every((d) => d.status === 'delivered'));
+      await hook.close();
+      second.close();
+      await reopened.close();
+    });
+
+    it('two processes on one database send each delivery once', async () => {
+      const { db, store } = await fresh();
+      await importDays(store, [line(CUSTOMER, 1, '10', currentBillingPeriod())], 'two');
+      const hook = await receiver(0);
+      await store.alerts.addWebhook(PARTNER, hook.url, [], 'cli');
+      for (let i = 0; i < 40; i++) await store.alerts.test(PARTNER, CUSTOMER, 'usage.anomaly');
+      const other = await db.open();
+      const a = new DeliveryWorker(store, options());
+      const b = new DeliveryWorker(other, options());
+      await Promise.all([a.runOnce(), b.runOnce(), a.runOnce(), b.runOnce()]);
+      assert.equal(hook.seen.size, 40);
+      assert.ok(
+        [...hook.seen.values()].every((e) => e.attempts === 1),
+        'no delivery sent twice',
+      );
+      await hook.close();
+      a.close();
+      b.close();
+      await other.close();
+      await store.close();
+    });
+
+    it('e-mails an alert through a real SMTP server with the figures in the customer currency', async () => {
+      const { store } = await fresh();
+      await importDays(store, [line(CUSTOMER, 1, '97.5', currentBillingPeriod())], 'mail');
+      const messages: { to: string[]; data: string }[] = [];
+      const smtp = new SMTPServer({
+        authOptional: true,
+        disabledCommands: ['STARTTLS'],
+        onData(stream, session, callback) {
+          let data = '';
+          stream.on('data', (d: Buffer) => (data += d.toString()));
+          stream.on('end', () => {
+            messages.push({ to: session.envelope.rcptTo.map((r) => r.address), data });
+            callback();
+          });
+        },
+      });
+      await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+      const port = (smtp.server.address() as AddressInfo).port;
+      await store.alerts.addEmailRecipient(PARTNER, 'finops@partner.example', 'cli');
+      await store.setBudget(PARTNER, CUSTOMER, '100'); // 97.5 %
+      const worker = new DeliveryWorker(store, options({ smtpUrl: `smtp://127.0.0.1:${port}` }));
+      // Two alerts: 80 % reached, and the forecast over the budget.
+      await deliverUntil(worker, () => messages.length >= 2);
+      worker.close();
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+      assert.equal(messages.length, 2);
+      assert.ok(messages.every((m) => m.to.join() === 'finops@partner.example'));
+      // Quoted-printable, decoded: soft line breaks dropped, =XX bytes as UTF-8.
+      const texts = messages.map((m) =>
+        Buffer.from(
+          m.data
+            .replace(/=\r?\n/g, '')
+            .replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+          'latin1',
+        ).toString('utf8'),
+      );
+      assert.ok(texts.some((t) => /Subject: Contoso is forecast to exceed its budget/.test(t)));
+      const text = texts.find((t) => /Subject: Contoso reached a budget threshold/.test(t))!;
+      assert.match(text, /Subject: Contoso reached a budget threshold/);
+      assert.match(text, /Spent so far: £97\.50/);
+      assert.match(text, /Budget: £100\.00/);
+      assert.match(text, /reached 80 % of its budget/);
+      assert.match(text, /text\/html/);
+      await store.close();
+    });
+
+    it('a bad budgets row changes nothing', async () => {
+      const { store } = await fresh();
+      await importDays(store, [line(CUSTOMER, 1, '10'), line(QUIET, 1, '1')], 'bulk');
+      await assert.rejects(
+        store.alerts.setBudgets(
+          PARTNER,
+          [
+            { customerTenantId: CUSTOMER, amount: '50' },
+            { customerTenantId: 'c0000000-0000-4000-8000-00000000dead', amount: '5' },
+          ],
+          'cli',
+        ),
+        /no customer/,
+      );
+      assert.deepEqual(await store.alerts.budgets(PARTNER), []);
+      assert.deepEqual(await types(store), []);
+      await store.close();
+    });
+  });
+}
