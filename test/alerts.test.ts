@@ -12,7 +12,9 @@ import type { Store } from '../src/storage/store.js';
 import { BACKENDS, testDatabase } from './helpers/backends.js';
 import { writeDailyRated, type DailyRatedLine } from './helpers/daily-rated-lines.js';
 import { tempDir } from './helpers/fixtures.js';
+import { assertConforms } from './helpers/openapi-check.js';
 import { stopPostgres } from './helpers/postgres.js';
+import { startTestServer } from './helpers/test-server.js';
 
 after(stopPostgres);
 
@@ -179,7 +181,7 @@ for (const backend of BACKENDS) {
       const worker = new DeliveryWorker(store, options());
       await deliverUntil(worker, () => [...hook.seen.values()].some((e) => e.attempts >= 3));
       assert.equal(hook.seen.size, 1, 'one event, one webhook-id');
-      const [[id, entry]] = [...hook.seen];
+      const [id, entry] = [...hook.seen][0]!;
       assert.equal(entry.attempts, 3);
       assert.match(id, /^msg_/);
       for (const [i, body] of entry.bodies.entries()) {
@@ -295,6 +297,54 @@ for (const backend of BACKENDS) {
       assert.match(text, /reached 80 % of its budget/);
       assert.match(text, /text\/html/);
       await store.close();
+    });
+
+    it('the extension API: webhooks added, listed and removed; alerts and deliveries listed; all per partner', async () => {
+      const { db, store } = await fresh();
+      await importDays(store, [line(CUSTOMER, 1, '10', currentBillingPeriod())], 'api');
+      await store.close();
+      const server = await startTestServer(db);
+      const user = await server.token({ tenant: PARTNER, user: 'ana@partner.example' });
+      const other = await server.token({ tenant: '22222222-aaaa-4bbb-8ccc-000000000002' });
+      const call = async (method: string, url: string, token = user, body?: string) => {
+        const r = await fetch(server.baseUrl + url, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          ...(body ? { body } : {}),
+        });
+        const json = (await r.json()) as Record<string, unknown>;
+        assertConforms(method, url, r.status, json);
+        return { status: r.status, json };
+      };
+      const created = await call('POST', '/v1/partnerusage/webhooks', user, '{"url":"http://127.0.0.1:9/hook"}');
+      assert.equal(created.status, 200);
+      assert.match(created.json.secret as string, /^whsec_/);
+      assert.equal((await call('POST', '/v1/partnerusage/webhooks', user, '{"url":"ftp://x"}')).status, 400);
+      const listed = await call('GET', '/v1/partnerusage/webhooks');
+      assert.equal(listed.json.totalCount, 1);
+      assert.ok(!('secret' in (listed.json.items as object[])[0]!), 'the secret is shown once');
+      assert.equal((await call('GET', '/v1/partnerusage/webhooks', other)).status, 404, 'another partner sees nothing');
+      const budget = await fetch(`${server.baseUrl}/v1/customers/${CUSTOMER}/usagebudget`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${user}`, 'content-type': 'application/json' },
+        body: '{"amount": 10}',
+      });
+      assert.equal(budget.status, 200);
+      const alerts = await call('GET', '/v1/partnerusage/alerts');
+      assert.ok((alerts.json.items as { type: string }[]).some((a) => a.type === 'budget.threshold_reached'));
+      const deliveries = await call('GET', '/v1/partnerusage/deliveries');
+      assert.ok((deliveries.json.totalCount as number) >= 2);
+      const first = (deliveries.json.items as { id: string }[])[0]!.id;
+      assert.equal((await call('POST', `/v1/partnerusage/deliveries/${first}/replay`)).json.status, 'pending');
+      assert.deepEqual((await server.store.alerts.audit(PARTNER)).map((a) => [a.actor, a.action]).reverse(), [
+        ['ana@partner.example', 'webhooks.add'],
+        ['ana@partner.example', 'budget.set'],
+        ['ana@partner.example', 'deliveries.replay'],
+      ]);
+      const id = created.json.id as string;
+      assert.equal((await call('DELETE', `/v1/partnerusage/webhooks/${id}`)).status, 200);
+      assert.equal((await call('DELETE', `/v1/partnerusage/webhooks/${id}`)).status, 404);
+      await server.close();
     });
 
     it('a bad budgets row changes nothing', async () => {

@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { apiErrors } from './api-errors.js';
 import {
   customerTenantId,
+  deliveryId,
   endTime,
   granularity,
   period,
@@ -9,10 +10,16 @@ import {
   size,
   startTime,
   subscriptionId,
+  webhookId,
   type Parameter,
 } from './parameters.js';
 import {
+  AlertEvent,
   AzureResourceMonthlyUsageRecord,
+  Delivery,
+  ItemList,
+  WebhookEndpoint,
+  WebhookEndpointCreate,
   AzureUtilizationRecord,
   Collection,
   CustomerMonthlyUsageRecord,
@@ -34,7 +41,7 @@ import {
  * Adding a route is an entry here, a handler (src/server/handlers/) and a store method.
  */
 export interface Operation {
-  readonly method: 'GET' | 'PATCH';
+  readonly method: 'GET' | 'PATCH' | 'POST' | 'DELETE';
   /** Partner Center's path, parameters as `{name}`. */
   readonly path: string;
   readonly summary: string;
@@ -54,6 +61,8 @@ export interface Operation {
 
 const C = '/v1/customers/{customer-tenant-id}';
 const S = `${C}/subscriptions/{subscription-id}`;
+/** Where partner-usage's own extension routes live: never a Partner Center path. */
+const X = '/v1/partnerusage';
 
 const op = (o: Operation): Operation => o;
 
@@ -182,6 +191,70 @@ export const operations = {
     response: Collection(AzureUtilizationRecord),
     errors: ['customerNotFound', 'subscriptionNotFound'],
     note: 'Always paged (size default and max 1000). 204 with Retry-After while the window is not complete. For Azure plans it is our extension. Hourly from a file of daily lines gives daily records.',
+  }),
+
+  // partner-usage's own extension (issue #13): budgets that act. Not Partner Center's.
+  listAlerts: op({
+    method: 'GET',
+    path: `${X}/alerts`,
+    summary: 'Alerts raised for the partner (thresholds, the forecast, anomalies), newest first. Our extension.',
+    auth: 'app-or-user',
+    parameters: [],
+    collection: false,
+    response: ItemList(AlertEvent),
+    errors: [],
+  }),
+  listWebhookEndpoints: op({
+    method: 'GET',
+    path: `${X}/webhooks`,
+    summary: "The partner's webhook endpoints. Our extension.",
+    auth: 'app-or-user',
+    parameters: [],
+    collection: false,
+    response: ItemList(WebhookEndpoint),
+    errors: [],
+  }),
+  createWebhookEndpoint: op({
+    method: 'POST',
+    path: `${X}/webhooks`,
+    summary:
+      'Registers a webhook endpoint; the answer carries its whsec_ signing secret (Standard Webhooks). Our extension.',
+    auth: 'app-or-user',
+    parameters: [],
+    collection: false,
+    body: WebhookEndpointCreate,
+    response: WebhookEndpoint,
+    errors: ['invalidBody'],
+  }),
+  deleteWebhookEndpoint: op({
+    method: 'DELETE',
+    path: `${X}/webhooks/{webhook-id}`,
+    summary: 'Removes a webhook endpoint; its pending deliveries fail. Our extension.',
+    auth: 'app-or-user',
+    parameters: [webhookId],
+    collection: false,
+    response: WebhookEndpoint,
+    errors: ['routeNotFound'],
+  }),
+  listDeliveries: op({
+    method: 'GET',
+    path: `${X}/deliveries`,
+    summary: 'The delivery log (webhooks and e-mail), newest first. Our extension.',
+    auth: 'app-or-user',
+    parameters: [],
+    collection: false,
+    response: ItemList(Delivery),
+    errors: [],
+  }),
+  replayDelivery: op({
+    method: 'POST',
+    path: `${X}/deliveries/{delivery-id}/replay`,
+    summary: 'Sends a delivery again with the same webhook-id. Our extension.',
+    auth: 'app-or-user',
+    parameters: [deliveryId],
+    collection: false,
+    response: Delivery,
+    errors: ['routeNotFound'],
   }),
 } as const satisfies Record<string, Operation>;
 

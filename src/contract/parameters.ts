@@ -147,3 +147,20 @@ const choice = <T extends string>(
 
 export const granularity = choice('granularity', ['daily', 'hourly'] as const, 'daily', 'Record granularity.');
 export const showDetails = choice('show_details', ['true', 'false'] as const, 'true', 'Include instanceData.');
+
+const ourId = (name: string, prefix: string, description: string): Parameter<string> => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema: Type.String({ pattern: `^${prefix}_[0-9a-f]{32}$` }),
+  parse: (raw) => {
+    if (!new RegExp(`^${prefix}_[0-9a-f]{32}$`).test(raw)) {
+      throw apiErrors.invalidInput(`The ${name} '${raw.slice(0, 40)}' is not a ${prefix}_ id.`);
+    }
+    return raw;
+  },
+});
+
+export const webhookId = ourId('webhook-id', 'ep', 'A webhook endpoint id (ep_…).');
+export const deliveryId = ourId('delivery-id', 'msg', 'A delivery id (msg_…), the webhook-id of its attempts.');

@@ -285,3 +285,55 @@ export const ApiFault = closed({
   source: Type.Literal('PartnerFD'),
 });
 export type ApiFault = Static<typeof ApiFault>;
+
+// partner-usage's own extension resources (budgets that act), under /v1/partnerusage/.
+
+const ALERT_TYPE = Type.Union([
+  Type.Literal('budget.threshold_reached'),
+  Type.Literal('budget.forecast_over'),
+  Type.Literal('usage.anomaly'),
+]);
+
+export const WebhookEndpoint = closed({
+  id: Type.String({ description: 'ep_…' }),
+  url: Type.String(),
+  events: Type.Array(ALERT_TYPE),
+  enabled: Type.Boolean(),
+  failures: Type.Integer({ description: 'Consecutive failed attempts; the endpoint is disabled after 50.' }),
+  createdAt: Type.String(),
+  secret: Type.Optional(Type.String({ description: 'The whsec_ signing secret: in the answer to POST only.' })),
+});
+
+export const WebhookEndpointCreate = Type.Object({
+  url: Type.String({ description: 'An http(s) URL that receives POSTed events.' }),
+  events: Type.Optional(Type.Array(ALERT_TYPE, { description: 'Default: every type.' })),
+});
+
+export const AlertEvent = Type.Object(
+  {
+    id: Type.String({ description: 'evt_…' }),
+    type: ALERT_TYPE,
+    timestamp: Type.String(),
+    test: Type.Optional(Type.Boolean()),
+    data: Type.Object({}, { additionalProperties: true }),
+  },
+  { description: 'The body every webhook of the alert carries.' },
+);
+
+export const Delivery = closed({
+  id: Type.String({ description: 'msg_…: the webhook-id header of every attempt.' }),
+  alertId: Type.String(),
+  type: Type.String(),
+  channel: Type.Union([Type.Literal('webhook'), Type.Literal('email')]),
+  target: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
+  attempts: Type.Integer(),
+  nextAttemptAt: Type.String(),
+  lastError: Type.String(),
+  createdAt: Type.String(),
+  deliveredAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** A list of our own extension: items and their count, no paging. */
+export const ItemList = <T extends TSchema>(items: T) =>
+  closed({ totalCount: Type.Integer({ minimum: 0 }), items: Type.Array(items) });

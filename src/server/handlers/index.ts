@@ -10,6 +10,14 @@ import {
   getSubscriptionUsageRecordsByResource,
 } from './usage-collections.js';
 import { getAzureUtilizationRecords } from './utilization.js';
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  listAlerts,
+  listDeliveries,
+  listWebhookEndpoints,
+  replayDelivery,
+} from './alerts.js';
 
 /** A handler per operation of the table (src/contract/operations.ts); the compiler checks none is missing. */
 export const handlers: OperationHandlers = {
@@ -25,4 +33,10 @@ export const handlers: OperationHandlers = {
   getSubscriptionResourceUsageRecords,
   getSubscriptionDailyUsageRecords,
   getAzureUtilizationRecords,
+  listAlerts,
+  listWebhookEndpoints,
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  listDeliveries,
+  replayDelivery,
 };

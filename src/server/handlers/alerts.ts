@@ -1,0 +1,69 @@
+import { apiErrors } from '../../contract/api-errors.js';
+import { ALERT_TYPES, type AlertType } from '../../domain/alert-rules.js';
+import { NotFound } from '../../storage/alert-store.js';
+import type { OperationHandler, OperationRequest } from '../operation-routes.js';
+
+/** Our extension routes under /v1/partnerusage/: alerts, webhook endpoints, deliveries. */
+
+const actorOf = (r: OperationRequest) => r.caller.user ?? 'application';
+const list = <T>(items: readonly T[]) => ({ totalCount: items.length, items });
+// Written in the background by the delivery sender: never served from the response cache.
+const fresh = (resource: object) => ({ resource, cache: false });
+
+async function notFoundAs404<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof NotFound) throw apiErrors.routeNotFound();
+    if (error instanceof RangeError) throw apiErrors.invalidBody(error.message);
+    throw error;
+  }
+}
+
+export const listAlerts: OperationHandler = async ({ caller }, deps) =>
+  fresh(list((await notFoundAs404(deps.store.alerts.alerts(caller.partnerTenantId))).map((a) => a.event)));
+
+export const listWebhookEndpoints: OperationHandler = async ({ caller }, deps) =>
+  fresh(list(await notFoundAs404(deps.store.alerts.webhooks(caller.partnerTenantId))));
+
+export const createWebhookEndpoint: OperationHandler = async (request, deps) => {
+  const { req, caller } = request;
+  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+    throw apiErrors.invalidBody('The body must be application/json: {"url": "https://…", "events": [...]}.');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(String(req.body));
+  } catch {
+    throw apiErrors.invalidBody('The body is not valid JSON.');
+  }
+  const { url, events } = (body ?? {}) as { url?: unknown; events?: unknown };
+  if (typeof url !== 'string') throw apiErrors.invalidBody('The body has no url.');
+  if (events !== undefined && !(Array.isArray(events) && events.every((e) => ALERT_TYPES.includes(e as AlertType)))) {
+    throw apiErrors.invalidBody(`events is a list of ${ALERT_TYPES.join(', ')}.`);
+  }
+  const endpoint = await notFoundAs404(
+    deps.store.alerts.addWebhook(caller.partnerTenantId, url, (events ?? []) as AlertType[], actorOf(request)),
+  );
+  return fresh(endpoint);
+};
+
+export const deleteWebhookEndpoint: OperationHandler = async (request, deps) => {
+  const id = request.values['webhook-id'] as string;
+  const partner = request.caller.partnerTenantId;
+  const endpoint = (await notFoundAs404(deps.store.alerts.webhooks(partner))).find((e) => e.id === id);
+  if (!endpoint) throw apiErrors.routeNotFound();
+  await notFoundAs404(deps.store.alerts.removeWebhook(partner, id, actorOf(request)));
+  return fresh(endpoint);
+};
+
+export const listDeliveries: OperationHandler = async ({ caller }, deps) =>
+  fresh(list(await notFoundAs404(deps.store.alerts.deliveries(caller.partnerTenantId))));
+
+export const replayDelivery: OperationHandler = async (request, deps) => {
+  const id = request.values['delivery-id'] as string;
+  const partner = request.caller.partnerTenantId;
+  await notFoundAs404(deps.store.alerts.replay(partner, id, actorOf(request)));
+  const delivery = (await deps.store.alerts.deliveries(partner, { limit: 1000 })).find((d) => d.id === id)!;
+  return fresh(delivery);
+};
