@@ -34,6 +34,16 @@ describe('migration 0005: per-day customer totals for a database stored before i
       // The database as it was before 0005: no table, the migration (and those after it) not recorded.
       await db.execute('DROP TABLE customer_daily_usage');
       await db.execute('ALTER TABLE subscriptions DROP COLUMN partner_on_record');
+      for (const table of [
+        'alert_rules',
+        'alert_marks',
+        'alerts',
+        'webhook_endpoints',
+        'email_recipients',
+        'deliveries',
+        'audit_log',
+      ])
+        await db.execute(`DROP TABLE ${table}`);
       await db.execute("DELETE FROM kysely_migration WHERE name >= '2026-12-02-0005'");
       await (await db.open()).close();
       assert.deepEqual(await rows(), imported);
