@@ -106,6 +106,8 @@ export interface ImportRun {
   processSeconds: number;
   /** The CLI process's peak resident memory. */
   peakRssMB: number;
+  /** Of `seconds`, the alert rules' evaluation (in the import's transaction). */
+  alertSeconds: number;
 }
 
 /**

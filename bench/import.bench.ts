@@ -16,21 +16,27 @@ const file = benchFile(Number(process.env.BENCH_ROWS ?? 1_000_000));
 const db = path.join(ROOT, '.bench', 'import-bench.db');
 const rate = (n: number) => Math.round(n).toLocaleString('en-US');
 
-const rows: { split: number; scan: number; imp: number; rss: number }[] = [];
+const rows: { split: number; scan: number; imp: number; rss: number; alerts: number }[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
   const base = withBareParse(file, () => {
     for (const f of [db, `${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });
     return cliImport(file, db);
   });
   const imp = base.result;
-  const r = { split: base.split, scan: base.scan, imp: imp.lines / imp.seconds, rss: imp.peakRssMB };
+  const r = {
+    split: base.split,
+    scan: base.scan,
+    imp: imp.lines / imp.seconds,
+    rss: imp.peakRssMB,
+    alerts: imp.alertSeconds / (imp.seconds - imp.alertSeconds),
+  };
   rows.push(r);
   console.log(
     `round ${round}: bare split ${rate(r.split)} lines/s (${thousands(base.runs.split)} before and after), ` +
       `bare scan ${rate(r.scan)} (${thousands(base.runs.scan)}) | ` +
       `import ${rate(r.imp)} lines/s (${imp.seconds.toFixed(2)} s; CLI process ${imp.processSeconds.toFixed(2)} s) | ` +
       `ratio to the split ${(r.imp / r.split).toFixed(2)}, to the scan ${(r.imp / r.scan).toFixed(2)} | ` +
-      `import peak RSS ${r.rss} MB`,
+      `import peak RSS ${r.rss} MB | alert evaluation ${imp.alertSeconds.toFixed(2)} s, +${(100 * r.alerts).toFixed(1)} % of the rest`,
   );
 }
 for (const f of [db, `${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });
@@ -39,5 +45,6 @@ console.log(
   `median of ${ROUNDS} (${os.cpus().length} cores, node ${process.version}, ${path.basename(file)}): ` +
     `import ${rate(med((r) => r.imp))} lines/s; ratio to the bare split ${med((r) => r.imp / r.split).toFixed(2)} ` +
     `(target ≥ 1.3), to the bare scan ${med((r) => r.imp / r.scan).toFixed(2)}; ` +
-    `peak RSS ${med((r) => r.rss)} MB (target ≤ 300)`,
+    `peak RSS ${med((r) => r.rss)} MB (target ≤ 300); alert evaluation +${(100 * med((r) => r.alerts)).toFixed(1)} % ` +
+    `of the import without it (target ≤ 10 %)`,
 );

@@ -22,6 +22,7 @@ const PARTNER = '11111111-aaaa-4bbb-8ccc-000000000001';
 const CUSTOMER = 'c0000000-0000-4000-8000-000000000001';
 const QUIET = 'c0000000-0000-4000-8000-000000000002';
 const PLAN = 'a0000000-0000-4000-8000-000000000001';
+const OTHER_PARTNER = '22222222-aaaa-4bbb-8ccc-000000000002';
 const PERIOD = '2026-10';
 
 const line = (customer: string, day: number, amount: string, period = PERIOD): DailyRatedLine => ({
@@ -173,9 +174,13 @@ for (const backend of BACKENDS) {
 
     it('a webhook that fails twice gets the event on the third try, signed, with the same id', async () => {
       const { store } = await fresh();
-      await importDays(store, [line(CUSTOMER, 1, '10', currentBillingPeriod())], 'hook');
+      const period = currentBillingPeriod();
+      await importDays(store, [line(CUSTOMER, 1, '10', period)], 'hook');
+      await importDays(store, [{ ...line(QUIET, 1, '10', period), PartnerId: OTHER_PARTNER }], 'other');
       const hook = await receiver(2);
+      const otherHook = await receiver(0);
       const ep = await store.alerts.addWebhook(PARTNER, hook.url, ['budget.threshold_reached'], 'cli');
+      await store.alerts.addWebhook(OTHER_PARTNER, otherHook.url, [], 'cli');
       assert.match(ep.secret, /^whsec_/);
       await store.setBudget(PARTNER, CUSTOMER, '11'); // 90 %
       const worker = new DeliveryWorker(store, options());
@@ -197,7 +202,9 @@ for (const backend of BACKENDS) {
       assert.equal(delivery!.status, 'delivered');
       assert.equal(delivery!.attempts, 3);
       assert.equal(delivery!.id, id);
-      // The forecast rule was not asked for by this endpoint: nothing else was sent.
+      assert.equal(otherHook.seen.size, 0, "another partner's endpoint learns nothing of this partner's customers");
+      assert.deepEqual(await store.alerts.deliveries(OTHER_PARTNER), []);
+      await otherHook.close();
       await hook.close();
       worker.close();
       await store.close();

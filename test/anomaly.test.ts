@@ -24,7 +24,7 @@ function customerDays(rnd: () => number): DaySpend[] {
   return Array.from({ length: 90 }, (_, i) => {
     const weekend = new Date(Date.UTC(2026, 7, 1) + i * 86_400_000).getUTCDay() % 6 === 0;
     const amount = base * (0.5 + rnd()) * (weekend ? 0.6 : 1);
-    return { day: day(i), amount: amount.toFixed(6) };
+    return { day: day(i), billingTotal: amount.toFixed(6) };
   });
 }
 
@@ -41,8 +41,8 @@ describe('anomalies: median and MAD of the trailing 28 days', () => {
       checked += candidates.length;
       falseAlarms += findAnomalies(days, candidates).length;
       const at = 28 + Math.floor(rnd() * 62);
-      const usual = days.reduce((sum, d) => sum + Number(d.amount), 0) / days.length;
-      const spiked = days.map((d, i) => (i === at ? { ...d, amount: (usual * 5).toFixed(6) } : d));
+      const usual = days.reduce((sum, d) => sum + Number(d.billingTotal), 0) / days.length;
+      const spiked = days.map((d, i) => (i === at ? { ...d, billingTotal: (usual * 5).toFixed(6) } : d));
       spikes++;
       if (findAnomalies(spiked, [days[at]!.day]).length === 1) found++;
     }
@@ -53,14 +53,14 @@ describe('anomalies: median and MAD of the trailing 28 days', () => {
   });
 
   it('needs a week of history, and is exact on decimal text', () => {
-    const days = [10, 10, 10, 10, 10, 10].map((v, i) => ({ day: day(i), amount: String(v) }));
-    assert.deepEqual(findAnomalies([...days, { day: day(6), amount: '100' }], [day(6)]), []);
-    const week = [...days, { day: day(6), amount: '10' }, { day: day(7), amount: '15.000001' }];
+    const days = [10, 10, 10, 10, 10, 10].map((v, i) => ({ day: day(i), billingTotal: String(v) }));
+    assert.deepEqual(findAnomalies([...days, { day: day(6), billingTotal: '100' }], [day(6)]), []);
+    const week = [...days, { day: day(6), billingTotal: '10' }, { day: day(7), billingTotal: '15.000001' }];
     assert.deepEqual(
       findAnomalies(week, [day(7)]).map((a) => [a.amount, a.median, a.limit]),
       [['15.000001', '10', '15']],
     );
-    assert.deepEqual(findAnomalies([...week.slice(0, 7), { day: day(7), amount: '15' }], [day(7)]), []);
+    assert.deepEqual(findAnomalies([...week.slice(0, 7), { day: day(7), billingTotal: '15' }], [day(7)]), []);
   });
 });
 

@@ -1,3 +1,5 @@
+import { JsonDecimal } from '../contract/exact-json.js';
+import { formatMoney } from '../domain/money-format.js';
 import type { AlertEvent } from '../storage/alert-evaluation.js';
 
 const TITLES: Record<AlertEvent['type'], string> = {
@@ -6,16 +8,9 @@ const TITLES: Record<AlertEvent['type'], string> = {
   'usage.anomaly': 'had an unusual day of Azure spend',
 };
 
-/** Money in the customer's currency as people read it; the exact text when Intl cannot. */
-function money(amount: string | null, currency: string): string {
-  if (amount === null) return 'none';
-  try {
-    // Intl formats the decimal string itself (no double) on Node 20.
-    return new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(amount as unknown as number);
-  } catch {
-    return `${amount} ${currency}`;
-  }
-}
+/** Money in the customer's currency as people read it (as the CLI shows it). */
+const money = (amount: string | null, currency: string): string =>
+  amount === null ? 'none' : formatMoney(new JsonDecimal(amount), { currencyCode: currency });
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

@@ -1,4 +1,5 @@
 import { displayLocation, openStore, resolveDatabase } from '../storage/open-store.js';
+import { NotFound } from '../storage/alert-store.js';
 import type { Store } from '../storage/store.js';
 import { BILLING_PERIOD, currentBillingPeriod } from '../domain/usage-model.js';
 import { describeStorageFailure } from '../storage/storage-failure.js';
@@ -77,4 +78,24 @@ export async function choosePartner(store: Store, partner: string | undefined): 
       partners.map((p) => `  ${p.tenantId}  ${printable(p.name)} (${p.customers} customers)`).join('\n'),
     EXIT.usage,
   );
+}
+
+/**
+ * Runs `fn` on the store and the chosen partner (--db, --partner); the alert store's refusals (no
+ * such customer, endpoint or delivery; a bad URL or address) become one-line CLI errors.
+ */
+export async function withPartner<T>(
+  args: { db?: string | undefined; partner?: string | undefined },
+  fn: (store: Store, partner: string) => Promise<T>,
+): Promise<T> {
+  return withStore(args.db, async (store) => {
+    const partner = await choosePartner(store, args.partner);
+    try {
+      return await fn(store, partner);
+    } catch (error) {
+      if (error instanceof NotFound) throw new CliError(error.message);
+      if (error instanceof RangeError) throw new CliError(error.message, EXIT.usage);
+      throw error;
+    }
+  });
 }

@@ -1,4 +1,5 @@
 import { formatDecimal, parseDecimal, round, ZERO } from '../money/decimal.js';
+import { DAY_MS, usageDayMs, type UsageDay } from './usage-day.js';
 
 /** Named in every anomaly we raise and show. */
 export const ANOMALY_METHOD = 'median-mad-28d';
@@ -7,10 +8,10 @@ export const ANOMALY_METHOD = 'median-mad-28d';
 export const ANOMALY_WINDOW_DAYS = 28;
 const MIN_HISTORY_DAYS = 7;
 
+/** A customer's spend on one usage day, in its billing currency (as the forecast reads it too). */
 export interface DaySpend {
-  /** yyyymmdd */
-  readonly day: number;
-  readonly amount: string;
+  readonly day: UsageDay;
+  readonly billingTotal: string;
 }
 
 export interface Anomaly {
@@ -21,9 +22,6 @@ export interface Anomaly {
   /** The spend above which the day counted as an anomaly. */
   readonly limit: string;
 }
-
-const DAY_MS = 86_400_000;
-const toDate = (day: number) => Date.UTC(Math.floor(day / 10000), (Math.floor(day / 100) % 100) - 1, day % 100);
 
 const byValue = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -45,20 +43,20 @@ function medianOf(sorted: readonly bigint[]): bigint {
  */
 export function findAnomalies(history: readonly DaySpend[], candidates: readonly number[]): Anomaly[] {
   if (history.length === 0) return [];
-  const parsed = history.map((d) => parseDecimal(d.amount) ?? ZERO);
+  const parsed = history.map((d) => parseDecimal(d.billingTotal) ?? ZERO);
   const scale = Math.max(...parsed.map((d) => d.scale));
-  const first = Math.min(...history.map((d) => toDate(d.day)));
+  const first = Math.min(...history.map((d) => usageDayMs(d.day)));
   // Index = days since the first usage day; 0 where no usage.
   const dense: bigint[] = [];
   history.forEach((d, i) => {
-    const at = Math.round((toDate(d.day) - first) / DAY_MS);
+    const at = Math.round((usageDayMs(d.day) - first) / DAY_MS);
     while (dense.length <= at) dense.push(0n);
     dense[at] = parsed[i]!.units * 10n ** BigInt(scale - parsed[i]!.scale) * 4n;
   });
   const found: Anomaly[] = [];
   const window: bigint[] = [];
   for (const day of candidates) {
-    const at = Math.round((toDate(day) - first) / DAY_MS);
+    const at = Math.round((usageDayMs(day) - first) / DAY_MS);
     const amount = dense[at];
     if (amount === undefined || amount <= 0n || at < MIN_HISTORY_DAYS) continue;
     window.length = 0;

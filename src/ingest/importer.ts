@@ -79,6 +79,8 @@ export interface ImportSummary {
   readonly replaced: number;
   /** Alerts the import raised (thresholds, forecast, anomalies), queued for delivery in its transaction. */
   readonly alerts: number;
+  /** Of `seconds`, the time the alert rules took (bench:import reports its share). */
+  readonly alertSeconds: number;
   readonly periods: string[];
   readonly partners: number;
   readonly customers: number;
@@ -301,7 +303,7 @@ async function runImport(
     }
     const api = await xxhash();
     const contentHash = api.h64ToString(parts.map((p) => p.hash).join(','));
-    const { replaced, alerts } = await session.commit({ contentHash, finishedAt, lines, rejected });
+    const { replaced, alerts, alertSeconds } = await session.commit({ contentHash, finishedAt, lines, rejected });
     rejects?.close();
     return {
       file,
@@ -311,6 +313,7 @@ async function runImport(
       rejected,
       replaced,
       alerts,
+      alertSeconds,
       periods: [...new Set(scopes.map((s) => s.period))].sort(),
       partners: new Set(scopes.map((s) => s.partnerKey)).size,
       customers: customers.size,

@@ -10,6 +10,7 @@ import {
 import { ANOMALY_METHOD, ANOMALY_WINDOW_DAYS, findAnomalies, type Anomaly } from '../domain/anomaly.js';
 import { FORECAST_METHOD, forecastMonthEnd } from '../domain/forecast.js';
 import { percentUsed } from '../domain/percent-used.js';
+import { addDays, periodDays } from '../domain/usage-day.js';
 import { formatDecimal } from '../money/decimal.js';
 import type { Database } from './schema.js';
 
@@ -42,13 +43,8 @@ export interface AlertEvent {
   };
 }
 
-const periodStart = (period: string): number => Number(period.replace('-', '')) * 100 + 1;
-
-function dayBefore(yyyymmdd: number, days: number): number {
-  const t = Date.UTC(Math.floor(yyyymmdd / 10000), (Math.floor(yyyymmdd / 100) % 100) - 1, yyyymmdd % 100);
-  const d = new Date(t - days * 86_400_000);
-  return d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate();
-}
+/** Above this many customers a change is evaluated for the whole partner: one query, not a list of keys. */
+const MAX_LISTED_CUSTOMERS = 500;
 
 /** Rows in groups small enough for one statement's parameters on either database. */
 function* chunks<T>(rows: readonly T[], size = 500): Iterable<T[]> {
@@ -73,7 +69,8 @@ export async function evaluateAlerts(
 ): Promise<AlertEvent[]> {
   const { partnerKey, period } = scope;
   if (scope.customerKeys?.length === 0) return [];
-  const keys = scope.customerKeys;
+  // Evaluating more customers than changed raises nothing wrong (what has fired is marked).
+  const keys = scope.customerKeys && scope.customerKeys.length <= MAX_LISTED_CUSTOMERS ? scope.customerKeys : undefined;
   const partner = await db
     .selectFrom('partners')
     .select('tenant_id')
@@ -90,30 +87,24 @@ export async function evaluateAlerts(
     .$if(keys !== undefined, (q) => q.where('c.customer_key', 'in', keys!))
     .execute();
   if (customers.length === 0) return [];
-  const first = periodStart(period);
+  const { first, end } = periodDays(period);
   const days = await db
     .selectFrom('customer_daily_usage')
     .select(['customer_key', 'period', 'day', 'billing_total'])
     .where('partner_key', '=', partnerKey)
-    .where('day', '>=', dayBefore(first, ANOMALY_WINDOW_DAYS))
-    .where('day', '<', first + 100)
+    .where('day', '>=', addDays(first, -ANOMALY_WINDOW_DAYS))
+    .where('day', '<', end)
     .$if(keys !== undefined, (q) => q.where('customer_key', 'in', keys!))
     .execute();
-  const lastDay = days.reduce<number | undefined>(
-    (max, d) => (d.period === period && (max === undefined || Number(d.day) > max) ? Number(d.day) : max),
-    undefined,
-  );
   // The forecast's horizon is the partner's latest day, as the usage summary computes it.
-  const horizon = keys
-    ? ((
-        await db
-          .selectFrom('customer_daily_usage')
-          .select(({ fn }) => fn.max('day').as('day'))
-          .where('partner_key', '=', partnerKey)
-          .where('period', '=', period)
-          .executeTakeFirst()
-      )?.day ?? undefined)
-    : lastDay;
+  const horizon = (
+    await db
+      .selectFrom('customer_daily_usage')
+      .select(({ fn }) => fn.max('day').as('day'))
+      .where('partner_key', '=', partnerKey)
+      .where('period', '=', period)
+      .executeTakeFirst()
+  )?.day;
   const rules = await db
     .selectFrom('alert_rules')
     .select(['customer_key', 'thresholds'])
@@ -132,25 +123,24 @@ export async function evaluateAlerts(
         .$if(keys !== undefined, (w) => w.where('customer_key', 'in', keys!)),
     )
     .execute();
-  const marked = new Set(marks.map((m) => `${m.customer_key}|${m.kind}|${m.mark}`));
-  const byCustomer = new Map<number, { day: number; billingTotal: string; amount: string }[]>();
-  for (const d of days) {
-    let list = byCustomer.get(d.customer_key);
-    if (!list) byCustomer.set(d.customer_key, (list = []));
-    const amount = String(d.billing_total);
-    list.push({ day: Number(d.day), billingTotal: amount, amount });
-  }
+  const marksOf = groupBy(marks, (m) => m.customer_key);
+  const daysOf = groupBy(
+    days.map((d) => ({ customer: d.customer_key, day: Number(d.day), billingTotal: String(d.billing_total) })),
+    (d) => d.customer,
+  );
 
-  const raised: AlertEvent[] = [];
+  const raised: QueuedAlert[] = [];
   const newMarks: { customer_key: number; period: string; kind: string; mark: string }[] = [];
   const rearmed: { customer_key: number; kind: string; mark: string }[] = [];
   const timestamp = now.toISOString();
   for (const c of customers) {
     const total = c.billing_total === null ? '0' : String(c.billing_total);
     const budget = c.budget === null ? null : String(c.budget);
-    const history = byCustomer.get(c.customer_key) ?? [];
-    const inPeriod = history.filter((d) => d.day >= first && d.day < first + 100);
-    const forecast = forecastMonthEnd(period, inPeriod, horizon === undefined ? undefined : Number(horizon)).total;
+    const history = daysOf.get(c.customer_key) ?? [];
+    const inPeriod = history.filter((d) => d.day >= first && d.day < end);
+    const forecast = forecastMonthEnd(period, inPeriod, horizon == null ? undefined : Number(horizon)).total;
+    const customerMarks = marksOf.get(c.customer_key) ?? [];
+    const has = (kind: string, mark: string) => customerMarks.some((m) => m.kind === kind && m.mark === mark);
     const event = (type: AlertType, extra: Partial<AlertEvent['data']>): AlertEvent => ({
       id: newEventId(),
       type,
@@ -169,12 +159,12 @@ export async function evaluateAlerts(
       },
     });
     const fire = (kind: string, mark: string, make: () => AlertEvent) => {
-      if (marked.has(`${c.customer_key}|${kind}|${mark}`)) return;
+      if (has(kind, mark)) return;
       newMarks.push({ customer_key: c.customer_key, period, kind, mark });
-      raised.push(make());
+      raised.push({ event: make(), customerKey: c.customer_key });
     };
     const rearm = (kind: string, mark: string) => {
-      if (marked.has(`${c.customer_key}|${kind}|${mark}`)) rearmed.push({ customer_key: c.customer_key, kind, mark });
+      if (has(kind, mark)) rearmed.push({ customer_key: c.customer_key, kind, mark });
     };
 
     const thresholds = ruleOf.get(c.customer_key) ?? ruleOf.get(0) ?? DEFAULT_THRESHOLDS;
@@ -183,10 +173,7 @@ export async function evaluateAlerts(
       if (reached.has(t)) fire('threshold', String(t), () => event('budget.threshold_reached', { threshold: t }));
     }
     // A mark whose threshold is no longer reached (or no longer a rule) re-arms it.
-    for (const m of marks) {
-      if (m.customer_key === c.customer_key && m.kind === 'threshold' && !reached.has(Number(m.mark)))
-        rearmed.push({ customer_key: c.customer_key, kind: m.kind, mark: m.mark });
-    }
+    for (const m of customerMarks) if (m.kind === 'threshold' && !reached.has(Number(m.mark))) rearm(m.kind, m.mark);
     if (forecastOver(total, budget, forecast)) fire('forecast', 'over', () => event('budget.forecast_over', {}));
     else if (thresholdsReached(forecast, budget, [100]).length === 0) rearm('forecast', 'over');
 
@@ -206,41 +193,47 @@ export async function evaluateAlerts(
       .execute();
   }
   for (const rows of chunks(newMarks)) await db.insertInto('alert_marks').values(rows).execute();
-  if (raised.length > 0) await queueAlerts(db, partnerKey, raised, now);
-  return raised;
+  await queueAlerts(db, partnerKey, raised, now);
+  return raised.map((r) => r.event);
+}
+
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
+/** An alert and the customer it is about (storage's key). */
+export interface QueuedAlert {
+  readonly event: AlertEvent;
+  readonly customerKey: number;
 }
 
 /** Stores alerts and queues a delivery of each to every destination of the partner that wants it. */
 export async function queueAlerts(
   db: Kysely<Database>,
   partnerKey: number,
-  events: readonly AlertEvent[],
+  alerts: readonly QueuedAlert[],
   now: Date,
 ): Promise<void> {
-  const keyOf = new Map<string, number>();
-  for (const e of events) {
-    if (!keyOf.has(e.data.customer.id)) {
-      const row = await db
-        .selectFrom('customers')
-        .select('customer_key')
-        .where('partner_key', '=', partnerKey)
-        .where('tenant_id', '=', e.data.customer.id)
-        .executeTakeFirstOrThrow();
-      keyOf.set(e.data.customer.id, row.customer_key);
-    }
-  }
-  for (const rows of chunks(events)) {
+  if (alerts.length === 0) return;
+  for (const rows of chunks(alerts)) {
     await db
       .insertInto('alerts')
       .values(
-        rows.map((e) => ({
-          alert_id: e.id,
+        rows.map(({ event, customerKey }) => ({
+          alert_id: event.id,
           partner_key: partnerKey,
-          customer_key: keyOf.get(e.data.customer.id)!,
-          period: e.data.period,
-          type: e.type,
-          payload: JSON.stringify(e),
-          created_at: e.timestamp,
+          customer_key: customerKey,
+          period: event.data.period,
+          type: event.type,
+          payload: JSON.stringify(event),
+          created_at: event.timestamp,
         })),
       )
       .execute();
@@ -256,7 +249,7 @@ export async function queueAlerts(
     .select('address')
     .where('partner_key', '=', partnerKey)
     .execute();
-  const deliveries = events.flatMap((e) => [
+  const deliveries = alerts.flatMap(({ event: e }) => [
     ...endpoints
       .filter((ep) => ep.events === '' || ep.events.split(',').includes(e.type))
       .map((ep) => ({ channel: 'webhook' as const, target: ep.endpoint_id, alert: e.id })),

@@ -98,19 +98,25 @@ export class AlertStore {
     return row.partner_key;
   }
 
+  /** One of the partner's customers (with no id: the first by tenant id). */
   async #customer(
     db: Kysely<Database>,
     partnerKey: number,
-    customerTenantId: string,
-  ): Promise<{ customer_key: number; budget: string | null }> {
+    customerTenantId: string | undefined,
+  ): Promise<{ customer_key: number; tenant_id: string; name: string; currency: string; budget: string | null }> {
     const row = await db
       .selectFrom('customers')
-      .select(['customer_key', 'budget'])
+      .select(['customer_key', 'tenant_id', 'name', 'currency', 'budget'])
       .where('partner_key', '=', partnerKey)
-      .where('tenant_id', '=', customerTenantId.trim().toLowerCase())
+      .$if(customerTenantId !== undefined, (q) => q.where('tenant_id', '=', customerTenantId!.trim().toLowerCase()))
+      .orderBy('tenant_id')
+      .limit(1)
       .executeTakeFirst();
-    if (!row) throw new NotFound(`no customer ${customerTenantId} for this partner`);
-    return { customer_key: row.customer_key, budget: row.budget === null ? null : String(row.budget) };
+    if (!row)
+      throw new NotFound(
+        customerTenantId ? `no customer ${customerTenantId} for this partner` : 'the partner has no customers',
+      );
+    return { ...row, budget: row.budget === null ? null : String(row.budget) };
   }
 
   async #audit(
@@ -271,20 +277,13 @@ export class AlertStore {
     }));
   }
 
-  /** Queues a test event of `type` for one customer to every destination (alerts test). */
-  async test(partnerTenantId: string, customerTenantId: string, type: AlertType): Promise<AlertEvent> {
-    let sent: AlertEvent | undefined;
-    await this.db.transaction().execute(async (trx) => {
+  /** Queues a test event of `type` about one customer (default: the first) to every destination (alerts test). */
+  async test(partnerTenantId: string, customerTenantId: string | undefined, type: AlertType): Promise<AlertEvent> {
+    return this.db.transaction().execute(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
-      await this.#customer(trx, partnerKey, customerTenantId);
-      const c = await trx
-        .selectFrom('customers')
-        .select(['tenant_id', 'name', 'currency', 'budget'])
-        .where('partner_key', '=', partnerKey)
-        .where('tenant_id', '=', customerTenantId.toLowerCase())
-        .executeTakeFirstOrThrow();
+      const c = await this.#customer(trx, partnerKey, customerTenantId);
       const now = new Date();
-      sent = {
+      const event: AlertEvent = {
         id: newEventId(),
         type,
         timestamp: now.toISOString(),
@@ -296,15 +295,15 @@ export class AlertStore {
           currency: c.currency,
           totalCost: '0',
           usdTotalCost: '0',
-          budget: c.budget === null ? null : String(c.budget),
+          budget: c.budget,
           percentUsed: '0',
           forecast: { totalCost: '0', method: 'test' },
           ...(type === 'budget.threshold_reached' ? { threshold: 80 } : {}),
         },
-      } as AlertEvent;
-      await queueAlerts(trx, partnerKey, [sent], now);
+      };
+      await queueAlerts(trx, partnerKey, [{ event, customerKey: c.customer_key }], now);
+      return event;
     });
-    return sent!;
   }
 
   async addWebhook(
@@ -369,15 +368,15 @@ export class AlertStore {
     return rows.map((r) => this.#endpoint(r));
   }
 
-  /** Removes an endpoint; its pending deliveries are dropped with it. */
-  async removeWebhook(partnerTenantId: string, endpointId: string, actor: Actor): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+  /** Removes an endpoint (returned as it was); its pending deliveries fail. */
+  async removeWebhook(partnerTenantId: string, endpointId: string, actor: Actor): Promise<WebhookEndpoint> {
+    return this.db.transaction().execute(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
       const row = await trx
         .deleteFrom('webhook_endpoints')
         .where('partner_key', '=', partnerKey)
         .where('endpoint_id', '=', endpointId)
-        .returning('url')
+        .returning(['endpoint_id', 'url', 'events', 'enabled', 'failures', 'created_at'])
         .executeTakeFirst();
       if (!row) throw new NotFound(`no webhook endpoint ${endpointId} for this partner`);
       await trx
@@ -387,12 +386,13 @@ export class AlertStore {
         .where('status', '=', 'pending')
         .execute();
       await this.#audit(trx, partnerKey, actor, 'webhooks.remove', endpointId, row.url, null);
+      return this.#endpoint(row);
     });
   }
 
   async deliveries(
     partnerTenantId: string,
-    options: { target?: string; status?: string; limit?: number } = {},
+    options: { id?: string; target?: string; status?: string; limit?: number } = {},
   ): Promise<DeliveryRow[]> {
     const partnerKey = await this.#partnerKey(this.db, partnerTenantId);
     const rows = await this.db
@@ -412,6 +412,7 @@ export class AlertStore {
         'd.delivered_at',
       ])
       .where('d.partner_key', '=', partnerKey)
+      .$if(options.id !== undefined, (q) => q.where('d.delivery_id', '=', options.id!))
       .$if(options.target !== undefined, (q) => q.where('d.target', '=', options.target!))
       .$if(options.status !== undefined, (q) => q.where('d.status', '=', options.status as 'pending'))
       .orderBy('d.created_at', 'desc')
@@ -437,7 +438,7 @@ export class AlertStore {
    * Sends a delivery again, with the same webhook-id (receivers deduplicate on it): pending from
    * now, attempts counted anew; a disabled endpoint is enabled again.
    */
-  async replay(partnerTenantId: string, deliveryId: string, actor: Actor): Promise<void> {
+  async replay(partnerTenantId: string, deliveryId: string, actor: Actor): Promise<DeliveryRow> {
     await this.db.transaction().execute(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
       const row = await trx
@@ -457,6 +458,7 @@ export class AlertStore {
       }
       await this.#audit(trx, partnerKey, actor, 'deliveries.replay', deliveryId, null, null);
     });
+    return (await this.deliveries(partnerTenantId, { id: deliveryId }))[0]!;
   }
 
   async addEmailRecipient(partnerTenantId: string, address: string, actor: Actor): Promise<void> {

@@ -197,19 +197,21 @@ export class BlockImportSession implements ImportSession {
     await writeAggregates(this.#writer, aggregates, now);
   }
 
-  async commit(summary: ImportSummaryCounts): Promise<{ replaced: number; alerts: number }> {
+  async commit(summary: ImportSummaryCounts): Promise<{ replaced: number; alerts: number; alertSeconds: number }> {
     await this.#replacement.flush();
     const replaced = this.#replacement.replaced;
     let alerts = 0;
+    const started = performance.now();
     for (const { partnerKey, period } of this.#scopes) {
       alerts += (await evaluateAlerts(this.#writer.db, { partnerKey, period }, new Date(summary.finishedAt))).length;
     }
+    const alertSeconds = (performance.now() - started) / 1000;
     await this.#writer.finish(this.batchId, { ...summary, replaced });
     await this.#writer.commit();
     this.#open = false;
     this.#onCommit();
     this.#onEnd();
-    return { replaced, alerts };
+    return { replaced, alerts, alertSeconds };
   }
 
   async rollback(): Promise<void> {

@@ -135,7 +135,7 @@ export interface ImportSession {
   /** Replaces a period's aggregates; unchanged values keep their lastModified. */
   writeAggregates(aggregates: PeriodAggregates, now: string): Promise<void>;
   /** Evaluates the alert rules on what the import wrote (in its transaction), then commits. */
-  commit(summary: ImportSummaryCounts): Promise<{ replaced: number; alerts: number }>;
+  commit(summary: ImportSummaryCounts): Promise<{ replaced: number; alerts: number; alertSeconds: number }>;
   rollback(): Promise<void>;
 }
 

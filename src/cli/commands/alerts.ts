@@ -1,8 +1,9 @@
 import { defineCommand } from 'citty';
+import { JsonDecimal } from '../../contract/exact-json.js';
 import { ALERT_TYPES, parseThresholds, type AlertType } from '../../domain/alert-rules.js';
-import { withPartner } from '../alert-store-errors.js';
+import { formatMoney } from '../../domain/money-format.js';
 import { CliError, EXIT } from '../cli-error.js';
-import { dbArg, jsonArg, partnerArg } from '../shared-args.js';
+import { dbArg, jsonArg, partnerArg, withPartner } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
 
 const common = { ...partnerArg, ...dbArg } as const;
@@ -92,7 +93,18 @@ const list = defineCommand({
               : r.type === 'usage.anomaly'
                 ? `day ${d.anomaly!.day}: ${d.anomaly!.amount} (usual ${d.anomaly!.median})`
                 : `forecast ${d.forecast.totalCost}`;
-          return [r.createdAt, r.type, d.customer.name, r.period, detail, d.totalCost, d.budget ?? '', d.currency];
+          const money = (amount: string | null) =>
+            amount === null ? '' : formatMoney(new JsonDecimal(amount), { currencyCode: d.currency });
+          return [
+            r.createdAt,
+            r.type,
+            d.customer.name,
+            r.period,
+            detail,
+            money(d.totalCost),
+            money(d.budget),
+            d.currency,
+          ];
         }),
       ),
     );
@@ -109,11 +121,7 @@ const test = defineCommand({
   async run({ args }) {
     const type = (args.type ?? 'budget.threshold_reached') as AlertType;
     if (!ALERT_TYPES.includes(type)) throw new CliError(`--type is one of ${ALERT_TYPES.join(', ')}`, EXIT.usage);
-    const event = await withPartner(args, async (store, partner) => {
-      const customer = args.customer ?? (await store.customerUsage(partner, '0000-01', { limit: 1 }))[0]?.tenantId;
-      if (customer === undefined) throw new CliError('the partner has no customers');
-      return store.alerts.test(partner, customer, type);
-    });
+    const event = await withPartner(args, (store, partner) => store.alerts.test(partner, args.customer, type));
     console.log(`test event ${event.id} queued (serve or \`partner-usage deliver --once\` sends it)`);
   },
 });

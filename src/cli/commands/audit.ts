@@ -1,7 +1,6 @@
 import { defineCommand } from 'citty';
-import { withPartner } from '../alert-store-errors.js';
 import { CliError, EXIT } from '../cli-error.js';
-import { dbArg, jsonArg, partnerArg } from '../shared-args.js';
+import { dbArg, jsonArg, partnerArg, withPartner } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
 
 export const auditCommand = defineCommand({

@@ -2,24 +2,18 @@ import fs from 'node:fs';
 import { defineCommand } from 'citty';
 import { formatDecimal, parseDecimal } from '../../money/decimal.js';
 import { CliError } from '../cli-error.js';
-import { withPartner } from '../alert-store-errors.js';
-import { choosePartner, dbArg, jsonArg, partnerArg, withStore } from '../shared-args.js';
+import { dbArg, jsonArg, partnerArg, withPartner } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
 
 const customerArg = { customer: { type: 'positional', description: 'customer tenant id', required: true } } as const;
 
-async function applyBudget(
-  db: string | undefined,
-  partner: string | undefined,
-  customer: string,
+const applyBudget = (
+  args: { db?: string | undefined; partner?: string | undefined; customer: string },
   amount: string | null,
-) {
-  await withStore(db, async (store) => {
-    const partnerId = await choosePartner(store, partner);
-    if (!(await store.setBudget(partnerId, customer, amount)))
-      throw new CliError(`no customer ${customer} for partner ${partnerId}`);
-  });
-}
+) =>
+  withPartner(args, (store, partner) =>
+    store.alerts.setBudgets(partner, [{ customerTenantId: args.customer, amount }], 'cli'),
+  );
 
 const set = defineCommand({
   meta: { name: 'set', description: "Set a customer's monthly spending budget (in its billing currency)" },
@@ -33,7 +27,7 @@ const set = defineCommand({
     const amount = parseDecimal(args.amount);
     if (!amount || amount.units < 0n)
       throw new CliError(`the budget must be a non-negative decimal, got ${JSON.stringify(args.amount)}`, 2);
-    await applyBudget(args.db, args.partner, args.customer, formatDecimal(amount));
+    await applyBudget(args, formatDecimal(amount));
     console.log(`budget of ${args.customer} set to ${formatDecimal(amount)}`);
   },
 });
@@ -42,7 +36,7 @@ const clear = defineCommand({
   meta: { name: 'clear', description: "Remove a customer's spending budget" },
   args: { ...customerArg, ...partnerArg, ...dbArg },
   async run({ args }) {
-    await applyBudget(args.db, args.partner, args.customer, null);
+    await applyBudget(args, null);
     console.log(`budget of ${args.customer} cleared`);
   },
 });

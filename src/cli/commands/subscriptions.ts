@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
 import { stringifyExact } from '../../contract/exact-json.js';
 import { withLocalApi } from '../local-api.js';
-import { currencyName, formatMoney, formatUsd } from '../money-format.js';
+import { currencyName, formatMoney, formatUsd } from '../../domain/money-format.js';
 import { billingPeriod, dbArg, jsonArg, partnerArg, periodArg } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
 

@@ -1,8 +1,7 @@
 import { defineCommand } from 'citty';
 import { ALERT_TYPES, type AlertType } from '../../domain/alert-rules.js';
-import { withPartner } from '../alert-store-errors.js';
 import { CliError, EXIT } from '../cli-error.js';
-import { dbArg, jsonArg, partnerArg } from '../shared-args.js';
+import { dbArg, jsonArg, partnerArg, withPartner } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
 
 const common = { ...partnerArg, ...dbArg } as const;

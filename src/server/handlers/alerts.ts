@@ -48,22 +48,27 @@ export const createWebhookEndpoint: OperationHandler = async (request, deps) => 
   return fresh(endpoint);
 };
 
-export const deleteWebhookEndpoint: OperationHandler = async (request, deps) => {
-  const id = request.values['webhook-id'] as string;
-  const partner = request.caller.partnerTenantId;
-  const endpoint = (await notFoundAs404(deps.store.alerts.webhooks(partner))).find((e) => e.id === id);
-  if (!endpoint) throw apiErrors.routeNotFound();
-  await notFoundAs404(deps.store.alerts.removeWebhook(partner, id, actorOf(request)));
-  return fresh(endpoint);
-};
+export const deleteWebhookEndpoint: OperationHandler = async (request, deps) =>
+  fresh(
+    await notFoundAs404(
+      deps.store.alerts.removeWebhook(
+        request.caller.partnerTenantId,
+        request.values['webhook-id'] as string,
+        actorOf(request),
+      ),
+    ),
+  );
 
 export const listDeliveries: OperationHandler = async ({ caller }, deps) =>
   fresh(list(await notFoundAs404(deps.store.alerts.deliveries(caller.partnerTenantId))));
 
-export const replayDelivery: OperationHandler = async (request, deps) => {
-  const id = request.values['delivery-id'] as string;
-  const partner = request.caller.partnerTenantId;
-  await notFoundAs404(deps.store.alerts.replay(partner, id, actorOf(request)));
-  const delivery = (await deps.store.alerts.deliveries(partner, { limit: 1000 })).find((d) => d.id === id)!;
-  return fresh(delivery);
-};
+export const replayDelivery: OperationHandler = async (request, deps) =>
+  fresh(
+    await notFoundAs404(
+      deps.store.alerts.replay(
+        request.caller.partnerTenantId,
+        request.values['delivery-id'] as string,
+        actorOf(request),
+      ),
+    ),
+  );

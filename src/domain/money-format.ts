@@ -1,5 +1,5 @@
 import type { JsonDecimal } from '../contract/exact-json.js';
-import { currencyForLocale, localeForCurrency } from '../domain/currency.js';
+import { currencyForLocale, localeForCurrency } from './currency.js';
 
 /** What a record says about its currency: Azure plans a code, legacy customers a culture. */
 export interface CurrencyOf {
