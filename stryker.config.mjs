@@ -36,7 +36,7 @@ export default {
     // The decoder's currency and partner rules and the two line formats' rules (guid() to
     // addOwners(), and the two decode() classes): line ranges, to move when the file changes.
     'src/ingest/line-decoder.ts:282-434',
-    'src/ingest/line-decoder.ts:520-758',
+    'src/ingest/line-decoder.ts:520-761',
     'src/server/auth/token-verifier.ts',
     'src/server/auth/authorize.ts',
     'src/server/paging/continuation-token.ts',

@@ -74,9 +74,9 @@ async function receiver(failures: number, port = 0) {
 }
 
 /** Runs the worker until `done` or 10 s pass (retries wait tens of milliseconds). */
-async function deliverUntil(worker: DeliveryWorker, done: () => boolean): Promise<void> {
+async function deliverUntil(worker: DeliveryWorker, done: () => boolean | Promise<boolean>): Promise<void> {
   const until = Date.now() + 10_000;
-  while (!done() && Date.now() < until) {
+  while (!(await done()) && Date.now() < until) {
     await worker.runOnce();
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -238,6 +238,44 @@ for (const backend of BACKENDS) {
       await reopened.close();
     });
 
+    it('a delivery fails for good after its last attempt; repeated failure disables the endpoint; replay resends', async () => {
+      const { store } = await fresh();
+      await importDays(store, [line(CUSTOMER, 1, '10', currentBillingPeriod())], 'fail');
+      const dead = await receiver(0);
+      await dead.close(); // nothing listens there
+      await store.alerts.addWebhook(PARTNER, dead.url, [], 'cli');
+      await store.alerts.test(PARTNER, CUSTOMER, 'usage.anomaly');
+      const worker = new DeliveryWorker(store, options({ maxAttempts: 3 }));
+      const deliveries = () => store.alerts.deliveries(PARTNER);
+      await deliverUntil(worker, async () => (await deliveries())[0]!.status !== 'pending');
+      let [d] = await deliveries();
+      assert.equal(d!.status, 'failed');
+      assert.equal(d!.attempts, 3);
+      assert.match(d!.lastError, /could not reach/);
+      // Two more events to an endpoint disabled after 2 consecutive failed attempts in all.
+      await store.alerts.test(PARTNER, CUSTOMER, 'usage.anomaly');
+      await store.alerts.test(PARTNER, CUSTOMER, 'usage.anomaly');
+      const strict = new DeliveryWorker(store, options({ maxAttempts: 3, disableAfterFailures: 5 }));
+      await strict.runOnce();
+      const [endpoint] = await store.alerts.webhooks(PARTNER);
+      assert.equal(endpoint!.enabled, false, '3 + 2 consecutive failures');
+      assert.ok((await deliveries()).every((x) => x.status === 'failed'));
+      await store.alerts.test(PARTNER, CUSTOMER, 'usage.anomaly');
+      assert.equal((await deliveries()).length, 3, 'a disabled endpoint is sent nothing new');
+      const back = await receiver(0, dead.port);
+      const replayed = await store.alerts.replay(PARTNER, d!.id, 'cli');
+      assert.equal(replayed.status, 'pending');
+      assert.equal((await store.alerts.webhooks(PARTNER))[0]!.enabled, true, 'replay enables the endpoint again');
+      await deliverUntil(worker, () => back.seen.has(d!.id));
+      [d] = (await deliveries()).filter((x) => x.id === d!.id);
+      assert.equal(d!.status, 'delivered');
+      assert.deepEqual([...back.seen.keys()], [d!.id], 'the same webhook-id as the failed attempts');
+      await back.close();
+      worker.close();
+      strict.close();
+      await store.close();
+    });
+
     it('two processes on one database send each delivery once', async () => {
       const { db, store } = await fresh();
       await importDays(store, [line(CUSTOMER, 1, '10', currentBillingPeriod())], 'two');
@@ -330,7 +368,11 @@ for (const backend of BACKENDS) {
       const listed = await call('GET', '/v1/partnerusage/webhooks');
       assert.equal(listed.json.totalCount, 1);
       assert.ok(!('secret' in (listed.json.items as object[])[0]!), 'the secret is shown once');
-      assert.equal((await call('GET', '/v1/partnerusage/webhooks', other)).status, 404, 'another partner sees nothing');
+      const others = await call('GET', '/v1/partnerusage/webhooks', other);
+      assert.equal(others.status, 200);
+      assert.equal(others.json.totalCount, 0, 'another partner sees nothing');
+      assert.equal((await call('GET', '/v1/partnerusage/deliveries', other)).json.totalCount, 0);
+      assert.equal((await call('DELETE', `/v1/partnerusage/webhooks/${created.json.id as string}`, other)).status, 404);
       const budget = await fetch(`${server.baseUrl}/v1/customers/${CUSTOMER}/usagebudget`, {
         method: 'PATCH',
         headers: { authorization: `Bearer ${user}`, 'content-type': 'application/json' },

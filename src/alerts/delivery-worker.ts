@@ -8,7 +8,7 @@ import { sendWebhook } from './webhook-sender.js';
 export interface DeliveryOptions {
   /** The first retry's delay; each next one doubles, with ±50 % jitter. */
   readonly retryBaseMs: number;
-  /** Attempts before a delivery fails for good: with the default base, retries span ~4 hours. */
+  /** Attempts before a delivery fails for good: with the default base, retries span ~8.5 hours. */
   readonly maxAttempts: number;
   /** Consecutive failed attempts after which an endpoint is disabled. */
   readonly disableAfterFailures: number;
@@ -24,7 +24,7 @@ export function deliveryOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): De
     throw new RangeError('PARTNER_USAGE_WEBHOOK_RETRY_BASE_MS must be a positive number of milliseconds');
   return {
     retryBaseMs: base,
-    maxAttempts: 8,
+    maxAttempts: 10,
     disableAfterFailures: 50,
     smtpUrl: env.PARTNER_USAGE_SMTP_URL || undefined,
     from: env.PARTNER_USAGE_SMTP_FROM ?? 'partner-usage <alerts@partner-usage.invalid>',

@@ -18,3 +18,7 @@ export function periodDays(period: string): { first: UsageDay; end: UsageDay } {
   const first = Number(period.replace('-', '')) * 100 + 1;
   return { first, end: first + 100 };
 }
+
+/** The billing period (`YYYY-MM`) a usage day belongs to. */
+export const periodOf = (day: UsageDay): string =>
+  `${Math.floor(day / 10000)}-${String(Math.floor(day / 100) % 100).padStart(2, '0')}`;

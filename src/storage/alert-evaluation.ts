@@ -10,7 +10,7 @@ import {
 import { ANOMALY_METHOD, ANOMALY_WINDOW_DAYS, findAnomalies, type Anomaly } from '../domain/anomaly.js';
 import { FORECAST_METHOD, forecastMonthEnd } from '../domain/forecast.js';
 import { percentUsed } from '../domain/percent-used.js';
-import { addDays, periodDays } from '../domain/usage-day.js';
+import { addDays, periodDays, periodOf } from '../domain/usage-day.js';
 import { formatDecimal } from '../money/decimal.js';
 import type { Database } from './schema.js';
 
@@ -92,6 +92,8 @@ export async function evaluateAlerts(
     .selectFrom('customer_daily_usage')
     .select(['customer_key', 'period', 'day', 'billing_total'])
     .where('partner_key', '=', partnerKey)
+    // The window reaches into the month before (28 days back): both periods, by the table's key.
+    .where('period', 'in', [periodOf(addDays(first, -1)), period])
     .where('day', '>=', addDays(first, -ANOMALY_WINDOW_DAYS))
     .where('day', '<', end)
     .$if(keys !== undefined, (q) => q.where('customer_key', 'in', keys!))

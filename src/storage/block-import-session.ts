@@ -1,4 +1,5 @@
 import { amountsOf, type LineBatch } from '../domain/line-batch.js';
+import { periodOf } from '../domain/usage-day.js';
 import { IdentityTable } from './identity-table.js';
 import { writeAggregates } from './aggregate-writer.js';
 import { evaluateAlerts } from './alert-evaluation.js';
@@ -150,7 +151,7 @@ export class BlockImportSession implements ImportSession {
   dayKeysOf(source: number, customer: number, day: number): DayKeys {
     const keys = this.#sources[source]!;
     const partner = keys.partner[keys.customerParent[customer]!]!;
-    const period = `${Math.floor(day / 10000)}-${String(Math.floor(day / 100) % 100).padStart(2, '0')}`;
+    const period = periodOf(day);
     const scope = this.#scopeOf(partner, period);
     if (scope === undefined) throw new Error(`no lines were written for partner ${partner} in ${period}`);
     return { scope, customer: keys.customer[customer]! };
