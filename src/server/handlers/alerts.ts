@@ -10,9 +10,10 @@ const list = <T>(items: readonly T[]) => ({ totalCount: items.length, items });
 // Written in the background by the delivery sender: never served from the response cache.
 const fresh = (resource: object) => ({ resource, cache: false });
 
-async function notFoundAs404<T>(work: Promise<T>): Promise<T> {
+/** A change's answer: its row, or the alert store's refusal as Partner Center's fault body. */
+async function changed(work: Promise<object>) {
   try {
-    return await work;
+    return fresh(await work);
   } catch (error) {
     if (error instanceof NotFound) throw apiErrors.routeNotFound();
     if (error instanceof RangeError) throw apiErrors.invalidBody(error.message);
@@ -52,33 +53,24 @@ export const createWebhookEndpoint: OperationHandler = async (request, deps) => 
   if (events !== undefined && !(Array.isArray(events) && events.every((e) => ALERT_TYPES.includes(e as AlertType)))) {
     throw apiErrors.invalidBody(`events is a list of ${ALERT_TYPES.join(', ')}.`);
   }
-  const endpoint = await notFoundAs404(
+  return changed(
     deps.store.alerts.addWebhook(caller.partnerTenantId, url, (events ?? []) as AlertType[], actorOf(request)),
   );
-  return fresh(endpoint);
 };
 
-export const deleteWebhookEndpoint: OperationHandler = async (request, deps) =>
-  fresh(
-    await notFoundAs404(
-      deps.store.alerts.removeWebhook(
-        request.caller.partnerTenantId,
-        request.values['webhook-id'] as string,
-        actorOf(request),
-      ),
+export const deleteWebhookEndpoint: OperationHandler = (request, deps) =>
+  changed(
+    deps.store.alerts.removeWebhook(
+      request.caller.partnerTenantId,
+      request.values['webhook-id'] as string,
+      actorOf(request),
     ),
   );
 
 export const listDeliveries: OperationHandler = ({ caller }, deps) =>
   listOf(deps.store.alerts.deliveries(caller.partnerTenantId));
 
-export const replayDelivery: OperationHandler = async (request, deps) =>
-  fresh(
-    await notFoundAs404(
-      deps.store.alerts.replay(
-        request.caller.partnerTenantId,
-        request.values['delivery-id'] as string,
-        actorOf(request),
-      ),
-    ),
+export const replayDelivery: OperationHandler = (request, deps) =>
+  changed(
+    deps.store.alerts.replay(request.caller.partnerTenantId, request.values['delivery-id'] as string, actorOf(request)),
   );
