@@ -63,6 +63,8 @@ export function findAnomalies(history: readonly DaySpend[], candidates: readonly
     for (let t = Math.max(0, at - ANOMALY_WINDOW_DAYS); t < at; t++) window.push(dense[t]!);
     window.sort(byValue);
     const m = medianOf(window);
+    // Never above 1.5 × the median: no anomaly, whatever the MAD (the common case: skip its sort).
+    if (amount * 10n <= m * 15n) continue;
     const deviations = window.map((x) => (x > m ? x - m : m - x)).sort(byValue);
     const mad = medianOf(deviations);
     // amount > m + 6 × 1.4826 × MAD and amount > 1.5 × m, in units of 1/10,000:

@@ -79,8 +79,12 @@ export async function evaluateAlerts(
   if (!partner) return [];
   const customers = await db
     .selectFrom('customers as c')
+    // By the whole key of customer_usage (partner, period, customer): without the partner it scanned the table per customer.
     .leftJoin('customer_usage as u', (join) =>
-      join.onRef('u.customer_key', '=', 'c.customer_key').on('u.period', '=', period),
+      join
+        .onRef('u.partner_key', '=', 'c.partner_key')
+        .on('u.period', '=', period)
+        .onRef('u.customer_key', '=', 'c.customer_key'),
     )
     .select(['c.customer_key', 'c.tenant_id', 'c.name', 'c.currency', 'c.budget', 'u.billing_total', 'u.usd_total'])
     .where('c.partner_key', '=', partnerKey)
@@ -90,7 +94,7 @@ export async function evaluateAlerts(
   const { first, end } = periodDays(period);
   const days = await db
     .selectFrom('customer_daily_usage')
-    .select(['customer_key', 'period', 'day', 'billing_total'])
+    .select(['customer_key', 'day', 'billing_total'])
     .where('partner_key', '=', partnerKey)
     // The window reaches into the month before (28 days back): both periods, by the table's key.
     .where('period', 'in', [periodOf(addDays(first, -1)), period])
