@@ -96,6 +96,8 @@ interface Decoded {
   readonly amounts: string[][];
   /** Line → the error the decoder gave it (a rejected line adds nothing). */
   readonly errors: Map<number, LineError>;
+  /** "customer index|yyyymmdd" → [billing, USD] summed over the day's lines. */
+  readonly days: Map<string, [string, string]>;
 }
 
 /** Decodes `lines` (as a file of `columns` with a header) as a parse worker does. */
@@ -125,6 +127,11 @@ function decode(
   scanner.push(bytes(Buffer.from(text)));
   scanner.end();
   const sums = Array.from({ length: decoder.sums.rows }, (_, row) => [0, 1, 2].map((k) => decoder.sums.text(row, k)));
+  const daySums = decoder.daySums;
+  const days = new Map<string, [string, string]>();
+  for (let row = 0; row < daySums.rows; row++) {
+    days.set(`${daySums.key(row, 0)}|${daySums.key(row, 1)}`, [daySums.text(row, 0), daySums.text(row, 1)]);
+  }
   const batch = decoder.take();
   const amountText = Buffer.from(batch.amounts.subarray(0, batch.amountsLength)).toString('latin1');
   const amounts = amountText === '' ? [] : amountText.slice(0, -1).split(',');
@@ -132,6 +139,7 @@ function decode(
     batch,
     errors,
     sums,
+    days,
     amounts: Array.from({ length: batch.count }, (_, i) => amounts.slice(3 * i, 3 * i + 3)),
   };
 }
@@ -475,6 +483,38 @@ describe('the line decoder: amounts', () => {
 
 describe('the line decoder: entries and their columns', () => {
   before(() => loadIdentityHasher());
+
+  it('sums billing and USD per (customer, usage day), exactly, whatever order the lines come in', () => {
+    const other = { CustomerId: CUSTOMER_2 };
+    const { days, errors } = daily([
+      { UsageDate: '2026-11-03', BillingPreTaxTotal: ' 1.5 ', PricingPreTaxTotal: '2' },
+      { UsageDate: '2026-11-03', BillingPreTaxTotal: '0.25', PricingPreTaxTotal: '-0.5' },
+      { UsageDate: '2026-11-04', BillingPreTaxTotal: '10', PricingPreTaxTotal: '0' },
+      { ...other, UsageDate: '2026-11-03', BillingPreTaxTotal: '7', PricingPreTaxTotal: '8' },
+      // Back to the first customer's first day: its row grows again.
+      {
+        UsageDate: '2026-11-03',
+        Quantity: '0.12345678901234567890123',
+        BillingPreTaxTotal: '0.1234567890123456789012',
+        PricingPreTaxTotal: '1e2',
+      },
+      { UsageDate: '2026-11-04', BillingPreTaxTotal: '999999999999999999', PricingPreTaxTotal: '999999999999999999' },
+      { UsageDate: '2026-11-04', BillingPreTaxTotal: '999999999999999999', PricingPreTaxTotal: '-0.000001' },
+      { ...other, UsageDate: '2026-11-05', BillingPreTaxTotal: '0', PricingPreTaxTotal: '0' },
+    ]);
+    assert.equal(errors.size, 0);
+    assert.deepEqual(
+      [...days].sort(),
+      [
+        ['0|20261103', ['1.8734567890123456789012', '101.5']],
+        ['0|20261104', ['2000000000000000008', '999999999999999998.999999']],
+        ['1|20261103', ['7', '8']],
+      ],
+      'a day of zeros adds no row',
+    );
+    const legacyDays = legacyFile([{ PretaxCharges: '4.5' }, { PretaxCharges: '0.5', DetailLineItemId: '2' }]).days;
+    assert.deepEqual([...legacyDays], [['0|20261103', ['5', '0']]], 'legacy lines carry no USD');
+  });
 
   it('adds only the new entries of a line whose meter or resource is new', () => {
     const second = { MeterId: 'bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee' };

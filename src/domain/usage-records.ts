@@ -28,6 +28,7 @@ import type {
   UsageLines,
 } from './usage-rows.js';
 import { percentUsed } from './percent-used.js';
+import { DAY_MS } from './usage-day.js';
 
 type RecordCurrency =
   | { readonly currencyCode: string; readonly usdTotalCost: JsonDecimal }
@@ -336,8 +337,6 @@ function tagsOf(text: string): Record<string, string> | undefined {
     return undefined;
   }
 }
-
-const DAY_MS = 86_400_000;
 
 /** Row i of a subscription's summed lines as an AzureUtilizationRecord (resource = the meter). */
 export function azureUtilizationRecord(lines: UsageLines, i: number, showDetails: boolean): AzureUtilizationRecord {
