@@ -501,6 +501,10 @@ describe('the line decoder: entries and their columns', () => {
       { UsageDate: '2026-11-04', BillingPreTaxTotal: '999999999999999999', PricingPreTaxTotal: '999999999999999999' },
       { UsageDate: '2026-11-04', BillingPreTaxTotal: '999999999999999999', PricingPreTaxTotal: '-0.000001' },
       { ...other, UsageDate: '2026-11-05', BillingPreTaxTotal: '0', PricingPreTaxTotal: '0' },
+      // Runs of one line whose only non-zero part is a billing fraction, or a USD whole number.
+      { ...other, UsageDate: '2026-11-06', BillingPreTaxTotal: '0.5', PricingPreTaxTotal: '0' },
+      { ...other, UsageDate: '2026-11-07', BillingPreTaxTotal: '0', PricingPreTaxTotal: '3' },
+      { ...other, UsageDate: '2026-11-08', BillingPreTaxTotal: '0', PricingPreTaxTotal: '0.25' },
     ]);
     assert.equal(errors.size, 0);
     assert.deepEqual(
@@ -509,6 +513,9 @@ describe('the line decoder: entries and their columns', () => {
         ['0|20261103', ['1.8734567890123456789012', '101.5']],
         ['0|20261104', ['2000000000000000008', '999999999999999998.999999']],
         ['1|20261103', ['7', '8']],
+        ['1|20261106', ['0.5', '0']],
+        ['1|20261107', ['0', '3']],
+        ['1|20261108', ['0', '0.25']],
       ],
       'a day of zeros adds no row',
     );

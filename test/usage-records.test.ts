@@ -135,10 +135,12 @@ describe('record mappers: dates and collections', () => {
       method: 'GET' as const,
       headers: [{ key: 'MS-ContinuationToken', value: 't' }],
     };
-    assert.deepEqual(json(collection([], '/x', next)).links, {
-      self: { uri: '/x', method: 'GET', headers: [] },
-      next,
-    });
+    const paged = json(collection([], '/x', next));
+    assert.deepEqual(paged.links, { self: { uri: '/x', method: 'GET', headers: [] }, next });
+    assert.equal(paged.continuationToken, 't', 'the token at the top level too, for seek-based clients');
+    assert.equal('continuationToken' in json(page), false);
+    const otherHeader = { ...next, headers: [{ key: 'X-Other', value: 'v' }] };
+    assert.equal('continuationToken' in json(collection([], '/x', otherHeader)), false);
   });
 });
 
@@ -165,9 +167,9 @@ describe('record mappers: the rest of the usage family', () => {
       billingStartDate: '2026-12-01T00:00:00+00:00',
       billingEndDate: '2027-01-01T00:00:00+00:00',
     });
-    assert.deepEqual(billingDates('2026-09'), {
-      billingStartDate: '2026-09-01T00:00:00+00:00',
-      billingEndDate: '2026-10-01T00:00:00+00:00',
+    assert.deepEqual(billingDates('2026-08'), {
+      billingStartDate: '2026-08-01T00:00:00+00:00',
+      billingEndDate: '2026-09-01T00:00:00+00:00',
     });
     assert.equal(dayStart(20261105), '2026-11-05T00:00:00+00:00');
   });
@@ -311,6 +313,10 @@ describe('record mappers: the rest of the usage family', () => {
     assert.equal(noProvider.name, 'rg');
     assert.equal(json(resourceUsageRecord({ ...row, uri: '' }, planOwner)).name, '');
     assert.equal(json(resourceUsageRecord({ ...row, uri: '/x/Providers' }, planOwner)).resourceType, '');
+    const tenantLevel = json(
+      resourceUsageRecord({ ...row, uri: '/providers/Microsoft.Capacity/reservations/r1' }, planOwner),
+    );
+    assert.equal(tenantLevel.resourceType, 'Microsoft.Capacity', 'a resource outside any subscription');
     assert.equal(
       exact(azureResourceMonthlyUsageRecord({ ...meter, lastModified: '2026-11-02T00:00:00Z' }, legacyOwner)),
       '{"category":"Storage","subcategory":"Tables","quantityUsed":3.000001,"unit":"1 GB/Month",' +

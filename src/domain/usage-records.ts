@@ -324,12 +324,12 @@ export function subscriptionDailyUsageRecord(row: DayUsageRow, owner: Subscripti
   };
 }
 
-/** The Tags column when it is a JSON object of strings; otherwise none (it is kept as text). */
+/** The Tags column when it is a JSON object (values as strings); otherwise none (it is kept as text). */
 function tagsOf(text: string): Record<string, string> | undefined {
+  // Text that starts with "{" parses to an object or not at all: no other kind of value to refuse.
   if (!text.startsWith('{')) return undefined;
   try {
-    const value = JSON.parse(text) as unknown;
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    const value = JSON.parse(text) as Record<string, unknown>;
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
     );
