@@ -6,6 +6,7 @@
  * between a bare parse of each kind before and after it. The import is the CLI a user runs
  * (`partner-usage import --json`, compiled), in its own process.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +17,7 @@ const file = benchFile(Number(process.env.BENCH_ROWS ?? 1_000_000));
 const db = path.join(ROOT, '.bench', 'import-bench.db');
 const rate = (n: number) => Math.round(n).toLocaleString('en-US');
 
-const rows: { split: number; scan: number; imp: number; rss: number; alerts: number }[] = [];
+const rows: { split: number; scan: number; imp: number; seconds: number; rss: number; alerts: number }[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
   const base = withBareParse(file, () => {
     for (const f of [db, `${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });
@@ -27,6 +28,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     split: base.split,
     scan: base.scan,
     imp: imp.lines / imp.seconds,
+    seconds: imp.seconds,
     rss: imp.peakRssMB,
     alerts: imp.alertSeconds / (imp.seconds - imp.alertSeconds),
   };
@@ -39,6 +41,21 @@ for (let round = 1; round <= ROUNDS; round++) {
       `import peak RSS ${r.rss} MB | alert evaluation ${imp.alertSeconds.toFixed(2)} s, +${(100 * r.alerts).toFixed(1)} % of the rest`,
   );
 }
+// The meter-anomaly pass the last import queued, as `serve` runs it after the import (not in it).
+const meterPass = performance.now();
+const delivered = execFileSync(
+  process.execPath,
+  [path.join(ROOT, 'bin/partner-usage.js'), 'deliver', '--once', '--db', db],
+  {
+    encoding: 'utf8',
+  },
+);
+const meterSeconds = (performance.now() - meterPass) / 1000;
+const last = rows.at(-1)!;
+console.log(
+  `meter anomalies (deliver --once after the last import): ${meterSeconds.toFixed(2)} s in its own process, ` +
+    `${(meterSeconds / last.seconds).toFixed(2)} × that import's time; ${delivered.trim()}`,
+);
 for (const f of [db, `${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });
 const med = (f: (r: (typeof rows)[number]) => number) => median(rows.map(f));
 console.log(

@@ -172,6 +172,52 @@ for (const backend of BACKENDS) {
       await store.close();
     });
 
+    it("a meter's spike hidden in its customer's total raises one meter anomaly after the import, counted on the record", async () => {
+      const { db, store } = await fresh();
+      const big = [
+        1000, 1010, 990, 1005, 995, 1000, 1010, 990, 1000, 1005, 995, 1000, 1010, 990, 1000, 1005, 995, 1000,
+      ];
+      const small = [9, 11, 10, 12, 8, 10, 11, 9, 10, 12, 8, 11, 10, 9, 95, 11, 9, 10];
+      const second = (day: number, amount: string): DailyRatedLine => ({
+        ...line(CUSTOMER, day, amount),
+        MeterId: 'meter-2',
+        ResourceURI: `/subscriptions/${PLAN}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/s2`,
+      });
+      const lines = [
+        ...big.map((v, i) => line(CUSTOMER, i + 1, String(v))),
+        ...small.map((v, i) => second(i + 1, String(v))),
+      ];
+      await importDays(store, lines, 'meter-spike');
+      const anomalies = async () => (await store.alerts.alerts(PARTNER)).filter((a) => a.type === 'usage.anomaly');
+      assert.equal((await anomalies()).length, 0, "the customer's day (2,100 of ~2,010) is no anomaly");
+      const worker = new DeliveryWorker(store, options());
+      await worker.runOnce(); // looks at the meters the import queued
+      let found = await anomalies();
+      assert.equal(found.length, 1);
+      assert.deepEqual(found[0]!.event.data.meter, { id: 'meter-2', name: 'Meter', category: 'Storage' });
+      assert.equal(found[0]!.event.data.anomaly!.day, 20261015);
+      assert.equal(found[0]!.event.data.anomaly!.amount, '95');
+      assert.equal(found[0]!.event.data.totalCost, String(big.reduce((a, b) => a + b) + small.reduce((a, b) => a + b)));
+      await importDays(store, lines, 'meter-spike-again');
+      await worker.runOnce();
+      found = await anomalies();
+      assert.equal(found.length, 1, 're-importing raises nothing new');
+      worker.close();
+      await store.close();
+      const server = await startTestServer(db);
+      const token = await server.token({ tenant: PARTNER });
+      try {
+        const r = await fetch(`${server.baseUrl}/v1/customers/${CUSTOMER}/usagesummary?period=${PERIOD}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        const summary = (await r.json()) as { partnerUsage: { anomalies: number } };
+        assert.equal(r.status, 200, JSON.stringify(summary));
+        assert.equal(summary.partnerUsage.anomalies, 1, "the customer's record carries the flag");
+      } finally {
+        await server.close();
+      }
+    });
+
     it('a webhook that fails twice gets the event on the third try, signed, with the same id', async () => {
       const { store } = await fresh();
       const period = currentBillingPeriod();

@@ -186,13 +186,13 @@ describe('record mappers: the rest of the usage family', () => {
   });
 
   it('customerUsageSummary: an Azure plan without id/name aliases or links; a legacy one with them and no USD', () => {
-    const extension = { trendingOver: true, daysWithUsage: 3, forecastTotalCost: new JsonDecimal('300') };
+    const extension = { trendingOver: true, daysWithUsage: 3, anomalies: 1, forecastTotalCost: new JsonDecimal('300') };
     assert.equal(
       exact(customerUsageSummary(modern, '2026-11', '/customers/c/usagesummary', extension)),
       '{"budget":{"amount":20,"attributes":{"objectType":"SpendingBudget"}},"resourceId":"c1111111-2222-4333-8444-555555555555",' +
         '"resourceName":"Contoso UK","billingStartDate":"2026-11-01T00:00:00+00:00","billingEndDate":"2026-12-01T00:00:00+00:00",' +
         '"totalCost":120.5682999999995904716,"currencyCode":"GBP","usdTotalCost":152.1,"lastModifiedDate":"2026-11-30T06:00:00.000+00:00",' +
-        '"partnerUsage":{"trendingOver":true,"daysWithUsage":3,"forecastTotalCost":300},"attributes":{"objectType":"CustomerUsageSummary"}}',
+        '"partnerUsage":{"trendingOver":true,"daysWithUsage":3,"anomalies":1,"forecastTotalCost":300},"attributes":{"objectType":"CustomerUsageSummary"}}',
     );
     const legacy = json(customerUsageSummary({ ...legacyRow, lastModified: null }, '2026-11', '/s', extension));
     assert.equal(legacy.id, legacyRow.tenantId);

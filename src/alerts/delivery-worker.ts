@@ -53,8 +53,12 @@ export class DeliveryWorker {
     this.#transport = options.smtpUrl ? nodemailer.createTransport(options.smtpUrl) : undefined;
   }
 
-  /** Sends every delivery due now, once each; the number of attempts made. */
+  /**
+   * Looks for the meter anomalies imports have queued (raising their alerts), then sends every
+   * delivery due now, once each; the number of attempts made.
+   */
   async runOnce(now = Date.now()): Promise<number> {
+    while ((await this.store.alerts.evaluateQueuedMeters(now, LEASE_MS)) !== undefined);
     let attempts = 0;
     for (;;) {
       // Without an SMTP server, e-mails wait in the queue for one.

@@ -110,8 +110,13 @@ export const UsageExtension = closed(
     forecastMethod: Type.Optional(Type.String()),
     trendingOver: Type.Boolean(),
     daysWithUsage: Type.Integer({ minimum: 0 }),
+    anomalies: Type.Integer({
+      minimum: 0,
+      description:
+        "Anomalies raised in the period: days of the customer's spend and of its meters' (usage.anomaly alerts).",
+    }),
   },
-  { description: 'A partner-usage extension: the month-end forecast in the customer currency.' },
+  { description: 'A partner-usage extension: the month-end forecast in the customer currency, and anomalies.' },
 );
 export type UsageExtension = Static<typeof UsageExtension>;
 

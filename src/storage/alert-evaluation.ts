@@ -7,7 +7,7 @@ import {
   thresholdsReached,
   type AlertType,
 } from '../domain/alert-rules.js';
-import { ANOMALY_METHOD, ANOMALY_WINDOW_DAYS, findAnomalies, type Anomaly } from '../domain/anomaly.js';
+import { ANOMALY_METHOD, ANOMALY_WINDOW_DAYS, findAnomalies, type Anomaly, type DaySpend } from '../domain/anomaly.js';
 import { FORECAST_METHOD, forecastMonthEnd } from '../domain/forecast.js';
 import { percentUsed } from '../domain/percent-used.js';
 import { addDays, periodDays, periodOf } from '../domain/usage-day.js';
@@ -40,11 +40,17 @@ export interface AlertEvent {
     readonly forecast: { readonly totalCost: string; readonly method: string };
     readonly threshold?: number;
     readonly anomaly?: Anomaly & { readonly method: string };
+    /** On a meter's anomaly: which meter (the amounts are the meter's, the totals the customer's). */
+    readonly meter?: { readonly id: string; readonly name: string; readonly category: string };
   };
 }
 
 /** Above this many customers a change is evaluated for the whole partner: one query, not a list of keys. */
 const MAX_LISTED_CUSTOMERS = 500;
+
+/** The customers to query by key, or undefined: all of the partner's. Evaluating more customers than changed raises nothing wrong (what has fired is marked). */
+const listedKeys = (scope: EvaluationScope) =>
+  scope.customerKeys && scope.customerKeys.length <= MAX_LISTED_CUSTOMERS ? scope.customerKeys : undefined;
 
 /** Rows in groups small enough for one statement's parameters on either database. */
 function* chunks<T>(rows: readonly T[], size = 500): Iterable<T[]> {
@@ -54,29 +60,34 @@ function* chunks<T>(rows: readonly T[], size = 500): Iterable<T[]> {
 export const newEventId = (): string => `evt_${crypto.randomUUID().replaceAll('-', '')}`;
 export const newMessageId = (): string => `msg_${crypto.randomUUID().replaceAll('-', '')}`;
 
-/**
- * Raises the alerts a change of data, budget or rule calls for, on `db` — the caller's own
- * transaction, so that an alert is written with the data that triggered it or not at all. Each
- * threshold fires once per customer and period (a mark remembers it; falling below it again, as
- * when the budget is raised, re-arms it), the forecast rule likewise, and an anomaly once per day.
- * Every alert is queued for each of the partner's webhook endpoints that asked for its type and
- * each e-mail recipient. Returns the alerts raised.
- */
-export async function evaluateAlerts(
+/** A customer's figures for a period, as every alert about it carries them. */
+interface CustomerFigures {
+  readonly key: number;
+  readonly tenantId: string;
+  readonly name: string;
+  readonly currency: string;
+  readonly total: string;
+  readonly usdTotal: string;
+  readonly budget: string | null;
+  /** Per-day spend from 28 days before the period to its end. */
+  readonly history: readonly DaySpend[];
+  readonly inPeriod: readonly DaySpend[];
+  readonly forecast: string;
+}
+
+/** The partner's customers in `scope` with their totals, budgets, per-day spend and forecasts. */
+async function customerFigures(
   db: Kysely<Database>,
   scope: EvaluationScope,
-  now: Date = new Date(),
-): Promise<AlertEvent[]> {
+): Promise<{ partnerTenantId: string; customers: CustomerFigures[] } | undefined> {
   const { partnerKey, period } = scope;
-  if (scope.customerKeys?.length === 0) return [];
-  // Evaluating more customers than changed raises nothing wrong (what has fired is marked).
-  const keys = scope.customerKeys && scope.customerKeys.length <= MAX_LISTED_CUSTOMERS ? scope.customerKeys : undefined;
+  const keys = listedKeys(scope);
   const partner = await db
     .selectFrom('partners')
     .select('tenant_id')
     .where('partner_key', '=', partnerKey)
     .executeTakeFirst();
-  if (!partner) return [];
+  if (!partner) return undefined;
   const customers = await db
     .selectFrom('customers as c')
     // By the whole key of customer_usage (partner, period, customer): without the partner it scanned the table per customer.
@@ -90,7 +101,6 @@ export async function evaluateAlerts(
     .where('c.partner_key', '=', partnerKey)
     .$if(keys !== undefined, (q) => q.where('c.customer_key', 'in', keys!))
     .execute();
-  if (customers.length === 0) return [];
   const { first, end } = periodDays(period);
   const days = await db
     .selectFrom('customer_daily_usage')
@@ -111,81 +121,134 @@ export async function evaluateAlerts(
       .where('period', '=', period)
       .executeTakeFirst()
   )?.day;
+  const daysOf = groupBy(
+    days.map((d) => ({ customer: d.customer_key, day: Number(d.day), billingTotal: String(d.billing_total) })),
+    (d) => d.customer,
+  );
+  return {
+    partnerTenantId: partner.tenant_id,
+    customers: customers.map((c) => {
+      const history = daysOf.get(c.customer_key) ?? [];
+      const inPeriod = history.filter((d) => d.day >= first && d.day < end);
+      return {
+        key: c.customer_key,
+        tenantId: c.tenant_id,
+        name: c.name,
+        currency: c.currency,
+        total: c.billing_total === null ? '0' : String(c.billing_total),
+        usdTotal: c.usd_total === null ? '0' : String(c.usd_total),
+        budget: c.budget === null ? null : String(c.budget),
+        history,
+        inPeriod,
+        forecast: forecastMonthEnd(period, inPeriod, horizon == null ? undefined : Number(horizon)).total,
+      };
+    }),
+  };
+}
+
+/** An alert about customer `c`, with its figures. */
+function alertEvent(
+  partnerTenantId: string,
+  period: string,
+  c: CustomerFigures,
+  type: AlertType,
+  timestamp: string,
+  extra: Partial<AlertEvent['data']>,
+): AlertEvent {
+  return {
+    id: newEventId(),
+    type,
+    timestamp,
+    data: {
+      partnerTenantId,
+      customer: { id: c.tenantId, name: c.name },
+      period,
+      currency: c.currency,
+      totalCost: c.total,
+      usdTotalCost: c.usdTotal,
+      budget: c.budget,
+      percentUsed: formatDecimal(percentUsed(c.total, c.budget)),
+      forecast: { totalCost: c.forecast, method: FORECAST_METHOD },
+      ...extra,
+    },
+  };
+}
+
+/** What has fired for these customers in the period, by customer. */
+async function marksOf(db: Kysely<Database>, scope: EvaluationScope, keys: readonly number[] | undefined) {
+  const marks = await db
+    .selectFrom('alert_marks')
+    .selectAll()
+    .where('period', '=', scope.period)
+    .where('customer_key', 'in', (q) =>
+      q
+        .selectFrom('customers')
+        .select('customer_key')
+        .where('partner_key', '=', scope.partnerKey)
+        .$if(keys !== undefined, (w) => w.where('customer_key', 'in', keys!)),
+    )
+    .execute();
+  return groupBy(marks, (m) => m.customer_key);
+}
+
+/**
+ * Raises the alerts a change of data, budget or rule calls for, on `db` — the caller's own
+ * transaction, so that an alert is written with the data that triggered it or not at all. Each
+ * threshold fires once per customer and period (a mark remembers it; falling below it again, as
+ * when the budget is raised, re-arms it), the forecast rule likewise, and an anomaly once per day.
+ * Every alert is queued for each of the partner's webhook endpoints that asked for its type and
+ * each e-mail recipient. Returns the alerts raised. (A meter's anomalies: meter-anomalies.ts.)
+ */
+export async function evaluateAlerts(
+  db: Kysely<Database>,
+  scope: EvaluationScope,
+  now: Date = new Date(),
+): Promise<AlertEvent[]> {
+  const { partnerKey, period } = scope;
+  if (scope.customerKeys?.length === 0) return [];
+  const figures = await customerFigures(db, scope);
+  if (!figures || figures.customers.length === 0) return [];
+  const keys = listedKeys(scope);
   const rules = await db
     .selectFrom('alert_rules')
     .select(['customer_key', 'thresholds'])
     .where('partner_key', '=', partnerKey)
     .execute();
   const ruleOf = new Map(rules.map((r) => [r.customer_key, parseThresholds(r.thresholds)]));
-  const marks = await db
-    .selectFrom('alert_marks')
-    .selectAll()
-    .where('period', '=', period)
-    .where('customer_key', 'in', (q) =>
-      q
-        .selectFrom('customers')
-        .select('customer_key')
-        .where('partner_key', '=', partnerKey)
-        .$if(keys !== undefined, (w) => w.where('customer_key', 'in', keys!)),
-    )
-    .execute();
-  const marksOf = groupBy(marks, (m) => m.customer_key);
-  const daysOf = groupBy(
-    days.map((d) => ({ customer: d.customer_key, day: Number(d.day), billingTotal: String(d.billing_total) })),
-    (d) => d.customer,
-  );
+  const marks = await marksOf(db, scope, keys);
 
   const raised: QueuedAlert[] = [];
   const newMarks: { customer_key: number; period: string; kind: string; mark: string }[] = [];
   const rearmed: { customer_key: number; kind: string; mark: string }[] = [];
   const timestamp = now.toISOString();
-  for (const c of customers) {
-    const total = c.billing_total === null ? '0' : String(c.billing_total);
-    const budget = c.budget === null ? null : String(c.budget);
-    const history = daysOf.get(c.customer_key) ?? [];
-    const inPeriod = history.filter((d) => d.day >= first && d.day < end);
-    const forecast = forecastMonthEnd(period, inPeriod, horizon == null ? undefined : Number(horizon)).total;
-    const customerMarks = marksOf.get(c.customer_key) ?? [];
+  for (const c of figures.customers) {
+    const customerMarks = marks.get(c.key) ?? [];
     const has = (kind: string, mark: string) => customerMarks.some((m) => m.kind === kind && m.mark === mark);
-    const event = (type: AlertType, extra: Partial<AlertEvent['data']>): AlertEvent => ({
-      id: newEventId(),
-      type,
-      timestamp,
-      data: {
-        partnerTenantId: partner.tenant_id,
-        customer: { id: c.tenant_id, name: c.name },
-        period,
-        currency: c.currency,
-        totalCost: total,
-        usdTotalCost: c.usd_total === null ? '0' : String(c.usd_total),
-        budget,
-        percentUsed: formatDecimal(percentUsed(total, budget)),
-        forecast: { totalCost: forecast, method: FORECAST_METHOD },
-        ...extra,
-      },
-    });
-    const fire = (kind: string, mark: string, make: () => AlertEvent) => {
+    const fire = (kind: string, mark: string, type: AlertType, extra: Partial<AlertEvent['data']>) => {
       if (has(kind, mark)) return;
-      newMarks.push({ customer_key: c.customer_key, period, kind, mark });
-      raised.push({ event: make(), customerKey: c.customer_key });
+      newMarks.push({ customer_key: c.key, period, kind, mark });
+      raised.push({
+        event: alertEvent(figures.partnerTenantId, period, c, type, timestamp, extra),
+        customerKey: c.key,
+      });
     };
     const rearm = (kind: string, mark: string) => {
-      if (has(kind, mark)) rearmed.push({ customer_key: c.customer_key, kind, mark });
+      if (has(kind, mark)) rearmed.push({ customer_key: c.key, kind, mark });
     };
 
-    const thresholds = ruleOf.get(c.customer_key) ?? ruleOf.get(0) ?? DEFAULT_THRESHOLDS;
-    const reached = new Set(thresholdsReached(total, budget, thresholds));
+    const thresholds = ruleOf.get(c.key) ?? ruleOf.get(0) ?? DEFAULT_THRESHOLDS;
+    const reached = new Set(thresholdsReached(c.total, c.budget, thresholds));
     for (const t of thresholds) {
-      if (reached.has(t)) fire('threshold', String(t), () => event('budget.threshold_reached', { threshold: t }));
+      if (reached.has(t)) fire('threshold', String(t), 'budget.threshold_reached', { threshold: t });
     }
     // A mark whose threshold is no longer reached (or no longer a rule) re-arms it.
     for (const m of customerMarks) if (m.kind === 'threshold' && !reached.has(Number(m.mark))) rearm(m.kind, m.mark);
-    if (forecastOver(total, budget, forecast)) fire('forecast', 'over', () => event('budget.forecast_over', {}));
-    else if (thresholdsReached(forecast, budget, [100]).length === 0) rearm('forecast', 'over');
+    if (forecastOver(c.total, c.budget, c.forecast)) fire('forecast', 'over', 'budget.forecast_over', {});
+    else if (thresholdsReached(c.forecast, c.budget, [100]).length === 0) rearm('forecast', 'over');
 
-    const candidates = inPeriod.map((d) => d.day);
-    for (const a of findAnomalies(history, candidates)) {
-      fire('anomaly', String(a.day), () => event('usage.anomaly', { anomaly: { ...a, method: ANOMALY_METHOD } }));
+    const candidates = c.inPeriod.map((d) => d.day);
+    for (const a of findAnomalies(c.history, candidates)) {
+      fire('anomaly', String(a.day), 'usage.anomaly', { anomaly: { ...a, method: ANOMALY_METHOD } });
     }
   }
 
@@ -197,6 +260,51 @@ export async function evaluateAlerts(
       .where('kind', '=', r.kind)
       .where('mark', '=', r.mark)
       .execute();
+  }
+  for (const rows of chunks(newMarks)) await db.insertInto('alert_marks').values(rows).execute();
+  await queueAlerts(db, partnerKey, raised, now);
+  return raised.map((r) => r.event);
+}
+
+/** A meter's anomaly found by meter-anomalies.ts: its customer, meter and day. */
+export interface MeterAnomaly {
+  readonly customerKey: number;
+  readonly meterKey: number;
+  readonly meter: { readonly id: string; readonly name: string; readonly category: string };
+  readonly anomaly: Anomaly;
+}
+
+/**
+ * Raises the meter anomalies not raised before (each meter's day once, marked as kind
+ * `meter-anomaly`), with their customers' figures, on `db` (the caller's transaction).
+ */
+export async function raiseMeterAnomalies(
+  db: Kysely<Database>,
+  partnerKey: number,
+  period: string,
+  found: readonly MeterAnomaly[],
+  now: Date,
+): Promise<AlertEvent[]> {
+  if (found.length === 0) return [];
+  const customerKeys = [...new Set(found.map((f) => f.customerKey))];
+  const scope = { partnerKey, period, customerKeys };
+  const keys = listedKeys(scope);
+  const [figures, marks] = await Promise.all([customerFigures(db, scope), marksOf(db, scope, keys)]);
+  if (!figures) return [];
+  const customerOf = new Map(figures.customers.map((c) => [c.key, c]));
+  const raised: QueuedAlert[] = [];
+  const newMarks: { customer_key: number; period: string; kind: string; mark: string }[] = [];
+  const timestamp = now.toISOString();
+  for (const f of found) {
+    const c = customerOf.get(f.customerKey);
+    const mark = `${f.meterKey}:${f.anomaly.day}`;
+    if (!c || marks.get(c.key)?.some((m) => m.kind === 'meter-anomaly' && m.mark === mark)) continue;
+    newMarks.push({ customer_key: c.key, period, kind: 'meter-anomaly', mark });
+    const anomaly = { ...f.anomaly, method: ANOMALY_METHOD };
+    raised.push({
+      event: alertEvent(figures.partnerTenantId, period, c, 'usage.anomaly', timestamp, { anomaly, meter: f.meter }),
+      customerKey: c.key,
+    });
   }
   for (const rows of chunks(newMarks)) await db.insertInto('alert_marks').values(rows).execute();
   await queueAlerts(db, partnerKey, raised, now);

@@ -3,6 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { ALERT_TYPES, formatThresholds, type AlertType } from '../domain/alert-rules.js';
 import { currentBillingPeriod } from '../domain/usage-model.js';
 import { evaluateAlerts, newEventId, queueAlerts, type AlertEvent } from './alert-evaluation.js';
+import { evaluateQueuedMeters } from './meter-anomalies.js';
 import type { Database } from './schema.js';
 
 /** Who changed something, for the audit log: the token's user, or `cli`. */
@@ -517,6 +518,16 @@ export class AlertStore {
       oldValue: r.old_value,
       newValue: r.new_value,
     }));
+  }
+
+  /**
+   * Looks at one period an import queued for its meters' anomalies (meter-anomalies.ts) and raises
+   * them; undefined when none waits. Senders call it before sending, until it answers undefined.
+   */
+  async evaluateQueuedMeters(now: number, leaseMs: number): Promise<AlertEvent[] | undefined> {
+    const raised = await evaluateQueuedMeters(this.db, this.kind === 'postgres', now, leaseMs);
+    if (raised?.length) await this.noteChange();
+    return raised;
   }
 
   /**

@@ -5,6 +5,7 @@ import { writeAggregates } from './aggregate-writer.js';
 import { evaluateAlerts } from './alert-evaluation.js';
 import { DimensionKeys, newSourceKeys, type SourceKeys } from './dimension-keys.js';
 import { LineReplacement } from './line-replacement.js';
+import { queueMeterEvaluation } from './meter-anomalies.js';
 import { int32s, isReplaced } from './usage-lines.js';
 import type { ImportWriter } from './import-writer.js';
 import type {
@@ -205,6 +206,7 @@ export class BlockImportSession implements ImportSession {
     const started = performance.now();
     for (const { partnerKey, period } of this.#scopes) {
       alerts += (await evaluateAlerts(this.#writer.db, { partnerKey, period }, new Date(summary.finishedAt))).length;
+      await queueMeterEvaluation(this.#writer.db, partnerKey, period);
     }
     const alertSeconds = (performance.now() - started) / 1000;
     await this.#writer.finish(this.batchId, { ...summary, replaced });

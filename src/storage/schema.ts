@@ -14,6 +14,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   email_recipients: EmailRecipientsTable;
   deliveries: DeliveriesTable;
+  anomaly_queue: AnomalyQueueTable;
   audit_log: AuditLogTable;
   entitlements: EntitlementsTable;
   meters: MetersTable;
@@ -160,6 +161,16 @@ export interface AlertRulesTable {
 }
 
 /** What has fired for a customer's period: kind threshold ("80"), forecast ("over"), anomaly (a day). */
+/** Periods whose meters wait to be looked at for anomalies (migration 0008). */
+export interface AnomalyQueueTable {
+  scope: string;
+  partner_key: number;
+  period: string;
+  token: string;
+  /** Epoch ms: an evaluator holds the row until then. */
+  lease_until: number;
+}
+
 export interface AlertMarksTable {
   customer_key: number;
   period: string;

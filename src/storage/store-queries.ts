@@ -337,6 +337,20 @@ export abstract class StoreQueries {
     }));
   }
 
+  async anomalyCounts(partnerTenantId: string, period: string): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('alert_marks as m')
+      .innerJoin('customers as c', 'c.customer_key', 'm.customer_key')
+      .innerJoin('partners as p', 'p.partner_key', 'c.partner_key')
+      .select(({ fn }) => ['c.tenant_id', fn.countAll().as('n')])
+      .where('p.tenant_id', '=', partnerTenantId.toLowerCase())
+      .where('m.period', '=', period)
+      .where('m.kind', 'in', ['anomaly', 'meter-anomaly'])
+      .groupBy('c.tenant_id')
+      .execute();
+    return new Map(rows.map((r) => [r.tenant_id, Number(r.n)]));
+  }
+
   async lastUsageDay(partnerTenantId: string, period: string): Promise<number | undefined> {
     const row = await this.db
       .selectFrom('customer_daily_usage as u')

@@ -42,6 +42,8 @@ export interface Store {
   customerDays(partnerTenantId: string, period: string, customerTenantId?: string): Promise<CustomerDayRow[]>;
   /** The latest usage day the partner has lines for in the period. */
   lastUsageDay(partnerTenantId: string, period: string): Promise<number | undefined>;
+  /** Anomalies raised in the period (a customer's days and its meters' days), by customer tenant id. */
+  anomalyCounts(partnerTenantId: string, period: string): Promise<Map<string, number>>;
   /** One subscription's lines in the periods, summed per (resource, meter, day): utilization's reads. */
   usageLines(q: SubscriptionQuery, periods: readonly string[]): Promise<UsageLinesResult>;
   /**

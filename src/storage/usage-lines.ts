@@ -1,8 +1,8 @@
 import { DecimalRead, readDecimal } from '../money/decimal-bytes.js';
 import { SumTable } from '../money/sum-table.js';
+import type { MeterInfoRow, ResourceInfoRow, UsageLines } from './store.js';
 
 const COMMA = 0x2c;
-import type { MeterInfoRow, ResourceInfoRow, UsageLines } from './store.js';
 
 /** One stored line block's columns, as both dialects read them. */
 export interface BlockColumns {
@@ -23,6 +23,41 @@ export function int32s(blob: Uint8Array, count: number): Int32Array {
 export const isReplaced = (bitmap: Uint8Array | null, i: number): boolean =>
   bitmap !== null && (bitmap[i >>> 3]! & (1 << (i & 7))) !== 0;
 
+/** Each of a line's amounts (quantity, billing, USD) summed into this column of the table, or −1: not summed. */
+export type AmountColumns = readonly [number, number, number];
+const ALL_AMOUNTS: AmountColumns = [0, 1, 2];
+
+/**
+ * Adds a block's lines that are not replaced to `sums`, at the row `rowOf` names (−1: the line is
+ * skipped). Amounts are read from the block's text without making strings where they fit the
+ * fast path (decimal-bytes.ts).
+ */
+export function sumBlock(
+  block: BlockColumns,
+  sums: SumTable,
+  columns: AmountColumns,
+  rowOf: (resource: number, meter: number, day: number) => number,
+): void {
+  const resources = int32s(block.resources, block.count);
+  const meters = int32s(block.meters, block.count);
+  const days = int32s(block.days, block.count);
+  const bytes = block.amounts;
+  const parts = new Float64Array(2);
+  let at = 0; // each line's three amounts are "q,b,u," in order
+  for (let i = 0; i < block.count; i++) {
+    const row = isReplaced(block.replaced, i) ? -1 : rowOf(resources[i]!, meters[i]!, days[i]!);
+    for (let k = 0; k < 3; k++) {
+      const end = bytes.indexOf(COMMA, at);
+      const column = columns[k]!;
+      if (row >= 0 && column >= 0) {
+        if (readDecimal(bytes, at, end, parts, 0) === DecimalRead.Fast) sums.add(row, column, parts, 0);
+        else sums.addText(row, column, Buffer.from(bytes.buffer, bytes.byteOffset + at, end - at).toString('latin1'));
+      }
+      at = end + 1;
+    }
+  }
+}
+
 /**
  * A subscription's lines summed per (resource, meter, day), in (day, resource, meter) order:
  * what utilization pages through. Sums are a SumTable (typed arrays, exact), so a subscription
@@ -30,7 +65,6 @@ export const isReplaced = (bitmap: Uint8Array | null, i: number): boolean =>
  */
 export class SummedLines implements UsageLines {
   readonly #sums = new SumTable(3);
-  readonly #parts = new Float64Array(2);
   #order = new Int32Array(0);
   resource = new Int32Array(0);
   meter = new Int32Array(0);
@@ -43,25 +77,9 @@ export class SummedLines implements UsageLines {
 
   /** Adds a block's lines of the subscription's resources. */
   add(block: BlockColumns): void {
-    const resources = int32s(block.resources, block.count);
-    const meters = int32s(block.meters, block.count);
-    const days = int32s(block.days, block.count);
-    const bytes = block.amounts;
-    const parts = this.#parts;
-    let at = 0; // each line's three amounts are "q,b,u," in order
-    for (let i = 0; i < block.count; i++) {
-      const take = !isReplaced(block.replaced, i) && this.resources.has(resources[i]!);
-      const row = take ? this.#sums.row(resources[i]!, meters[i]!, days[i]!) : -1;
-      for (let k = 0; k < 3; k++) {
-        const end = bytes.indexOf(COMMA, at);
-        if (take) {
-          if (readDecimal(bytes, at, end, parts, 0) === DecimalRead.Fast) this.#sums.add(row, k, parts, 0);
-          else
-            this.#sums.addText(row, k, Buffer.from(bytes.buffer, bytes.byteOffset + at, end - at).toString('latin1'));
-        }
-        at = end + 1;
-      }
-    }
+    sumBlock(block, this.#sums, ALL_AMOUNTS, (resource, meter, day) =>
+      this.resources.has(resource) ? this.#sums.row(resource, meter, day) : -1,
+    );
   }
 
   /** Orders the groups; called once, after the last add. */

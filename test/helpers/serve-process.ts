@@ -4,15 +4,20 @@ import { REPO } from './fixtures.js';
 
 /**
  * A `partner-usage serve --no-demo` process on a database, on a free port of 127.0.0.1; resolves
- * with its base URL once it listens. `compiled` runs bin/ (dist/) instead of the sources.
+ * with its base URL once it listens. `compiled` runs bin/ (dist/) instead of the sources; `env` adds
+ * to the environment (e.g. the delivery worker's settings).
  */
-export function serveProcess(location: string, compiled = false): Promise<{ base: string; child: ChildProcess }> {
+export function serveProcess(
+  location: string,
+  compiled = false,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ base: string; child: ChildProcess }> {
   const entry = compiled
     ? [path.join(REPO, 'bin/partner-usage.js')]
     : ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts')];
   const child = spawn(process.execPath, [...entry, 'serve', '--no-demo', '--port', '0', '--db', location], {
     cwd: REPO,
-    env: { ...process.env, LOG_LEVEL: 'warn' },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   return new Promise((resolve, reject) => {

@@ -27,9 +27,10 @@ export async function customerStandings(
   customers: readonly CustomerUsageRow[],
   customerTenantId?: string,
 ): Promise<Map<string, CustomerStanding>> {
-  const [days, lastDay] = await Promise.all([
+  const [days, lastDay, anomalies] = await Promise.all([
     deps.store.customerDays(partnerTenantId, period, customerTenantId),
     deps.store.lastUsageDay(partnerTenantId, period),
+    deps.store.anomalyCounts(partnerTenantId, period),
   ]);
   const byCustomer = new Map<string, { day: number; billingTotal: string }[]>();
   for (const d of days) {
@@ -52,6 +53,7 @@ export async function customerStandings(
         forecastMethod: FORECAST_METHOD,
         trendingOver,
         daysWithUsage: f.daysWithUsage,
+        anomalies: anomalies.get(c.tenantId) ?? 0,
       },
     });
   }
