@@ -11,10 +11,21 @@ import {
   startTime,
   subscriptionId,
   webhookId,
+  currencyFilter,
+  days,
+  offset,
+  planFilter,
+  search,
+  sortBy,
+  sortOrder,
+  viewFilters,
+  viewSize,
   type Parameter,
 } from './parameters.js';
 import {
   AlertEvent,
+  CustomerDay,
+  CustomerView,
   AzureResourceMonthlyUsageRecord,
   Delivery,
   ItemList,
@@ -255,6 +266,29 @@ export const operations = {
     collection: false,
     response: Delivery,
     errors: ['routeNotFound'],
+  }),
+
+  // partner-usage's own extension (issue #14): what the dashboard reads beyond Partner Center's routes.
+  getCustomerView: op({
+    method: 'GET',
+    path: `${X}/customers`,
+    summary:
+      "A sorted, filtered and searched page of the partner's customers with their standing, and the header's counts, periods and freshness. Our extension.",
+    auth: 'app-or-user',
+    parameters: [period, sortBy, sortOrder, viewFilters, planFilter, currencyFilter, search, offset, viewSize],
+    collection: false,
+    response: CustomerView,
+    errors: [],
+  }),
+  getCustomerDays: op({
+    method: 'GET',
+    path: `${X}/customers/{customer-tenant-id}/days`,
+    summary: "The customer's spend per usage day in its currency, the last days of the period. Our extension.",
+    auth: 'app-or-user',
+    parameters: [customerTenantId, period, days],
+    collection: false,
+    response: ItemList(CustomerDay),
+    errors: [],
   }),
 } as const satisfies Record<string, Operation>;
 

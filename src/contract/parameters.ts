@@ -164,3 +164,102 @@ const ourId = (name: string, prefix: string, description: string): Parameter<str
 
 export const webhookId = ourId('webhook-id', 'ep', 'A webhook endpoint id (ep_…).');
 export const deliveryId = ourId('delivery-id', 'msg', 'A delivery id (msg_…), the webhook-id of its attempts.');
+
+// The customers view (issue #14: the dashboard's table), our extension.
+
+/** Columns the customers view sorts by. */
+export const VIEW_SORTS = [
+  'name',
+  'plan',
+  'currency',
+  'totalCost',
+  'usdTotalCost',
+  'budget',
+  'percentUsed',
+  'forecast',
+  'anomalies',
+  'lastModified',
+] as const;
+export type ViewSort = (typeof VIEW_SORTS)[number];
+
+/** Standings the customers view filters by (all given must hold). */
+export const VIEW_FILTERS = ['over-budget', 'trending-over', 'no-budget', 'anomaly'] as const;
+export type ViewFilter = (typeof VIEW_FILTERS)[number];
+
+const oneOf = <T extends string>(name: string, values: readonly T[], description: string): Parameter<T> => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema: Type.Union(values.map((v) => Type.Literal(v))),
+  parse: (raw) => {
+    if (!values.includes(raw as T)) {
+      throw apiErrors.invalidInput(`The ${name} '${raw.slice(0, 40)}' is not one of ${values.join(', ')}.`);
+    }
+    return raw as T;
+  },
+});
+
+export const sortBy = oneOf('sort', VIEW_SORTS, 'The column to sort by (default percentUsed).');
+export const sortOrder = oneOf('order', ['asc', 'desc'] as const, 'asc or desc (default desc).');
+export const planFilter = oneOf('plan', ['azure-plan', 'legacy'] as const, 'Only customers of this plan kind.');
+
+export const viewFilters: Parameter<ViewFilter[]> = {
+  name: 'filter',
+  in: 'query',
+  required: false,
+  description: `Comma-separated standings that must all hold: ${VIEW_FILTERS.join(', ')}.`,
+  schema: Type.String(),
+  parse: (raw) => {
+    const list = raw.split(',').filter((f) => f !== '');
+    const bad = list.find((f) => !VIEW_FILTERS.includes(f as ViewFilter));
+    if (bad !== undefined) {
+      throw apiErrors.invalidInput(`The filter '${bad.slice(0, 40)}' is not one of ${VIEW_FILTERS.join(', ')}.`);
+    }
+    return list as ViewFilter[];
+  },
+};
+
+export const currencyFilter: Parameter<string> = {
+  name: 'currency',
+  in: 'query',
+  required: false,
+  description: 'Only customers billed in this ISO 4217 currency.',
+  schema: Type.String({ pattern: '^[A-Za-z]{3}$' }),
+  parse: (raw) => {
+    if (!/^[A-Za-z]{3}$/.test(raw))
+      throw apiErrors.invalidInput(`The currency '${raw.slice(0, 40)}' is not a currency code.`);
+    return raw.toUpperCase();
+  },
+};
+
+export const search: Parameter<string> = {
+  name: 'search',
+  in: 'query',
+  required: false,
+  description: 'Customers whose name contains it (any case) or whose tenant id starts with it.',
+  schema: Type.String({ maxLength: 200 }),
+  parse: (raw) => {
+    if (raw.length > 200) throw apiErrors.invalidInput('The search is longer than 200 characters.');
+    return raw.trim().toLowerCase();
+  },
+};
+
+const integerIn = (name: string, min: number, max: number, description: string): Parameter<number> => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema: Type.Integer({ minimum: min, maximum: max }),
+  parse: (raw) => {
+    const value = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+    if (!(value >= min && value <= max)) {
+      throw apiErrors.invalidInput(`The ${name} '${raw.slice(0, 40)}' is not a whole number from ${min} to ${max}.`);
+    }
+    return value;
+  },
+});
+
+export const offset = integerIn('offset', 0, 100_000_000, 'Rows of the sorted view to skip (default 0).');
+export const viewSize = integerIn('size', 1, MAX_PAGE_SIZE, `Rows to answer (default 50, at most ${MAX_PAGE_SIZE}).`);
+export const days = integerIn('days', 1, 92, 'How many days up to the end of the period (default 30).');

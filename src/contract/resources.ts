@@ -342,3 +342,52 @@ export const Delivery = closed({
 /** A list of our own extension: items and their count, no paging. */
 export const ItemList = <T extends TSchema>(items: T) =>
   closed({ totalCount: Type.Integer({ minimum: 0 }), items: Type.Array(items) });
+
+// The customers view (issue #14), our extension: what the dashboard's table and header show.
+
+export const CustomerViewRow = closed({
+  id: Guid,
+  name: Type.String(),
+  plan: Type.Union([Type.Literal('azure-plan'), Type.Literal('legacy')]),
+  currencyCode: Type.String(),
+  currencyLocale: Type.Optional(CurrencyLocale),
+  totalCost: Money,
+  usdTotalCost: Money,
+  budget: Type.Union([Money, Type.Null()]),
+  percentUsed: Money,
+  forecastTotalCost: Money,
+  overBudget: Type.Boolean(),
+  trendingOver: Type.Boolean(),
+  anomalies: Type.Integer({ minimum: 0 }),
+  lastModifiedDate: Type.Union([Type.String(), Type.Null()]),
+});
+export type CustomerViewRow = Static<typeof CustomerViewRow>;
+
+export const CustomerView = closed(
+  {
+    period: Type.String(),
+    /** Rows matching the filters and search, before offset and size. */
+    totalCount: Type.Integer({ minimum: 0 }),
+    offset: Type.Integer({ minimum: 0 }),
+    items: Type.Array(CustomerViewRow),
+    /** Every imported period of the partner, newest first. */
+    periods: Type.Array(Type.String()),
+    counts: closed({
+      customers: Type.Integer({ minimum: 0 }),
+      overBudget: Type.Integer({ minimum: 0 }),
+      trendingOver: Type.Integer({ minimum: 0 }),
+      noBudget: Type.Integer({ minimum: 0 }),
+      anomaly: Type.Integer({ minimum: 0 }),
+    }),
+    currencies: Type.Array(Type.String()),
+    freshness: closed({
+      lastImportAt: Type.Union([Type.String(), Type.Null()]),
+      lastUsageDay: Type.Union([Type.String(), Type.Null()]),
+    }),
+  },
+  { description: "A sorted, filtered page of the partner's customers with their standing; our extension." },
+);
+export type CustomerView = Static<typeof CustomerView>;
+
+export const CustomerDay = closed({ day: Type.String(), totalCost: Money });
+export type CustomerDay = Static<typeof CustomerDay>;

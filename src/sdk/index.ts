@@ -27,6 +27,8 @@ export {
   UsageBudget,
 } from './partner-center.js';
 export type { UtilizationQuery } from './partner-center.js';
+export { PartnerUsageExtensions } from './extensions.js';
+export type { CustomerViewQuery, ItemList } from './extensions.js';
 export { operations } from '../contract/operations.js';
 export type { Operation, OperationId } from '../contract/operations.js';
 export { clientCredentialsCredential, PARTNER_CENTER_SCOPE, refreshTokenCredential } from './entra-credentials.js';

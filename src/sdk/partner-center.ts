@@ -15,6 +15,7 @@ import type {
   UsageBudget as UsageBudgetResource,
 } from '../contract/resources.js';
 import { ApiClient, type ClientOptions, type RequestOptions } from './client.js';
+import { PartnerUsageExtensions } from './extensions.js';
 import { CollectionRequest, ResourceRequest, withIds, type Page, type ResponseIds } from './pagination.js';
 
 type Ids = { readonly c?: string; readonly s?: string };
@@ -37,11 +38,14 @@ export class PartnerCenter {
   /** GET /v1/usagesummary. */
   readonly usageSummary: ResourceRequest<PartnerUsageSummary>;
   readonly customers: Customers;
+  /** partner-usage's own routes (/v1/partnerusage/…): not served by Partner Center. */
+  readonly partnerUsage: PartnerUsageExtensions;
 
   constructor(options: ClientOptions) {
     this.client = new ApiClient(options);
     this.usageSummary = new ResourceRequest(this.client, pathOf('getPartnerUsageSummary'));
     this.customers = new Customers(this.client);
+    this.partnerUsage = new PartnerUsageExtensions(this.client);
   }
 }
 

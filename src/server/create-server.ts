@@ -9,6 +9,8 @@ import { requestIdOf, setTracingHeaders } from './request-context.js';
 import { cacheBytesFromEnv, ResponseCache } from './response-cache.js';
 import { handlers } from './handlers/index.js';
 import { registerOperations } from './operation-routes.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { devTokenRoute } from './routes/dev-token.js';
 import { healthRoute } from './routes/health.js';
 import { openApiRoute } from './routes/openapi.js';
 import type { ServerDeps } from './server-deps.js';
@@ -26,6 +28,10 @@ export interface ServerOptions {
   readonly requestLogging?: boolean;
   /** The response cache's bound in bytes (default: PARTNER_USAGE_CACHE_MB, else 64 MiB). */
   readonly cacheBytes?: number;
+  /** Serve the built dashboard at `/` (default: when it is built). */
+  readonly dashboard?: boolean;
+  /** Embedded mode on a loopback address: the dashboard's "Use development token" asks for one. */
+  readonly devToken?: () => Promise<string>;
 }
 
 /**
@@ -60,8 +66,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
     setTracingHeaders(req, reply);
     checkUrlLength(req.url);
   });
-  installErrorHandling(app);
+  installErrorHandling(app, options.dashboard === false ? undefined : dashboardRoutes(app));
   healthRoute(app, deps);
+  if (options.devToken) devTokenRoute(app, options.devToken);
   openApiRoute(app, PACKAGE_VERSION);
   registerOperations(app, deps, handlers);
   return app;

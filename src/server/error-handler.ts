@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, apiErrors } from '../contract/api-errors.js';
 import { REQUEST_LIMITS } from './request-limits.js';
+import { isApiPath, type PageHandler } from './routes/dashboard.js';
 import { contentTypeOf, negotiateMediaType, SERVER_ID, setTracingHeaders } from './request-context.js';
 
 /**
@@ -11,7 +12,7 @@ import { contentTypeOf, negotiateMediaType, SERVER_ID, setTracingHeaders } from 
  * that body; anything else is logged with the request ids and answered 500 with no detail. Every
  * answer, down to a request Node's HTTP parser refuses, carries the fault body and the ids.
  */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, page?: PageHandler): void {
   app.setErrorHandler((error: FastifyError | ApiError, req, reply) => {
     let apiError: ApiError;
     if (error instanceof ApiError) apiError = error;
@@ -28,7 +29,9 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     return sendFault(req, reply, apiError);
   });
-  app.setNotFoundHandler(() => {
+  app.setNotFoundHandler((req, reply) => {
+    // The dashboard's own paths (its routes live in the URL); the API's keep Partner Center's 404.
+    if (page && (req.method === 'GET' || req.method === 'HEAD') && !isApiPath(req.url)) return page(req, reply);
     throw apiErrors.routeNotFound();
   });
 }

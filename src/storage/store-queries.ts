@@ -337,6 +337,33 @@ export abstract class StoreQueries {
     }));
   }
 
+  async periods(partnerTenantId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('customer_usage as u')
+      .innerJoin('partners as p', 'p.partner_key', 'u.partner_key')
+      .select('u.period')
+      .distinct()
+      .where('p.tenant_id', '=', partnerTenantId.toLowerCase())
+      .orderBy('u.period', 'desc')
+      .execute();
+    return rows.map((r) => r.period);
+  }
+
+  async lastImportAt(partnerTenantId: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('import_batches as b')
+      .select(({ fn }) => fn.max('b.finished_at').as('at'))
+      .where('b.batch_id', 'in', (q) =>
+        q
+          .selectFrom('line_blocks as l')
+          .innerJoin('partners as p', 'p.partner_key', 'l.partner_key')
+          .select('l.batch_id')
+          .where('p.tenant_id', '=', partnerTenantId.toLowerCase()),
+      )
+      .executeTakeFirst();
+    return row?.at ?? null;
+  }
+
   async anomalyCounts(partnerTenantId: string, period: string): Promise<Map<string, number>> {
     const rows = await this.db
       .selectFrom('alert_marks as m')

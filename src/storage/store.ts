@@ -44,6 +44,10 @@ export interface Store {
   lastUsageDay(partnerTenantId: string, period: string): Promise<number | undefined>;
   /** Anomalies raised in the period (a customer's days and its meters' days), by customer tenant id. */
   anomalyCounts(partnerTenantId: string, period: string): Promise<Map<string, number>>;
+  /** The periods the partner has usage in, newest first. */
+  periods(partnerTenantId: string): Promise<string[]>;
+  /** When the last import that stored lines of the partner finished (ISO 8601), or null. */
+  lastImportAt(partnerTenantId: string): Promise<string | null>;
   /** One subscription's lines in the periods, summed per (resource, meter, day): utilization's reads. */
   usageLines(q: SubscriptionQuery, periods: readonly string[]): Promise<UsageLinesResult>;
   /**

@@ -55,8 +55,18 @@ export const serveCommand = defineCommand({
           `(${((performance.now() - started) / 1000).toFixed(1)} s)`,
       );
     }
+    const partners = await store.partners();
+    const tenant = partners.some((p) => p.tenantId === DEMO_PARTNER) ? DEMO_PARTNER : partners[0]?.tenantId;
+    const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
     const app = createServer({
       store,
+      // The dashboard's "Use development token": embedded mode, on this machine only.
+      ...(auth.mode === 'local' && loopback && tenant
+        ? {
+            devToken: () =>
+              issueLocalToken(auth.keys, { tenant, user: 'developer@localhost', expiresInSeconds: 12 * 3600 }),
+          }
+        : {}),
       verifier: auth.verifier,
       tokens: auth.tokens,
       logger: { level: process.env.LOG_LEVEL ?? 'info' },
@@ -87,9 +97,9 @@ export const serveCommand = defineCommand({
     process.once('SIGINT', (s) => void shutdown(s));
     process.once('SIGTERM', (s) => void shutdown(s));
 
-    const partners = await store.partners();
-    const tenant = partners.some((p) => p.tenantId === DEMO_PARTNER) ? DEMO_PARTNER : partners[0]?.tenantId;
-    const lines = [`partner-usage is serving ${address}/v1 (database ${displayLocation(database)})`];
+    const lines = [
+      `partner-usage is serving ${address}/v1 and the dashboard at ${address}/ (database ${displayLocation(database)})`,
+    ];
     if (auth.mode === 'local' && tenant) {
       const token = await issueLocalToken(auth.keys, { tenant, expiresInSeconds: 12 * 3600 });
       lines.push(

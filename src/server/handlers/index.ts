@@ -1,4 +1,5 @@
 import type { OperationHandlers } from '../operation-routes.js';
+import { getCustomerDays, getCustomerView } from './customer-view.js';
 import { getCustomerUsageSummary, getPartnerUsageSummary, getSubscriptionUsageSummary } from './summaries.js';
 import { getCustomerUsageSpendingBudget, patchCustomerUsageSpendingBudget } from './usage-budget.js';
 import {
@@ -39,4 +40,6 @@ export const handlers: OperationHandlers = {
   deleteWebhookEndpoint,
   listDeliveries,
   replayDelivery,
+  getCustomerView,
+  getCustomerDays,
 };

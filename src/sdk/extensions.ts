@@ -1,0 +1,91 @@
+import type { Static } from '@sinclair/typebox';
+import { expandPath } from '../contract/openapi.js';
+import { operations } from '../contract/operations.js';
+import type { AlertEvent, CustomerDay, CustomerView, Delivery, WebhookEndpoint } from '../contract/resources.js';
+import type { ViewFilter, ViewSort } from '../contract/parameters.js';
+import { numberOf, type ApiClient, type RequestOptions } from './client.js';
+
+/** Our extension's lists: items and their count. */
+export interface ItemList<T> {
+  readonly totalCount: number;
+  readonly items: T[];
+}
+
+export interface CustomerViewQuery extends RequestOptions {
+  readonly period?: string | undefined;
+  readonly sort?: ViewSort | undefined;
+  readonly order?: 'asc' | 'desc' | undefined;
+  readonly filter?: readonly ViewFilter[] | undefined;
+  readonly plan?: 'azure-plan' | 'legacy' | undefined;
+  readonly currency?: string | undefined;
+  readonly search?: string | undefined;
+  readonly offset?: number | undefined;
+  readonly size?: number | undefined;
+}
+
+const queryOf = (values: Record<string, string | number | undefined>): string => {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== '') q.set(k, String(v));
+  return q.size > 0 ? `?${q.toString()}` : '';
+};
+
+/**
+ * partner-usage's own routes under /v1/partnerusage/ (not Partner Center's): the customers view
+ * and per-day spend the dashboard reads, alerts, webhook endpoints and deliveries. Money arrives
+ * as JsonDecimal (every digit), as everywhere in the SDK.
+ */
+export class PartnerUsageExtensions {
+  constructor(private readonly client: ApiClient) {}
+
+  async #get<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    return (await this.client.request('GET', path, options)).body as T;
+  }
+
+  /** GET /v1/partnerusage/customers: a sorted, filtered page with the header's counts. */
+  async customerView(q: CustomerViewQuery = {}): Promise<Static<typeof CustomerView>> {
+    const { period, sort, order, filter, plan, currency, search, offset, size, ...options } = q;
+    const query = queryOf({ period, sort, order, filter: filter?.join(','), plan, currency, search, offset, size });
+    const view = await this.#get<Static<typeof CustomerView>>(`${operations.getCustomerView.path}${query}`, options);
+    // Counts arrive as exact numbers like every figure; they are plain integers.
+    const counts = Object.fromEntries(Object.entries(view.counts).map(([k, v]) => [k, numberOf(v)]));
+    return {
+      ...view,
+      totalCount: numberOf(view.totalCount),
+      offset: numberOf(view.offset),
+      counts: counts as Static<typeof CustomerView>['counts'],
+      items: view.items.map((r) => ({ ...r, anomalies: numberOf(r.anomalies) })),
+    };
+  }
+
+  /** GET /v1/partnerusage/customers/{c}/days: spend per day, the last `days` (default 30) of the period. */
+  async customerDays(
+    customerTenantId: string,
+    q: { period?: string | undefined; days?: number | undefined } & RequestOptions = {},
+  ): Promise<ItemList<Static<typeof CustomerDay>>> {
+    const { period, days, ...options } = q;
+    const path = expandPath(operations.getCustomerDays.path, { 'customer-tenant-id': customerTenantId });
+    return this.#list(`${path}${queryOf({ period, days })}`, options);
+  }
+
+  async #list<T>(path: string, options: RequestOptions): Promise<ItemList<T>> {
+    const list = await this.#get<ItemList<T>>(path, options);
+    return { ...list, totalCount: numberOf(list.totalCount) };
+  }
+
+  alerts(options: RequestOptions = {}): Promise<ItemList<Static<typeof AlertEvent>>> {
+    return this.#list(operations.listAlerts.path, options);
+  }
+
+  deliveries(options: RequestOptions = {}): Promise<ItemList<Static<typeof Delivery>>> {
+    return this.#list(operations.listDeliveries.path, options);
+  }
+
+  webhooks(options: RequestOptions = {}): Promise<ItemList<Static<typeof WebhookEndpoint>>> {
+    return this.#list(operations.listWebhookEndpoints.path, options);
+  }
+
+  async replay(deliveryId: string, options: RequestOptions = {}): Promise<Static<typeof Delivery>> {
+    const path = expandPath(operations.replayDelivery.path, { 'delivery-id': deliveryId });
+    return (await this.client.request('POST', path, options)).body as Static<typeof Delivery>;
+  }
+}

@@ -1,0 +1,17 @@
+import type { FastifyInstance } from 'fastify';
+import { apiErrors } from '../../contract/api-errors.js';
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/**
+ * POST /v1/partnerusage/dev-token — registered only in embedded mode (local tokens) on a loopback
+ * address (serve decides): a token for the database's partner, for the dashboard's "Use
+ * development token" button. Refused to any caller not on this machine.
+ */
+export function devTokenRoute(app: FastifyInstance, issue: () => Promise<string>): void {
+  app.post('/v1/partnerusage/dev-token', async (req, reply) => {
+    if (!LOOPBACK.test(req.socket.remoteAddress ?? '')) throw apiErrors.routeNotFound();
+    const token = await issue();
+    return reply.header('Cache-Control', 'no-store').type('application/json; charset=utf-8').send({ token });
+  });
+}

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { DEMO_PARTNER, loadDemoData, SEED_CUSTOMERS } from '../src/demo/demo-data.js';
+import { DASHBOARD_DIR } from '../src/server/routes/dashboard.js';
+import { BACKENDS, testDatabase } from './helpers/backends.js';
+import { launchChromium } from './helpers/browser.js';
+import { REPO, tempDir } from './helpers/fixtures.js';
+import { stopPostgres } from './helpers/postgres.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
+
+after(stopPostgres);
+
+// The few browser globals the page functions below use (this file is compiled without the DOM library).
+interface Element {
+  readonly textContent: string | null;
+  readonly tagName: string;
+  getAttribute(name: string): string | null;
+  readonly labels?: readonly Element[] | null;
+}
+declare const document: {
+  querySelector(selector: string): Element | null;
+  querySelectorAll(selector: string): { readonly length: number };
+  readonly activeElement: Element | null;
+};
+declare const sessionStorage: { getItem(key: string): string | null };
+
+const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const SCREENSHOTS = path.join(REPO, 'docs/screenshots');
+
+/** The table's customer names, in order. */
+const names = (page: Page) =>
+  page.getByRole('table', { name: 'Customers' }).locator('tbody th[scope=row] a').allTextContents();
+/** Runs `action` and waits for the customers view it asks for to be answered and drawn. */
+async function viewAfter(page: Page, action: () => Promise<unknown>): Promise<void> {
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/v1/partnerusage/customers?') && r.status() === 200),
+    action(),
+  ]);
+  await page.waitForTimeout(150);
+}
+const count = async (page: Page, which: string) => Number(await page.locator(`[data-count="${which}"]`).textContent());
+
+for (const backend of BACKENDS) {
+  describe(`the dashboard in Chromium, on ${backend}`, () => {
+    let server: TestServer;
+    let browser: Browser;
+    let page: Page;
+
+    before(async () => {
+      assert.ok(fs.existsSync(path.join(DASHBOARD_DIR, 'index.html')), 'the dashboard is built (npm run build)');
+      const db = await testDatabase(backend, tempDir(), 'dashboard');
+      const store = await db.open();
+      await loadDemoData(store);
+      await store.close();
+      server = await startTestServer(db);
+      browser = await launchChromium();
+      page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
+    });
+
+    after(async () => {
+      await browser?.close();
+      await server?.close();
+    });
+
+    it('signs in with an access token kept in session storage, never in the URL', async () => {
+      await page.goto(`${server.baseUrl}/`);
+      const token = await server.token({ tenant: DEMO_PARTNER, user: 'ana@partner.example' });
+      await page.getByLabel('Access token').fill(token);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('table', { name: 'Customers' }).waitFor();
+      assert.ok(!page.url().includes(token));
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('partner-usage.token')), token);
+    });
+
+    it('sorts by % used (default) and by any column; searches; filters; pages', async () => {
+      const table = page.getByRole('table', { name: 'Customers' });
+      const first = await names(page);
+      assert.equal(first.length, 50, 'a page of 50');
+      assert.ok(
+        ([SEED_CUSTOMERS.modernSe.name, SEED_CUSTOMERS.modernUk.name] as string[]).includes(first[0]!),
+        'the customers over budget first (highest % used)',
+      );
+      await table.getByRole('button', { name: 'Name' }).click();
+      await page.waitForURL(/sort=name/);
+      await page.waitForFunction((before) => document.querySelector('tbody th a')?.textContent !== before, first[0]);
+      const byName = await names(page);
+      assert.deepEqual(
+        byName,
+        [...byName].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1)),
+      );
+
+      await page.getByRole('searchbox', { name: 'Search customers' }).fill('modern azure');
+      await page.waitForFunction(() => document.querySelectorAll('tbody th a').length === 2);
+      assert.deepEqual((await names(page)).sort(), [SEED_CUSTOMERS.modernSe.name, SEED_CUSTOMERS.modernUk.name].sort());
+      await viewAfter(page, () => page.getByRole('searchbox', { name: 'Search customers' }).fill(''));
+      await viewAfter(page, () => page.getByLabel('Over budget').check());
+      assert.match(page.url(), /filter=over-budget/);
+      assert.equal((await names(page)).length, await count(page, 'over-budget'));
+      await viewAfter(page, () => page.getByLabel('Over budget').uncheck());
+      assert.equal((await names(page)).length, 50);
+
+      const pageOne = await names(page);
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.waitForURL(/offset=50/);
+      await page.waitForFunction((n) => document.querySelector('tbody th a')?.textContent !== n, pageOne[0]);
+      const pageTwo = await names(page);
+      assert.notDeepEqual(pageTwo, pageOne);
+      assert.ok(pageTwo[0]!.toLowerCase() >= pageOne.at(-1)!.toLowerCase(), 'page two follows page one in name order');
+      await page.goBack();
+      await page.waitForFunction((n) => document.querySelector('tbody th a')?.textContent === n, pageOne[0]);
+      if (backend === 'sqlite') {
+        fs.mkdirSync(SCREENSHOTS, { recursive: true });
+        await page.goto(`${server.baseUrl}/`);
+        await page.getByRole('table', { name: 'Customers' }).waitFor();
+        await page.screenshot({ path: path.join(SCREENSHOTS, 'customers.png') });
+      }
+    });
+
+    it('sets a budget inline on the customer page and in bulk, with undo; % used and the header counts follow', async () => {
+      await viewAfter(page, () => page.goto(`${server.baseUrl}/?filter=no-budget&sort=name&order=asc`));
+      const over = await count(page, 'over-budget');
+      const [name] = await names(page);
+      await page.getByRole('link', { name: name!, exact: true }).click();
+      await page.getByRole('heading', { name: name! }).waitFor();
+      await page.getByLabel('Budget', { exact: true }).fill('0.01');
+      await page.getByRole('button', { name: 'Set budget' }).click();
+      await page.waitForFunction(() => document.querySelector('[data-figure="percent-used"]')?.textContent !== '—');
+      assert.match((await page.locator('[data-figure="percent-used"]').textContent())!, /%/);
+      await viewAfter(page, () => page.getByRole('link', { name: /All customers/ }).click());
+      assert.equal(await count(page, 'over-budget'), over + 1, 'the header counts the new budget');
+
+      await viewAfter(page, () => page.goto(`${server.baseUrl}/?filter=no-budget&sort=name&order=asc`));
+      const noBudget = await count(page, 'over-budget');
+      const [, a, b] = await names(page); // the first has a budget now
+      await page.getByLabel(`Select ${a}`).check();
+      await page.getByLabel(`Select ${b}`).check();
+      await page.getByLabel('Budget for selected').fill('0.5');
+      await viewAfter(page, () => page.getByRole('button', { name: 'Set budget' }).click());
+      assert.equal(await count(page, 'over-budget'), noBudget + 2, 'both over their new budget');
+      await viewAfter(page, () => page.getByRole('button', { name: 'Undo' }).click());
+      assert.equal(await count(page, 'over-budget'), noBudget, 'undone');
+    });
+
+    it("drills down: a subscription's meter costs sum to its total; the period picker changes the figures", async () => {
+      await page.goto(`${server.baseUrl}/customers/${SEED_CUSTOMERS.modernUk.id}`);
+      await page.getByRole('heading', { name: SEED_CUSTOMERS.modernUk.name }).waitFor();
+      const subscription = page.getByRole('table', { name: 'Subscriptions' }).locator('tbody tr').first();
+      const total = await subscription.locator('td.num').textContent();
+      await subscription.getByRole('button').click();
+      const metersTotal = page.locator('[data-meters-total]').first();
+      await metersTotal.waitFor();
+      assert.equal(await metersTotal.textContent(), total, 'the meters add up to the subscription, exactly');
+      if (backend === 'sqlite') await page.screenshot({ path: path.join(SCREENSHOTS, 'customer.png'), fullPage: true });
+
+      await page.goto(`${server.baseUrl}/`);
+      const before = await page.locator('.totals').textContent();
+      const picker = page.getByLabel('Period');
+      const periods = await picker.locator('option').evaluateAll((o) => o.map((x) => x.getAttribute('value')!));
+      assert.ok(periods.length >= 2, 'the demo has more than one period');
+      await picker.selectOption(periods[1]!);
+      await page.waitForURL(new RegExp(`period=${periods[1]}`));
+      await page.waitForFunction((t) => document.querySelector('.totals')?.textContent !== t, before);
+    });
+
+    it('is reachable by keyboard alone, and axe finds no serious violation', async () => {
+      await page.goto(`${server.baseUrl}/`);
+      await page.getByRole('table', { name: 'Customers' }).waitFor();
+      const reached = new Set<string>();
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        reached.add(
+          await page.evaluate(() => {
+            const el = document.activeElement;
+            const label = el?.getAttribute('aria-label') ?? el?.labels?.[0]?.textContent;
+            return `${el?.tagName.toLowerCase()}:${el?.getAttribute('type') ?? ''}:${(label ?? el?.textContent ?? '').trim().slice(0, 20)}`;
+          }),
+        );
+      }
+      for (const wanted of [
+        'input:search:Search customers',
+        'select::Period',
+        'button:button:Download CSV',
+        'button:button:Name',
+      ]) {
+        assert.ok(
+          [...reached].some((r) => r.startsWith(wanted)),
+          `${wanted} reached by Tab: ${[...reached].join(' | ')}`,
+        );
+      }
+      await page.evaluate(AXE);
+      const violations = await page.evaluate(async () => {
+        const axe = (
+          globalThis as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string }[] }> } }
+        ).axe;
+        return (await axe.run()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      });
+      assert.deepEqual(
+        violations.map((v) => v.id),
+        [],
+      );
+    });
+  });
+}

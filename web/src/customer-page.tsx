@@ -1,0 +1,311 @@
+import { useMemo, useState } from 'preact/hooks';
+import type { JsonDecimal } from '../../src/contract/exact-json.js';
+import type { MeterUsageRecord, SubscriptionMonthlyUsageRecord } from '../../src/contract/resources.js';
+import { add, formatDecimal, parseDecimal, ZERO, type Decimal } from '../../src/money/decimal.js';
+import { percentUsed } from '../../src/domain/percent-used.js';
+import type { PartnerCenter } from '../../src/sdk/partner-center.js';
+import { describe } from './api.js';
+import { bars, Chart } from './chart.js';
+import { dateTime, money, percent, plotted } from './format.js';
+import { t } from './i18n.js';
+import { onLinkClick, withParams } from './route.js';
+import { useLoad } from './use-load.js';
+
+type Currency = { currencyCode?: string | undefined; currencyLocale?: string | undefined };
+
+const sum = (amounts: readonly (JsonDecimal | string)[]): string =>
+  formatDecimal(
+    amounts.reduce<Decimal>((a, x) => add(a, parseDecimal(typeof x === 'string' ? x : x.text) ?? ZERO), ZERO),
+  );
+
+export function CustomerPage({ pc, id, period }: { pc: PartnerCenter; id: string; period: string | undefined }) {
+  const customer = pc.customers.byId(id);
+  const q = period ? { period } : {};
+  const [summary, reload] = useLoad(() => customer.usageSummary.get(q), [pc, id, period]);
+  const [days] = useLoad(() => pc.partnerUsage.customerDays(id, { period }), [pc, id, period]);
+  const [subs] = useLoad(() => customer.subscriptions.usageRecords.get(q), [pc, id, period]);
+  const [alerts] = useLoad(() => pc.partnerUsage.alerts(), [pc]);
+
+  if (summary.state === 'error')
+    return (
+      <p role="alert" class="error">
+        {summary.message}
+      </p>
+    );
+  if (summary.state === 'loading') return <p aria-busy="true">{t('loading')}</p>;
+  const s = summary.value;
+  const currency: Currency = { currencyCode: s.currencyCode, currencyLocale: s.currencyLocale };
+  const name = s.resourceName;
+  const budget = s.budget?.amount ?? null;
+  const mine =
+    alerts.state === 'ok'
+      ? alerts.value.items.filter((a) => (a.data as { customer?: { id: string } }).customer?.id === id)
+      : [];
+  return (
+    <>
+      <p>
+        <a href={withParams('/', { period })} onClick={onLinkClick}>
+          ← {t('back')}
+        </a>
+      </p>
+      <h1>{name}</h1>
+      <dl class="figures">
+        <div>
+          <dt>{t('spend')}</dt>
+          <dd data-figure="total">{money(s.totalCost, currency)}</dd>
+        </div>
+        <div>
+          <dt>{t('budget')}</dt>
+          <dd data-figure="budget">{money(budget, currency)}</dd>
+        </div>
+        <div>
+          <dt>{t('percentUsed')}</dt>
+          <dd data-figure="percent-used">
+            {budget === null ? '—' : percent(formatDecimal(percentUsed(s.totalCost.text, budget.text)))}
+          </dd>
+        </div>
+        <div>
+          <dt>{t('forecast')}</dt>
+          <dd>{money(s.partnerUsage?.forecastTotalCost, currency)}</dd>
+        </div>
+        <div>
+          <dt>{t('lastUpdated')}</dt>
+          <dd>{dateTime(s.lastModifiedDate)}</dd>
+        </div>
+      </dl>
+      <BudgetForm pc={pc} id={id} budget={budget?.text ?? null} onChanged={reload} />
+      {days.state === 'ok' && (
+        <DayCharts days={days.value.items} budget={budget} forecast={s.partnerUsage?.forecastTotalCost} />
+      )}
+      <h2>{t('subscriptions')}</h2>
+      {subs.state === 'ok' ? (
+        <Subscriptions pc={pc} id={id} period={period} items={subs.value.items} currency={currency} />
+      ) : subs.state === 'error' ? (
+        <p role="alert" class="error">
+          {subs.message}
+        </p>
+      ) : (
+        <p aria-busy="true">{t('loading')}</p>
+      )}
+      <h2>{t('alerts')}</h2>
+      {mine.length === 0 ? (
+        <p>—</p>
+      ) : (
+        <ul>
+          {mine.slice(0, 20).map((a) => (
+            <li key={a.id}>
+              {a.type} · {dateTime(a.timestamp)}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+function BudgetForm(props: { pc: PartnerCenter; id: string; budget: string | null; onChanged: () => void }) {
+  const [value, setValue] = useState(props.budget ?? '');
+  const [error, setError] = useState<string>();
+  const save = (amount: string | null) =>
+    props.pc.customers
+      .byId(props.id)
+      .usageBudget.patch(amount)
+      .then(
+        () => {
+          setError(undefined);
+          if (amount === null) setValue('');
+          props.onChanged();
+        },
+        (e: unknown) => setError(describe(e)),
+      );
+  return (
+    <form
+      class="budget"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save(value.trim());
+      }}
+    >
+      <label for="budget">{t('budget')}</label>
+      <input id="budget" inputMode="decimal" value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+      <button type="submit">{t('setBudget')}</button>
+      <button type="button" class="secondary" onClick={() => void save(null)}>
+        {t('clearBudget')}
+      </button>
+      {error && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
+
+function DayCharts(props: {
+  days: readonly { day: string; totalCost: JsonDecimal }[];
+  budget: JsonDecimal | null;
+  forecast: JsonDecimal | undefined;
+}) {
+  const data = useMemo(() => {
+    const x = props.days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
+    let running = 0;
+    const daily = props.days.map((d) => plotted(d.totalCost));
+    const total = daily.map((v) => (running += v));
+    const budget = props.days.map(() => (props.budget ? plotted(props.budget) : null));
+    return { x, daily, total, budget };
+  }, [props.days, props.budget]);
+  const line = useMemo(
+    () => ({
+      series: [
+        {},
+        { label: 'Running total', stroke: '#0b5cad', width: 2 },
+        { label: 'Budget', stroke: '#b3261e', dash: [6, 4] },
+      ],
+      axes: [{}, { size: 70 }],
+    }),
+    [],
+  );
+  const barOptions = useMemo(
+    () => ({
+      series: [{}, { label: 'Daily', fill: '#5b8fd6', stroke: '#0b5cad', paths: bars, points: { show: false } }],
+      axes: [{}, { size: 70 }],
+    }),
+    [],
+  );
+  const lineData = useMemo(() => [data.x, data.total, data.budget] as uPlotData, [data]);
+  const barData = useMemo(() => [data.x, data.daily] as uPlotData, [data]);
+  if (props.days.length === 0) return <p>—</p>;
+  return (
+    <div class="charts">
+      <section>
+        <h2>{t('runningTotal')}</h2>
+        <Chart label={t('runningTotal')} options={line} data={lineData} />
+      </section>
+      <section>
+        <h2>{t('daily')}</h2>
+        <Chart label={t('daily')} options={barOptions} data={barData} />
+      </section>
+    </div>
+  );
+}
+type uPlotData = [number[], ...(number | null)[][]];
+
+function Subscriptions(props: {
+  pc: PartnerCenter;
+  id: string;
+  period: string | undefined;
+  items: readonly SubscriptionMonthlyUsageRecord[];
+  currency: Currency;
+}) {
+  const [open, setOpen] = useState<string>();
+  return (
+    <table aria-label={t('subscriptions')}>
+      <thead>
+        <tr>
+          <th scope="col">{t('name')}</th>
+          <th scope="col">{t('plan')}</th>
+          <th scope="col" class="num">
+            {t('cost')}
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.items.map((sub) => (
+          <>
+            <tr key={sub.id}>
+              <th scope="row">
+                <button
+                  type="button"
+                  class="disclose"
+                  aria-expanded={open === sub.id}
+                  onClick={() => setOpen(open === sub.id ? undefined : sub.id)}
+                >
+                  {sub.name}
+                </button>
+              </th>
+              <td>{sub.offerId}</td>
+              <td class="num" data-subscription-total={sub.id}>
+                {money(sub.totalCost, props.currency)}
+              </td>
+            </tr>
+            {open === sub.id && (
+              <tr key={`${sub.id}-meters`}>
+                <td colSpan={3}>
+                  <Meters pc={props.pc} id={props.id} sub={sub.id} period={props.period} currency={props.currency} />
+                </td>
+              </tr>
+            )}
+          </>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Meters as a drill-down: category → subcategory → meter, each group's cost the exact sum of its meters. */
+function Meters(props: { pc: PartnerCenter; id: string; sub: string; period: string | undefined; currency: Currency }) {
+  const subscription = props.pc.customers.byId(props.id).subscriptions.byId(props.sub);
+  const q = props.period ? { period: props.period } : {};
+  const [meters] = useLoad(
+    () => subscription.usageRecords.meters.get(q),
+    [props.pc, props.id, props.sub, props.period],
+  );
+  if (meters.state !== 'ok')
+    return <p aria-busy={meters.state === 'loading'}>{meters.state === 'error' ? meters.message : t('loading')}</p>;
+  const groups = new Map<string, Map<string, MeterUsageRecord[]>>();
+  for (const m of meters.value.items) {
+    const byCategory = groups.get(m.category) ?? new Map<string, MeterUsageRecord[]>();
+    groups.set(m.category, byCategory);
+    byCategory.set(m.subcategory, [...(byCategory.get(m.subcategory) ?? []), m]);
+  }
+  return (
+    <div class="meters">
+      <h3>
+        {t('meters')}:{' '}
+        <span data-meters-total={props.sub}>
+          {money(sum(meters.value.items.map((m) => m.totalCost)), props.currency)}
+        </span>
+      </h3>
+      {[...groups.entries()].map(([category, subs]) => (
+        <details key={category}>
+          <summary>
+            {category} — {money(sum([...subs.values()].flat().map((m) => m.totalCost)), props.currency)}
+          </summary>
+          {[...subs.entries()].map(([subcategory, list]) => (
+            <details key={subcategory} class="nested">
+              <summary>
+                {subcategory || '—'} — {money(sum(list.map((m) => m.totalCost)), props.currency)}
+              </summary>
+              <table aria-label={`${category} ${subcategory}`}>
+                <thead>
+                  <tr>
+                    <th scope="col">{t('meters')}</th>
+                    <th scope="col" class="num">
+                      {t('quantity')}
+                    </th>
+                    <th scope="col">{t('unit')}</th>
+                    <th scope="col" class="num">
+                      {t('cost')}
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {list.map((m) => (
+                    <tr key={m.meterId}>
+                      <th scope="row">{m.meterName}</th>
+                      <td class="num">{m.quantityUsed.text}</td>
+                      <td>{m.unit}</td>
+                      <td class="num" data-meter-cost={m.totalCost.text}>
+                        {money(m.totalCost, props.currency)}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </details>
+          ))}
+        </details>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,436 @@
+import { useState } from 'preact/hooks';
+import type { CustomerView, CustomerViewRow } from '../../src/contract/resources.js';
+import type { ViewFilter, ViewSort } from '../../src/contract/parameters.js';
+import type { PartnerCenter } from '../../src/sdk/partner-center.js';
+import { describe } from './api.js';
+import { dateTime, money, percent, periodName, plotted, usd } from './format.js';
+import { t } from './i18n.js';
+import { navigate, onLinkClick, withParams } from './route.js';
+import { useLoad } from './use-load.js';
+
+const PAGE = 50;
+const FILTERS: [ViewFilter, Parameters<typeof t>[0]][] = [
+  ['over-budget', 'overBudget'],
+  ['trending-over', 'trendingOver'],
+  ['no-budget', 'noBudget'],
+  ['anomaly', 'anomaly'],
+];
+const COLUMNS: [ViewSort, Parameters<typeof t>[0]][] = [
+  ['name', 'name'],
+  ['plan', 'plan'],
+  ['currency', 'currency'],
+  ['totalCost', 'spend'],
+  ['usdTotalCost', 'spendUsd'],
+  ['budget', 'budget'],
+  ['percentUsed', 'percentUsed'],
+  ['forecast', 'forecast'],
+  ['anomalies', 'flags'],
+  ['lastModified', 'lastUpdated'],
+];
+const THRESHOLDS = [80, 100];
+
+type Row = CustomerViewRow;
+
+/** The view's state, read from and written to the URL. */
+function stateOf(params: URLSearchParams) {
+  return {
+    period: params.get('period') ?? undefined,
+    sort: (params.get('sort') as ViewSort | null) ?? 'percentUsed',
+    order: (params.get('order') as 'asc' | 'desc' | null) ?? 'desc',
+    filter: (params.get('filter') ?? '').split(',').filter(Boolean) as ViewFilter[],
+    plan: (params.get('plan') as 'azure-plan' | 'legacy' | null) ?? undefined,
+    currency: params.get('currency') ?? undefined,
+    search: params.get('search') ?? '',
+    offset: Number(params.get('offset') ?? 0) || 0,
+  };
+}
+type ViewState = ReturnType<typeof stateOf>;
+
+function urlOf(s: ViewState): string {
+  return withParams('/', {
+    period: s.period,
+    sort: s.sort === 'percentUsed' ? undefined : s.sort,
+    order: s.order === 'desc' ? undefined : s.order,
+    filter: s.filter.join(','),
+    plan: s.plan,
+    currency: s.currency,
+    search: s.search,
+    offset: s.offset ? String(s.offset) : undefined,
+  });
+}
+
+export function CustomersPage({ pc, params }: { pc: PartnerCenter; params: URLSearchParams }) {
+  const s = stateOf(params);
+  const go = (change: Partial<ViewState>, replace = false) => navigate(urlOf({ ...s, offset: 0, ...change }), replace);
+  const [view, reload] = useLoad(
+    () => pc.partnerUsage.customerView({ ...s, search: s.search.toLowerCase(), size: PAGE }),
+    [pc, params.toString()],
+  );
+  const [summary] = useLoad(() => pc.usageSummary.get(s.period ? { period: s.period } : {}), [pc, s.period]);
+  const [selected, setSelected] = useState<Map<string, Row>>(new Map());
+  const [undo, setUndo] = useState<{ id: string; budget: string | null }[]>();
+  const [bulk, setBulk] = useState('');
+  const [message, setMessage] = useState<string>();
+
+  const v = view.state === 'ok' ? view.value : undefined;
+  const setBudgets = async (changes: { id: string; budget: string | null }[], keepUndo: boolean) => {
+    try {
+      for (const c of changes) await pc.customers.byId(c.id).usageBudget.patch(c.budget);
+      setMessage(undefined);
+      if (keepUndo) setUndo([...selected.values()].map((r) => ({ id: r.id, budget: r.budget?.text ?? null })));
+      else setUndo(undefined);
+      setSelected(new Map());
+      reload();
+    } catch (e) {
+      setMessage(describe(e));
+    }
+  };
+
+  return (
+    <>
+      <h1>{t('customers')}</h1>
+      {v && (
+        <Header
+          view={v}
+          summary={summary.state === 'ok' ? summary.value : undefined}
+          onPeriod={(p) => go({ period: p })}
+        />
+      )}
+      <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+        <input
+          type="search"
+          aria-label={t('search')}
+          placeholder={t('search')}
+          value={s.search}
+          onInput={(e) => go({ search: e.currentTarget.value }, true)}
+        />
+        {FILTERS.map(([f, label]) => (
+          <label class="check" key={f}>
+            <input
+              type="checkbox"
+              checked={s.filter.includes(f)}
+              onChange={(e) =>
+                go({ filter: e.currentTarget.checked ? [...s.filter, f] : s.filter.filter((x) => x !== f) })
+              }
+            />
+            {t(label)}
+          </label>
+        ))}
+        <select
+          aria-label={t('plan')}
+          value={s.plan ?? ''}
+          onChange={(e) => go({ plan: (e.currentTarget.value || undefined) as ViewState['plan'] })}
+        >
+          <option value="">{t('allPlans')}</option>
+          <option value="azure-plan">{t('azurePlan')}</option>
+          <option value="legacy">{t('legacy')}</option>
+        </select>
+        <select
+          aria-label={t('currency')}
+          value={s.currency ?? ''}
+          onChange={(e) => go({ currency: e.currentTarget.value || undefined })}
+        >
+          <option value="">{t('allCurrencies')}</option>
+          {v?.currencies.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
+        <button type="button" class="secondary" onClick={() => void downloadCsv(pc, s)}>
+          {t('downloadCsv')}
+        </button>
+      </form>
+      <div class="bulk" aria-live="polite">
+        {selected.size > 0 && (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (bulk.trim())
+                void setBudgets(
+                  [...selected.keys()].map((id) => ({ id, budget: bulk.trim() })),
+                  true,
+                );
+            }}
+          >
+            <span>{t('selected', { n: selected.size })}</span>
+            <label>
+              {t('bulkBudget')}{' '}
+              <input inputMode="decimal" value={bulk} onInput={(e) => setBulk(e.currentTarget.value)} size={10} />
+            </label>
+            <button type="submit">{t('setBudget')}</button>
+          </form>
+        )}
+        {undo && (
+          <button type="button" class="secondary" onClick={() => void setBudgets(undo, false)}>
+            {t('undo')}
+          </button>
+        )}
+        {message && (
+          <p role="alert" class="error">
+            {message}
+          </p>
+        )}
+      </div>
+      {view.state === 'error' ? (
+        <p role="alert" class="error">
+          {view.message}{' '}
+          <button type="button" onClick={reload}>
+            {t('retry')}
+          </button>
+        </p>
+      ) : !v ? (
+        <p aria-busy="true">{t('loading')}</p>
+      ) : (
+        <>
+          <div class="table-wrap">
+            <table aria-label={t('customers')}>
+              <thead>
+                <tr>
+                  <th scope="col">
+                    <input
+                      type="checkbox"
+                      aria-label={t('selectAll')}
+                      checked={v.items.length > 0 && v.items.every((r) => selected.has(r.id))}
+                      onChange={(e) => {
+                        const next = new Map(selected);
+                        for (const r of v.items) {
+                          if (e.currentTarget.checked) next.set(r.id, r);
+                          else next.delete(r.id);
+                        }
+                        setSelected(next);
+                      }}
+                    />
+                  </th>
+                  {COLUMNS.map(([column, label]) => {
+                    const sorted = s.sort === column;
+                    return (
+                      <th
+                        scope="col"
+                        key={column}
+                        aria-sort={sorted ? (s.order === 'asc' ? 'ascending' : 'descending') : undefined}
+                      >
+                        <button
+                          type="button"
+                          class="sort"
+                          onClick={() =>
+                            go({
+                              sort: column,
+                              order:
+                                sorted && s.order === 'desc'
+                                  ? 'asc'
+                                  : sorted
+                                    ? 'desc'
+                                    : column === 'name'
+                                      ? 'asc'
+                                      : 'desc',
+                            })
+                          }
+                        >
+                          {t(label)}
+                          <span aria-hidden="true">{sorted ? (s.order === 'asc' ? ' ▲' : ' ▼') : ''}</span>
+                        </button>
+                      </th>
+                    );
+                  })}
+                </tr>
+              </thead>
+              <tbody>
+                {v.items.length === 0 && (
+                  <tr>
+                    <td colSpan={COLUMNS.length + 1} class="empty">
+                      {t('empty')}
+                    </td>
+                  </tr>
+                )}
+                {v.items.map((r) => (
+                  <CustomerRow
+                    key={r.id}
+                    row={r}
+                    period={s.period}
+                    checked={selected.has(r.id)}
+                    onCheck={(on) => {
+                      const next = new Map(selected);
+                      if (on) next.set(r.id, r);
+                      else next.delete(r.id);
+                      setSelected(next);
+                    }}
+                  />
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <nav class="pager" aria-label="Pages">
+            <button
+              type="button"
+              disabled={s.offset === 0}
+              onClick={() => go({ offset: Math.max(0, s.offset - PAGE) })}
+            >
+              {t('previous')}
+            </button>
+            <span>
+              {v.totalCount === 0 ? 0 : s.offset + 1}–{Math.min(s.offset + PAGE, v.totalCount)} / {v.totalCount}
+            </span>
+            <button
+              type="button"
+              disabled={s.offset + PAGE >= v.totalCount}
+              onClick={() => go({ offset: s.offset + PAGE })}
+            >
+              {t('next')}
+            </button>
+          </nav>
+        </>
+      )}
+    </>
+  );
+}
+
+function CustomerRow(props: {
+  row: Row;
+  period: string | undefined;
+  checked: boolean;
+  onCheck: (on: boolean) => void;
+}) {
+  const { row: r } = props;
+  const used = plotted(r.percentUsed);
+  const currency = { currencyCode: r.currencyCode, currencyLocale: r.currencyLocale };
+  return (
+    <tr>
+      <td>
+        <input
+          type="checkbox"
+          aria-label={t('select', { name: r.name })}
+          checked={props.checked}
+          onChange={(e) => props.onCheck(e.currentTarget.checked)}
+        />
+      </td>
+      <th scope="row">
+        <a href={withParams(`/customers/${r.id}`, { period: props.period })} onClick={onLinkClick}>
+          {r.name}
+        </a>
+      </th>
+      <td>{r.plan === 'azure-plan' ? t('azurePlan') : t('legacy')}</td>
+      <td>{r.currencyCode}</td>
+      <td class="num">{money(r.totalCost, currency)}</td>
+      <td class="num">{r.plan === 'legacy' ? '—' : usd(r.usdTotalCost)}</td>
+      <td class="num">{money(r.budget, currency)}</td>
+      <td class="used">
+        {r.budget === null ? (
+          '—'
+        ) : (
+          <>
+            <span class="num">{percent(r.percentUsed)}</span>
+            <span class="bar" role="presentation">
+              <span
+                class={used >= 100 ? 'fill over' : used >= 80 ? 'fill near' : 'fill'}
+                ref={(el) => el?.style.setProperty('width', `${Math.min(used, 100)}%`)}
+              />
+            </span>
+            {THRESHOLDS.filter((x) => used >= x).map((x) => (
+              <span class={x >= 100 ? 'badge over' : 'badge near'} key={x}>
+                {x} %
+              </span>
+            ))}
+          </>
+        )}
+      </td>
+      <td class="num">{money(r.forecastTotalCost, currency)}</td>
+      <td>
+        {r.overBudget && <span class="badge over">{t('overBudget')}</span>}
+        {r.trendingOver && <span class="badge near">{t('trendingOver')}</span>}
+        {r.anomalies > 0 && <span class="badge anomaly">{t('anomaly')}</span>}
+      </td>
+      <td>{dateTime(r.lastModifiedDate)}</td>
+    </tr>
+  );
+}
+
+function Header(props: {
+  view: CustomerView;
+  summary: Awaited<ReturnType<PartnerCenter['usageSummary']['get']>> | undefined;
+  onPeriod: (period: string) => void;
+}) {
+  const { view } = props;
+  const totals = props.summary?.totalsByCurrency ?? [];
+  return (
+    <section class="header" aria-label={t('totals')}>
+      <label>
+        {t('period')}{' '}
+        <select value={view.period} onChange={(e) => props.onPeriod(e.currentTarget.value)}>
+          {(view.periods.includes(view.period) ? view.periods : [view.period, ...view.periods]).map((p) => (
+            <option key={p} value={p}>
+              {periodName(p)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <ul class="totals">
+        {totals.map((x) => (
+          <li key={x.currency}>
+            <strong>{money(x.totalCost, { currencyCode: x.currency })}</strong> <span>{String(x.customers)}</span>
+          </li>
+        ))}
+      </ul>
+      <ul class="counts">
+        <li>
+          {t('customers')}: <strong data-count="customers">{view.counts.customers}</strong>
+        </li>
+        <li>
+          {t('overBudget')}: <strong data-count="over-budget">{view.counts.overBudget}</strong>
+        </li>
+        <li>
+          {t('trendingOver')}: <strong data-count="trending-over">{view.counts.trendingOver}</strong>
+        </li>
+        <li>
+          {t('anomaly')}: <strong data-count="anomaly">{view.counts.anomaly}</strong>
+        </li>
+      </ul>
+      <p class="fresh">
+        {t('estimated', {
+          at: dateTime(view.freshness.lastImportAt),
+          day: view.freshness.lastUsageDay ?? '—',
+        })}
+      </p>
+    </section>
+  );
+}
+
+const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+
+/** Every row the view shows (all its pages), with exact amounts, as a CSV file. */
+async function downloadCsv(pc: PartnerCenter, s: ViewState): Promise<void> {
+  const lines = [
+    'id,name,plan,currency,totalCost,usdTotalCost,budget,percentUsed,forecastTotalCost,overBudget,trendingOver,anomalies,lastModifiedDate',
+  ];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await pc.partnerUsage.customerView({ ...s, search: s.search.toLowerCase(), offset, size: 1000 });
+    for (const r of page.items) {
+      lines.push(
+        [
+          r.id,
+          r.name,
+          r.plan,
+          r.currencyCode,
+          r.totalCost.text,
+          r.usdTotalCost.text,
+          r.budget?.text ?? '',
+          r.percentUsed.text,
+          r.forecastTotalCost.text,
+          String(r.overBudget),
+          String(r.trendingOver),
+          String(r.anomalies),
+          r.lastModifiedDate ?? '',
+        ]
+          .map(csvCell)
+          .join(','),
+      );
+    }
+    if (offset + 1000 >= page.totalCount) break;
+  }
+  const url = URL.createObjectURL(new Blob([lines.join('\n') + '\n'], { type: 'text/csv' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `customers-${s.period ?? 'current'}.csv`;
+  a.click();
+  URL.revokeObjectURL(url);
+}
