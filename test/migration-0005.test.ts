@@ -42,6 +42,7 @@ describe('migration 0005: per-day customer totals for a database stored before i
         'email_recipients',
         'deliveries',
         'audit_log',
+        'anomaly_queue',
       ])
         await db.execute(`DROP TABLE ${table}`);
       await db.execute("DELETE FROM kysely_migration WHERE name >= '2026-12-02-0005'");
