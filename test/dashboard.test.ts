@@ -31,6 +31,18 @@ declare const sessionStorage: { getItem(key: string): string | null };
 const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SCREENSHOTS = path.join(REPO, 'docs/screenshots');
 
+/** Serious or critical accessibility violations axe-core finds on the page as it is. */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string }[] }> } }
+    ).axe;
+    return (await axe.run()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  });
+  return violations.map((v) => v.id);
+}
+
 /** The table's customer names, in order. */
 const names = (page: Page) =>
   page.getByRole('table', { name: 'Customers' }).locator('tbody th[scope=row] a').allTextContents();
@@ -191,17 +203,73 @@ for (const backend of BACKENDS) {
           `${wanted} reached by Tab: ${[...reached].join(' | ')}`,
         );
       }
-      await page.evaluate(AXE);
-      const violations = await page.evaluate(async () => {
-        const axe = (
-          globalThis as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string }[] }> } }
-        ).axe;
-        return (await axe.run()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      assert.deepEqual(await axeViolations(page), [], 'the customers screen');
+      await page.goto(`${server.baseUrl}/customers/${SEED_CUSTOMERS.modernUk.id}`);
+      await page.getByRole('heading', { name: SEED_CUSTOMERS.modernUk.name }).waitFor();
+      await page.getByRole('table', { name: 'Subscriptions' }).waitFor();
+      assert.deepEqual(await axeViolations(page), [], "a customer's page");
+      await page.goto(`${server.baseUrl}/alerts`);
+      await page.getByRole('heading', { name: 'Deliveries' }).waitFor();
+      assert.deepEqual(await axeViolations(page), [], 'the alerts page');
+      await page.goto(`${server.baseUrl}/docs`);
+      await page.locator('.operation').first().waitFor();
+      assert.deepEqual(await axeViolations(page), [], 'the API reference');
+    });
+
+    it("shows an Azure plan's resources and downloads the view as CSV with exact amounts", async () => {
+      await page.goto(`${server.baseUrl}/customers/${SEED_CUSTOMERS.modernUk.id}`);
+      await page.getByRole('heading', { name: SEED_CUSTOMERS.modernUk.name }).waitFor();
+      await page.getByRole('table', { name: 'Subscriptions' }).locator('tbody tr').first().getByRole('button').click();
+      const resources = page.getByRole('table', { name: 'Resources' });
+      await resources.waitFor();
+      assert.ok((await resources.locator('tbody tr').count()) >= 1);
+
+      await viewAfter(page, () => page.goto(`${server.baseUrl}/?currency=GBP&sort=name&order=asc`));
+      const all = await count(page, 'customers');
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Download CSV' }).click(),
+      ]);
+      const csv = fs
+        .readFileSync((await download.path())!, 'utf8')
+        .trim()
+        .split('\n');
+      const header = csv[0]!.split(',');
+      const rows = csv.slice(1).map((line) => line.split(','));
+      assert.ok(rows.length > 0 && rows.length < all, 'the GBP customers only');
+      assert.ok(rows.every((r) => r[header.indexOf('currency')] === 'GBP'));
+      const uk = rows.find((r) => r[0] === SEED_CUSTOMERS.modernUk.id)!;
+      const token = await server.token({ tenant: DEMO_PARTNER, user: 'ana@partner.example' });
+      const api = await fetch(`${server.baseUrl}/v1/customers/${SEED_CUSTOMERS.modernUk.id}/usagesummary`, {
+        headers: { authorization: `Bearer ${token}` },
       });
-      assert.deepEqual(
-        violations.map((v) => v.id),
-        [],
-      );
+      const exact = /"totalCost":([0-9.]+)/.exec(await api.text())![1];
+      assert.equal(uk[header.indexOf('totalCost')], exact, 'every digit of the total');
+    });
+
+    it('is usable on a phone and in Korean, keeping the names tests rely on', async () => {
+      const token = await server.token({ tenant: DEMO_PARTNER, user: 'ana@partner.example' });
+      const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'ko-KR' });
+      await phone.addInitScript((t) => {
+        (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
+          'partner-usage.token',
+          t,
+        );
+      }, token);
+      const small = await phone.newPage();
+      await small.goto(`${server.baseUrl}/`);
+      await small.getByRole('table', { name: 'Customers' }).waitFor();
+      await small.getByRole('heading', { name: '고객' }).waitFor();
+      await small.getByRole('searchbox', { name: 'Search customers' }).waitFor();
+      const [scroll, client] = await small.evaluate(() => {
+        const d = (
+          globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
+        ).document.documentElement;
+        return [d.scrollWidth, d.clientWidth];
+      });
+      assert.ok(scroll! <= client! + 1, `no sideways scrolling of the page: ${scroll} > ${client}`);
+      if (backend === 'sqlite') await small.screenshot({ path: path.join(SCREENSHOTS, 'phone-ko.png') });
+      await phone.close();
     });
   });
 }

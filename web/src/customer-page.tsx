@@ -25,6 +25,7 @@ export function CustomerPage({ pc, id, period }: { pc: PartnerCenter; id: string
   const [days] = useLoad(() => pc.partnerUsage.customerDays(id, { period }), [pc, id, period]);
   const [subs] = useLoad(() => customer.subscriptions.usageRecords.get(q), [pc, id, period]);
   const [alerts] = useLoad(() => pc.partnerUsage.alerts(), [pc]);
+  const [deliveries] = useLoad(() => pc.partnerUsage.deliveries(), [pc]);
 
   if (summary.state === 'error')
     return (
@@ -79,7 +80,14 @@ export function CustomerPage({ pc, id, period }: { pc: PartnerCenter; id: string
       )}
       <h2>{t('subscriptions')}</h2>
       {subs.state === 'ok' ? (
-        <Subscriptions pc={pc} id={id} period={period} items={subs.value.items} currency={currency} />
+        <Subscriptions
+          pc={pc}
+          id={id}
+          period={period}
+          items={subs.value.items}
+          currency={currency}
+          azurePlan={s.currencyCode !== undefined}
+        />
       ) : subs.state === 'error' ? (
         <p role="alert" class="error">
           {subs.message}
@@ -92,11 +100,15 @@ export function CustomerPage({ pc, id, period }: { pc: PartnerCenter; id: string
         <p>—</p>
       ) : (
         <ul>
-          {mine.slice(0, 20).map((a) => (
-            <li key={a.id}>
-              {a.type} · {dateTime(a.timestamp)}
-            </li>
-          ))}
+          {mine.slice(0, 20).map((a) => {
+            const sent = deliveries.state === 'ok' ? deliveries.value.items.filter((d) => d.alertId === a.id) : [];
+            return (
+              <li key={a.id}>
+                {a.type} · {dateTime(a.timestamp)}
+                {sent.length > 0 && ` · ${t('deliveries')}: ${sent.map((d) => `${d.channel} ${d.status}`).join(', ')}`}
+              </li>
+            );
+          })}
         </ul>
       )}
     </>
@@ -196,6 +208,7 @@ function Subscriptions(props: {
   period: string | undefined;
   items: readonly SubscriptionMonthlyUsageRecord[];
   currency: Currency;
+  azurePlan: boolean;
 }) {
   const [open, setOpen] = useState<string>();
   return (
@@ -232,6 +245,15 @@ function Subscriptions(props: {
               <tr key={`${sub.id}-meters`}>
                 <td colSpan={3}>
                   <Meters pc={props.pc} id={props.id} sub={sub.id} period={props.period} currency={props.currency} />
+                  {props.azurePlan && (
+                    <Resources
+                      pc={props.pc}
+                      id={props.id}
+                      sub={sub.id}
+                      period={props.period}
+                      currency={props.currency}
+                    />
+                  )}
                 </td>
               </tr>
             )}
@@ -307,5 +329,55 @@ function Meters(props: { pc: PartnerCenter; id: string; sub: string; period: str
         </details>
       ))}
     </div>
+  );
+}
+
+/** An Azure plan's resources with their cost in the period, costliest first. */
+function Resources(props: {
+  pc: PartnerCenter;
+  id: string;
+  sub: string;
+  period: string | undefined;
+  currency: Currency;
+}) {
+  const subscription = props.pc.customers.byId(props.id).subscriptions.byId(props.sub);
+  const q = props.period ? { period: props.period } : {};
+  const [resources] = useLoad(
+    () => subscription.usageRecords.resources.get(q),
+    [props.pc, props.id, props.sub, props.period],
+  );
+  if (resources.state !== 'ok')
+    return (
+      <p aria-busy={resources.state === 'loading'}>{resources.state === 'error' ? resources.message : t('loading')}</p>
+    );
+  const items = [...resources.value.items].sort((a, b) => plotted(b.totalCost) - plotted(a.totalCost));
+  return (
+    <>
+      <h3>{t('resources')}</h3>
+      <table aria-label={t('resources')}>
+        <thead>
+          <tr>
+            <th scope="col">{t('name')}</th>
+            <th scope="col">Resource group</th>
+            <th scope="col">Type</th>
+            <th scope="col" class="num">
+              {t('cost')}
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((r) => (
+            <tr key={r.resourceUri}>
+              <th scope="row" title={r.resourceUri}>
+                {r.resourceName}
+              </th>
+              <td>{r.resourceGroupName}</td>
+              <td>{r.resourceType}</td>
+              <td class="num">{money(r.totalCost, props.currency)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
   );
 }

@@ -4,7 +4,7 @@ import type { ViewFilter, ViewSort } from '../../src/contract/parameters.js';
 import type { PartnerCenter } from '../../src/sdk/partner-center.js';
 import { describe } from './api.js';
 import { dateTime, money, percent, periodName, plotted, usd } from './format.js';
-import { t } from './i18n.js';
+import { stableName, t } from './i18n.js';
 import { navigate, onLinkClick, withParams } from './route.js';
 import { useLoad } from './use-load.js';
 
@@ -99,7 +99,7 @@ export function CustomersPage({ pc, params }: { pc: PartnerCenter; params: URLSe
       <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <input
           type="search"
-          aria-label={t('search')}
+          aria-label={stableName('search')}
           placeholder={t('search')}
           value={s.search}
           onInput={(e) => go({ search: e.currentTarget.value }, true)}
@@ -184,7 +184,7 @@ export function CustomersPage({ pc, params }: { pc: PartnerCenter; params: URLSe
       ) : (
         <>
           <div class="table-wrap">
-            <table aria-label={t('customers')}>
+            <table aria-label={stableName('customers')}>
               <thead>
                 <tr>
                   <th scope="col">

@@ -154,3 +154,16 @@ const m = messages();
 export function t(key: keyof typeof en, values: Record<string, string | number> = {}): string {
   return m[key].replace(/\{(\w+)\}/g, (_, k: string) => String(values[k] ?? ''));
 }
+
+/**
+ * Accessible names others' tests rely on (issue #14: the "Customers" table, the "Search customers"
+ * box, "Access token", "Sign in", "Use development token"): English in every language, so that a
+ * test written once works in any browser locale. The visible text beside them is translated.
+ */
+export const stableName = (key: 'customers' | 'search' | 'accessToken' | 'signIn' | 'devToken'): string => en[key];
+
+/** A stable name with its translation after it where the page is in another language. */
+export function bilingual(key: Parameters<typeof stableName>[0]): string {
+  const local = t(key);
+  return local === en[key] ? local : `${en[key]} (${local})`;
+}

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { describe, developmentToken, isLocalhost } from './api.js';
-import { t } from './i18n.js';
+import { bilingual, t } from './i18n.js';
 
 export function SignIn({ onToken }: { onToken: (token: string) => void }) {
   const [value, setValue] = useState('');
@@ -15,7 +15,7 @@ export function SignIn({ onToken }: { onToken: (token: string) => void }) {
           if (value.trim()) onToken(value.trim());
         }}
       >
-        <label for="token">{t('accessToken')}</label>
+        <label for="token">{bilingual('accessToken')}</label>
         <input
           id="token"
           type="password"
@@ -23,7 +23,7 @@ export function SignIn({ onToken }: { onToken: (token: string) => void }) {
           value={value}
           onInput={(e) => setValue(e.currentTarget.value)}
         />
-        <button type="submit">{t('signIn')}</button>
+        <button type="submit">{bilingual('signIn')}</button>
       </form>
       {isLocalhost() && (
         <button
@@ -33,7 +33,7 @@ export function SignIn({ onToken }: { onToken: (token: string) => void }) {
             developmentToken().then(onToken, (e: unknown) => setError(describe(e)));
           }}
         >
-          {t('devToken')}
+          {bilingual('devToken')}
         </button>
       )}
       {error && (
