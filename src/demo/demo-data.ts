@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { currentBillingPeriod } from '../domain/usage-model.js';
+import { formatDecimal, parseDecimal, ZERO } from '../money/decimal.js';
 import { DAILY_RATED_COLUMNS, LEGACY_COLUMNS } from '../ingest/file-formats.js';
 import { importFile } from '../ingest/importer.js';
 import type { Store } from '../storage/store.js';
@@ -79,6 +80,22 @@ const METERS: [string, string, string, string, string, bigint][] = [
   ['6f6c4e0b-8d1f-4b8a-9c1e-000000000008', 'Data Ingestion', 'Log Analytics', 'Analytics Logs', '1 GB', 276000000n],
 ];
 
+/** The demo customer (by index) whose latest day spikes. */
+const SPIKE_CUSTOMER = 7;
+
+/**
+ * Budgets for every tenth demo customer, as a percentage of its spend so far this month: trending
+ * over (33 %: the month-end forecast passes it), comfortable, past the 80 % badge, near 100 %, over.
+ */
+const BUDGET_SHARES = [33, 60, 85, 97, 130];
+
+/** total × 100 / percent, to the cent (at least 1): a budget that `total` uses `percent` of. */
+function budgetFor(total: string, percent: number): string {
+  const d = parseDecimal(total) ?? ZERO;
+  const cents = (d.units * 10_000n) / (10n ** BigInt(d.scale) * BigInt(percent));
+  return formatDecimal({ units: cents > 100n ? cents : 100n, scale: 2 });
+}
+
 /** A small deterministic PRNG (mulberry32), so the demo is the same on every machine. */
 function prng(seed: number): () => number {
   let s = seed >>> 0;
@@ -119,6 +136,7 @@ export function writeDemoFiles(dir: string, options: DemoOptions = {}): string[]
   const now = options.now ?? new Date();
   const current = currentBillingPeriod(now);
   const previous = previousPeriod(current);
+  const earlier = previousPeriod(previous);
   const customers: DemoCustomer[] = [
     { ...SEED_CUSTOMERS.modernSe, currency: 'SEK', rate: 1052340000n, country: 'SE' },
     { ...SEED_CUSTOMERS.test, currency: 'GBP', rate: 78912345n, country: 'GB', idleNow: true },
@@ -136,7 +154,7 @@ export function writeDemoFiles(dir: string, options: DemoOptions = {}): string[]
     const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
     return period === current ? Math.max(1, now.getUTCDate() - 1) : last;
   };
-  for (const c of customers) {
+  for (const [index, c] of customers.entries()) {
     const plan = guid();
     const entitlements = Array.from({ length: 1 + Math.floor(rnd() * 2) }, () => guid());
     const resources = Array.from({ length: 2 + Math.floor(rnd() * 3) }, (_, r) => {
@@ -150,12 +168,14 @@ export function writeDemoFiles(dir: string, options: DemoOptions = {}): string[]
         scale,
       };
     });
-    for (const period of c.idleNow ? [previous] : [previous, current]) {
+    for (const period of c.idleNow ? [previous] : [earlier, previous, current]) {
       for (let d = 1; d <= daysOf(period); d++) {
         const day = `${period}-${String(d).padStart(2, '0')}T00:00:00Z`;
+        // One customer's latest day is ten times its usual spend: the anomaly flag has something to show.
+        const spike = index === SPIKE_CUSTOMER && period === current && d === daysOf(current) ? 10 : 1;
         for (const r of resources) {
           const [meterId, meterName, category, subcategory, unit, price] = r.meter;
-          const quantity = BigInt(Math.max(1, Math.round(r.scale * (0.5 + rnd()) * 1e6)));
+          const quantity = BigInt(Math.max(1, Math.round(r.scale * (0.5 + rnd()) * 1e6 * spike)));
           const usd = (quantity * price + 50n) / 100n; // 10^-14 → 10^-12, rounded
           const billing = (usd * c.rate + 50000000n) / 100000000n;
           const values: Record<string, string> = {
@@ -243,7 +263,11 @@ export function writeDemoFiles(dir: string, options: DemoOptions = {}): string[]
   return [daily, legacy];
 }
 
-/** Loads the demo into `store` through the importer, and sets the example's budgets. */
+/**
+ * Loads the demo into `store` through the importer: the two months before this one and this one to
+ * date, the example's budgets, and budgets below, near and over their thresholds for every tenth
+ * other customer.
+ */
 export async function loadDemoData(
   store: Store,
   options: DemoOptions = {},
@@ -254,6 +278,17 @@ export async function loadDemoData(
     for (const file of writeDemoFiles(dir, options)) lines += (await importFile(store, file)).lines;
     await store.setBudget(DEMO_PARTNER, SEED_CUSTOMERS.modernSe.id, SEED_CUSTOMERS.modernSe.budget);
     await store.setBudget(DEMO_PARTNER, SEED_CUSTOMERS.modernUk.id, SEED_CUSTOMERS.modernUk.budget);
+    const seeds = new Set<string>(Object.values(SEED_CUSTOMERS).map((c) => c.id));
+    const current = await store.customerUsage(DEMO_PARTNER, currentBillingPeriod(options.now ?? new Date()));
+    const others = current.filter((c) => !seeds.has(c.tenantId) && c.billingTotal !== '0');
+    for (let i = 0; i < others.length; i += 10) {
+      const c = others[i]!;
+      await store.setBudget(
+        DEMO_PARTNER,
+        c.tenantId,
+        budgetFor(c.billingTotal, BUDGET_SHARES[(i / 10) % BUDGET_SHARES.length]!),
+      );
+    }
     return { lines, customers: await store.customerCount(DEMO_PARTNER) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
