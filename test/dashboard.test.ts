@@ -271,5 +271,23 @@ for (const backend of BACKENDS) {
       if (backend === 'sqlite') await small.screenshot({ path: path.join(SCREENSHOTS, 'phone-ko.png') });
       await phone.close();
     });
+
+    it('adds and removes a webhook endpoint on the alerts page, its secret shown once', async () => {
+      await page.goto(`${server.baseUrl}/alerts`);
+      await page.getByRole('heading', { name: 'Webhook endpoints' }).waitFor();
+      await page.getByLabel('Endpoint URL').fill('https://hooks.example.test/partner-usage');
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      const status = page.getByRole('status');
+      await status.waitFor();
+      assert.match((await status.textContent())!, /whsec_/);
+      const listed = await server.store.alerts.webhooks(DEMO_PARTNER);
+      assert.deepEqual(
+        listed.map((w) => w.url),
+        ['https://hooks.example.test/partner-usage'],
+      );
+      await page.getByRole('button', { name: 'Remove https://hooks.example.test/partner-usage' }).click();
+      await page.getByRole('button', { name: /^Remove / }).waitFor({ state: 'detached' });
+      assert.deepEqual(await server.store.alerts.webhooks(DEMO_PARTNER), []);
+    });
   });
 }

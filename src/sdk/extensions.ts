@@ -84,6 +84,23 @@ export class PartnerUsageExtensions {
     return this.#list(operations.listWebhookEndpoints.path, options);
   }
 
+  /** POST /v1/partnerusage/webhooks: registers an endpoint; the answer carries its whsec_ secret, shown once. */
+  async addWebhook(
+    url: string,
+    events: readonly string[] = [],
+    options: RequestOptions = {},
+  ): Promise<Static<typeof WebhookEndpoint>> {
+    const body = JSON.stringify(events.length > 0 ? { url, events } : { url });
+    const response = await this.client.request('POST', operations.createWebhookEndpoint.path, { ...options, body });
+    return response.body as Static<typeof WebhookEndpoint>;
+  }
+
+  /** DELETE /v1/partnerusage/webhooks/{id}. */
+  async removeWebhook(endpointId: string, options: RequestOptions = {}): Promise<Static<typeof WebhookEndpoint>> {
+    const path = expandPath(operations.deleteWebhookEndpoint.path, { 'webhook-id': endpointId });
+    return (await this.client.request('DELETE', path, options)).body as Static<typeof WebhookEndpoint>;
+  }
+
   async replay(deliveryId: string, options: RequestOptions = {}): Promise<Static<typeof Delivery>> {
     const path = expandPath(operations.replayDelivery.path, { 'delivery-id': deliveryId });
     return (await this.client.request('POST', path, options)).body as Static<typeof Delivery>;

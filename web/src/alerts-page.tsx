@@ -1,4 +1,6 @@
+import { useState } from 'preact/hooks';
 import type { PartnerCenter } from '../../src/sdk/partner-center.js';
+import { describe } from './api.js';
 import { dateTime } from './format.js';
 import { t } from './i18n.js';
 import { useLoad } from './use-load.js';
@@ -7,7 +9,18 @@ import { useLoad } from './use-load.js';
 export function AlertsPage({ pc }: { pc: PartnerCenter }) {
   const [alerts] = useLoad(() => pc.partnerUsage.alerts(), [pc]);
   const [deliveries, reload] = useLoad(() => pc.partnerUsage.deliveries(), [pc]);
-  const [webhooks] = useLoad(() => pc.partnerUsage.webhooks(), [pc]);
+  const [webhooks, reloadWebhooks] = useLoad(() => pc.partnerUsage.webhooks(), [pc]);
+  const [url, setUrl] = useState('');
+  const [created, setCreated] = useState<{ id: string; secret: string }>();
+  const [error, setError] = useState<string>();
+  const act = (work: Promise<unknown>) =>
+    work.then(
+      () => {
+        setError(undefined);
+        reloadWebhooks();
+      },
+      (e: unknown) => setError(describe(e)),
+    );
   return (
     <>
       <h1>{t('alerts')}</h1>
@@ -82,10 +95,44 @@ export function AlertsPage({ pc }: { pc: PartnerCenter }) {
         <ul>
           {webhooks.value.items.map((w) => (
             <li key={w.id}>
-              <code>{w.url}</code> — {w.enabled ? 'enabled' : 'disabled'} ({w.events.join(', ') || 'all events'})
+              <code>{w.url}</code> — {w.enabled ? 'enabled' : 'disabled'} ({w.events.join(', ') || 'all events'}){' '}
+              <button
+                type="button"
+                class="secondary"
+                aria-label={`Remove ${w.url}`}
+                onClick={() => void act(pc.partnerUsage.removeWebhook(w.id))}
+              >
+                Remove
+              </button>
             </li>
           ))}
         </ul>
+      )}
+      <form
+        class="budget"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act(
+            pc.partnerUsage.addWebhook(url.trim()).then((w) => {
+              setCreated({ id: w.id, secret: w.secret ?? '' });
+              setUrl('');
+            }),
+          );
+        }}
+      >
+        <label for="webhook-url">Endpoint URL</label>
+        <input id="webhook-url" type="url" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+        <button type="submit">Add endpoint</button>
+      </form>
+      {created && (
+        <p role="status">
+          Endpoint <code>{created.id}</code> added. Its signing secret, shown once: <code>{created.secret}</code>
+        </p>
+      )}
+      {error && (
+        <p role="alert" class="error">
+          {error}
+        </p>
       )}
     </>
   );

@@ -367,7 +367,10 @@ function Header(props: {
       <ul class="totals">
         {totals.map((x) => (
           <li key={x.currency}>
-            <strong>{money(x.totalCost, { currencyCode: x.currency })}</strong> <span>{String(x.customers)}</span>
+            <strong>{money(x.totalCost, { currencyCode: x.currency })}</strong>{' '}
+            <span class="muted">
+              ({String(x.customers)} {t('customers').toLowerCase()})
+            </span>
           </li>
         ))}
       </ul>
