@@ -289,5 +289,23 @@ for (const backend of BACKENDS) {
       await page.getByRole('button', { name: /^Remove / }).waitFor({ state: 'detached' });
       assert.deepEqual(await server.store.alerts.webhooks(DEMO_PARTNER), []);
     });
+
+    it('serves the page with a strict CSP, hashed assets cached for a year (compressed), and keeps the API 404', async () => {
+      const pageResponse = await fetch(`${server.baseUrl}/customers/${SEED_CUSTOMERS.modernUk.id}?period=2026-10`);
+      assert.equal(pageResponse.status, 200);
+      assert.match(pageResponse.headers.get('content-type')!, /text\/html/);
+      assert.match(pageResponse.headers.get('content-security-policy')!, /script-src 'self';/);
+      assert.equal(pageResponse.headers.get('cache-control'), 'no-cache');
+      const html = await pageResponse.text();
+      assert.ok(!/<script>|<script type="module">/.test(html), 'no inline script');
+      const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+      const script = await fetch(`${server.baseUrl}${asset}`, { headers: { 'accept-encoding': 'br' } });
+      assert.equal(script.status, 200);
+      assert.equal(script.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+      assert.equal(script.headers.get('content-encoding'), 'br');
+      const missing = await fetch(`${server.baseUrl}/v1/customers/nope/nothing`);
+      assert.equal(missing.status, 404);
+      assert.equal(((await missing.json()) as { source: string }).source, 'PartnerFD');
+    });
   });
 }

@@ -52,6 +52,8 @@ export function dashboardRoutes(app: FastifyInstance, dir = DASHBOARD_DIR): Page
     prefix: '/assets/',
     index: false,
     wildcard: true,
+    // Built with .br and .gz beside each asset (vite.config.ts): sent to browsers that accept them.
+    preCompressed: true,
     cacheControl: false,
     setHeaders: (res) => {
       res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
