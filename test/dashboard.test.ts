@@ -6,10 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO_PARTNER, loadDemoData, SEED_CUSTOMERS } from '../src/demo/demo-data.js';
 import { DASHBOARD_DIR } from '../src/server/routes/dashboard.js';
-import { BACKENDS, testDatabase } from './helpers/backends.js';
+import { BACKENDS, testDatabase, type TestDatabase } from './helpers/backends.js';
 import { launchChromium } from './helpers/browser.js';
 import { REPO, tempDir } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
+import { serveProcess } from './helpers/serve-process.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 after(stopPostgres);
@@ -61,10 +62,11 @@ for (const backend of BACKENDS) {
     let server: TestServer;
     let browser: Browser;
     let page: Page;
+    let db: TestDatabase;
 
     before(async () => {
       assert.ok(fs.existsSync(path.join(DASHBOARD_DIR, 'index.html')), 'the dashboard is built (npm run build)');
-      const db = await testDatabase(backend, tempDir(), 'dashboard');
+      db = await testDatabase(backend, tempDir(), 'dashboard');
       const store = await db.open();
       await loadDemoData(store);
       await store.close();
@@ -166,6 +168,14 @@ for (const backend of BACKENDS) {
       const metersTotal = page.locator('[data-meters-total]').first();
       await metersTotal.waitFor();
       assert.equal(await metersTotal.textContent(), total, 'the meters add up to the subscription, exactly');
+      const token = await server.token({ tenant: DEMO_PARTNER, user: 'ana@partner.example' });
+      const days = (await (
+        await fetch(`${server.baseUrl}/v1/partnerusage/customers/${SEED_CUSTOMERS.modernUk.id}/days`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json()) as { totalCount: number; items: { day: string }[] };
+      assert.equal(days.totalCount, 30, 'the last 30 days, into the month before');
+      assert.equal(days.items.length, 30);
       if (backend === 'sqlite') await page.screenshot({ path: path.join(SCREENSHOTS, 'customer.png'), fullPage: true });
 
       await page.goto(`${server.baseUrl}/`);
@@ -306,6 +316,21 @@ for (const backend of BACKENDS) {
       const missing = await fetch(`${server.baseUrl}/v1/customers/nope/nothing`);
       assert.equal(missing.status, 404);
       assert.equal(((await missing.json()) as { source: string }).source, 'PartnerFD');
+    });
+
+    it('"Use development token" signs in on `partner-usage serve` in embedded mode on this machine', async () => {
+      const served = await serveProcess(db.location);
+      try {
+        const fresh = await browser.newPage();
+        await fresh.goto(`${served.base}/`);
+        await fresh.getByRole('button', { name: 'Use development token' }).click();
+        await fresh.getByRole('table', { name: 'Customers' }).waitFor();
+        assert.ok((await names(fresh)).length > 0);
+        assert.ok(!fresh.url().includes('token'));
+        await fresh.close();
+      } finally {
+        served.child.kill('SIGTERM');
+      }
     });
   });
 }

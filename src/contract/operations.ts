@@ -283,7 +283,8 @@ export const operations = {
   getCustomerDays: op({
     method: 'GET',
     path: `${X}/customers/{customer-tenant-id}/days`,
-    summary: "The customer's spend per usage day in its currency, the last days of the period. Our extension.",
+    summary:
+      "The customer's spend per usage day in its currency: the last days up to the period's latest usage day (into the month before). Our extension.",
     auth: 'app-or-user',
     parameters: [customerTenantId, period, days],
     collection: false,

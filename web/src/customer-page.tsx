@@ -76,7 +76,12 @@ export function CustomerPage({ pc, id, period }: { pc: PartnerCenter; id: string
       </dl>
       <BudgetForm pc={pc} id={id} budget={budget?.text ?? null} onChanged={reload} />
       {days.state === 'ok' && (
-        <DayCharts days={days.value.items} budget={budget} forecast={s.partnerUsage?.forecastTotalCost} />
+        <DayCharts
+          period={s.billingStartDate.slice(0, 7)}
+          days={days.value.items}
+          budget={budget}
+          forecast={s.partnerUsage?.forecastTotalCost}
+        />
       )}
       <h2>{t('subscriptions')}</h2>
       {subs.state === 'ok' ? (
@@ -154,23 +159,38 @@ function BudgetForm(props: { pc: PartnerCenter; id: string; budget: string | nul
 }
 
 function DayCharts(props: {
+  period: string;
   days: readonly { day: string; totalCost: JsonDecimal }[];
   budget: JsonDecimal | null;
   forecast: JsonDecimal | undefined;
 }) {
-  const data = useMemo(() => {
-    const x = props.days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
+  const { lineData, barData } = useMemo(() => {
+    const at = (day: string) => Date.parse(`${day}T00:00:00Z`) / 1000;
+    // The running total is the period's (month to date), drawn on to the forecast at month end.
+    const inPeriod = props.days.filter((d) => d.day.startsWith(props.period));
+    const [y, m] = props.period.split('-').map(Number) as [number, number];
+    const monthEnd = new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+    const x = [...inPeriod.map((d) => at(d.day))];
     let running = 0;
-    const daily = props.days.map((d) => plotted(d.totalCost));
-    const total = daily.map((v) => (running += v));
-    const budget = props.days.map(() => (props.budget ? plotted(props.budget) : null));
-    return { x, daily, total, budget };
-  }, [props.days, props.budget]);
+    const total: (number | null)[] = inPeriod.map((d) => (running += plotted(d.totalCost)));
+    const forecast: (number | null)[] = inPeriod.map((_, i) => (i === inPeriod.length - 1 ? running : null));
+    if (props.forecast && inPeriod.at(-1)?.day !== monthEnd) {
+      x.push(at(monthEnd));
+      total.push(null);
+      forecast.push(plotted(props.forecast));
+    }
+    const budget = x.map(() => (props.budget ? plotted(props.budget) : null));
+    return {
+      lineData: [x, total, forecast, budget] as uPlotData,
+      barData: [props.days.map((d) => at(d.day)), props.days.map((d) => plotted(d.totalCost))] as uPlotData,
+    };
+  }, [props.days, props.budget, props.forecast, props.period]);
   const line = useMemo(
     () => ({
       series: [
         {},
         { label: 'Running total', stroke: '#0b5cad', width: 2 },
+        { label: 'Forecast', stroke: '#0b5cad', dash: [2, 4], spanGaps: true },
         { label: 'Budget', stroke: '#b3261e', dash: [6, 4] },
       ],
       axes: [{}, { size: 70 }],
@@ -180,12 +200,14 @@ function DayCharts(props: {
   const barOptions = useMemo(
     () => ({
       series: [{}, { label: 'Daily', fill: '#5b8fd6', stroke: '#0b5cad', paths: bars, points: { show: false } }],
+      // Bars stand on zero.
+      scales: {
+        y: { range: (_u: unknown, _min: number, max: number): [number, number] => [0, max > 0 ? max * 1.1 : 1] },
+      },
       axes: [{}, { size: 70 }],
     }),
     [],
   );
-  const lineData = useMemo(() => [data.x, data.total, data.budget] as uPlotData, [data]);
-  const barData = useMemo(() => [data.x, data.daily] as uPlotData, [data]);
   if (props.days.length === 0) return <p>—</p>;
   return (
     <div class="charts">

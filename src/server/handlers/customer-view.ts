@@ -117,12 +117,15 @@ export const getCustomerView: OperationHandler = async ({ caller, values }, deps
   };
 };
 
-/** GET /v1/partnerusage/customers/{id}/days: the customer's spend per day, the last `days` of the period. */
+/** GET /v1/partnerusage/customers/{id}/days: the customer's spend per day, the last `days` up to the period's latest day. */
 export const getCustomerDays: OperationHandler = async ({ caller, values }, deps) => {
   const partner = caller.partnerTenantId;
   const customer = values['customer-tenant-id'] as string;
   const period = resolvePeriod(values.period as string | undefined);
-  const { first, end } = periodDays(period);
+  const { first, end: periodEnd } = periodDays(period);
+  // Up to the partner's latest usage day: the current month's days so far and the month before.
+  const last = await deps.store.lastUsageDay(partner, period);
+  const end = last === undefined ? periodEnd : Math.min(periodEnd, addDays(last, 1));
   const from = addDays(end, -((values.days as number | undefined) ?? 30));
   // The periods the days fall in (a month is at least 28 days long: none is stepped over).
   const periods = new Set([period]);
