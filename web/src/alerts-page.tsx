@@ -28,10 +28,10 @@ export function AlertsPage({ pc }: { pc: PartnerCenter }) {
         <table aria-label={t('alerts')}>
           <thead>
             <tr>
-              <th scope="col">Type</th>
+              <th scope="col">{t('type')}</th>
               <th scope="col">{t('customers')}</th>
               <th scope="col">{t('period')}</th>
-              <th scope="col">Raised</th>
+              <th scope="col">{t('raised')}</th>
             </tr>
           </thead>
           <tbody>
@@ -57,10 +57,10 @@ export function AlertsPage({ pc }: { pc: PartnerCenter }) {
           <thead>
             <tr>
               <th scope="col">Id</th>
-              <th scope="col">Channel</th>
-              <th scope="col">Status</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Last error</th>
+              <th scope="col">{t('channel')}</th>
+              <th scope="col">{t('status')}</th>
+              <th scope="col">{t('attempts')}</th>
+              <th scope="col">{t('lastError')}</th>
               <th scope="col" />
             </tr>
           </thead>
@@ -80,7 +80,7 @@ export function AlertsPage({ pc }: { pc: PartnerCenter }) {
                     class="secondary"
                     onClick={() => void pc.partnerUsage.replay(d.id).then(reload)}
                   >
-                    Replay
+                    {t('replay')}
                   </button>
                 </td>
               </tr>
@@ -95,14 +95,15 @@ export function AlertsPage({ pc }: { pc: PartnerCenter }) {
         <ul>
           {webhooks.value.items.map((w) => (
             <li key={w.id}>
-              <code>{w.url}</code> — {w.enabled ? 'enabled' : 'disabled'} ({w.events.join(', ') || 'all events'}){' '}
+              <code>{w.url}</code> — {w.enabled ? t('enabled') : t('disabled')} ({w.events.join(', ') || t('allEvents')}
+              ){' '}
               <button
                 type="button"
                 class="secondary"
                 aria-label={`Remove ${w.url}`}
                 onClick={() => void act(pc.partnerUsage.removeWebhook(w.id))}
               >
-                Remove
+                {t('remove')}
               </button>
             </li>
           ))}
@@ -120,13 +121,13 @@ export function AlertsPage({ pc }: { pc: PartnerCenter }) {
           );
         }}
       >
-        <label for="webhook-url">Endpoint URL</label>
+        <label for="webhook-url">{t('endpointUrl')}</label>
         <input id="webhook-url" type="url" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
-        <button type="submit">Add endpoint</button>
+        <button type="submit">{t('addEndpoint')}</button>
       </form>
       {created && (
         <p role="status">
-          Endpoint <code>{created.id}</code> added. Its signing secret, shown once: <code>{created.secret}</code>
+          {t('secretOnce', { id: created.id })} <code>{created.secret}</code>
         </p>
       )}
       {error && (

@@ -23,7 +23,7 @@ export function App() {
   return (
     <>
       <a class="skip" href="#main">
-        Skip to content
+        {t('skip')}
       </a>
       <header class="top">
         <span class="brand">{t('title')}</span>

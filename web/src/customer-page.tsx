@@ -189,9 +189,9 @@ function DayCharts(props: {
     () => ({
       series: [
         {},
-        { label: 'Running total', stroke: '#0b5cad', width: 2 },
-        { label: 'Forecast', stroke: '#0b5cad', dash: [2, 4], spanGaps: true },
-        { label: 'Budget', stroke: '#b3261e', dash: [6, 4] },
+        { label: t('runningTotal'), stroke: '#0b5cad', width: 2 },
+        { label: t('forecast'), stroke: '#0b5cad', dash: [2, 4], spanGaps: true },
+        { label: t('budget'), stroke: '#b3261e', dash: [6, 4] },
       ],
       axes: [{}, { size: 70 }],
     }),
@@ -199,7 +199,10 @@ function DayCharts(props: {
   );
   const barOptions = useMemo(
     () => ({
-      series: [{}, { label: 'Daily', fill: '#5b8fd6', stroke: '#0b5cad', paths: bars, points: { show: false } }],
+      series: [
+        {},
+        { label: t('dailySeries'), fill: '#5b8fd6', stroke: '#0b5cad', paths: bars, points: { show: false } },
+      ],
       // Bars stand on zero.
       scales: {
         y: { range: (_u: unknown, _min: number, max: number): [number, number] => [0, max > 0 ? max * 1.1 : 1] },
@@ -380,8 +383,8 @@ function Resources(props: {
         <thead>
           <tr>
             <th scope="col">{t('name')}</th>
-            <th scope="col">Resource group</th>
-            <th scope="col">Type</th>
+            <th scope="col">{t('resourceGroup')}</th>
+            <th scope="col">{t('type')}</th>
             <th scope="col" class="num">
               {t('cost')}
             </th>
