@@ -41,6 +41,9 @@ export const apiErrors = {
     new ApiError(401, 400, `Access denied: ${reason}.`, {
       'WWW-Authenticate': `${WWW_AUTHENTICATE}, error="invalid_token"`,
     }),
+  ingestNotAllowed: () =>
+    new ApiError(403, 900150, 'Sending line items needs the PartnerUsage.Ingest role (application) or scope (user).'),
+  tooManyItems: (limit: number) => new ApiError(413, 800002, `The request holds more than ${limit} line items.`),
   appOnlyNotAllowed: () => new ApiError(403, 900150, "This resource can't be accessed by application credentials."),
   customerNotFound: (id: string) => new ApiError(404, 60003, `Customer ${id} was not found.`),
   subscriptionNotFound: (id: string) => new ApiError(404, 20003, `Subscription with id ${id} not found.`),

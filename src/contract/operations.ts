@@ -26,6 +26,8 @@ import {
   AlertEvent,
   CustomerDay,
   CustomerView,
+  IngestionSummary,
+  LineItemsBody,
   AzureResourceMonthlyUsageRecord,
   Delivery,
   ItemList,
@@ -68,6 +70,8 @@ export interface Operation {
   readonly errors: readonly (keyof typeof apiErrors)[];
   /** Where partner-usage serves more than Partner Center does, or differs: said in docs/api.md. */
   readonly note?: string;
+  /** A larger body than the server's default limit (REQUEST_LIMITS.bodyBytes). */
+  readonly bodyLimit?: number;
 }
 
 const C = '/v1/customers/{customer-tenant-id}';
@@ -279,6 +283,19 @@ export const operations = {
     collection: false,
     response: CustomerView,
     errors: [],
+  }),
+  ingestLineItems: op({
+    method: 'POST',
+    path: `${X}/lineitems`,
+    summary:
+      "Stores line items sent as JSON or NDJSON (the export's field names), atomic per request, idempotent by line identity; alerts evaluated as after an import. Needs the PartnerUsage.Ingest role or scope. Our extension.",
+    auth: 'app-or-user',
+    parameters: [],
+    collection: false,
+    body: LineItemsBody,
+    response: IngestionSummary,
+    errors: ['invalidBody'],
+    bodyLimit: 32 << 20,
   }),
   getCustomerDays: op({
     method: 'GET',

@@ -391,3 +391,18 @@ export type CustomerView = Static<typeof CustomerView>;
 
 export const CustomerDay = closed({ day: Type.String(), totalCost: Money });
 export type CustomerDay = Static<typeof CustomerDay>;
+
+// HTTP ingestion (issue #15), our extension.
+
+export const LineItemsBody = Type.Array(Type.Object({}, { additionalProperties: true }), {
+  description:
+    "Line items with the reconciliation file's (and the billing export's) field names, any case; also sent as NDJSON (application/x-ndjson).",
+});
+
+export const IngestionSummary = closed({
+  lines: Type.Integer({ minimum: 0 }),
+  replaced: Type.Integer({ minimum: 0, description: 'Lines that replaced one of the same identity (sent before).' }),
+  customers: Type.Integer({ minimum: 0 }),
+  periods: Type.Array(Type.String()),
+  alerts: Type.Integer({ minimum: 0 }),
+});

@@ -19,7 +19,7 @@ export function installErrorHandling(app: FastifyInstance, page?: PageHandler): 
     else if ('statusCode' in error && error.statusCode !== undefined && error.statusCode < 500) {
       apiError =
         error.statusCode === 413
-          ? apiErrors.bodyTooLarge(REQUEST_LIMITS.bodyBytes)
+          ? apiErrors.bodyTooLarge(req.routeOptions.bodyLimit ?? REQUEST_LIMITS.bodyBytes)
           : error.statusCode === 415
             ? apiErrors.unsupportedMediaType()
             : apiErrors.invalidInput(error.validation ? 'Invalid request input.' : error.message);

@@ -81,6 +81,7 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
     app.route({
       method: o.method,
       url,
+      ...(o.bodyLimit === undefined ? {} : { bodyLimit: o.bodyLimit }),
       handler: async (req, reply) => {
         const mediaType = negotiateMediaType(req.headers.accept);
         const caller = await authorize(o, deps, req);

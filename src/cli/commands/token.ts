@@ -14,6 +14,10 @@ export const tokenCommand = defineCommand({
     tenant: { type: 'string', description: 'partner tenant id (the tid claim)', required: true, valueHint: 'tid' },
     user: { type: 'string', description: 'user principal name of an App+User token', valueHint: 'upn' },
     'app-only': { type: 'boolean', description: 'an application token (refused by App+User routes with 403)' },
+    ingest: {
+      type: 'boolean',
+      description: 'with the PartnerUsage.Ingest role or scope: may POST line items to /v1/partnerusage/lineitems',
+    },
     'expires-in': { type: 'string', description: 'lifetime in seconds (default 3600)', valueHint: 'seconds' },
     ...dbArg,
   },
@@ -28,6 +32,7 @@ export const tokenCommand = defineCommand({
         tenant: args.tenant,
         ...(args.user ? { user: args.user } : {}),
         appOnly: args['app-only'] === true,
+        ingest: args.ingest === true,
         expiresInSeconds: expiresIn,
       }),
     );

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { LocalKeys } from './local-keys.js';
+import { INGEST_PERMISSION } from './token-verifier.js';
 import { LOCAL_ISSUER, PARTNER_CENTER_AUDIENCE } from './token-settings.js';
 
 export interface TokenRequest {
@@ -10,6 +11,8 @@ export interface TokenRequest {
   readonly user?: string;
   /** An application token (client credentials): no `scp`, `idtyp: app`. */
   readonly appOnly?: boolean;
+  /** Adds the PartnerUsage.Ingest role (application) or scope (user): may send line items. */
+  readonly ingest?: boolean;
   readonly expiresInSeconds?: number;
 }
 
@@ -23,7 +26,7 @@ export async function issueLocalToken(keys: LocalKeys, request: TokenRequest): P
     ? {
         tid,
         idtyp: 'app',
-        roles: ['Partner.Read.All'],
+        roles: request.ingest ? ['Partner.Read.All', INGEST_PERMISSION] : ['Partner.Read.All'],
         appid: crypto.randomUUID(),
         oid: crypto.randomUUID(),
         ver: '1.0',
@@ -31,7 +34,7 @@ export async function issueLocalToken(keys: LocalKeys, request: TokenRequest): P
     : {
         tid,
         idtyp: 'user',
-        scp: 'user_impersonation',
+        scp: request.ingest ? `user_impersonation ${INGEST_PERMISSION}` : 'user_impersonation',
         upn: request.user ?? `admin@${tid.slice(0, 8)}.onmicrosoft.com`,
         oid: crypto.randomUUID(),
         appid: crypto.randomUUID(),

@@ -5,11 +5,16 @@ import { isGuid } from '../../ingest/field-parsers.js';
 import { CLOCK_TOLERANCE_SECONDS, PARTNER_CENTER_AUDIENCE } from './token-settings.js';
 
 /** Who is calling, from a verified token. */
+/** The role (application tokens) or scope (user tokens) that lets a caller send line items. */
+export const INGEST_PERMISSION = 'PartnerUsage.Ingest';
+
 export interface Caller {
   readonly partnerTenantId: string;
   /** An application token (client credentials), as opposed to App+User. */
   readonly appOnly: boolean;
   readonly user: string | undefined;
+  /** May send line items (POST /v1/partnerusage/lineitems): the PartnerUsage.Ingest role or scope. */
+  readonly canIngest: boolean;
 }
 
 export interface TokenVerifierOptions {
@@ -82,6 +87,9 @@ export class TokenVerifier {
       partnerTenantId: tid,
       appOnly: !scopes.includes('user_impersonation') || payload.idtyp === 'app',
       user,
+      canIngest:
+        scopes.includes(INGEST_PERMISSION) ||
+        (Array.isArray(payload.roles) && payload.roles.includes(INGEST_PERMISSION)),
     };
     this.#cache.set(token, { caller, expiresAt: (payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1000 });
     return caller;

@@ -1,5 +1,6 @@
 import type { OperationHandlers } from '../operation-routes.js';
 import { getCustomerDays, getCustomerView } from './customer-view.js';
+import { postLineItems } from './line-ingestion.js';
 import { getCustomerUsageSummary, getPartnerUsageSummary, getSubscriptionUsageSummary } from './summaries.js';
 import { getCustomerUsageSpendingBudget, patchCustomerUsageSpendingBudget } from './usage-budget.js';
 import {
@@ -42,4 +43,5 @@ export const handlers: OperationHandlers = {
   replayDelivery,
   getCustomerView,
   getCustomerDays,
+  ingestLineItems: postLineItems,
 };

@@ -1,0 +1,88 @@
+import { JsonDecimal, parseExact, stringifyExact } from '../contract/exact-json.js';
+import { DAILY_RATED_COLUMNS } from './file-formats.js';
+
+/**
+ * Line items sent as JSON (issue #15's HTTP ingestion): the export's field names — the
+ * reconciliation file's columns, which Microsoft's billing export blobs use too — matched without
+ * regard to case (`ResourceURI`/`resourceUri`, `BenefitID`/`BenefitId`), plus the older line-item
+ * API's two other names. Numbers keep every digit (parsed as exact decimals).
+ */
+const COLUMN_OF = new Map<string, string>([
+  ...DAILY_RATED_COLUMNS.map((c): [string, string] => [c.toLowerCase(), c]),
+  ['resellermpnid', 'Tier2MpnId'],
+  ['unitofmeasure', 'Unit'],
+]);
+
+/** A body or an item that cannot be read: names the item (1-based) where there is one. */
+export class LineItemsError extends Error {
+  constructor(
+    readonly item: number | undefined,
+    message: string,
+  ) {
+    super(item === undefined ? message : `item ${item}: ${message}`);
+    this.name = 'LineItemsError';
+  }
+}
+
+function parse(text: string, item: number | undefined): unknown {
+  try {
+    return parseExact(text);
+  } catch (error) {
+    throw new LineItemsError(item, `not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/**
+ * The items of a body: NDJSON (an object a line, blank lines skipped), or JSON — an array of
+ * objects, or an object holding one under `items` or `value` (an OData page).
+ */
+export function parseLineItems(body: string, format: 'json' | 'ndjson'): unknown[] {
+  if (format === 'ndjson') {
+    const items: unknown[] = [];
+    for (const line of body.split('\n')) {
+      if (line.trim() !== '') items.push(parse(line, items.length + 1));
+    }
+    return items;
+  }
+  const parsed = parse(body, undefined);
+  if (Array.isArray(parsed)) return parsed;
+  const wrapped = parsed as { items?: unknown; value?: unknown } | null;
+  const list = wrapped?.items ?? wrapped?.value;
+  if (Array.isArray(list)) return list;
+  throw new LineItemsError(undefined, 'the body is neither an array of line items nor an object with "items"');
+}
+
+function text(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (value instanceof JsonDecimal) return value.text;
+  if (typeof value === 'object') return stringifyExact(value); // Tags or AdditionalInfo sent as objects
+  return String(value);
+}
+
+const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+
+/**
+ * The items as a daily-rated reconciliation file for the importer: a header, then item n on line
+ * n + 1. Every item is the partner's own: a missing PartnerId is the partner's, another one is
+ * refused. Unknown fields are ignored, as unknown columns of a file are.
+ */
+export function lineItemsCsv(items: readonly unknown[], partnerTenantId: string): string {
+  const lines = [DAILY_RATED_COLUMNS.join(',')];
+  items.forEach((item, i) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      throw new LineItemsError(i + 1, 'a line item is a JSON object');
+    }
+    const values = new Map<string, string>();
+    for (const [key, value] of Object.entries(item)) {
+      const column = COLUMN_OF.get(key.toLowerCase());
+      if (column) values.set(column, text(value));
+    }
+    const partner = values.get('PartnerId') ?? '';
+    if (partner === '') values.set('PartnerId', partnerTenantId);
+    else if (partner.toLowerCase() !== partnerTenantId.toLowerCase()) {
+      throw new LineItemsError(i + 1, `PartnerId ${partner} is not the partner of the token (${partnerTenantId})`);
+    }
+    lines.push(DAILY_RATED_COLUMNS.map((c) => csvField(values.get(c) ?? '')).join(','));
+  });
+  return lines.join('\n') + '\n';
+}
