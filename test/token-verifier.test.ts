@@ -63,7 +63,24 @@ describe('token verifier: who is calling', () => {
     const caller = await verifier().verify(
       `Bearer ${await token({ tid: TENANT.toUpperCase(), iss: ISSUER.replace('{tid}', TENANT) })}`,
     );
-    assert.deepEqual(caller, { partnerTenantId: TENANT, appOnly: false, user: 'admin@contoso.example' });
+    assert.deepEqual(caller, {
+      partnerTenantId: TENANT,
+      appOnly: false,
+      user: 'admin@contoso.example',
+      canIngest: false,
+    });
+  });
+
+  it('grants sending line items only with the PartnerUsage.Ingest role (app) or scope (user)', async () => {
+    const v = verifier();
+    const role = await v.verify(
+      `Bearer ${await token({ scp: undefined, roles: ['Partner.Read.All', 'PartnerUsage.Ingest'], idtyp: 'app' })}`,
+    );
+    assert.equal(role.canIngest, true);
+    const scope = await v.verify(`Bearer ${await token({ scp: 'user_impersonation PartnerUsage.Ingest' })}`);
+    assert.equal(scope.canIngest, true);
+    const reader = await v.verify(`Bearer ${await token({ scp: undefined, roles: ['Partner.Read.All'] })}`);
+    assert.equal(reader.canIngest, false);
   });
 
   it('takes a token with roles and no scope as app-only, whatever its idtyp', async () => {
