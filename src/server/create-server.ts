@@ -28,8 +28,6 @@ export interface ServerOptions {
   readonly requestLogging?: boolean;
   /** The response cache's bound in bytes (default: PARTNER_USAGE_CACHE_MB, else 64 MiB). */
   readonly cacheBytes?: number;
-  /** Serve the built dashboard at `/` (default: when it is built). */
-  readonly dashboard?: boolean;
   /** Embedded mode on a loopback address: the dashboard's "Use development token" asks for one. */
   readonly devToken?: () => Promise<string>;
 }
@@ -66,7 +64,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
     setTracingHeaders(req, reply);
     checkUrlLength(req.url);
   });
-  installErrorHandling(app, options.dashboard === false ? undefined : dashboardRoutes(app));
+  // The dashboard at `/` when it is built (dist/web).
+  installErrorHandling(app, dashboardRoutes(app));
   healthRoute(app, deps);
   if (options.devToken) devTokenRoute(app, options.devToken);
   openApiRoute(app, PACKAGE_VERSION);
