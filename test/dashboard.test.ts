@@ -324,6 +324,31 @@ for (const backend of BACKENDS) {
       assert.equal(((await missing.json()) as { source: string }).source, 'PartnerFD');
     });
 
+    it("the view's routes: another partner learns nothing; a bad parameter gets the fault body; a page past the end is empty", async () => {
+      const get = async (url: string, tenant: string) => {
+        const token = await server.token({ tenant, user: 'someone@partner.example' });
+        const r = await fetch(server.baseUrl + url, { headers: { authorization: `Bearer ${token}` } });
+        return { status: r.status, json: (await r.json()) as Record<string, unknown> };
+      };
+      const other = '22222222-aaaa-4bbb-8ccc-000000000002';
+      const view = await get('/v1/partnerusage/customers?search=modern', other);
+      assert.equal(view.status, 200);
+      assert.equal(view.json.totalCount, 0);
+      assert.deepEqual(view.json.counts, { customers: 0, overBudget: 0, trendingOver: 0, noBudget: 0, anomaly: 0 });
+      assert.deepEqual(view.json.periods, []);
+      const days = await get(`/v1/partnerusage/customers/${SEED_CUSTOMERS.modernUk.id}/days`, other);
+      assert.equal(days.json.totalCount, 0, "no day of another partner's customer");
+      const own = await get(`/v1/partnerusage/customers/${SEED_CUSTOMERS.modernUk.id}/days`, DEMO_PARTNER);
+      assert.equal(own.json.totalCount, 30);
+      const bad = await get('/v1/partnerusage/customers?sort=cost', DEMO_PARTNER);
+      assert.equal(bad.status, 400);
+      assert.match(bad.json.description as string, /The sort 'cost' is not one of name, /);
+      const past = await get('/v1/partnerusage/customers?offset=100000', DEMO_PARTNER);
+      assert.equal(past.status, 200);
+      assert.deepEqual(past.json.items, []);
+      assert.ok((past.json.totalCount as number) > 0);
+    });
+
     it('"Use development token" signs in on `partner-usage serve` in embedded mode on this machine', async () => {
       const served = await serveProcess(db.location);
       try {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { currentBillingPeriod } from '../domain/usage-model.js';
 import { formatDecimal, parseDecimal, ZERO } from '../money/decimal.js';
-import { DAILY_RATED_COLUMNS, LEGACY_COLUMNS } from '../ingest/file-formats.js';
+import { csvField, DAILY_RATED_COLUMNS, LEGACY_COLUMNS } from '../ingest/file-formats.js';
 import { importFile } from '../ingest/importer.js';
 import type { Store } from '../storage/store.js';
 
@@ -113,8 +113,6 @@ function fixed(units: bigint, scale: number): string {
   const digits = (negative ? -units : units).toString().padStart(scale + 1, '0');
   return `${negative ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
 }
-
-const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
 
 function previousPeriod(period: string): string {
   const [y, m] = period.split('-').map(Number) as [number, number];

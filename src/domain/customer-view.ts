@@ -19,6 +19,42 @@ export interface ViewRow {
   readonly lastModified: string | null;
 }
 
+/** The header's counts of a partner's customers in a period. */
+export interface ViewCounts {
+  readonly customers: number;
+  readonly overBudget: number;
+  readonly trendingOver: number;
+  readonly noBudget: number;
+  readonly anomaly: number;
+}
+
+/** Everything the view needs that does not depend on the query: computed once per data version. */
+export interface CustomerViewData {
+  readonly rows: readonly ViewRow[];
+  readonly counts: ViewCounts;
+  /** Billing currencies, sorted. */
+  readonly currencies: readonly string[];
+  /** The partner's periods with usage, newest first. */
+  readonly periods: readonly string[];
+  readonly lastImportAt: string | null;
+  /** YYYY-MM-DD, or null without usage in the period. */
+  readonly lastUsageDay: string | null;
+}
+
+/** The counts and currencies of a period's rows. */
+export function countRows(rows: readonly ViewRow[]): Pick<CustomerViewData, 'counts' | 'currencies'> {
+  const counts = { customers: rows.length, overBudget: 0, trendingOver: 0, noBudget: 0, anomaly: 0 };
+  const currencies = new Set<string>();
+  for (const r of rows) {
+    if (KEEP['over-budget'](r)) counts.overBudget++;
+    if (KEEP['trending-over'](r)) counts.trendingOver++;
+    if (KEEP['no-budget'](r)) counts.noBudget++;
+    if (KEEP.anomaly(r)) counts.anomaly++;
+    currencies.add(r.currency);
+  }
+  return { counts, currencies: [...currencies].sort() };
+}
+
 export interface ViewQuery {
   readonly sort: ViewSort;
   readonly order: 'asc' | 'desc';

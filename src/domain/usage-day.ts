@@ -22,3 +22,9 @@ export function periodDays(period: string): { first: UsageDay; end: UsageDay } {
 /** The billing period (`YYYY-MM`) a usage day belongs to. */
 export const periodOf = (day: UsageDay): string =>
   `${Math.floor(day / 10000)}-${String(Math.floor(day / 100) % 100).padStart(2, '0')}`;
+
+/** A usage day as a date, `YYYY-MM-DD`. */
+export const dayDate = (day: UsageDay): string => {
+  const t = String(day);
+  return `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}`;
+};

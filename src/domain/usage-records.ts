@@ -28,7 +28,7 @@ import type {
   UsageLines,
 } from './usage-rows.js';
 import { percentUsed } from './percent-used.js';
-import { DAY_MS } from './usage-day.js';
+import { DAY_MS, dayDate } from './usage-day.js';
 
 type RecordCurrency =
   | { readonly currencyCode: string; readonly usdTotalCost: JsonDecimal }
@@ -134,10 +134,7 @@ export function billingDates(period: string): { billingStartDate: string; billin
 }
 
 /** yyyymmdd → the day's start as Partner Center writes dates. */
-export function dayStart(day: number): string {
-  const t = String(day);
-  return `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T00:00:00+00:00`;
-}
+export const dayStart = (day: number): string => `${dayDate(day)}T00:00:00+00:00`;
 
 const modifiedOr = (lastModified: string | null, period: string): string =>
   lastModified === null ? periodStart(period) : wireDate(lastModified);

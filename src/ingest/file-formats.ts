@@ -186,3 +186,6 @@ export function recogniseHeader(header: readonly string[]): RecognisedHeader {
     ? { format: 'legacy', columns: indexColumns(header, LEGACY_COLUMNS), names: header }
     : { format: 'daily-rated', columns: indexColumns(header, DAILY_RATED_COLUMNS), names: header };
 }
+
+/** A field as RFC 4180 writes it: quoted (its quotes doubled) when it holds a comma, a quote or a line break. */
+export const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);

@@ -11,7 +11,7 @@ import {
   readLayout,
   type FileLayout,
 } from './file-source.js';
-import { HeaderError, recogniseHeader, type FileFormat, type RecognisedHeader } from './file-formats.js';
+import { csvField, HeaderError, recogniseHeader, type FileFormat, type RecognisedHeader } from './file-formats.js';
 import type { DecoderRules } from './line-decoder.js';
 import type { ParseTask, Rejection, WorkerMessage } from './parse-worker.js';
 import { AMOUNTS, bufferOf, DAY_AMOUNTS } from '../domain/line-batch.js';
@@ -381,8 +381,6 @@ class MessageQueue {
     return this.#items.shift()!;
   }
 }
-
-const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
 
 /** The side file of `--skip-invalid`: each rejected line with its reason and its original text. */
 class RejectsWriter {

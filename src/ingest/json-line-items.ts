@@ -1,5 +1,5 @@
 import { JsonDecimal, parseExact, stringifyExact } from '../contract/exact-json.js';
-import { DAILY_RATED_COLUMNS } from './file-formats.js';
+import { csvField, DAILY_RATED_COLUMNS } from './file-formats.js';
 
 /**
  * Line items sent as JSON (issue #15's HTTP ingestion): the export's field names — the
@@ -58,8 +58,6 @@ function text(value: unknown): string {
   if (typeof value === 'object') return stringifyExact(value); // Tags or AdditionalInfo sent as objects
   return String(value);
 }
-
-const csvField = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
 
 /**
  * The items as a daily-rated reconciliation file for the importer: a header, then item n on line

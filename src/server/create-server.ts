@@ -7,6 +7,7 @@ import { checkUrlLength, REQUEST_LIMITS } from './request-limits.js';
 import type { ContinuationTokens } from './paging/continuation-token.js';
 import { requestIdOf, setTracingHeaders } from './request-context.js';
 import { cacheBytesFromEnv, ResponseCache } from './response-cache.js';
+import { ViewCache } from './view-cache.js';
 import { handlers } from './handlers/index.js';
 import { registerOperations } from './operation-routes.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -59,6 +60,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     verifier: options.verifier,
     tokens: options.tokens,
     cache: new ResponseCache(options.cacheBytes ?? cacheBytesFromEnv()),
+    views: new ViewCache(),
   };
   app.addHook('onRequest', async (req, reply) => {
     setTracingHeaders(req, reply);

@@ -1,7 +1,9 @@
 import type { Store } from '../storage/store.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import type { ContinuationTokens } from './paging/continuation-token.js';
+import type { CustomerViewData } from '../domain/customer-view.js';
 import type { ResponseCache } from './response-cache.js';
+import type { ViewCache } from './view-cache.js';
 
 /** What the routes need, passed in once by createServer. */
 export interface ServerDeps {
@@ -9,4 +11,6 @@ export interface ServerDeps {
   readonly verifier: TokenVerifier;
   readonly tokens: ContinuationTokens;
   readonly cache: ResponseCache;
+  /** The dashboard's customers view per partner and period (handlers/customer-view.ts). */
+  readonly views: ViewCache<CustomerViewData>;
 }

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { CustomerView, CustomerViewRow } from '../../src/contract/resources.js';
 import type { ViewFilter, ViewSort } from '../../src/contract/parameters.js';
+import { csvField } from '../../src/ingest/file-formats.js';
 import type { PartnerCenter } from '../../src/sdk/partner-center.js';
 import { describe } from './api.js';
 import { dateTime, money, percent, periodName, plotted, usd } from './format.js';
@@ -398,8 +399,6 @@ function Header(props: {
   );
 }
 
-const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
-
 /** Every row the view shows (all its pages), with exact amounts, as a CSV file. */
 async function downloadCsv(pc: PartnerCenter, s: ViewState): Promise<void> {
   const lines = [
@@ -424,7 +423,7 @@ async function downloadCsv(pc: PartnerCenter, s: ViewState): Promise<void> {
           String(r.anomalies),
           r.lastModifiedDate ?? '',
         ]
-          .map(csvCell)
+          .map(csvField)
           .join(','),
       );
     }

@@ -1,8 +1,8 @@
 import { JsonDecimal } from '../../contract/exact-json.js';
 import type { ViewFilter, ViewSort } from '../../contract/parameters.js';
-import { viewCustomers, type ViewRow } from '../../domain/customer-view.js';
+import { countRows, viewCustomers, type CustomerViewData, type ViewRow } from '../../domain/customer-view.js';
 import { percentUsed } from '../../domain/percent-used.js';
-import { addDays, periodDays, periodOf } from '../../domain/usage-day.js';
+import { addDays, dayDate, periodDays, periodOf } from '../../domain/usage-day.js';
 import { formatDecimal } from '../../money/decimal.js';
 import { resolvePeriod } from '../collection-query.js';
 import type { OperationHandler } from '../operation-routes.js';
@@ -12,17 +12,19 @@ import { customerStandings } from './customer-forecasts.js';
 /** The dashboard's routes under /v1/partnerusage/customers (issue #14), our extension. */
 
 /**
- * Each partner's rows for a period, kept while the store's data version stays: a view of 100k
- * customers is sorted and filtered again for each request (tens of ms), not recomputed from the
- * store (seconds). A few entries: one per partner and period being looked at.
+ * A partner's rows for a period with the header's figures, computed once per data version
+ * (deps.views): a view of 100k customers is then only sorted and filtered for each request (tens
+ * of ms), not recomputed from the store (seconds).
  */
-const rowsCache = new Map<string, Promise<ViewRow[]>>();
-const ROWS_CACHE_ENTRIES = 8;
-
-async function viewRows(deps: ServerDeps, partner: string, period: string): Promise<ViewRow[]> {
-  const customers = await deps.store.customerUsage(partner, period);
+async function viewData(deps: ServerDeps, partner: string, period: string): Promise<CustomerViewData> {
+  const [customers, periods, lastImportAt, lastDay] = await Promise.all([
+    deps.store.customerUsage(partner, period),
+    deps.store.periods(partner),
+    deps.store.lastImportAt(partner),
+    deps.store.lastUsageDay(partner, period),
+  ]);
   const standings = await customerStandings(deps, partner, period, customers);
-  return customers.map((c) => {
+  const rows: ViewRow[] = customers.map((c) => {
     const s = standings.get(c.tenantId)!;
     return {
       id: c.tenantId,
@@ -41,18 +43,13 @@ async function viewRows(deps: ServerDeps, partner: string, period: string): Prom
       lastModified: c.lastModified,
     };
   });
-}
-
-function cachedRows(deps: ServerDeps, partner: string, period: string): Promise<ViewRow[]> {
-  const key = `${deps.store.dataVersion()}|${partner}|${period}`;
-  let rows = rowsCache.get(key);
-  if (!rows) {
-    if (rowsCache.size >= ROWS_CACHE_ENTRIES) rowsCache.delete(rowsCache.keys().next().value!);
-    rows = viewRows(deps, partner, period);
-    rows.catch(() => rowsCache.delete(key));
-    rowsCache.set(key, rows);
-  }
-  return rows;
+  return {
+    rows,
+    ...countRows(rows),
+    periods,
+    lastImportAt,
+    lastUsageDay: lastDay === undefined ? null : dayDate(lastDay),
+  };
 }
 
 const wire = (r: ViewRow) => ({
@@ -72,47 +69,34 @@ const wire = (r: ViewRow) => ({
   lastModifiedDate: r.lastModified,
 });
 
-const dayText = (day: number) => {
-  const s = String(day);
-  return `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}`;
-};
-
 /** GET /v1/partnerusage/customers: a sorted, filtered, searched page, with the header's counts. */
 export const getCustomerView: OperationHandler = async ({ caller, values }, deps) => {
   const partner = caller.partnerTenantId;
   const period = resolvePeriod(values.period as string | undefined);
-  const [rows, periods, lastImportAt, lastDay] = await Promise.all([
-    cachedRows(deps, partner, period),
-    deps.store.periods(partner),
-    deps.store.lastImportAt(partner),
-    deps.store.lastUsageDay(partner, period),
-  ]);
-  const page = viewCustomers(rows, {
+  const offset = (values.offset as number | undefined) ?? 0;
+  const data = await deps.views.get(`${partner}|${period}`, deps.store.dataVersion(), () =>
+    viewData(deps, partner, period),
+  );
+  const page = viewCustomers(data.rows, {
     sort: (values.sort as ViewSort | undefined) ?? 'percentUsed',
     order: (values.order as 'asc' | 'desc' | undefined) ?? 'desc',
     filters: (values.filter as ViewFilter[] | undefined) ?? [],
     plan: values.plan as 'azure-plan' | 'legacy' | undefined,
     currency: values.currency as string | undefined,
     search: values.search as string | undefined,
-    offset: (values.offset as number | undefined) ?? 0,
+    offset,
     size: (values.size as number | undefined) ?? 50,
   });
   return {
     resource: {
       period,
       totalCount: page.totalCount,
-      offset: (values.offset as number | undefined) ?? 0,
+      offset,
       items: page.items.map(wire),
-      periods,
-      counts: {
-        customers: rows.length,
-        overBudget: rows.filter((r) => r.overBudget).length,
-        trendingOver: rows.filter((r) => r.trendingOver).length,
-        noBudget: rows.filter((r) => r.budget === null).length,
-        anomaly: rows.filter((r) => r.anomalies > 0).length,
-      },
-      currencies: [...new Set(rows.map((r) => r.currency))].sort(),
-      freshness: { lastImportAt, lastUsageDay: lastDay === undefined ? null : dayText(lastDay) },
+      periods: data.periods,
+      counts: data.counts,
+      currencies: data.currencies,
+      freshness: { lastImportAt: data.lastImportAt, lastUsageDay: data.lastUsageDay },
     },
   };
 };
@@ -134,6 +118,6 @@ export const getCustomerDays: OperationHandler = async ({ caller, values }, deps
   const items = rows
     .filter((r) => r.day >= from && r.day < end)
     .sort((a, b) => a.day - b.day)
-    .map((r) => ({ day: dayText(r.day), totalCost: new JsonDecimal(r.billingTotal) }));
+    .map((r) => ({ day: dayDate(r.day), totalCost: new JsonDecimal(r.billingTotal) }));
   return { resource: { totalCount: items.length, items } };
 };
