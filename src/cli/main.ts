@@ -24,6 +24,7 @@ const main = defineCommand({
     audit: () => import('./commands/audit.js').then((m) => m.auditCommand),
     serve: () => import('./commands/serve.js').then((m) => m.serveCommand),
     token: () => import('./commands/token.js').then((m) => m.tokenCommand),
+    sync: () => import('./commands/sync.js').then((m) => m.syncCommand),
   },
 });
 

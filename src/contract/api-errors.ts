@@ -35,6 +35,12 @@ export const apiErrors = {
   invalidGuid: (name: string, value: string) =>
     new ApiError(400, 800002, `The ${name} '${value.slice(0, 80)}' is not a valid GUID.`),
   invalidContinuationToken: () => new ApiError(400, 800002, 'The continuation token is not valid for this request.'),
+  staleContinuationToken: () =>
+    new ApiError(
+      400,
+      800002,
+      'The lines changed since the continuation token was issued: start again from the first page.',
+    ),
   tokenMissing: () =>
     new ApiError(401, 800001, 'Partner token missing in request context.', { 'WWW-Authenticate': WWW_AUTHENTICATE }),
   tokenInvalid: (reason: string) =>

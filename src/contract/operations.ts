@@ -28,6 +28,7 @@ import {
   CustomerView,
   IngestionSummary,
   LineItemsBody,
+  LineItemPage,
   AzureResourceMonthlyUsageRecord,
   Delivery,
   ItemList,
@@ -307,6 +308,18 @@ export const operations = {
     collection: false,
     response: ItemList(CustomerDay),
     errors: [],
+  }),
+  getUnbilledLineItems: op({
+    method: 'GET',
+    path: '/v1/invoices/unbilled/lineitems',
+    summary:
+      "The older line-item API: the period's daily rated usage lines in one currency, 2,000 a page (size), the next page by seekOperation=Next and MS-ContinuationToken. Query: provider=onetime, invoicelineitemtype=usagelineitems, currencycode, period=current|previous (names and values in any case).",
+    auth: 'app-or-user',
+    parameters: [],
+    collection: false,
+    response: LineItemPage,
+    errors: ['invalidContinuationToken'],
+    note: 'Served from the stored lines; what the store does not keep (unit prices, exchange rates, benefits) is empty. The billed form (/v1/invoices/{id}/lineitems) is not served: no invoices are kept.',
   }),
 } as const satisfies Record<string, Operation>;
 

@@ -406,3 +406,17 @@ export const IngestionSummary = closed({
   periods: Type.Array(Type.String()),
   alerts: Type.Integer({ minimum: 0 }),
 });
+
+/** A page of the older line-item API (`GET /v1/invoices/unbilled/lineitems`): seek paging by MS-ContinuationToken. */
+export const LineItemPage = Type.Object(
+  {
+    totalCount: Type.Integer({ minimum: 0, description: 'Items on this page.' }),
+    items: Type.Array(Type.Object({}, { additionalProperties: true }), {
+      description: 'DailyRatedUsageLineItem objects: the reconciliation columns in camelCase, money as exact numbers.',
+    }),
+    continuationToken: Type.Optional(Type.String()),
+    links: Type.Object({}, { additionalProperties: true }),
+    attributes: Type.Object({ objectType: Type.Literal('Collection') }),
+  },
+  { additionalProperties: false },
+);

@@ -34,6 +34,12 @@ const LOCALE_BY_CURRENCY: Readonly<Record<string, string>> = {
   RUB: 'ru-RU',
 };
 
+/**
+ * The billing currencies this project knows (the ones above): what `sync` asks Microsoft for
+ * when not told which, since no API lists a partner's currencies.
+ */
+export const BILLING_CURRENCIES: readonly string[] = Object.keys(LOCALE_BY_CURRENCY);
+
 export function localeForCurrency(currency: string): string {
   return LOCALE_BY_CURRENCY[currency.toUpperCase()] ?? 'en-US';
 }

@@ -70,3 +70,9 @@ export const BILLING_PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
 export function currentBillingPeriod(now = new Date()): BillingPeriod {
   return `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
 }
+
+/** The billing period before `period` (Graph's `last`, the line-item API's `previous`). */
+export function previousBillingPeriod(period: BillingPeriod): BillingPeriod {
+  const [y, m] = period.split('-').map(Number) as [number, number];
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+}

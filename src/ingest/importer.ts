@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import xxhash from 'xxhash-wasm';
-import type { Store } from '../storage/store.js';
+import type { ImportMeta, Store } from '../storage/store.js';
 import {
   countLines,
   findFilePartner,
@@ -35,6 +35,10 @@ export interface ImportOptions {
    * PARTNER_USAGE_MAX_FILE_BYTES, else DEFAULT_MAX_FILE_BYTES).
    */
   readonly maxBytes?: number;
+  /** A sync's snapshot of the customers billed in this currency: replaces all their stored lines of its periods. */
+  readonly snapshotCurrency?: string;
+  /** Runs inside the import's transaction just before it commits. */
+  readonly beforeCommit?: ImportMeta['beforeCommit'];
 }
 
 /** 64 GiB: about 75 million lines, past the largest monthly files partners report. */
@@ -191,6 +195,8 @@ async function runImport(
     fileName: path.basename(file),
     format,
     startedAt: now().toISOString(),
+    ...(options.snapshotCurrency === undefined ? {} : { snapshotCurrency: options.snapshotCurrency }),
+    ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
   });
   const rejects = options.skipInvalid ? new RejectsWriter(options.rejectsFile ?? `${file}.rejected.csv`) : undefined;
   const workers: Worker[] = [];

@@ -59,28 +59,33 @@ function text(value: unknown): string {
   return String(value);
 }
 
+/** The header of the file line items are written to: the daily-rated columns. */
+export const LINE_ITEMS_HEADER = DAILY_RATED_COLUMNS.join(',');
+
 /**
- * The items as a daily-rated reconciliation file for the importer: a header, then item n on line
- * n + 1. Every item is the partner's own: a missing PartnerId is the partner's, another one is
- * refused. Unknown fields are ignored, as unknown columns of a file are.
+ * One item as a line of a daily-rated reconciliation file (item `n`, 1-based, for errors). Every
+ * item is the partner's own: a missing PartnerId is the partner's, another one is refused.
+ * Unknown fields are ignored, as unknown columns of a file are.
  */
+export function lineItemRow(item: unknown, n: number, partnerTenantId: string): string {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+    throw new LineItemsError(n, 'a line item is a JSON object');
+  }
+  const values = new Map<string, string>();
+  for (const [key, value] of Object.entries(item)) {
+    const column = COLUMN_OF.get(key.toLowerCase());
+    if (column) values.set(column, text(value));
+  }
+  const partner = values.get('PartnerId') ?? '';
+  if (partner === '') values.set('PartnerId', partnerTenantId);
+  else if (partner.toLowerCase() !== partnerTenantId.toLowerCase()) {
+    throw new LineItemsError(n, `PartnerId ${partner} is not the partner of the token (${partnerTenantId})`);
+  }
+  return DAILY_RATED_COLUMNS.map((c) => csvField(values.get(c) ?? '')).join(',');
+}
+
+/** The items as a daily-rated reconciliation file for the importer: a header, then item n on line n + 1. */
 export function lineItemsCsv(items: readonly unknown[], partnerTenantId: string): string {
-  const lines = [DAILY_RATED_COLUMNS.join(',')];
-  items.forEach((item, i) => {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-      throw new LineItemsError(i + 1, 'a line item is a JSON object');
-    }
-    const values = new Map<string, string>();
-    for (const [key, value] of Object.entries(item)) {
-      const column = COLUMN_OF.get(key.toLowerCase());
-      if (column) values.set(column, text(value));
-    }
-    const partner = values.get('PartnerId') ?? '';
-    if (partner === '') values.set('PartnerId', partnerTenantId);
-    else if (partner.toLowerCase() !== partnerTenantId.toLowerCase()) {
-      throw new LineItemsError(i + 1, `PartnerId ${partner} is not the partner of the token (${partnerTenantId})`);
-    }
-    lines.push(DAILY_RATED_COLUMNS.map((c) => csvField(values.get(c) ?? '')).join(','));
-  });
+  const lines = [LINE_ITEMS_HEADER, ...items.map((item, i) => lineItemRow(item, i + 1, partnerTenantId))];
   return lines.join('\n') + '\n';
 }

@@ -82,3 +82,11 @@ export function divide(a: Decimal, b: Decimal, places: number): Decimal {
 export function multiply(a: Decimal, b: Decimal): Decimal {
   return { units: a.units * b.units, scale: a.scale + b.scale };
 }
+
+/** Decimal text as a plain JSON number would write it ("1.5E-05" → "0.000015", "+.5" → "0.5"); every digit kept. */
+export function plainDecimal(text: string): string {
+  if (/^-?\d+(\.\d+)?$/.test(text)) return text;
+  const d = parseDecimal(text);
+  if (!d) throw new RangeError(`not a decimal: ${text}`);
+  return formatDecimal(d);
+}

@@ -13,6 +13,9 @@ import { registerOperations } from './operation-routes.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { devTokenRoute } from './routes/dev-token.js';
 import { healthRoute } from './routes/health.js';
+import { graphBillingRoutes } from './routes/graph-billing.js';
+import { BillingExports } from './graph/billing-exports.js';
+import { DEFAULT_EXPORT_SETTINGS, type ExportSettings } from './graph/export-settings.js';
 import { openApiRoute } from './routes/openapi.js';
 import type { ServerDeps } from './server-deps.js';
 
@@ -31,6 +34,16 @@ export interface ServerOptions {
   readonly cacheBytes?: number;
   /** Embedded mode on a loopback address: the dashboard's "Use development token" asks for one. */
   readonly devToken?: () => Promise<string>;
+  /**
+   * Serve Microsoft Graph's partner billing exports (under /v1.0 and /beta) from this store: tokens
+   * for Graph's audience, the key SAS tokens are signed with (shared by every node), the behaviour.
+   */
+  readonly graph?: {
+    readonly verifier: TokenVerifier;
+    readonly sasKey: Buffer;
+    readonly settings?: Partial<ExportSettings>;
+    readonly now?: () => Date;
+  };
 }
 
 /**
@@ -71,6 +84,14 @@ export function createServer(options: ServerOptions): FastifyInstance {
   healthRoute(app, deps);
   if (options.devToken) devTokenRoute(app, options.devToken);
   openApiRoute(app, PACKAGE_VERSION);
+  if (options.graph) {
+    const { verifier, sasKey, settings, now } = options.graph;
+    graphBillingRoutes(
+      app,
+      verifier,
+      new BillingExports(options.store, sasKey, { ...DEFAULT_EXPORT_SETTINGS, ...settings }, now),
+    );
+  }
   registerOperations(app, deps, handlers);
   return app;
 }

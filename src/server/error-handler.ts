@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, apiErrors } from '../contract/api-errors.js';
+import { GraphError } from '../contract/graph-errors.js';
 import { REQUEST_LIMITS } from './request-limits.js';
 import { isApiPath, type PageHandler } from './routes/dashboard.js';
 import { contentTypeOf, negotiateMediaType, SERVER_ID, setTracingHeaders } from './request-context.js';
@@ -13,7 +14,8 @@ import { contentTypeOf, negotiateMediaType, SERVER_ID, setTracingHeaders } from 
  * answer, down to a request Node's HTTP parser refuses, carries the fault body and the ids.
  */
 export function installErrorHandling(app: FastifyInstance, page?: PageHandler): void {
-  app.setErrorHandler((error: FastifyError | ApiError, req, reply) => {
+  app.setErrorHandler((error: FastifyError | ApiError | GraphError, req, reply) => {
+    if (error instanceof GraphError) return sendGraphError(req, reply, error);
     let apiError: ApiError;
     if (error instanceof ApiError) apiError = error;
     else if ('statusCode' in error && error.statusCode !== undefined && error.statusCode < 500) {
@@ -48,6 +50,34 @@ function sendFault(req: FastifyRequest, reply: FastifyReply, apiError: ApiError)
     .headers(apiError.headers)
     .type(contentTypeOf(mediaType))
     .send(JSON.stringify(apiError.toFault()));
+}
+
+/** Graph's error envelope, or Azure Storage's XML error for a blob download. */
+function sendGraphError(req: FastifyRequest, reply: FastifyReply, error: GraphError): FastifyReply {
+  reply.code(error.status);
+  if (error.storage) {
+    const message = `${error.message}\nRequestId:${req.id}\nTime:${new Date().toISOString()}`;
+    return reply
+      .header('x-ms-error-code', error.code)
+      .type('application/xml')
+      .send(
+        `<?xml version="1.0" encoding="utf-8"?><Error><Code>${error.code}</Code><Message>${message}</Message></Error>`,
+      );
+  }
+  const clientRequestId = req.headers['client-request-id'];
+  return reply.type('application/json').send(
+    JSON.stringify({
+      error: {
+        code: error.code,
+        message: error.message,
+        innerError: {
+          date: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          'request-id': req.id,
+          'client-request-id': typeof clientRequestId === 'string' ? clientRequestId : req.id,
+        },
+      },
+    }),
+  );
 }
 
 /**

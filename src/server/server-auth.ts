@@ -1,7 +1,7 @@
 import { discoverJwks, TokenVerifier } from './auth/token-verifier.js';
 import type { Store } from '../storage/store.js';
 import { loadOrCreateLocalKeys, type LocalKeys } from './auth/local-keys.js';
-import { LOCAL_ISSUER } from './auth/token-settings.js';
+import { GRAPH_AUDIENCES, LOCAL_ISSUER } from './auth/token-settings.js';
 import { ContinuationTokens } from './paging/continuation-token.js';
 
 /** How tokens are verified: the local key pair (embedded default), or Entra ID via OIDC discovery. */
@@ -32,6 +32,8 @@ export function authSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AuthS
 
 export interface ServerAuth {
   readonly verifier: TokenVerifier;
+  /** Tokens for Microsoft Graph's audience: the emulated partner billing exports take these. */
+  readonly graphVerifier: TokenVerifier;
   readonly tokens: ContinuationTokens;
   readonly keys: LocalKeys;
   readonly mode: 'local' | 'oidc';
@@ -49,8 +51,20 @@ export async function createServerAuth(store: Pick<Store, 'secret'>, settings: A
     const { keys: jwks, issuer } = await discoverJwks(settings.oidcDiscoveryUrl);
     // Entra ID's multi-tenant documents write the tenant as {tenantid}.
     const issuers = settings.issuers ?? [issuer.replace('{tenantid}', '{tid}')];
-    return { verifier: new TokenVerifier({ keys: jwks, issuers, ...common }), tokens, keys, mode: 'oidc' };
+    return {
+      verifier: new TokenVerifier({ keys: jwks, issuers, ...common }),
+      graphVerifier: new TokenVerifier({ keys: jwks, issuers, ...common, audience: GRAPH_AUDIENCES }),
+      tokens,
+      keys,
+      mode: 'oidc',
+    };
   }
   const issuers = settings.issuers ?? [LOCAL_ISSUER];
-  return { verifier: new TokenVerifier({ keys: keys.publicKey, issuers, ...common }), tokens, keys, mode: 'local' };
+  return {
+    verifier: new TokenVerifier({ keys: keys.publicKey, issuers, ...common }),
+    graphVerifier: new TokenVerifier({ keys: keys.publicKey, issuers, ...common, audience: GRAPH_AUDIENCES }),
+    tokens,
+    keys,
+    mode: 'local',
+  };
 }

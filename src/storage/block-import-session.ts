@@ -49,13 +49,16 @@ export class BlockImportSession implements ImportSession {
   readonly #replacement: LineReplacement;
   #lastScope: { partner: number; period: string; scope: number } | undefined;
   #open = true;
+  readonly #meta: ImportMeta;
 
   private constructor(
     writer: ImportWriter,
     readonly batchId: number,
     hooks: SessionHooks,
+    meta: ImportMeta,
   ) {
     this.#writer = writer;
+    this.#meta = meta;
     this.#dimensions = new DimensionKeys(writer);
     this.#replacement = new LineReplacement(writer);
     this.#onCommit = hooks.onCommit;
@@ -63,7 +66,7 @@ export class BlockImportSession implements ImportSession {
   }
 
   static async begin(writer: ImportWriter, meta: ImportMeta, hooks: SessionHooks): Promise<BlockImportSession> {
-    return new BlockImportSession(writer, await writer.begin(meta), hooks);
+    return new BlockImportSession(writer, await writer.begin(meta), hooks, meta);
   }
 
   get scopes(): readonly ImportScope[] {
@@ -210,6 +213,7 @@ export class BlockImportSession implements ImportSession {
     }
     const alertSeconds = (performance.now() - started) / 1000;
     await this.#writer.finish(this.batchId, { ...summary, replaced });
+    await this.#meta.beforeCommit?.(this.#writer.db);
     await this.#writer.commit();
     this.#open = false;
     this.#onCommit();
@@ -257,8 +261,25 @@ export class BlockImportSession implements ImportSession {
       idx = this.#scopes.length;
       this.#scopes.push({ partnerKey, period, preexisting });
       this.#scopeIndex.set(name, idx);
-      if (preexisting) await this.#replacement.load(idx, partnerKey, period);
+      const currency = this.#meta.snapshotCurrency;
+      if (preexisting && currency !== undefined) {
+        await this.#replacement.replaceAll(partnerKey, period, await this.#resourcesBilledIn(partnerKey, currency));
+      } else if (preexisting) await this.#replacement.load(idx, partnerKey, period);
     }
     return idx;
+  }
+
+  /** The keys of the partner's resources whose customer is billed in `currency`. */
+  async #resourcesBilledIn(partnerKey: number, currency: string): Promise<Set<number>> {
+    const rows = await this.#writer.db
+      .selectFrom('resources as r')
+      .innerJoin('entitlements as e', 'e.entitlement_key', 'r.entitlement_key')
+      .innerJoin('subscriptions as s', 's.subscription_key', 'e.subscription_key')
+      .innerJoin('customers as c', 'c.customer_key', 's.customer_key')
+      .select('r.resource_key')
+      .where('c.partner_key', '=', partnerKey)
+      .where('c.currency', '=', currency.toUpperCase())
+      .execute();
+    return new Set(rows.map((r) => r.resource_key));
   }
 }

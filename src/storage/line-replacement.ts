@@ -64,6 +64,16 @@ export class LineReplacement {
     this.#coarse[scope] = coarse;
   }
 
+  /** A snapshot's scope: every stored line of these resources is replaced, whatever the new lines are. */
+  async replaceAll(partnerKey: number, period: string, resources: ReadonlySet<number>): Promise<void> {
+    for await (const block of this.#writer.blocks(partnerKey, period)) {
+      const keys = int32s(block.resources, block.count);
+      for (let i = 0; i < block.count; i++) {
+        if (!isReplaced(block.replaced, i) && resources.has(keys[i]!)) this.#mark(block.blockKey * INDEX_SPAN + i);
+      }
+    }
+  }
+
   /** A new line of a scope: the stored line it repeats (identity [lo, hi], its ordinal), if any, is replaced. */
   replace(scope: number, lo: number, hi: number, ordinal: number, resource: number, meter: number, day: number): void {
     const stored = this.#stored[scope];

@@ -15,6 +15,10 @@ export interface Database {
   email_recipients: EmailRecipientsTable;
   deliveries: DeliveriesTable;
   anomaly_queue: AnomalyQueueTable;
+  export_operations: ExportOperationsTable;
+  sync_snapshots: { scope: string; etag: string; lines: number; synced_at: string };
+  sync_pages: { scope: string; page: number; next_token: string | null; items: string };
+  sync_credentials: { partner_tenant_id: string; settings: string; secret: string; updated_at: string };
   audit_log: AuditLogTable;
   entitlements: EntitlementsTable;
   meters: MetersTable;
@@ -169,6 +173,17 @@ export interface AnomalyQueueTable {
   token: string;
   /** Epoch ms: an evaluator holds the row until then. */
   lease_until: number;
+}
+
+/** Graph billing exports this server emulates (migration 0009). */
+export interface ExportOperationsTable {
+  operation_id: string;
+  partner_tenant_id: string;
+  request: string;
+  polls: number;
+  created_at: string;
+  manifest_id: string | null;
+  result: string | null;
 }
 
 export interface AlertMarksTable {

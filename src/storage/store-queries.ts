@@ -4,6 +4,8 @@ import type { Database } from './schema.js';
 import { SumTable } from '../money/sum-table.js';
 import { SummedLines } from './usage-lines.js';
 import { AlertStore, NotFound, type Actor } from './alert-store.js';
+import { LineReader } from './line-reader.js';
+import { SyncState } from './sync-state.js';
 import type {
   CustomerDayRow,
   CustomerQuery,
@@ -33,10 +35,22 @@ export abstract class StoreQueries {
 
   abstract readonly kind: 'sqlite' | 'postgres';
   #alerts: AlertStore | undefined;
+  #lines: LineReader | undefined;
+  #sync: SyncState | undefined;
 
   /** Alert rules, webhooks, e-mail recipients, deliveries and the audit log. */
   get alerts(): AlertStore {
     return (this.#alerts ??= new AlertStore(this.db, this.kind, () => this.noteChange()));
+  }
+
+  /** The stored lines with their owners: what the emulated Microsoft endpoints and the exports read. */
+  get lines(): LineReader {
+    return (this.#lines ??= new LineReader(this.db));
+  }
+
+  /** Emulated export operations, synced snapshots' eTags, staged pages, sync credentials. */
+  get sync(): SyncState {
+    return (this.#sync ??= new SyncState(this.db));
   }
 
   async partners(): Promise<PartnerRow[]> {

@@ -9,8 +9,12 @@ import type {
 } from '../domain/usage-rows.js';
 
 export type * from '../domain/usage-rows.js';
+import type { Kysely } from 'kysely';
 import type { LineBatch } from '../domain/line-batch.js';
+import type { Database } from './schema.js';
 import type { AlertStore } from './alert-store.js';
+import type { LineReader } from './line-reader.js';
+import type { SyncState } from './sync-state.js';
 
 /**
  * The one storage interface. SQLite (embedded default) implements it now; PostgreSQL will be a
@@ -68,6 +72,10 @@ export interface Store {
   setBudget(partnerTenantId: string, customerTenantId: string, amount: string | null, actor?: string): Promise<boolean>;
   /** Alert rules, webhooks, e-mail recipients, deliveries and the audit log. */
   readonly alerts: AlertStore;
+  /** The stored lines with their customer, subscription, resource and meter, streamed. */
+  readonly lines: LineReader;
+  /** Emulated export operations, synced snapshots' eTags, staged pages, sync credentials. */
+  readonly sync: SyncState;
   /** The subscription ids of one of the partner's customers; undefined when it has no such customer. */
   subscriptionIds(partnerTenantId: string, customerTenantId: string): Promise<string[] | undefined>;
   importBatches(): Promise<ImportBatchRow[]>;
@@ -80,6 +88,14 @@ export interface ImportMeta {
   readonly fileName: string;
   readonly format: string;
   readonly startedAt: string;
+  /**
+   * A snapshot of the customers billed in this currency (a sync's export): every stored line of
+   * theirs in the periods the import writes is replaced, so a line the snapshot no longer holds is
+   * gone, not kept.
+   */
+  readonly snapshotCurrency?: string;
+  /** Runs inside the import's transaction just before it commits (a sync records its eTag). */
+  readonly beforeCommit?: (db: Kysely<Database>) => Promise<void>;
 }
 
 /** Where a line belongs, in storage keys. */

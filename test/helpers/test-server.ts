@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { issueLocalToken, type TokenRequest } from '../../src/server/auth/issue-token.js';
-import { createServer } from '../../src/server/create-server.js';
+import { createServer, type ServerOptions } from '../../src/server/create-server.js';
 import { createServerAuth, type AuthSettings, type ServerAuth } from '../../src/server/server-auth.js';
 import type { Store } from '../../src/storage/store.js';
 import type { TestDatabase } from './backends.js';
@@ -20,11 +20,17 @@ export async function startTestServer(
   db: TestDatabase,
   settings: Partial<AuthSettings> = {},
   wrapStore?: (s: Store) => Store,
+  graph?: Omit<NonNullable<ServerOptions['graph']>, 'verifier' | 'sasKey'>,
 ): Promise<TestServer> {
   const opened = await db.open();
   const store = wrapStore ? wrapStore(opened) : opened;
   const auth = await createServerAuth(store, settings);
-  const app = createServer({ store, verifier: auth.verifier, tokens: auth.tokens });
+  const app = createServer({
+    store,
+    verifier: auth.verifier,
+    tokens: auth.tokens,
+    graph: { verifier: auth.graphVerifier, sasKey: auth.keys.hmacSecret, ...graph },
+  });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     baseUrl: address,

@@ -5,6 +5,7 @@ import { issueLocalToken } from '../../server/auth/issue-token.js';
 import { createServer } from '../../server/create-server.js';
 import { authSettingsFromEnv, createServerAuth } from '../../server/server-auth.js';
 import { displayLocation, resolveDatabase } from '../../storage/open-store.js';
+import { exportSettingsFromEnv } from '../../server/graph/export-settings.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { dbArg, openDatabase } from '../shared-args.js';
 
@@ -39,8 +40,10 @@ export const serveCommand = defineCommand({
     }
     const host = args.host ?? (process.env.HOST?.trim() || DEFAULT_HOST);
     let deliveryOptions;
+    let exportSettings;
     try {
       deliveryOptions = deliveryOptionsFromEnv();
+      exportSettings = exportSettingsFromEnv();
     } catch (error) {
       throw new CliError((error as Error).message, EXIT.usage);
     }
@@ -69,6 +72,7 @@ export const serveCommand = defineCommand({
         : {}),
       verifier: auth.verifier,
       tokens: auth.tokens,
+      graph: { verifier: auth.graphVerifier, sasKey: auth.keys.hmacSecret, settings: exportSettings },
       logger: { level: process.env.LOG_LEVEL ?? 'info' },
       // Two JSON lines a request were measured at half the throughput of a small response
       // (612 bytes: 4,498 req/s against 8,588 bare); access logs are opt-in.

@@ -18,6 +18,11 @@ export const tokenCommand = defineCommand({
       type: 'boolean',
       description: 'with the PartnerUsage.Ingest role or scope: may POST line items to /v1/partnerusage/lineitems',
     },
+    graph: {
+      type: 'boolean',
+      description:
+        "an application token for Microsoft Graph's audience with PartnerBilling.Read.All: for the billing export routes",
+    },
     'expires-in': { type: 'string', description: 'lifetime in seconds (default 3600)', valueHint: 'seconds' },
     ...dbArg,
   },
@@ -33,6 +38,7 @@ export const tokenCommand = defineCommand({
         ...(args.user ? { user: args.user } : {}),
         appOnly: args['app-only'] === true,
         ingest: args.ingest === true,
+        graph: args.graph === true,
         expiresInSeconds: expiresIn,
       }),
     );

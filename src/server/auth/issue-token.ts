@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { LocalKeys } from './local-keys.js';
 import { INGEST_PERMISSION } from './token-verifier.js';
-import { LOCAL_ISSUER, PARTNER_CENTER_AUDIENCE } from './token-settings.js';
+import { BILLING_PERMISSION, GRAPH_AUDIENCES, LOCAL_ISSUER, PARTNER_CENTER_AUDIENCE } from './token-settings.js';
 
 export interface TokenRequest {
   /** The partner tenant id (the `tid` claim). */
@@ -13,6 +13,11 @@ export interface TokenRequest {
   readonly appOnly?: boolean;
   /** Adds the PartnerUsage.Ingest role (application) or scope (user): may send line items. */
   readonly ingest?: boolean;
+  /**
+   * An application token for Microsoft Graph's audience with the PartnerBilling.Read.All role:
+   * what Graph's partner billing exports (served by partner-usage too) require.
+   */
+  readonly graph?: boolean;
   readonly expiresInSeconds?: number;
 }
 
@@ -22,28 +27,37 @@ export interface TokenRequest {
  */
 export async function issueLocalToken(keys: LocalKeys, request: TokenRequest): Promise<string> {
   const tid = request.tenant.toLowerCase();
-  const claims = request.appOnly
+  const claims = request.graph
     ? {
         tid,
         idtyp: 'app',
-        roles: request.ingest ? ['Partner.Read.All', INGEST_PERMISSION] : ['Partner.Read.All'],
+        roles: [BILLING_PERMISSION],
         appid: crypto.randomUUID(),
         oid: crypto.randomUUID(),
         ver: '1.0',
       }
-    : {
-        tid,
-        idtyp: 'user',
-        scp: request.ingest ? `user_impersonation ${INGEST_PERMISSION}` : 'user_impersonation',
-        upn: request.user ?? `admin@${tid.slice(0, 8)}.onmicrosoft.com`,
-        oid: crypto.randomUUID(),
-        appid: crypto.randomUUID(),
-        ver: '1.0',
-      };
+    : request.appOnly
+      ? {
+          tid,
+          idtyp: 'app',
+          roles: request.ingest ? ['Partner.Read.All', INGEST_PERMISSION] : ['Partner.Read.All'],
+          appid: crypto.randomUUID(),
+          oid: crypto.randomUUID(),
+          ver: '1.0',
+        }
+      : {
+          tid,
+          idtyp: 'user',
+          scp: request.ingest ? `user_impersonation ${INGEST_PERMISSION}` : 'user_impersonation',
+          upn: request.user ?? `admin@${tid.slice(0, 8)}.onmicrosoft.com`,
+          oid: crypto.randomUUID(),
+          appid: crypto.randomUUID(),
+          ver: '1.0',
+        };
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'RS256', kid: keys.kid, typ: 'JWT' })
     .setIssuer(LOCAL_ISSUER.replace('{tid}', tid))
-    .setAudience(PARTNER_CENTER_AUDIENCE)
+    .setAudience(request.graph ? GRAPH_AUDIENCES[0]! : PARTNER_CENTER_AUDIENCE)
     .setIssuedAt()
     .setNotBefore('0s')
     .setExpirationTime(`${request.expiresInSeconds ?? 3600}s`)

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, errors, jwtVerify, type CryptoKey, type JWTPayload,
 import { apiErrors } from '../../contract/api-errors.js';
 import { BoundedCache, stringBytes } from '../bounded-cache.js';
 import { isGuid } from '../../ingest/field-parsers.js';
-import { CLOCK_TOLERANCE_SECONDS, PARTNER_CENTER_AUDIENCE } from './token-settings.js';
+import { BILLING_PERMISSION, CLOCK_TOLERANCE_SECONDS, PARTNER_CENTER_AUDIENCE } from './token-settings.js';
 
 /** Who is calling, from a verified token. */
 /** The role (application tokens) or scope (user tokens) that lets a caller send line items. */
@@ -15,6 +15,8 @@ export interface Caller {
   readonly user: string | undefined;
   /** May send line items (POST /v1/partnerusage/lineitems): the PartnerUsage.Ingest role or scope. */
   readonly canIngest: boolean;
+  /** May use Graph's partner billing exports: the PartnerBilling.Read.All role or scope. */
+  readonly canReadBilling: boolean;
 }
 
 export interface TokenVerifierOptions {
@@ -22,7 +24,7 @@ export interface TokenVerifierOptions {
   readonly keys: CryptoKey | JWTVerifyGetKey;
   /** Accepted issuers; `{tid}` stands for the token's own tenant. */
   readonly issuers: readonly string[];
-  readonly audience?: string;
+  readonly audience?: string | readonly string[];
   /** Partner tenants served; undefined = any whose token verifies. */
   readonly allowedTenants?: readonly string[];
 }
@@ -62,7 +64,7 @@ export class TokenVerifier {
     try {
       const options = {
         algorithms: ['RS256', 'ES256'],
-        audience: this.#options.audience ?? PARTNER_CENTER_AUDIENCE,
+        audience: (this.#options.audience ?? PARTNER_CENTER_AUDIENCE) as string | string[],
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['exp', 'iss', 'tid'],
       };
@@ -81,15 +83,16 @@ export class TokenVerifier {
       throw apiErrors.tokenInvalid('the tenant is not served here');
     }
     const scopes = typeof payload.scp === 'string' ? payload.scp.split(' ') : [];
+    const roles: unknown[] = Array.isArray(payload.roles) ? payload.roles : [];
+    const granted = (permission: string) => scopes.includes(permission) || roles.includes(permission);
     const user = [payload.upn, payload.unique_name, payload.preferred_username].find((v) => typeof v === 'string') as
       string | undefined;
     const caller: Caller = {
       partnerTenantId: tid,
       appOnly: !scopes.includes('user_impersonation') || payload.idtyp === 'app',
       user,
-      canIngest:
-        scopes.includes(INGEST_PERMISSION) ||
-        (Array.isArray(payload.roles) && payload.roles.includes(INGEST_PERMISSION)),
+      canIngest: granted(INGEST_PERMISSION),
+      canReadBilling: granted(BILLING_PERMISSION),
     };
     this.#cache.set(token, { caller, expiresAt: (payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1000 });
     return caller;

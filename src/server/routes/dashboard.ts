@@ -27,7 +27,8 @@ export const DASHBOARD_CSP = [
 export type PageHandler = (req: FastifyRequest, reply: FastifyReply) => FastifyReply;
 
 /** Paths that are the API's, where an unknown path keeps Partner Center's JSON 404. */
-export const isApiPath = (url: string): boolean => /^\/v1(\.0)?(\/|$|\?)/i.test(url) || url.startsWith('/openapi.json');
+export const isApiPath = (url: string): boolean =>
+  /^\/(v1(\.0)?|beta|blobs)(\/|$|\?)/i.test(url) || url.startsWith('/openapi.json');
 
 function pageHeaders(reply: FastifyReply): FastifyReply {
   return reply

@@ -7,6 +7,7 @@ import * as dailyUsage from './2026-12-02-0005-daily-usage.js';
 import * as partnerOnRecord from './2026-12-03-0006-partner-on-record.js';
 import * as alerts from './2026-12-03-0007-alerts.js';
 import * as meterAnomalyQueue from './2026-12-03-0008-meter-anomaly-queue.js';
+import * as syncAndExports from './2026-12-04-0009-sync-and-exports.js';
 
 /** Every migration, in order. Names sort by date; a released migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-03-0006-partner-on-record': partnerOnRecord,
   '2026-12-03-0007-alerts': alerts,
   '2026-12-03-0008-meter-anomaly-queue': meterAnomalyQueue,
+  '2026-12-04-0009-sync-and-exports': syncAndExports,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,259 @@
+import crypto from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { PlanKind } from '../domain/usage-model.js';
+import type { Database } from './schema.js';
+import { int32s, isReplaced } from './usage-lines.js';
+
+/** A stored line's place, in the order lines are read: block_key × 2^20 + index in the block. */
+export const LINE_INDEX_SPAN = 2 ** 20;
+
+export interface LineOwner {
+  readonly partner: { readonly tenantId: string; readonly name: string };
+  readonly customer: {
+    readonly tenantId: string;
+    readonly name: string;
+    readonly domain: string;
+    readonly country: string;
+    readonly currency: string;
+    readonly plan: PlanKind;
+  };
+  readonly subscription: {
+    readonly id: string;
+    readonly offerId: string;
+    readonly description: string;
+    readonly partnerOnRecord: string;
+  };
+  readonly entitlement: { readonly id: string; readonly description: string };
+  readonly resource: {
+    readonly uri: string;
+    readonly group: string;
+    readonly location: string;
+    readonly service: string;
+    readonly tags: string;
+  };
+}
+
+export interface LineMeter {
+  readonly id: string;
+  readonly name: string;
+  readonly category: string;
+  readonly subcategory: string;
+  readonly region: string;
+  readonly unit: string;
+}
+
+/** One stored line with what it belongs to (shared objects: a line costs its amounts and day). */
+export interface StoredLineRow {
+  readonly position: number;
+  readonly period: string;
+  readonly owner: LineOwner;
+  readonly meter: LineMeter;
+  /** yyyymmdd */
+  readonly day: number;
+  readonly quantity: string;
+  readonly billing: string;
+  readonly usd: string;
+}
+
+export interface LineFilter {
+  /** Only customers billed in this currency. */
+  readonly currency?: string | undefined;
+  readonly customerTenantId?: string | undefined;
+  /** Lines after this position (exclusive): where a page ended. */
+  readonly after?: number | undefined;
+}
+
+/** Blocks read per query: a block holds a batch of an import (thousands of lines). */
+const BLOCKS_PER_READ = 4;
+
+/**
+ * The stored lines themselves, with their customer, subscription, resource and meter: what the
+ * emulated Microsoft endpoints serve and the exports write. Streams block by block, so memory
+ * holds the partner's resources and the meters seen, never the lines.
+ */
+export class LineReader {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * A tag of the partner's period as stored: it changes whenever a line of it is added or
+   * replaced, and only then (the blocks' keys, batches and replaced bitmaps). Undefined: no lines.
+   */
+  async snapshotTag(partnerTenantId: string, period: string): Promise<string | undefined> {
+    const blocks = await this.db
+      .selectFrom('line_blocks as b')
+      .innerJoin('partners as p', 'p.partner_key', 'b.partner_key')
+      .select(['b.block_key', 'b.batch_id', 'b.line_count', 'b.replaced'])
+      .where('p.tenant_id', '=', partnerTenantId.toLowerCase())
+      .where('b.period', '=', period)
+      .orderBy('b.block_key')
+      .execute();
+    if (blocks.length === 0) return undefined;
+    const hash = crypto.createHash('sha256');
+    for (const b of blocks) {
+      hash.update(`${b.block_key}/${b.batch_id}/${b.line_count}/`);
+      if (b.replaced) hash.update(b.replaced);
+      hash.update(';');
+    }
+    // Like Microsoft's eTags: 17 letters and digits.
+    return hash.digest('base64url').replace(/[-_]/g, '').slice(0, 17);
+  }
+
+  /** The partner's lines of the period, in stored order, that pass the filter. */
+  async *rows(partnerTenantId: string, period: string, filter: LineFilter = {}): AsyncGenerator<StoredLineRow> {
+    const partner = await this.db
+      .selectFrom('partners')
+      .select(['partner_key', 'tenant_id', 'name'])
+      .where('tenant_id', '=', partnerTenantId.toLowerCase())
+      .executeTakeFirst();
+    if (!partner) return;
+    const owners = await this.#owners(partner.partner_key, { tenantId: partner.tenant_id, name: partner.name }, filter);
+    if (owners.size === 0) return;
+    const meters = new Map<number, LineMeter>();
+    const after = filter.after ?? 0;
+    let lastBlock = Math.floor(after / LINE_INDEX_SPAN) - 1;
+    for (;;) {
+      const blocks = await this.db
+        .selectFrom('line_blocks')
+        .select(['block_key', 'line_count', 'resources', 'meters', 'days', 'amounts', 'replaced'])
+        .where('partner_key', '=', partner.partner_key)
+        .where('period', '=', period)
+        .where('block_key', '>', lastBlock)
+        .orderBy('block_key')
+        .limit(BLOCKS_PER_READ)
+        .execute();
+      if (blocks.length === 0) return;
+      for (const block of blocks) {
+        lastBlock = block.block_key;
+        const count = Number(block.line_count);
+        const resources = int32s(block.resources, count);
+        const meterKeys = int32s(block.meters, count);
+        const days = int32s(block.days, count);
+        await this.#loadMeters(meters, meterKeys);
+        const amounts = block.amounts.toString('latin1').split(','); // three a line
+        const base = block.block_key * LINE_INDEX_SPAN;
+        for (let i = 0; i < count; i++) {
+          if (base + i <= after || isReplaced(block.replaced, i)) continue;
+          const owner = owners.get(resources[i]!);
+          if (!owner) continue;
+          yield {
+            position: base + i,
+            period,
+            owner,
+            meter: meters.get(meterKeys[i]!)!,
+            day: days[i]!,
+            quantity: amounts[3 * i]!,
+            billing: amounts[3 * i + 1]!,
+            usd: amounts[3 * i + 2]!,
+          };
+        }
+      }
+    }
+  }
+
+  async #owners(
+    partnerKey: number,
+    partner: LineOwner['partner'],
+    filter: LineFilter,
+  ): Promise<Map<number, LineOwner>> {
+    let query = this.db
+      .selectFrom('resources as r')
+      .innerJoin('entitlements as e', 'e.entitlement_key', 'r.entitlement_key')
+      .innerJoin('subscriptions as s', 's.subscription_key', 'e.subscription_key')
+      .innerJoin('customers as c', 'c.customer_key', 's.customer_key')
+      .select([
+        'r.resource_key',
+        'r.uri',
+        'r.resource_group',
+        'r.location',
+        'r.service',
+        'r.tags',
+        'e.entitlement_key',
+        'e.entitlement_id',
+        'e.description as entitlement_description',
+        's.subscription_key',
+        's.subscription_id',
+        's.offer_id',
+        's.description as subscription_description',
+        's.partner_on_record',
+        'c.customer_key',
+        'c.tenant_id',
+        'c.name',
+        'c.domain',
+        'c.country',
+        'c.currency',
+        'c.plan',
+      ])
+      .where('c.partner_key', '=', partnerKey);
+    if (filter.currency) query = query.where('c.currency', '=', filter.currency.toUpperCase());
+    if (filter.customerTenantId) query = query.where('c.tenant_id', '=', filter.customerTenantId.toLowerCase());
+    const owners = new Map<number, LineOwner>();
+    // One object per customer, subscription and entitlement, shared by their resources.
+    const customers = new Map<number, LineOwner['customer']>();
+    const subscriptions = new Map<number, LineOwner['subscription']>();
+    const entitlements = new Map<number, LineOwner['entitlement']>();
+    for (const r of await query.execute()) {
+      let customer = customers.get(r.customer_key);
+      if (!customer) {
+        customer = {
+          tenantId: r.tenant_id,
+          name: r.name,
+          domain: r.domain,
+          country: r.country,
+          currency: r.currency,
+          plan: r.plan as PlanKind,
+        };
+        customers.set(r.customer_key, customer);
+      }
+      let subscription = subscriptions.get(r.subscription_key);
+      if (!subscription) {
+        subscription = {
+          id: r.subscription_id,
+          offerId: r.offer_id,
+          description: r.subscription_description,
+          partnerOnRecord: r.partner_on_record,
+        };
+        subscriptions.set(r.subscription_key, subscription);
+      }
+      let entitlement = entitlements.get(r.entitlement_key);
+      if (!entitlement) {
+        entitlement = { id: r.entitlement_id, description: r.entitlement_description };
+        entitlements.set(r.entitlement_key, entitlement);
+      }
+      owners.set(r.resource_key, {
+        partner,
+        customer,
+        subscription,
+        entitlement,
+        resource: {
+          uri: r.uri,
+          group: r.resource_group,
+          location: r.location,
+          service: r.service,
+          tags: r.tags,
+        },
+      });
+    }
+    return owners;
+  }
+
+  async #loadMeters(meters: Map<number, LineMeter>, keys: Int32Array): Promise<void> {
+    const missing = [...new Set(keys)].filter((k) => !meters.has(k));
+    for (let i = 0; i < missing.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('meters')
+        .select(['meter_key', 'meter_id', 'name', 'category', 'subcategory', 'region', 'unit'])
+        .where('meter_key', 'in', missing.slice(i, i + 500))
+        .execute();
+      for (const m of rows) {
+        meters.set(m.meter_key, {
+          id: m.meter_id,
+          name: m.name,
+          category: m.category,
+          subcategory: m.subcategory,
+          region: m.region,
+          unit: m.unit,
+        });
+      }
+    }
+  }
+}
