@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import readline from 'node:readline';
 import { Readable, Transform } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
 import zlib from 'node:zlib';
 import { parseExact } from '../contract/exact-json.js';
 import { LineItemsError } from '../ingest/json-line-items.js';
@@ -227,7 +228,7 @@ async function readBlob(response: Response, file: LineFile, label: string): Prom
     },
   });
   const gunzip = zlib.createGunzip();
-  const source = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+  const source = Readable.fromWeb(response.body as ReadableStream<Uint8Array>);
   const failed = new Promise<never>((_, reject) => {
     const fail = (error: Error) =>
       reject(
