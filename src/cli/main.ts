@@ -25,6 +25,7 @@ const main = defineCommand({
     serve: () => import('./commands/serve.js').then((m) => m.serveCommand),
     token: () => import('./commands/token.js').then((m) => m.tokenCommand),
     sync: () => import('./commands/sync.js').then((m) => m.syncCommand),
+    export: () => import('./commands/export.js').then((m) => m.exportCommand),
   },
 });
 

@@ -1,0 +1,148 @@
+import type { Writable } from 'node:stream';
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import { csvField } from '../ingest/file-formats.js';
+import { parseDecimal, plainDecimal, rescale } from '../money/decimal.js';
+import type { ExportColumn } from './export-layout.js';
+
+/** Where exported rows go, one at a time: CSV or Parquet on a stream. */
+export interface RowSink {
+  write(values: readonly (string | null)[]): Promise<void>;
+  end(): Promise<void>;
+}
+
+async function put(out: Writable, chunk: string | Uint8Array): Promise<void> {
+  if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+}
+
+async function finish(out: Writable): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    out.once('error', reject);
+    out.end(() => resolve());
+  });
+}
+
+/** RFC 4180 CSV with a header; decimals with every digit, timestamps as ISO-8601 UTC, null as empty. */
+export function csvSink(out: Writable, columns: readonly ExportColumn[]): RowSink {
+  let pending: string[] = [columns.map((c) => c.name).join(',')];
+  const flush = async () => {
+    await put(out, `${pending.join('\n')}\n`);
+    pending = [];
+  };
+  return {
+    async write(values) {
+      pending.push(
+        values
+          .map((v, i) => (v === null ? '' : columns[i]!.type === 'decimal' ? plainDecimal(v) : csvField(v)))
+          .join(','),
+      );
+      if (pending.length === 2000) await flush();
+    },
+    async end() {
+      if (pending.length > 0) await flush();
+      await finish(out);
+    },
+  };
+}
+
+/** Rows per Parquet row group: what is held in memory before it is encoded and written. */
+const ROW_GROUP = 50_000;
+
+/** hyparquet-writer's buffer, flushed to a stream after each row group instead of kept whole. */
+class StreamWriter extends ByteWriter {
+  constructor(private readonly out: Writable) {
+    super(1 << 20);
+  }
+
+  flush(): Promise<void> {
+    const chunk = new Uint8Array(this.buffer.slice(0, this.index));
+    this.index = 0;
+    return put(this.out, chunk);
+  }
+
+  override finish(): Promise<void> {
+    return this.flush();
+  }
+}
+
+/**
+ * Parquet (hyparquet-writer): decimals as DECIMAL(38, scale) — exact, scale chosen by the caller
+ * from the data — timestamps as UTC TIMESTAMP(MILLIS), JSON columns as JSON, FOCUS's non-null
+ * columns REQUIRED. Row groups of 50,000 rows, so memory stays flat whatever the export's size.
+ */
+export function parquetSink(out: Writable, columns: readonly ExportColumn[], scale: number): RowSink {
+  const schema = [
+    { name: 'root', num_children: columns.length },
+    ...columns.map((c) => {
+      const repetition_type = c.required ? ('REQUIRED' as const) : ('OPTIONAL' as const);
+      switch (c.type) {
+        case 'decimal':
+          return {
+            name: c.name,
+            type: 'FIXED_LEN_BYTE_ARRAY' as const,
+            type_length: 16,
+            converted_type: 'DECIMAL' as const,
+            precision: 38,
+            scale,
+            logical_type: { type: 'DECIMAL' as const, precision: 38, scale },
+            repetition_type,
+          };
+        case 'timestamp':
+          return {
+            name: c.name,
+            type: 'INT64' as const,
+            logical_type: { type: 'TIMESTAMP' as const, isAdjustedToUTC: true, unit: 'MILLIS' as const },
+            repetition_type,
+          };
+        case 'json':
+          return { name: c.name, type: 'BYTE_ARRAY' as const, converted_type: 'JSON' as const, repetition_type };
+        default:
+          return { name: c.name, type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type };
+      }
+    }),
+  ];
+  const writer = new ParquetWriter({ writer: new StreamWriter(out), schema, createdBy: 'partner-usage' });
+  const convert = columns.map((c): ((v: string) => unknown) => {
+    if (c.type === 'decimal') return (v) => unscaled(v, scale);
+    if (c.type === 'timestamp') return (v) => new Date(v);
+    if (c.type === 'json') return (v) => JSON.parse(v) as unknown;
+    return (v) => v;
+  });
+  let data: unknown[][] = columns.map(() => []);
+  let rows = 0;
+  const flush = async () => {
+    await writer.write({
+      columnData: columns.map((c, i) => ({ name: c.name, data: data[i]! })),
+      rowGroupSize: rows,
+    });
+    data = columns.map(() => []);
+    rows = 0;
+  };
+  return {
+    async write(values) {
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i]!;
+        data[i]!.push(v === null ? null : convert[i]!(v));
+      }
+      if (++rows === ROW_GROUP) await flush();
+    },
+    async end() {
+      if (rows > 0) await flush();
+      await writer.finish();
+      await finish(out);
+    },
+  };
+}
+
+/** The decimal's unscaled value at `scale` places: exact (the scale holds every place). */
+function unscaled(text: string, scale: number): bigint {
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (m) return BigInt(`${m[1]}${m[2]}${(m[3] ?? '').padEnd(scale, '0')}`);
+  return rescale(parseDecimal(text)!, scale);
+}
+
+/** The fractional and whole digits a decimal needs: what a DECIMAL(38, s) column must hold. */
+export function decimalDigits(text: string): { whole: number; fraction: number } {
+  const plain = plainDecimal(text).replace(/^-/, '');
+  const [whole = '', fraction = ''] = plain.split('.');
+  return { whole: whole.replace(/^0+/, '').length, fraction: fraction.length };
+}

@@ -1,0 +1,72 @@
+import type { Writable } from 'node:stream';
+import type { Store } from '../storage/store.js';
+import { FOCUS_LAYOUT, RECONCILIATION_LAYOUT, type ExportLayout } from './export-layout.js';
+import { csvSink, decimalDigits, parquetSink, type RowSink } from './row-sinks.js';
+
+export type ExportFormat = 'focus' | 'csv';
+export type ExportEncoding = 'csv' | 'parquet';
+
+export interface ExportRequest {
+  readonly partnerTenantId: string;
+  readonly periods: readonly string[];
+  readonly customerTenantId?: string | undefined;
+  /** FOCUS 1.2 columns, or Partner Center's reconciliation file's. */
+  readonly format: ExportFormat;
+  readonly encoding: ExportEncoding;
+  readonly onProgress?: (rows: number) => void;
+}
+
+/** An export that cannot be written as asked (nothing was written). */
+export class ExportError extends Error {
+  override name = 'ExportError';
+}
+
+const layoutOf = (format: ExportFormat): ExportLayout => (format === 'focus' ? FOCUS_LAYOUT : RECONCILIATION_LAYOUT);
+
+/** Decimal places a DECIMAL(38, s) Parquet column needs for these lines; an ExportError when 38 digits cannot hold them. */
+async function parquetScale(store: Store, request: ExportRequest): Promise<number> {
+  let whole = 1;
+  let fraction = 0;
+  for (const period of request.periods) {
+    for await (const row of store.lines.rows(request.partnerTenantId, period, {
+      customerTenantId: request.customerTenantId,
+    })) {
+      for (const amount of [row.quantity, row.billing, row.usd]) {
+        const d = decimalDigits(amount);
+        if (d.whole > whole) whole = d.whole;
+        if (d.fraction > fraction) fraction = d.fraction;
+      }
+    }
+  }
+  if (whole + fraction > 38) {
+    throw new ExportError(
+      `these lines need ${whole} digits before the point and ${fraction} after it, more than Parquet's DECIMAL(38) holds exactly: export them as CSV`,
+    );
+  }
+  return fraction;
+}
+
+/**
+ * Writes the partner's stored lines of the periods (of one customer, when given) to `out`, row by
+ * row from the store's blocks: memory holds a row group at most (Parquet), a few thousand rows
+ * (CSV), never the export. Parquet reads the lines twice: first for the decimal scale its
+ * columns need to hold every amount exactly.
+ */
+export async function writeExport(store: Store, request: ExportRequest, out: Writable): Promise<{ rows: number }> {
+  const layout = layoutOf(request.format);
+  const sink: RowSink =
+    request.encoding === 'parquet'
+      ? parquetSink(out, layout.columns, await parquetScale(store, request))
+      : csvSink(out, layout.columns);
+  let rows = 0;
+  for (const period of request.periods) {
+    for await (const row of store.lines.rows(request.partnerTenantId, period, {
+      customerTenantId: request.customerTenantId,
+    })) {
+      await sink.write(layout.values(row));
+      if (++rows % 100_000 === 0) request.onProgress?.(rows);
+    }
+  }
+  await sink.end();
+  return { rows };
+}
