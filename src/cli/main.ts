@@ -26,6 +26,7 @@ const main = defineCommand({
     token: () => import('./commands/token.js').then((m) => m.tokenCommand),
     sync: () => import('./commands/sync.js').then((m) => m.syncCommand),
     export: () => import('./commands/export.js').then((m) => m.exportCommand),
+    credentials: () => import('./commands/credentials.js').then((m) => m.credentialsCommand),
   },
 });
 

@@ -59,6 +59,7 @@ export const apiErrors = {
   wrongPlanKind: (id: string, served: string) =>
     new ApiError(400, 800002, `The subscription ${id} is not ${served}: this route does not serve it.`),
   invalidBody: (description: string) => new ApiError(400, 800002, description),
+  exportNotPossible: (description: string) => new ApiError(400, 800002, description),
   routeNotFound: () => new ApiError(404, 1000, 'The requested resource was not found.'),
   methodNotAllowed: (method: string, allow: string) =>
     new ApiError(405, 800002, `The method ${method.slice(0, 20)} is not allowed on this resource.`, { Allow: allow }),

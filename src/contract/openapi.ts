@@ -24,7 +24,9 @@ function operationObject(id: string, o: Operation): Record<string, unknown> {
     200: {
       description: 'OK',
       headers: Object.fromEntries(TRACING_HEADERS.map((h) => [h, { schema: { type: 'string' } }])),
-      content: { 'application/json': { schema: o.response }, 'text/json': { schema: o.response } },
+      content: o.download
+        ? { 'text/csv': { schema: o.response }, 'application/vnd.apache.parquet': { schema: o.response } }
+        : { 'application/json': { schema: o.response }, 'text/json': { schema: o.response } },
     },
     400: faultResponse('A parameter or the body is not valid (the description names it).'),
     401: faultResponse('No token, or one that does not verify.'),

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import type { TSchema } from '@sinclair/typebox';
 import type { apiErrors } from './api-errors.js';
 import {
@@ -12,6 +13,8 @@ import {
   subscriptionId,
   webhookId,
   currencyFilter,
+  customerFilter,
+  exportFile,
   days,
   offset,
   planFilter,
@@ -73,6 +76,8 @@ export interface Operation {
   readonly note?: string;
   /** A larger body than the server's default limit (REQUEST_LIMITS.bodyBytes). */
   readonly bodyLimit?: number;
+  /** Answers a file (its own media type), not JSON: Accept is not negotiated. */
+  readonly download?: boolean;
 }
 
 const C = '/v1/customers/{customer-tenant-id}';
@@ -308,6 +313,18 @@ export const operations = {
     collection: false,
     response: ItemList(CustomerDay),
     errors: [],
+  }),
+  getExport: op({
+    method: 'GET',
+    path: `${X}/exports/{file}`,
+    summary:
+      "The period's line items as a file, streamed: FOCUS 1.2 with Microsoft's x_ extensions for CSP (focus.csv, focus.parquet) or Partner Center's reconciliation file (lineitems.csv, lineitems.parquet); of one customer with customer=. Our extension.",
+    auth: 'app-or-user',
+    parameters: [exportFile, period, customerFilter],
+    collection: false,
+    response: Type.String({ format: 'binary' }),
+    errors: ['exportNotPossible'],
+    download: true,
   }),
   getUnbilledLineItems: op({
     method: 'GET',

@@ -263,3 +263,31 @@ const integerIn = (name: string, min: number, max: number, description: string):
 export const offset = integerIn('offset', 0, 100_000_000, 'Rows of the sorted view to skip (default 0).');
 export const viewSize = integerIn('size', 1, MAX_PAGE_SIZE, `Rows to answer (default 50, at most ${MAX_PAGE_SIZE}).`);
 export const days = integerIn('days', 1, 92, 'How many days up to the end of the period (default 30).');
+
+export const customerFilter: Parameter<string> = {
+  name: 'customer',
+  in: 'query',
+  required: false,
+  description: "One customer's lines only: its tenant id.",
+  schema: Type.String({ format: 'uuid' }),
+  parse: (raw) => {
+    if (!GUID.test(raw)) throw apiErrors.invalidGuid('customer', raw);
+    return raw.toLowerCase();
+  },
+};
+
+/** The export files of GET /v1/partnerusage/exports/{file}: FOCUS or the reconciliation file, CSV or Parquet. */
+export const EXPORT_FILES = ['focus.csv', 'focus.parquet', 'lineitems.csv', 'lineitems.parquet'] as const;
+
+export const exportFile: Parameter<(typeof EXPORT_FILES)[number]> = {
+  name: 'file',
+  in: 'path',
+  required: true,
+  description: 'focus.csv, focus.parquet (FOCUS 1.2), lineitems.csv or lineitems.parquet (the reconciliation file).',
+  schema: Type.Union(EXPORT_FILES.map((f) => Type.Literal(f))),
+  parse: (raw) => {
+    const file = EXPORT_FILES.find((f) => f === raw.toLowerCase());
+    if (!file) throw apiErrors.invalidEnum('file', raw);
+    return file;
+  },
+};

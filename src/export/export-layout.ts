@@ -1,7 +1,7 @@
 import { addDays, dayDate } from '../domain/usage-day.js';
 import { DAILY_RATED_COLUMNS } from '../ingest/file-formats.js';
-import type { StoredLineRow } from '../storage/line-reader.js';
-import { DECIMAL_COLUMNS, periodBounds, reconciliationRow } from './reconciliation-row.js';
+import type { LineMeter, LineOwner, StoredLineRow } from '../storage/line-reader.js';
+import { boundsOf, DECIMAL_COLUMNS, reconciliationRow } from './reconciliation-row.js';
 
 export interface ExportColumn {
   readonly name: string;
@@ -43,6 +43,22 @@ const SERVICE_CATEGORIES: readonly [RegExp, string][] = [
 function serviceCategory(meterCategory: string): string {
   return SERVICE_CATEGORIES.find(([pattern]) => pattern.test(meterCategory))?.[1] ?? 'Other';
 }
+
+/**
+ * `fn` remembered per object: a line's owner, resource and meter objects are shared by all its
+ * lines (line-reader.ts), so what is derived from them is computed once, not once a line.
+ */
+function perObject<K extends object, V>(fn: (key: K) => V): (key: K) => V {
+  const memo = new WeakMap<K, V>();
+  return (key) => {
+    let value = memo.get(key);
+    if (value === undefined && !memo.has(key)) memo.set(key, (value = fn(key)));
+    return value as V;
+  };
+}
+
+const categoryOf = perObject((meter: LineMeter) => serviceCategory(meter.category));
+const tagsOf = perObject((resource: LineOwner['resource']) => tagsJson(resource.tags));
 
 const orNull = (text: string): string | null => (text === '' ? null : text);
 
@@ -103,8 +119,8 @@ const FOCUS_COLUMNS: readonly FocusColumn[] = [
   S('BillingAccountName', (r) => r.owner.partner.name),
   S('BillingAccountType', () => 'Partner', true),
   S('BillingCurrency', (r) => r.owner.customer.currency, true),
-  T('BillingPeriodEnd', (r) => periodBounds(r.period).end),
-  T('BillingPeriodStart', (r) => periodBounds(r.period).start),
+  T('BillingPeriodEnd', (r) => boundsOf(r.period).end),
+  T('BillingPeriodStart', (r) => boundsOf(r.period).start),
   S('CapacityReservationId', NONE),
   S('CapacityReservationStatus', NONE),
   S('ChargeCategory', () => 'Usage', true),
@@ -143,9 +159,9 @@ const FOCUS_COLUMNS: readonly FocusColumn[] = [
   S('ResourceId', (r) => orNull(r.owner.resource.uri)),
   S('ResourceName', (r) => orNull(r.owner.resource.uri.split('/').pop() ?? '')),
   S('ResourceType', (r) => resourceType(r.owner.resource.uri)),
-  S('ServiceCategory', (r) => serviceCategory(r.meter.category), true),
+  S('ServiceCategory', (r) => categoryOf(r.meter), true),
   S('ServiceName', (r) => r.meter.category || 'Azure', true),
-  S('ServiceSubcategory', (r) => `Other (${serviceCategory(r.meter.category)})`, true),
+  S('ServiceSubcategory', (r) => `Other (${categoryOf(r.meter)})`, true),
   S('SkuId', (r) => (r.owner.subscription.offerId.includes(':') ? r.owner.subscription.offerId : null)),
   S('SkuMeter', (r) => orNull(r.meter.name)),
   { name: 'SkuPriceDetails', type: 'json', required: false, value: NONE },
@@ -153,7 +169,7 @@ const FOCUS_COLUMNS: readonly FocusColumn[] = [
   S('SubAccountId', (r) => r.owner.entitlement.id),
   S('SubAccountName', (r) => orNull(r.owner.entitlement.description)),
   S('SubAccountType', () => 'Subscription'),
-  { name: 'Tags', type: 'json', required: false, value: (r) => tagsJson(r.owner.resource.tags) },
+  { name: 'Tags', type: 'json', required: false, value: (r) => tagsOf(r.owner.resource) },
   D('x_BilledCostInUsd', (r) => r.usd),
   S('x_CustomerId', (r) => r.owner.customer.tenantId),
   S('x_CustomerName', (r) => r.owner.customer.name),

@@ -11,6 +11,15 @@ export function periodBounds(period: string): { start: string; end: string } {
   };
 }
 
+const bounds = new Map<string, { start: string; end: string }>();
+
+/** periodBounds remembered: every line of a period has the same. */
+export function boundsOf(period: string): { start: string; end: string } {
+  let b = bounds.get(period);
+  if (!b) bounds.set(period, (b = periodBounds(period)));
+  return b;
+}
+
 /**
  * A stored line as a daily-rated reconciliation line: the file's columns, filled from what the
  * store keeps (ids, names, the resource, the meter, the day and the three amounts). What it does
@@ -23,7 +32,7 @@ export function reconciliationRow(row: StoredLineRow): Record<DailyRatedColumn, 
   const meter = row.meter;
   const offer = subscription.offerId.split(':');
   const [productId, skuId, availabilityId] = offer.length === 3 ? offer : ['', '', ''];
-  const bounds = periodBounds(row.period);
+  const bounds = boundsOf(row.period);
   return {
     PartnerId: partner.tenantId,
     PartnerName: partner.name,

@@ -65,11 +65,20 @@ class StreamWriter extends ByteWriter {
 }
 
 /**
- * Parquet (hyparquet-writer): decimals as DECIMAL(38, scale) — exact, scale chosen by the caller
- * from the data — timestamps as UTC TIMESTAMP(MILLIS), JSON columns as JSON, FOCUS's non-null
+ * Parquet (hyparquet-writer): decimals as DECIMAL(precision, scale) — exact, both chosen by the
+ * caller from the data — timestamps as UTC TIMESTAMP(MILLIS), JSON columns as JSON, FOCUS's non-null
  * columns REQUIRED. Row groups of 50,000 rows, so memory stays flat whatever the export's size.
  */
-export function parquetSink(out: Writable, columns: readonly ExportColumn[], scale: number): RowSink {
+export function parquetSink(
+  out: Writable,
+  columns: readonly ExportColumn[],
+  { precision, scale }: { precision: number; scale: number },
+): RowSink {
+  // The narrowest physical type that holds `precision` digits: INT64 up to 18, else the fewest bytes.
+  const decimalType =
+    precision <= 18
+      ? { type: 'INT64' as const }
+      : { type: 'FIXED_LEN_BYTE_ARRAY' as const, type_length: Math.ceil((precision * Math.log2(10) + 1) / 8) };
   const schema = [
     { name: 'root', num_children: columns.length },
     ...columns.map((c) => {
@@ -78,12 +87,11 @@ export function parquetSink(out: Writable, columns: readonly ExportColumn[], sca
         case 'decimal':
           return {
             name: c.name,
-            type: 'FIXED_LEN_BYTE_ARRAY' as const,
-            type_length: 16,
+            ...decimalType,
             converted_type: 'DECIMAL' as const,
-            precision: 38,
+            precision,
             scale,
-            logical_type: { type: 'DECIMAL' as const, precision: 38, scale },
+            logical_type: { type: 'DECIMAL' as const, precision, scale },
             repetition_type,
           };
         case 'timestamp':
@@ -101,8 +109,16 @@ export function parquetSink(out: Writable, columns: readonly ExportColumn[], sca
     }),
   ];
   const writer = new ParquetWriter({ writer: new StreamWriter(out), schema, createdBy: 'partner-usage' });
+  // A line's three amounts fill several columns each (BilledCost, EffectiveCost, …): each text is converted once.
+  const recent: [string, bigint][] = [];
+  const decimal = (v: string): bigint => {
+    for (const [text, value] of recent) if (text === v) return value;
+    const value = unscaled(v, scale);
+    if (recent.unshift([v, value]) > 3) recent.pop();
+    return value;
+  };
   const convert = columns.map((c): ((v: string) => unknown) => {
-    if (c.type === 'decimal') return (v) => unscaled(v, scale);
+    if (c.type === 'decimal') return decimal;
     if (c.type === 'timestamp') return (v) => new Date(v);
     if (c.type === 'json') return (v) => JSON.parse(v) as unknown;
     return (v) => v;

@@ -23,8 +23,8 @@ export class ExportError extends Error {
 
 const layoutOf = (format: ExportFormat): ExportLayout => (format === 'focus' ? FOCUS_LAYOUT : RECONCILIATION_LAYOUT);
 
-/** Decimal places a DECIMAL(38, s) Parquet column needs for these lines; an ExportError when 38 digits cannot hold them. */
-async function parquetScale(store: Store, request: ExportRequest): Promise<number> {
+/** The DECIMAL(p, s) Parquet columns need to hold these lines' amounts exactly; an ExportError past 38 digits. */
+async function parquetDecimal(store: Store, request: ExportRequest): Promise<{ precision: number; scale: number }> {
   let whole = 1;
   let fraction = 0;
   for (const period of request.periods) {
@@ -43,30 +43,45 @@ async function parquetScale(store: Store, request: ExportRequest): Promise<numbe
       `these lines need ${whole} digits before the point and ${fraction} after it, more than Parquet's DECIMAL(38) holds exactly: export them as CSV`,
     );
   }
-  return fraction;
+  return { precision: whole + fraction, scale: fraction };
+}
+
+/** An export ready to write: its checks done (nothing written yet). */
+export interface PreparedExport {
+  write(out: Writable): Promise<{ rows: number }>;
 }
 
 /**
- * Writes the partner's stored lines of the periods (of one customer, when given) to `out`, row by
- * row from the store's blocks: memory holds a row group at most (Parquet), a few thousand rows
- * (CSV), never the export. Parquet reads the lines twice: first for the decimal scale its
- * columns need to hold every amount exactly.
+ * Prepares the partner's stored lines of the periods (of one customer, when given) for writing:
+ * Parquet first reads the lines for the decimal precision and scale its columns need to hold
+ * every amount exactly, and refuses here (an ExportError) what no DECIMAL(38) can hold.
  */
-export async function writeExport(store: Store, request: ExportRequest, out: Writable): Promise<{ rows: number }> {
+export async function prepareExport(store: Store, request: ExportRequest): Promise<PreparedExport> {
   const layout = layoutOf(request.format);
-  const sink: RowSink =
-    request.encoding === 'parquet'
-      ? parquetSink(out, layout.columns, await parquetScale(store, request))
-      : csvSink(out, layout.columns);
-  let rows = 0;
-  for (const period of request.periods) {
-    for await (const row of store.lines.rows(request.partnerTenantId, period, {
-      customerTenantId: request.customerTenantId,
-    })) {
-      await sink.write(layout.values(row));
-      if (++rows % 100_000 === 0) request.onProgress?.(rows);
-    }
-  }
-  await sink.end();
-  return { rows };
+  const decimal = request.encoding === 'parquet' ? await parquetDecimal(store, request) : undefined;
+  return {
+    /**
+     * Writes row by row from the store's blocks: memory holds a row group at most (Parquet), a
+     * few thousand rows (CSV), never the export.
+     */
+    async write(out) {
+      const sink: RowSink = decimal ? parquetSink(out, layout.columns, decimal) : csvSink(out, layout.columns);
+      let rows = 0;
+      for (const period of request.periods) {
+        for await (const row of store.lines.rows(request.partnerTenantId, period, {
+          customerTenantId: request.customerTenantId,
+        })) {
+          await sink.write(layout.values(row));
+          if (++rows % 100_000 === 0) request.onProgress?.(rows);
+        }
+      }
+      await sink.end();
+      return { rows };
+    },
+  };
+}
+
+/** prepareExport, then write to `out`. */
+export async function writeExport(store: Store, request: ExportRequest, out: Writable): Promise<{ rows: number }> {
+  return (await prepareExport(store, request)).write(out);
 }

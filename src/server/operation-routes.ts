@@ -1,3 +1,4 @@
+import { PassThrough, type Writable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiErrors } from '../contract/api-errors.js';
 import { stringifyExact } from '../contract/exact-json.js';
@@ -24,7 +25,15 @@ export interface OperationRequest {
 export type Answer =
   | { readonly resource: object; readonly cache?: boolean }
   | { readonly collection: UsageCollectionRoute<unknown> }
-  | { readonly notReady: { readonly retryAfterSeconds: number } };
+  | { readonly notReady: { readonly retryAfterSeconds: number } }
+  | {
+      /** A file, streamed as it is written (its checks done before: an error after the first byte cuts it short). */
+      readonly download: {
+        readonly contentType: string;
+        readonly filename: string;
+        readonly write: (out: Writable) => Promise<unknown>;
+      };
+    };
 
 export type OperationHandler = (request: OperationRequest, deps: ServerDeps) => Promise<Answer>;
 export type OperationHandlers = { readonly [K in OperationId]: OperationHandler };
@@ -83,7 +92,7 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
       url,
       ...(o.bodyLimit === undefined ? {} : { bodyLimit: o.bodyLimit }),
       handler: async (req, reply) => {
-        const mediaType = negotiateMediaType(req.headers.accept);
+        const mediaType = o.download ? 'application/json' : negotiateMediaType(req.headers.accept);
         const caller = await authorize(o, deps, req);
         reply.type(contentTypeOf(mediaType));
         // A GET answer is cached by the request (its URL, and a page's token): a hit skips the
@@ -104,6 +113,19 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
         const answer = await handler(request, deps);
         if ('notReady' in answer) {
           return reply.code(204).header('Retry-After', String(answer.notReady.retryAfterSeconds)).send();
+        }
+        if ('download' in answer) {
+          const { contentType, filename, write } = answer.download;
+          const body = new PassThrough();
+          write(body).catch((error: unknown) => {
+            req.log.error({ err: error }, 'export failed after its first bytes');
+            body.destroy(error as Error);
+          });
+          return reply
+            .type(contentType)
+            .header('Content-Disposition', `attachment; filename="${filename}"`)
+            .header('Cache-Control', 'no-store')
+            .send(body);
         }
         if ('collection' in answer) {
           if (cacheKey === undefined) throw new Error(`${id}: a collection is answered to GET only`);

@@ -6,6 +6,8 @@ import { createServer } from '../../server/create-server.js';
 import { authSettingsFromEnv, createServerAuth } from '../../server/server-auth.js';
 import { displayLocation, resolveDatabase } from '../../storage/open-store.js';
 import { exportSettingsFromEnv } from '../../server/graph/export-settings.js';
+import { credentialsKey } from '../../sync/credential-vault.js';
+import { startSyncSchedule, validateCronExpression } from '../../sync/sync-schedule.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { dbArg, openDatabase } from '../shared-args.js';
 
@@ -27,6 +29,12 @@ export const serveCommand = defineCommand({
     },
     ...dbArg,
     demo: { type: 'boolean', description: 'load demo data into an empty database', default: true },
+    'sync-schedule': {
+      type: 'string',
+      description:
+        'a cron expression (UTC): sync the current period of every partner with stored credentials (default PARTNER_USAGE_SYNC_SCHEDULE, else off)',
+      valueHint: 'cron',
+    },
   },
   async run({ args }) {
     // PORT and HOST as hosting platforms set them; the flags win.
@@ -41,9 +49,15 @@ export const serveCommand = defineCommand({
     const host = args.host ?? (process.env.HOST?.trim() || DEFAULT_HOST);
     let deliveryOptions;
     let exportSettings;
+    let syncKey: Buffer | undefined;
+    const schedule = args['sync-schedule'] ?? (process.env.PARTNER_USAGE_SYNC_SCHEDULE?.trim() || undefined);
     try {
       deliveryOptions = deliveryOptionsFromEnv();
       exportSettings = exportSettingsFromEnv();
+      if (schedule !== undefined) {
+        validateCronExpression(schedule);
+        syncKey = credentialsKey();
+      }
     } catch (error) {
       throw new CliError((error as Error).message, EXIT.usage);
     }
@@ -91,8 +105,10 @@ export const serveCommand = defineCommand({
     const deliveries = new DeliveryWorker(store, deliveryOptions).start(
       Number(process.env.PARTNER_USAGE_DELIVERY_POLL_MS ?? 1000),
     );
+    const sync = syncKey && schedule ? startSyncSchedule(store, syncKey, schedule, app.log) : undefined;
     const shutdown = async (signal: string) => {
       app.log.info({ signal }, 'shutting down');
+      sync?.stop();
       await deliveries.stop();
       await app.close();
       await store.close();
@@ -115,6 +131,10 @@ export const serveCommand = defineCommand({
     } else if (auth.mode === 'oidc') {
       lines.push('tokens are verified against the configured OpenID Connect issuer');
     }
+    if (sync)
+      lines.push(
+        `syncing partners with stored credentials on "${schedule}" (UTC); next ${sync.next?.toISOString() ?? 'never'}`,
+      );
     console.error(lines.join('\n'));
   },
 });

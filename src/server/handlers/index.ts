@@ -2,6 +2,7 @@ import type { OperationHandlers } from '../operation-routes.js';
 import { getCustomerDays, getCustomerView } from './customer-view.js';
 import { postLineItems } from './line-ingestion.js';
 import { getUnbilledLineItems } from './unbilled-line-items.js';
+import { getExport } from './exports.js';
 import { getCustomerUsageSummary, getPartnerUsageSummary, getSubscriptionUsageSummary } from './summaries.js';
 import { getCustomerUsageSpendingBudget, patchCustomerUsageSpendingBudget } from './usage-budget.js';
 import {
@@ -25,6 +26,7 @@ import {
 /** A handler per operation of the table (src/contract/operations.ts); the compiler checks none is missing. */
 export const handlers: OperationHandlers = {
   getUnbilledLineItems,
+  getExport,
   getPartnerUsageSummary,
   getCustomerUsageRecords,
   getCustomerUsageSummary,
