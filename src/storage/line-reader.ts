@@ -75,25 +75,54 @@ export class LineReader {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
-   * A tag of the partner's period as stored: it changes whenever a line of it is added or
-   * replaced, and only then (the blocks' keys, batches and replaced bitmaps). Undefined: no lines.
+   * A tag of the partner's period as stored, of the customers billed in `currency` when given: it
+   * changes whenever one of those lines is added or replaced, and only then (the blocks' keys and
+   * batches, and which of their lines are current). Undefined: no such lines.
    */
-  async snapshotTag(partnerTenantId: string, period: string): Promise<string | undefined> {
-    const blocks = await this.db
-      .selectFrom('line_blocks as b')
-      .innerJoin('partners as p', 'p.partner_key', 'b.partner_key')
-      .select(['b.block_key', 'b.batch_id', 'b.line_count', 'b.replaced'])
-      .where('p.tenant_id', '=', partnerTenantId.toLowerCase())
-      .where('b.period', '=', period)
-      .orderBy('b.block_key')
-      .execute();
-    if (blocks.length === 0) return undefined;
-    const hash = crypto.createHash('sha256');
-    for (const b of blocks) {
-      hash.update(`${b.block_key}/${b.batch_id}/${b.line_count}/`);
-      if (b.replaced) hash.update(b.replaced);
-      hash.update(';');
+  async snapshotTag(partnerTenantId: string, period: string, currency?: string): Promise<string | undefined> {
+    const partner = await this.db
+      .selectFrom('partners')
+      .select('partner_key')
+      .where('tenant_id', '=', partnerTenantId.toLowerCase())
+      .executeTakeFirst();
+    if (!partner) return undefined;
+    let resources: Set<number> | undefined;
+    if (currency !== undefined) {
+      const rows = await this.db
+        .selectFrom('resources as r')
+        .innerJoin('entitlements as e', 'e.entitlement_key', 'r.entitlement_key')
+        .innerJoin('subscriptions as s', 's.subscription_key', 'e.subscription_key')
+        .innerJoin('customers as c', 'c.customer_key', 's.customer_key')
+        .select('r.resource_key')
+        .where('c.partner_key', '=', partner.partner_key)
+        .where('c.currency', '=', currency.toUpperCase())
+        .execute();
+      resources = new Set(rows.map((r) => r.resource_key));
     }
+    const blocks = await this.db
+      .selectFrom('line_blocks')
+      .select(['block_key', 'batch_id', 'line_count', 'resources', 'replaced'])
+      .where('partner_key', '=', partner.partner_key)
+      .where('period', '=', period)
+      .orderBy('block_key')
+      .execute();
+    const hash = crypto.createHash('sha256');
+    let lines = 0;
+    for (const b of blocks) {
+      const count = Number(b.line_count);
+      const keys = int32s(b.resources, count);
+      // Which of the block's lines are current and the snapshot's, as a bitmap.
+      const current = Buffer.alloc(Math.ceil(count / 8));
+      let any = false;
+      for (let i = 0; i < count; i++) {
+        if (isReplaced(b.replaced, i) || (resources && !resources.has(keys[i]!))) continue;
+        current[i >>> 3]! |= 1 << (i & 7);
+        any = true;
+        lines++;
+      }
+      if (any) hash.update(`${b.block_key}/${b.batch_id}/`).update(current).update(';');
+    }
+    if (lines === 0) return undefined;
     // Like Microsoft's eTags: 17 letters and digits.
     return hash.digest('base64url').replace(/[-_]/g, '').slice(0, 17);
   }

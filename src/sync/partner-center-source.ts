@@ -12,6 +12,8 @@ export interface PartnerCenterSourceOptions {
   readonly http: HttpOptions;
   /** Where pages are kept until the download is whole (the database), so a failed one resumes. */
   readonly state: SyncState;
+  /** Lines a page (default and largest: 2,000). */
+  readonly pageSize?: number;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -78,7 +80,7 @@ export class PartnerCenterSource {
   }
 
   async #page(period: string, currency: string, token: string | undefined, what: string): Promise<Page> {
-    const query = `provider=onetime&invoicelineitemtype=usagelineitems&currencycode=${currency}&period=${period}&size=${PAGE_SIZE}`;
+    const query = `provider=onetime&invoicelineitemtype=usagelineitems&currencycode=${currency}&period=${period}&size=${this.options.pageSize ?? PAGE_SIZE}`;
     const url = `${this.options.partnerCenterUrl}/invoices/unbilled/lineitems?${query}${token ? '&seekOperation=Next' : ''}`;
     const headers: Record<string, string> = {
       Authorization: `Bearer ${await this.options.token()}`,

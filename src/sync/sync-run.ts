@@ -26,6 +26,8 @@ export interface SyncOptions {
   readonly partnerCenterUrl: string;
   readonly http?: HttpOptions;
   readonly maxPolls?: number;
+  /** Partner Center's page size (default 2,000, its largest). */
+  readonly pageSize?: number;
   /** Exports or downloads run at once (imports run one at a time). */
   readonly concurrency?: number;
   readonly onProgress?: (message: string) => void;
@@ -84,6 +86,7 @@ export async function syncPartner(store: Store, options: SyncOptions): Promise<S
     token: options.token,
     http,
     state: store.sync,
+    ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
     ...(progress ? { onProgress: progress } : {}),
   });
   let importing: Promise<unknown> = Promise.resolve();

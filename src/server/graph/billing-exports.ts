@@ -183,7 +183,8 @@ export class BillingExports {
     const part = Number(partText);
     if (result?.kind !== 'manifest' || part >= result.blobs.length) throw graphErrors.blobNotFound();
     // A snapshot no longer held (its lines changed since) is gone, as Microsoft's old folders are.
-    if ((await this.store.lines.snapshotTag(tid!, result.period)) !== result.etag) throw graphErrors.blobNotFound();
+    if ((await this.store.lines.snapshotTag(tid!, result.period, result.currency)) !== result.etag)
+      throw graphErrors.blobNotFound();
     const { after, lines } = result.blobs[part]!;
     const gzip = zlib.createGzip();
     const chunks: Buffer[] = [];
@@ -209,7 +210,7 @@ export class BillingExports {
     if (request.kind === 'billed' || !request.period || !request.currency) {
       return { kind: 'failed', code: '5000', message: 'No data available' };
     }
-    const etag = await this.store.lines.snapshotTag(partnerTenantId, request.period);
+    const etag = await this.store.lines.snapshotTag(partnerTenantId, request.period, request.currency);
     const blobs: { after: number; lines: number }[] = [];
     if (etag !== undefined) {
       let after = 0;

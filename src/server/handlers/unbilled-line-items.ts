@@ -42,7 +42,7 @@ export const getUnbilledLineItems: OperationHandler = async ({ caller, req }, de
   const current = currentBillingPeriod();
   const period = when === 'current' ? current : previousBillingPeriod(current);
   const partner = caller.partnerTenantId;
-  const tag = (await deps.store.lines.snapshotTag(partner, period)) ?? '';
+  const tag = (await deps.store.lines.snapshotTag(partner, period, currency)) ?? '';
 
   let after = 0;
   if (query.get('seekoperation')?.toLowerCase() === 'next') {
