@@ -45,7 +45,7 @@ export function csvSink(out: Writable, columns: readonly ExportColumn[]): RowSin
 }
 
 /** Rows per Parquet row group: what is held in memory before it is encoded and written. */
-const ROW_GROUP = 50_000;
+const ROW_GROUP = 16_384;
 
 /** hyparquet-writer's buffer, flushed to a stream after each row group instead of kept whole. */
 class StreamWriter extends ByteWriter {
@@ -67,7 +67,7 @@ class StreamWriter extends ByteWriter {
 /**
  * Parquet (hyparquet-writer): decimals as DECIMAL(precision, scale) — exact, both chosen by the
  * caller from the data — timestamps as UTC TIMESTAMP(MILLIS), JSON columns as JSON, FOCUS's non-null
- * columns REQUIRED. Row groups of 50,000 rows, so memory stays flat whatever the export's size.
+ * columns REQUIRED. Row groups of 16,384 rows, so memory stays flat whatever the export's size.
  */
 export function parquetSink(
   out: Writable,

@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { importFile } from '../src/ingest/importer.js';
+import { writeExport, type ExportRequest } from '../src/export/write-export.js';
+import { openStore } from '../src/storage/open-store.js';
+import { BACKENDS, testDatabase } from './helpers/backends.js';
+import { generate, REPO, tempDir, type Expected } from './helpers/fixtures.js';
+import { stopPostgres } from './helpers/postgres.js';
+import { scaled } from './helpers/reference-totals.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
+
+after(stopPostgres);
+
+const PERIOD = '2026-10';
+/** FOCUS 1.2's mandatory columns (anchors.md §4.2) and the type each has in DuckDB when read from our Parquet. */
+const MANDATORY: Record<string, RegExp> = {
+  BilledCost: /^DECIMAL/,
+  EffectiveCost: /^DECIMAL/,
+  ListCost: /^DECIMAL/,
+  ContractedCost: /^DECIMAL/,
+  BillingCurrency: /^VARCHAR$/,
+  BillingAccountId: /^VARCHAR$/,
+  BillingAccountName: /^VARCHAR$/,
+  BillingPeriodStart: /^TIMESTAMP WITH TIME ZONE$/,
+  BillingPeriodEnd: /^TIMESTAMP WITH TIME ZONE$/,
+  ChargePeriodStart: /^TIMESTAMP WITH TIME ZONE$/,
+  ChargePeriodEnd: /^TIMESTAMP WITH TIME ZONE$/,
+  ChargeCategory: /^VARCHAR$/,
+  ChargeClass: /^VARCHAR$/,
+  ChargeDescription: /^VARCHAR$/,
+  PricingQuantity: /^DECIMAL/,
+  PricingUnit: /^VARCHAR$/,
+  ProviderName: /^VARCHAR$/,
+  PublisherName: /^VARCHAR$/,
+  InvoiceIssuerName: /^VARCHAR$/,
+  ServiceCategory: /^VARCHAR$/,
+  ServiceName: /^VARCHAR$/,
+};
+/** FOCUS's non-null mandatory columns. */
+const NOT_NULL = [
+  'BilledCost',
+  'EffectiveCost',
+  'ListCost',
+  'ContractedCost',
+  'BillingCurrency',
+  'BillingAccountId',
+  'BillingPeriodStart',
+  'BillingPeriodEnd',
+  'ChargePeriodStart',
+  'ChargePeriodEnd',
+  'ChargeCategory',
+  'ProviderName',
+  'PublisherName',
+  'InvoiceIssuerName',
+  'ServiceCategory',
+  'ServiceName',
+];
+const SERVICE_CATEGORIES = [
+  'AI and Machine Learning',
+  'Analytics',
+  'Business Applications',
+  'Compute',
+  'Databases',
+  'Developer Tools',
+  'Multicloud',
+  'Identity',
+  'Integration',
+  'Internet of Things',
+  'Management and Governance',
+  'Media',
+  'Migration',
+  'Mobile',
+  'Networking',
+  'Security',
+  'Storage',
+  'Web',
+  'Other',
+];
+
+let duck: DuckDBConnection;
+const rowsOf = async (sql: string) => (await duck.runAndReadAll(sql)).getRowObjectsJS();
+const source = (file: string) =>
+  file.endsWith('.parquet') ? `read_parquet('${file}')` : `read_csv('${file}', header = true, all_varchar = true)`;
+
+/** Sum of a column per currency, as exact scaled integers (DuckDB sums DECIMAL(38, 12) exactly). */
+async function sums(file: string, column: string, currency = 'BillingCurrency'): Promise<Map<string, bigint>> {
+  const rows = await rowsOf(
+    `SELECT ${currency} AS k, CAST(sum(CAST(${column} AS DECIMAL(38, 12))) AS VARCHAR) AS s FROM ${source(file)} GROUP BY 1`,
+  );
+  return new Map(rows.map((r) => [String(r.k), scaled(String(r.s))]));
+}
+
+function expectedSums(expect: Expected, field: 'billing' | 'usd'): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const c of Object.values(expect.customers)) out.set(c.currency, (out.get(c.currency) ?? 0n) + scaled(c[field]));
+  return out;
+}
+
+before(async () => {
+  duck = await (await DuckDBInstance.create(':memory:')).connect();
+});
+
+for (const backend of BACKENDS) {
+  describe(`exports on ${backend}`, () => {
+    const dir = tempDir();
+    let server: TestServer;
+    let expect: Expected;
+    let token: string;
+    const request = (r: Partial<ExportRequest>): ExportRequest => ({
+      partnerTenantId: expect.partnerId,
+      periods: [PERIOD],
+      format: 'focus',
+      encoding: 'parquet',
+      ...r,
+    });
+    const exportTo = async (file: string, r: Partial<ExportRequest>) =>
+      writeExport(server.store, request(r), fs.createWriteStream(path.join(dir, file)));
+
+    before(async () => {
+      let file: string;
+      ({ file, expect } = generate(dir, 'x.csv', { rows: 1500, customers: 8, period: PERIOD, seed: 19 }));
+      server = await startTestServer(await testDatabase(backend, dir, 'x'));
+      await importFile(server.store, file);
+      token = await server.token({ tenant: expect.partnerId, user: 'finops@partner.example' });
+    });
+    after(() => server.close());
+
+    it('writes FOCUS 1.2 Parquet that DuckDB reads with every mandatory column, its type, and exact BilledCost', async () => {
+      const file = path.join(dir, 'focus.parquet');
+      const { rows } = await exportTo('focus.parquet', {});
+      assert.equal(rows, expect.rows);
+      const columns = new Map(
+        (await rowsOf(`DESCRIBE SELECT * FROM ${source(file)}`)).map((r) => [
+          String(r.column_name),
+          String(r.column_type),
+        ]),
+      );
+      for (const [name, type] of Object.entries(MANDATORY)) assert.match(columns.get(name) ?? 'missing', type, name);
+      assert.ok([...columns.keys()].filter((c) => c.startsWith('x_')).length >= 10, 'the x_ extensions');
+      const nulls = await rowsOf(
+        `SELECT ${NOT_NULL.map((c) => `count(*) FILTER (WHERE ${c} IS NULL) AS "${c}"`).join(', ')} FROM ${source(file)}`,
+      );
+      assert.ok(
+        Object.values(nulls[0]!).every((n) => Number(n) === 0),
+        JSON.stringify(nulls[0], (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)),
+      );
+      const categories = await rowsOf(`SELECT DISTINCT ServiceCategory AS c FROM ${source(file)}`);
+      assert.ok(categories.every((r) => SERVICE_CATEGORIES.includes(String(r.c))));
+      const periods = await rowsOf(
+        `SELECT DISTINCT strftime(BillingPeriodStart AT TIME ZONE 'UTC', '%Y-%m-%d') AS s, strftime(BillingPeriodEnd AT TIME ZONE 'UTC', '%Y-%m-%d') AS e FROM ${source(file)}`,
+      );
+      assert.deepEqual(periods, [{ s: '2026-10-01', e: '2026-11-01' }], 'the billing period, its end exclusive');
+      const charge = await rowsOf(
+        `SELECT count(*) AS n FROM ${source(file)} WHERE ChargePeriodEnd - ChargePeriodStart <> INTERVAL 1 DAY`,
+      );
+      assert.equal(Number(charge[0]!.n), 0, 'each line is one usage day');
+      assert.deepEqual(await sums(file, 'BilledCost'), expectedSums(expect, 'billing'));
+      assert.deepEqual(await sums(file, 'x_BilledCostInUsd'), expectedSums(expect, 'usd'));
+    });
+
+    it('writes FOCUS as CSV with the same exact sums, and one customer alone', async () => {
+      const file = path.join(dir, 'focus.csv');
+      await exportTo('focus.csv', { encoding: 'csv' });
+      assert.deepEqual(await sums(file, 'BilledCost'), expectedSums(expect, 'billing'));
+      const [customer, totals] = Object.entries(expect.customers)[0]!;
+      const one = path.join(dir, 'one.csv');
+      await exportTo('one.csv', { encoding: 'csv', customerTenantId: customer });
+      const ids = await rowsOf(`SELECT DISTINCT x_CustomerId AS id FROM ${source(one)}`);
+      assert.deepEqual(ids, [{ id: customer }]);
+      assert.deepEqual(await sums(one, 'BilledCost'), new Map([[totals.currency, scaled(totals.billing)]]));
+    });
+
+    it('writes the reconciliation file (CSV and Parquet) that imports back to the same totals', async () => {
+      await exportTo('lineitems.csv', { format: 'csv', encoding: 'csv' });
+      await exportTo('lineitems.parquet', { format: 'csv', encoding: 'parquet' });
+      assert.deepEqual(
+        await sums(path.join(dir, 'lineitems.parquet'), 'BillingPreTaxTotal'),
+        expectedSums(expect, 'billing'),
+      );
+      const again = await openStore(path.join(dir, `roundtrip-${backend}.db`));
+      try {
+        await importFile(again, path.join(dir, 'lineitems.csv'));
+        const rows = await again.customerUsage(expect.partnerId, PERIOD);
+        assert.deepEqual(
+          new Map(rows.map((r) => [r.tenantId, `${scaled(r.billingTotal)}|${scaled(r.usdTotal)}`])),
+          new Map(Object.entries(expect.customers).map(([id, c]) => [id, `${scaled(c.billing)}|${scaled(c.usd)}`])),
+        );
+      } finally {
+        await again.close();
+      }
+    });
+
+    it('streams the same from GET /v1/partnerusage/exports/{file}, to its own partner only', async () => {
+      const get = (file: string, query = `period=${PERIOD}`, bearer = token) =>
+        fetch(`${server.baseUrl}/v1/partnerusage/exports/${file}?${query}`, {
+          headers: { authorization: `Bearer ${bearer}` },
+        });
+      const parquet = await get('focus.parquet');
+      assert.equal(parquet.status, 200);
+      assert.equal(parquet.headers.get('content-type'), 'application/vnd.apache.parquet');
+      assert.match(parquet.headers.get('content-disposition') ?? '', /attachment; filename="focus-2026-10\.parquet"/);
+      const downloaded = path.join(dir, 'downloaded.parquet');
+      fs.writeFileSync(downloaded, Buffer.from(await parquet.arrayBuffer()));
+      assert.deepEqual(await sums(downloaded, 'BilledCost'), expectedSums(expect, 'billing'));
+
+      const csv = await get('lineitems.csv');
+      assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/);
+      const lines = (await csv.text()).trimEnd().split('\n');
+      assert.match(lines[0]!, /^PartnerId,PartnerName,CustomerId/);
+
+      const other = await server.token({ tenant: '33333333-3333-4333-8333-333333333333', user: 'x@other.example' });
+      const theirs = await (await get('focus.csv', `period=${PERIOD}`, other)).text();
+      assert.equal(theirs.trimEnd().split('\n').length, 1, 'another partner gets the header alone');
+
+      const bad = await get('focus.xlsx');
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as { description: string }).description, /file/);
+      const badCustomer = await get('focus.csv', 'customer=nope');
+      assert.equal(badCustomer.status, 400);
+      const anonymous = await fetch(`${server.baseUrl}/v1/partnerusage/exports/focus.csv`);
+      assert.equal(anonymous.status, 401);
+    });
+  });
+}
+
+describe('export from the CLI in bounded memory', () => {
+  const dir = tempDir();
+  let db: string;
+  let expect: Expected;
+
+  before(async () => {
+    let file: string;
+    ({ file, expect } = generate(dir, 'big.csv', { rows: 120_000, customers: 120, period: PERIOD, seed: 4 }));
+    db = (await testDatabase('sqlite', dir, 'big')).location;
+    const store = await openStore(db);
+    await importFile(store, file);
+    await store.close();
+  });
+
+  const cli = (args: string[], heapMB: number) =>
+    spawnSync(
+      process.execPath,
+      [`--max-old-space-size=${heapMB}`, '--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), ...args],
+      {
+        cwd: REPO,
+        encoding: 'utf8',
+      },
+    );
+
+  it('streams 120,000 lines (a 120 MB FOCUS CSV, 16 MB of Parquet) with a 64 MB heap', () => {
+    // Holding the rows would need several times that heap: the export would die of it.
+    for (const out of ['big.csv', 'big.parquet']) {
+      const target = path.join(dir, out);
+      const result = cli(['export', '--format', 'focus', '--period', PERIOD, '--out', target, '--db', db], 64);
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /120,000 FOCUS 1\.2 rows of 2026-10/);
+      assert.ok(fs.statSync(target).size > 12e6);
+      assert.equal(fs.existsSync(`${target}.partial`), false);
+    }
+    assert.equal(expect.rows, 120_000);
+  });
+
+  it('refuses an unknown extension, and leaves no partial file when it fails', () => {
+    const result = cli(['export', '--format', 'focus', '--out', path.join(dir, 'x.json'), '--db', db], 256);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /--out must end in \.csv or \.parquet/);
+    const missing = cli(
+      ['export', '--format', 'focus', '--out', path.join(dir, 'no', 'such', 'dir.csv'), '--db', db],
+      256,
+    );
+    assert.notEqual(missing.status, 0);
+    assert.equal(fs.existsSync(path.join(dir, 'no')), false);
+  });
+});
