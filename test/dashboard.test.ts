@@ -255,6 +255,16 @@ for (const backend of BACKENDS) {
       });
       const exact = /"totalCost":([0-9.]+)/.exec(await api.text())![1];
       assert.equal(uk[header.indexOf('totalCost')], exact, 'every digit of the total');
+
+      // The period's line items as FOCUS Parquet, streamed by the export route.
+      const [focus] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'FOCUS export (Parquet)' }).click(),
+      ]);
+      assert.match(focus.suggestedFilename(), /^focus-.*\.parquet$/);
+      const bytes = fs.readFileSync((await focus.path())!);
+      assert.equal(bytes.subarray(0, 4).toString(), 'PAR1');
+      assert.equal(bytes.subarray(-4).toString(), 'PAR1', 'a whole Parquet file');
     });
 
     it('is usable on a phone and in Korean and Traditional Chinese, keeping the names tests rely on', async () => {
