@@ -194,6 +194,18 @@ for (const backend of BACKENDS) {
       }
     });
 
+    it('reads every line however few owners it may keep in memory', async () => {
+      const sums = new Map<string, bigint>();
+      let lines = 0;
+      for await (const row of server.store.lines.rows(expect.partnerId, PERIOD, { ownerCache: 3 })) {
+        const c = row.owner.customer.currency;
+        sums.set(c, (sums.get(c) ?? 0n) + scaled(row.billing));
+        lines++;
+      }
+      assert.equal(lines, expect.rows);
+      assert.deepEqual(sums, expectedSums(expect, 'billing'));
+    });
+
     it('streams the same from GET /v1/partnerusage/exports/{file}, to its own partner only', async () => {
       const get = (file: string, query = `period=${PERIOD}`, bearer = token) =>
         fetch(`${server.baseUrl}/v1/partnerusage/exports/${file}?${query}`, {

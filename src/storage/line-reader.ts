@@ -61,6 +61,8 @@ export interface LineFilter {
   readonly customerTenantId?: string | undefined;
   /** Lines after this position (exclusive): where a page ended. */
   readonly after?: number | undefined;
+  /** Owners kept in memory at most (default OWNER_CACHE; tests make it small). */
+  readonly ownerCache?: number | undefined;
 }
 
 /** Blocks read per query: a block holds a batch of an import (thousands of lines). */
@@ -127,7 +129,11 @@ export class LineReader {
     return hash.digest('base64url').replace(/[-_]/g, '').slice(0, 17);
   }
 
-  /** The partner's lines of the period, in stored order, that pass the filter. */
+  /**
+   * The partner's lines of the period, in stored order, that pass the filter. Owners are read for
+   * each block's resources as they come and kept in a bounded cache (OWNER_CACHE), so memory does
+   * not grow with the partner's resources any more than with its lines.
+   */
   async *rows(partnerTenantId: string, period: string, filter: LineFilter = {}): AsyncGenerator<StoredLineRow> {
     const partner = await this.db
       .selectFrom('partners')
@@ -135,8 +141,12 @@ export class LineReader {
       .where('tenant_id', '=', partnerTenantId.toLowerCase())
       .executeTakeFirst();
     if (!partner) return;
-    const owners = await this.#owners(partner.partner_key, { tenantId: partner.tenant_id, name: partner.name }, filter);
-    if (owners.size === 0) return;
+    const owners = new OwnerCache(
+      this.db,
+      partner.partner_key,
+      { tenantId: partner.tenant_id, name: partner.name },
+      filter,
+    );
     const meters = new Map<number, LineMeter>();
     const after = filter.after ?? 0;
     let lastBlock = Math.floor(after / LINE_INDEX_SPAN) - 1;
@@ -157,6 +167,7 @@ export class LineReader {
         const resources = int32s(block.resources, count);
         const meterKeys = int32s(block.meters, count);
         const days = int32s(block.days, count);
+        await owners.load(resources);
         await this.#loadMeters(meters, meterKeys);
         const amounts = block.amounts.toString('latin1').split(','); // three a line
         const base = block.block_key * LINE_INDEX_SPAN;
@@ -179,92 +190,6 @@ export class LineReader {
     }
   }
 
-  async #owners(
-    partnerKey: number,
-    partner: LineOwner['partner'],
-    filter: LineFilter,
-  ): Promise<Map<number, LineOwner>> {
-    let query = this.db
-      .selectFrom('resources as r')
-      .innerJoin('entitlements as e', 'e.entitlement_key', 'r.entitlement_key')
-      .innerJoin('subscriptions as s', 's.subscription_key', 'e.subscription_key')
-      .innerJoin('customers as c', 'c.customer_key', 's.customer_key')
-      .select([
-        'r.resource_key',
-        'r.uri',
-        'r.resource_group',
-        'r.location',
-        'r.service',
-        'r.tags',
-        'e.entitlement_key',
-        'e.entitlement_id',
-        'e.description as entitlement_description',
-        's.subscription_key',
-        's.subscription_id',
-        's.offer_id',
-        's.description as subscription_description',
-        's.partner_on_record',
-        'c.customer_key',
-        'c.tenant_id',
-        'c.name',
-        'c.domain',
-        'c.country',
-        'c.currency',
-        'c.plan',
-      ])
-      .where('c.partner_key', '=', partnerKey);
-    if (filter.currency) query = query.where('c.currency', '=', filter.currency.toUpperCase());
-    if (filter.customerTenantId) query = query.where('c.tenant_id', '=', filter.customerTenantId.toLowerCase());
-    const owners = new Map<number, LineOwner>();
-    // One object per customer, subscription and entitlement, shared by their resources.
-    const customers = new Map<number, LineOwner['customer']>();
-    const subscriptions = new Map<number, LineOwner['subscription']>();
-    const entitlements = new Map<number, LineOwner['entitlement']>();
-    for (const r of await query.execute()) {
-      let customer = customers.get(r.customer_key);
-      if (!customer) {
-        customer = {
-          tenantId: r.tenant_id,
-          name: r.name,
-          domain: r.domain,
-          country: r.country,
-          currency: r.currency,
-          plan: r.plan as PlanKind,
-        };
-        customers.set(r.customer_key, customer);
-      }
-      let subscription = subscriptions.get(r.subscription_key);
-      if (!subscription) {
-        subscription = {
-          id: r.subscription_id,
-          offerId: r.offer_id,
-          description: r.subscription_description,
-          partnerOnRecord: r.partner_on_record,
-        };
-        subscriptions.set(r.subscription_key, subscription);
-      }
-      let entitlement = entitlements.get(r.entitlement_key);
-      if (!entitlement) {
-        entitlement = { id: r.entitlement_id, description: r.entitlement_description };
-        entitlements.set(r.entitlement_key, entitlement);
-      }
-      owners.set(r.resource_key, {
-        partner,
-        customer,
-        subscription,
-        entitlement,
-        resource: {
-          uri: r.uri,
-          group: r.resource_group,
-          location: r.location,
-          service: r.service,
-          tags: r.tags,
-        },
-      });
-    }
-    return owners;
-  }
-
   async #loadMeters(meters: Map<number, LineMeter>, keys: Int32Array): Promise<void> {
     const missing = [...new Set(keys)].filter((k) => !meters.has(k));
     for (let i = 0; i < missing.length; i += 500) {
@@ -283,6 +208,125 @@ export class LineReader {
           unit: m.unit,
         });
       }
+    }
+  }
+}
+
+/** Owners kept at most: about 100 MB would hold a partner's every resource past ~200,000 of them. */
+const OWNER_CACHE = 50_000;
+
+/**
+ * The owners of the resources lines name, read a block's worth at a time (500 a query) and kept
+ * in insertion order up to OWNER_CACHE, the oldest dropped first: lines of a resource come
+ * together in a file, so a dropped owner is seldom asked for again. Resources the filter excludes
+ * are remembered as null. Customers, subscriptions and entitlements are shared objects.
+ */
+class OwnerCache {
+  readonly #owners = new Map<number, LineOwner | null>();
+  readonly #customers = new Map<number, LineOwner['customer']>();
+  readonly #subscriptions = new Map<number, LineOwner['subscription']>();
+  readonly #entitlements = new Map<number, LineOwner['entitlement']>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly partnerKey: number,
+    private readonly partner: LineOwner['partner'],
+    private readonly filter: LineFilter,
+  ) {}
+
+  get(resource: number): LineOwner | null | undefined {
+    return this.#owners.get(resource);
+  }
+
+  async load(resources: Int32Array): Promise<void> {
+    const needed = [...new Set(resources)];
+    const missing: number[] = [];
+    for (const k of needed) {
+      const owner = this.#owners.get(k);
+      if (owner === undefined) missing.push(k);
+      else {
+        // Used again: moved to the newest end, so it is not the next dropped.
+        this.#owners.delete(k);
+        this.#owners.set(k, owner);
+      }
+    }
+    for (let i = 0; i < missing.length; i += 500) {
+      const keys = missing.slice(i, i + 500);
+      for (const k of keys) this.#owners.set(k, null);
+      let query = this.db
+        .selectFrom('resources as r')
+        .innerJoin('entitlements as e', 'e.entitlement_key', 'r.entitlement_key')
+        .innerJoin('subscriptions as s', 's.subscription_key', 'e.subscription_key')
+        .innerJoin('customers as c', 'c.customer_key', 's.customer_key')
+        .select([
+          'r.resource_key',
+          'r.uri',
+          'r.resource_group',
+          'r.location',
+          'r.service',
+          'r.tags',
+          'e.entitlement_key',
+          'e.entitlement_id',
+          'e.description as entitlement_description',
+          's.subscription_key',
+          's.subscription_id',
+          's.offer_id',
+          's.description as subscription_description',
+          's.partner_on_record',
+          'c.customer_key',
+          'c.tenant_id',
+          'c.name',
+          'c.domain',
+          'c.country',
+          'c.currency',
+          'c.plan',
+        ])
+        .where('c.partner_key', '=', this.partnerKey)
+        .where('r.resource_key', 'in', keys);
+      if (this.filter.currency) query = query.where('c.currency', '=', this.filter.currency.toUpperCase());
+      if (this.filter.customerTenantId)
+        query = query.where('c.tenant_id', '=', this.filter.customerTenantId.toLowerCase());
+      for (const r of await query.execute()) {
+        let customer = this.#customers.get(r.customer_key);
+        if (!customer) {
+          customer = {
+            tenantId: r.tenant_id,
+            name: r.name,
+            domain: r.domain,
+            country: r.country,
+            currency: r.currency,
+            plan: r.plan as PlanKind,
+          };
+          this.#customers.set(r.customer_key, customer);
+        }
+        let subscription = this.#subscriptions.get(r.subscription_key);
+        if (!subscription) {
+          subscription = {
+            id: r.subscription_id,
+            offerId: r.offer_id,
+            description: r.subscription_description,
+            partnerOnRecord: r.partner_on_record,
+          };
+          this.#subscriptions.set(r.subscription_key, subscription);
+        }
+        let entitlement = this.#entitlements.get(r.entitlement_key);
+        if (!entitlement) {
+          entitlement = { id: r.entitlement_id, description: r.entitlement_description };
+          this.#entitlements.set(r.entitlement_key, entitlement);
+        }
+        this.#owners.set(r.resource_key, {
+          partner: this.partner,
+          customer,
+          subscription,
+          entitlement,
+          resource: { uri: r.uri, group: r.resource_group, location: r.location, service: r.service, tags: r.tags },
+        });
+      }
+    }
+    // Drop the oldest past the bound, never one this block needs (they are the newest).
+    for (const k of this.#owners.keys()) {
+      if (this.#owners.size <= Math.max(this.filter.ownerCache ?? OWNER_CACHE, needed.length)) break;
+      this.#owners.delete(k);
     }
   }
 }

@@ -35,6 +35,7 @@ type ExportResult =
   | { readonly kind: 'failed'; readonly code: string; readonly message: string };
 
 const ODATA = '#microsoft.graph.partners.billing.';
+const OPERATION_LIFETIME_MS = 24 * 3600_000;
 const BLOB_PATH =
   /^\/blobs\/unbilledusagefastpath\/v1\/(\d{12})\/PartnerTenantId=([0-9a-f-]{36})\/BillingMonth=(\d{6})\/Currency=([A-Z]{3})\/Fragment=(full|basic)\/PartitionType=default\/part-(\d{5})-([0-9a-f-]{36})\.c000\.json\.gz$/i;
 
@@ -105,6 +106,8 @@ export class BillingExports {
       request = { version, kind, invoiceId: invoiceId.trim(), attributeSet };
     }
     const operationId = crypto.randomUUID();
+    // Operations (and their manifests) are kept a day, then forgotten, as Microsoft's expire.
+    await this.store.sync.forgetOperations(new Date(this.now().getTime() - OPERATION_LIFETIME_MS).toISOString());
     await this.store.sync.createOperation({
       operationId,
       partnerTenantId,
