@@ -212,8 +212,8 @@ export class LineReader {
   }
 }
 
-/** Owners kept at most: about 100 MB would hold a partner's every resource past ~200,000 of them. */
-const OWNER_CACHE = 50_000;
+/** Owners kept at most (about 15 MB): memory holds this many, not every resource of the partner. */
+const OWNER_CACHE = 20_000;
 
 /**
  * The owners of the resources lines name, read a block's worth at a time (500 a query) and kept
