@@ -160,6 +160,11 @@ for (const backend of BACKENDS) {
       assert.equal(Number(charge[0]!.n), 0, 'each line is one usage day');
       assert.deepEqual(await sums(file, 'BilledCost'), expectedSums(expect, 'billing'));
       assert.deepEqual(await sums(file, 'x_BilledCostInUsd'), expectedSums(expect, 'usd'));
+      // …which are our aggregates: the customers' stored totals, summed per currency.
+      const aggregates = new Map<string, bigint>();
+      for (const c of await server.store.customerUsage(expect.partnerId, PERIOD))
+        aggregates.set(c.currency, (aggregates.get(c.currency) ?? 0n) + scaled(c.billingTotal));
+      assert.deepEqual(await sums(file, 'BilledCost'), aggregates);
     });
 
     it('writes FOCUS as CSV with the same exact sums, and one customer alone', async () => {
