@@ -43,6 +43,10 @@ describe('migration 0005: per-day customer totals for a database stored before i
         'deliveries',
         'audit_log',
         'anomaly_queue',
+        'export_operations',
+        'sync_snapshots',
+        'sync_pages',
+        'sync_credentials',
       ])
         await db.execute(`DROP TABLE ${table}`);
       await db.execute("DELETE FROM kysely_migration WHERE name >= '2026-12-02-0005'");

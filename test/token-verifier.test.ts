@@ -68,6 +68,7 @@ describe('token verifier: who is calling', () => {
       appOnly: false,
       user: 'admin@contoso.example',
       canIngest: false,
+      canReadBilling: false,
     });
   });
 
@@ -81,6 +82,18 @@ describe('token verifier: who is calling', () => {
     assert.equal(scope.canIngest, true);
     const reader = await v.verify(`Bearer ${await token({ scp: undefined, roles: ['Partner.Read.All'] })}`);
     assert.equal(reader.canIngest, false);
+  });
+
+  it("grants Graph's billing exports only with PartnerBilling.Read.All (role or scope)", async () => {
+    const v = verifier();
+    const role = await v.verify(
+      `Bearer ${await token({ scp: undefined, roles: ['PartnerBilling.Read.All'], idtyp: 'app' })}`,
+    );
+    assert.equal(role.canReadBilling, true);
+    const scope = await v.verify(`Bearer ${await token({ scp: 'user_impersonation PartnerBilling.Read.All' })}`);
+    assert.equal(scope.canReadBilling, true);
+    const ingest = await v.verify(`Bearer ${await token({ scp: undefined, roles: ['PartnerUsage.Ingest'] })}`);
+    assert.equal(ingest.canReadBilling, false);
   });
 
   it('takes a token with roles and no scope as app-only, whatever its idtyp', async () => {
