@@ -117,11 +117,13 @@ for (const backend of BACKENDS) {
       assert.equal(Number(lines!.n), 30000, 'the replaced blocks are gone');
     });
 
-    it('gives the same totals with one parser as with two', async () => {
-      const single = await testDatabase(backend, dir, 'single');
-      await importInto(single, gen.file, { parsers: 1 });
-      await assertTotalsEqual(single, reference);
-    });
+    for (const parsers of [1, 0] as const) {
+      it(`gives the same totals ${parsers === 1 ? 'with one parse worker' : "in the importer's thread"} as with two`, async () => {
+        const single = await testDatabase(backend, dir, `parsers-${parsers}`);
+        await importInto(single, gen.file, { parsers });
+        await assertTotalsEqual(single, reference);
+      });
+    }
   });
 
   describe(`${backend}: newer downloads of the same period`, () => {

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import xxhash from 'xxhash-wasm';
 import type { ImportMeta, Store } from '../storage/store.js';
 import {
@@ -13,9 +12,9 @@ import {
 } from './file-source.js';
 import { csvField, HeaderError, recogniseHeader, type FileFormat, type RecognisedHeader } from './file-formats.js';
 import type { DecoderRules } from './line-decoder.js';
-import type { ParseTask, Rejection, WorkerMessage } from './parse-worker.js';
+import type { ParseTask, Rejection, WorkerMessage } from './parse-task.js';
+import { startParser, type Parser } from './parser.js';
 import { AMOUNTS, bufferOf, DAY_AMOUNTS } from '../domain/line-batch.js';
-import { spawnWorker } from './spawn-worker.js';
 import { UsageAggregator } from './usage-aggregator.js';
 
 export interface ImportOptions {
@@ -26,10 +25,11 @@ export interface ImportOptions {
   readonly onProgress?: (progress: ImportProgress) => void;
   readonly now?: () => Date;
   /**
-   * Parse workers for an uncompressed file: by default two (its halves) from 16 MiB on, one
-   * below; 2 splits any file that has a record boundary near its middle.
+   * Parse workers for an uncompressed file: by default none below 1 MiB (it is parsed in this
+   * thread), one below 16 MiB, two (its halves) from there; 0 parses any file in this thread, 2
+   * splits any file that has a record boundary near its middle.
    */
-  readonly parsers?: 1 | 2;
+  readonly parsers?: 0 | 1 | 2;
   /**
    * The most content bytes a file may have, a gzip file's inflated bytes included (default
    * PARTNER_USAGE_MAX_FILE_BYTES, else DEFAULT_MAX_FILE_BYTES).
@@ -113,6 +113,9 @@ export class ImportError extends Error {
 
 // Below this an uncompressed file is parsed by one worker: a second one would not pay for itself.
 const SPLIT_BYTES = 16 << 20;
+// Below this an uncompressed file is parsed in the importer's thread: a worker's start costs more
+// than parsing it does, and so few lines block the thread for milliseconds (docs/benchmarks.md).
+const IN_THREAD_BYTES = 1 << 20;
 
 interface Part {
   readonly task: ParseTask;
@@ -199,7 +202,7 @@ async function runImport(
     ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
   });
   const rejects = options.skipInvalid ? new RejectsWriter(options.rejectsFile ?? `${file}.rejected.csv`) : undefined;
-  const workers: Worker[] = [];
+  const parsers: Parser[] = [];
   try {
     const aggregators: UsageAggregator[] = [];
     let lines = 0;
@@ -215,14 +218,10 @@ async function runImport(
     };
 
     const queue = new MessageQueue();
+    const inThread =
+      options.parsers === 0 || (options.parsers === undefined && !layout.gzip && layout.size < IN_THREAD_BYTES);
     for (const [i, part] of parts.entries()) {
-      const worker = spawnWorker(import.meta.url, 'parse-worker', part.task);
-      workers.push(worker);
-      worker.on('message', (message: WorkerMessage) => queue.push(i, message));
-      worker.on('error', (error) => queue.push(i, { type: 'error', message: error.message }));
-      worker.on('exit', (code) => {
-        if (code !== 0) queue.push(i, { type: 'error', message: `parser stopped with exit code ${code}` });
-      });
+      parsers.push(startParser(part.task, inThread, (message) => queue.push(i, message)));
     }
     while (parts.some((p) => !p.done)) {
       const { source, message } = await queue.next();
@@ -285,8 +284,8 @@ async function runImport(
       }
       await session.write(batch, source);
       lines += batch.count;
-      // Written: its buffers go back to the worker, which reuses them for a later batch.
-      workers[source]!.postMessage(bufferOf(batch));
+      // Written: its buffers go back to the parser, which reuses them for a later batch.
+      parsers[source]!.recycle(bufferOf(batch));
       for (const r of message.rejections) rejects!.write({ ...r, line: await absolute(part, r.line) });
       rejected += message.rejections.length;
       part.bytes = message.bytes;
@@ -334,7 +333,7 @@ async function runImport(
     rejects?.close();
     throw error;
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all(parsers.map((p) => p.stop()));
   }
 }
 
