@@ -30,6 +30,24 @@ export const periodArg = {
   },
 } as const;
 
+export const maxBytesArg = {
+  'max-bytes': {
+    type: 'string',
+    description:
+      "the most content bytes a file (or a synced snapshot) may have, gzip's inflated bytes included (default PARTNER_USAGE_MAX_FILE_BYTES, else 64 GiB)",
+    valueHint: 'n',
+  },
+} as const;
+
+/** --max-bytes as a number of bytes; undefined when not given. */
+export function maxBytesOf(text: string | undefined): number | undefined {
+  const maxBytes = text === undefined ? undefined : /^\d{1,16}$/.test(text) ? Number(text) : NaN;
+  if (maxBytes !== undefined && !(maxBytes > 0)) {
+    throw new CliError(`--max-bytes must be a whole number of bytes, got ${JSON.stringify(text)}`, EXIT.usage);
+  }
+  return maxBytes;
+}
+
 export const jsonArg = {
   json: { type: 'boolean', description: 'print JSON instead of a table' },
 } as const;

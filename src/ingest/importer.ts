@@ -37,6 +37,8 @@ export interface ImportOptions {
   readonly maxBytes?: number;
   /** A sync's snapshot of the customers billed in this currency: replaces all their stored lines of its periods. */
   readonly snapshotCurrency?: string;
+  /** With snapshotCurrency: the periods the snapshot before this one stored lines in (replaced too). */
+  readonly snapshotPeriods?: readonly string[];
   /** Runs inside the import's transaction just before it commits. */
   readonly beforeCommit?: ImportMeta['beforeCommit'];
 }
@@ -52,7 +54,7 @@ function lastUsageDay(now: Date): number {
   return last.getUTCFullYear() * 10000 + (last.getUTCMonth() + 1) * 100 + last.getUTCDate();
 }
 
-function maxFileBytes(options: ImportOptions, file: string): number {
+export function maxFileBytes(options: Pick<ImportOptions, 'maxBytes'>, file: string): number {
   if (options.maxBytes !== undefined) return options.maxBytes;
   const env = process.env.PARTNER_USAGE_MAX_FILE_BYTES;
   if (env === undefined || env === '') return DEFAULT_MAX_FILE_BYTES;
@@ -296,6 +298,8 @@ async function runImport(
       });
     }
     if (deferred) throw deferred;
+    if (options.snapshotCurrency !== undefined && options.snapshotPeriods)
+      await session.claimPeriods(options.snapshotPeriods);
 
     const finishedAt = now().toISOString();
     const scopes = session.scopes;

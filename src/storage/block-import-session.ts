@@ -144,6 +144,16 @@ export class BlockImportSession implements ImportSession {
     }
   }
 
+  async claimPeriods(periods: readonly string[]): Promise<void> {
+    // The partner is the one whose lines this import wrote (a file holds one partner's usage).
+    for (const partnerKey of new Set(this.#scopes.map((s) => s.partnerKey))) {
+      for (const period of periods) {
+        if (this.#scopeIndex.has(`${partnerKey}|${period}`)) continue;
+        if (await this.#writer.hasLines(partnerKey, period)) await this.#scope(partnerKey, period);
+      }
+    }
+  }
+
   keysOf(source: number, resource: number, meter: number, period: number): LineKeys {
     const keys = this.#sources[source]!;
     const [resourceKey, subscription, customer, partner] = keys.resource[resource]!;
@@ -213,7 +223,7 @@ export class BlockImportSession implements ImportSession {
     }
     const alertSeconds = (performance.now() - started) / 1000;
     await this.#writer.finish(this.batchId, { ...summary, replaced });
-    await this.#meta.beforeCommit?.(this.#writer.db);
+    await this.#meta.beforeCommit?.(this.#writer.db, [...new Set(this.#scopes.map((s) => s.period))].sort());
     await this.#writer.commit();
     this.#open = false;
     this.#onCommit();

@@ -16,7 +16,7 @@ export interface Database {
   deliveries: DeliveriesTable;
   anomaly_queue: AnomalyQueueTable;
   export_operations: ExportOperationsTable;
-  sync_snapshots: { scope: string; etag: string; lines: number; synced_at: string };
+  sync_snapshots: { scope: string; etag: string; lines: number; synced_at: string; periods: string };
   sync_pages: { scope: string; page: number; next_token: string | null; items: string };
   sync_credentials: { partner_tenant_id: string; settings: string; secret: string; updated_at: string };
   audit_log: AuditLogTable;

@@ -94,8 +94,13 @@ export interface ImportMeta {
    * gone, not kept.
    */
   readonly snapshotCurrency?: string;
-  /** Runs inside the import's transaction just before it commits (a sync records its eTag). */
-  readonly beforeCommit?: (db: Kysely<Database>) => Promise<void>;
+  /**
+   * Periods an earlier snapshot of the same scope stored lines in: with `snapshotCurrency`, their
+   * lines are replaced too, even where this snapshot has none (a snapshot owns all its lines).
+   */
+  readonly snapshotPeriods?: readonly string[];
+  /** Runs inside the import's transaction just before it commits, with the periods it wrote (a sync records its eTag). */
+  readonly beforeCommit?: (db: Kysely<Database>, periods: readonly string[]) => Promise<void>;
 }
 
 /** Where a line belongs, in storage keys. */
@@ -154,6 +159,8 @@ export interface ImportSession {
   readonly scopes: readonly ImportScope[];
   /** Every stored line of a partner's period, this import's included. */
   readLines(scope: ImportScope): AsyncIterable<StoredLine>;
+  /** Opens the scopes of a snapshot's earlier periods (ImportMeta.snapshotPeriods) that hold lines, so they are replaced. */
+  claimPeriods(periods: readonly string[]): Promise<void>;
   /** Replaces a period's aggregates; unchanged values keep their lastModified. */
   writeAggregates(aggregates: PeriodAggregates, now: string): Promise<void>;
   /** Evaluates the alert rules on what the import wrote (in its transaction), then commits. */

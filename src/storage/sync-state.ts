@@ -92,9 +92,14 @@ export class SyncState {
     await this.db.deleteFrom('export_operations').where('created_at', '<', before).execute();
   }
 
-  async snapshotTag(scope: string): Promise<string | undefined> {
-    const row = await this.db.selectFrom('sync_snapshots').select('etag').where('scope', '=', scope).executeTakeFirst();
-    return row?.etag;
+  /** The stored snapshot of a scope: its eTag and the periods its lines are in. */
+  async snapshot(scope: string): Promise<{ etag: string; periods: string[] } | undefined> {
+    const row = await this.db
+      .selectFrom('sync_snapshots')
+      .select(['etag', 'periods'])
+      .where('scope', '=', scope)
+      .executeTakeFirst();
+    return row && { etag: row.etag, periods: row.periods.split(' ').filter((p) => p !== '') };
   }
 
   async stagedPages(scope: string): Promise<StagedPage[]> {
@@ -158,14 +163,18 @@ export class SyncState {
  */
 export async function recordSnapshot(
   db: Kysely<Database>,
-  snapshot: { scope: string; etag: string; lines: number; syncedAt: string },
+  snapshot: { scope: string; etag: string; lines: number; syncedAt: string; periods: readonly string[] },
 ): Promise<void> {
+  const values = {
+    etag: snapshot.etag,
+    lines: snapshot.lines,
+    synced_at: snapshot.syncedAt,
+    periods: snapshot.periods.join(' '),
+  };
   await db
     .insertInto('sync_snapshots')
-    .values({ scope: snapshot.scope, etag: snapshot.etag, lines: snapshot.lines, synced_at: snapshot.syncedAt })
-    .onConflict((oc) =>
-      oc.column('scope').doUpdateSet({ etag: snapshot.etag, lines: snapshot.lines, synced_at: snapshot.syncedAt }),
-    )
+    .values({ scope: snapshot.scope, ...values })
+    .onConflict((oc) => oc.column('scope').doUpdateSet(values))
     .execute();
   await clearPages(db, snapshot.scope);
 }

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
 import type { SyncCredential } from './credential-vault.js';
-import { answerMessage, send } from './http.js';
+import { answerMessage, jsonOf, send } from './http.js';
 import { SyncError } from './sync-error.js';
 
 /** The .default scope of each API: Graph's exports need PartnerBilling.Read.All granted to the app. */
@@ -46,14 +46,14 @@ export function clientCredentialsToken(credential: SyncCredential, scope: string
       form.set('client_assertion', assertion);
     }
     const what = `signing in as ${credential.clientId} to ${credential.partnerTenantId}`;
-    const response = await send(
+    const reply = await send(
       endpoint,
       { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: form.toString() },
       {},
-      what,
+      { what, trusted: true },
     );
-    if (!response.ok) throw new SyncError('auth', `${what}: ${response.status} ${await answerMessage(response)}`);
-    const body = (await response.json()) as { access_token?: string; expires_in?: number };
+    if (!reply.ok) throw new SyncError('auth', `${what}: ${reply.status} ${answerMessage(reply)}`);
+    const body = jsonOf(reply, what) as { access_token?: string; expires_in?: number };
     if (!body.access_token) throw new SyncError('auth', `${what}: the answer has no access_token`);
     cached = { token: body.access_token, until: Date.now() + ((body.expires_in ?? 3600) - 60) * 1000 };
     return body.access_token;

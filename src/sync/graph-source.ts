@@ -1,13 +1,20 @@
 import crypto from 'node:crypto';
-import readline from 'node:readline';
-import { Readable, Transform } from 'node:stream';
-import type { ReadableStream } from 'node:stream/web';
-import zlib from 'node:zlib';
 import { parseExact } from '../contract/exact-json.js';
 import { LineItemsError } from '../ingest/json-line-items.js';
-import { answerMessage, retryAfterSeconds, send, sleep, type HttpOptions } from './http.js';
+import { readBlobLines, type BlobLimits } from './blob-lines.js';
+import { answerMessage, jsonOf, open, retryAfterSeconds, send, sleep, type HttpOptions, type Reply } from './http.js';
 import type { LineFile } from './line-file.js';
 import { SyncError } from './sync-error.js';
+
+/** The defaults of the export's own limits: docs/sync.md lists them. */
+export const EXPORT_LIMITS = {
+  /** Polls of one export's operation, the re-polls for a fresh SAS included. */
+  maxPolls: 60,
+  /** Blobs one manifest may list. */
+  maxBlobs: 1000,
+  /** Bytes of a manifest (or an operation's answer holding one). */
+  maxManifestBytes: 1 << 20,
+} as const;
 
 /** What to export: an open period's unbilled usage in one currency, or one invoice's billed usage. */
 export type GraphExport =
@@ -19,8 +26,12 @@ export interface GraphSourceOptions {
   readonly graphUrl: string;
   readonly token: () => Promise<string>;
   readonly http: HttpOptions;
-  /** Polls of the operation before giving up (Microsoft's samples: 5; exports can take half an hour). */
+  /** Polls of an export's operation before giving up (Microsoft's samples: 5; exports can take half an hour). */
   readonly maxPolls?: number;
+  readonly maxBlobs?: number;
+  readonly maxManifestBytes?: number;
+  /** The line and snapshot limits of the importer, applied as the blobs inflate. */
+  readonly blobLimits: BlobLimits;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -70,15 +81,38 @@ function readManifest(value: unknown): Manifest | undefined {
  * code talks to Microsoft, a national cloud, or another partner-usage instance: only the URL differs.
  */
 export class GraphSource {
-  constructor(private readonly options: GraphSourceOptions) {}
+  readonly #origin: string;
 
-  async #headers(json = false): Promise<Record<string, string>> {
+  constructor(private readonly options: GraphSourceOptions) {
+    this.#origin = new URL(options.graphUrl).origin;
+  }
+
+  /** The token goes to Graph's own origin only: never to a host a Location or a link names. */
+  async #headers(url: string, json = false): Promise<Record<string, string>> {
     return {
-      Authorization: `Bearer ${await this.options.token()}`,
+      ...(this.#trusts(url) ? { Authorization: `Bearer ${await this.options.token()}` } : {}),
       'client-request-id': crypto.randomUUID(),
       Accept: 'application/json',
       ...(json ? { 'Content-Type': 'application/json' } : {}),
     };
+  }
+
+  #trusts(url: string): boolean {
+    try {
+      return new URL(url).origin === this.#origin;
+    } catch {
+      return false;
+    }
+  }
+
+  #url(link: string, what: string): string {
+    try {
+      const url = new URL(link, this.options.graphUrl);
+      if (url.protocol === 'https:' || url.protocol === 'http:') return url.href;
+    } catch {
+      // named below
+    }
+    throw new SyncError('protocol', `${what}: the answer names a link that is not an http(s) URL`);
   }
 
   /** Runs an export to its end: its snapshot, or undefined when Microsoft has no data for it (code 5000). */
@@ -90,51 +124,57 @@ export class GraphSource {
       request.kind === 'unbilled'
         ? { currencyCode: request.currency, billingPeriod: request.billingPeriod, attributeSet: 'full' }
         : { invoiceId: request.invoiceId, attributeSet: 'full' };
-    const response = await send(
-      `${graphUrl}/reports/partners/billing/usage/${request.kind}/export`,
-      { method: 'POST', headers: await this.#headers(true), body: JSON.stringify(body) },
+    const url = `${graphUrl}/reports/partners/billing/usage/${request.kind}/export`;
+    const reply = await send(
+      url,
+      { method: 'POST', headers: await this.#headers(url, true), body: JSON.stringify(body) },
       http,
-      what,
+      { what, trusted: true },
     );
-    if (response.status === 403) throw new SyncError('auth', `${what}: ${await answerMessage(response)} (403)`);
-    if (response.status !== 202) {
-      throw new SyncError(
-        'protocol',
-        `${what}: expected 202 Accepted, got ${response.status}: ${await answerMessage(response)}`,
-      );
+    if (reply.status === 403) throw new SyncError('auth', `${what}: ${answerMessage(reply)} (403)`);
+    if (reply.status !== 202) {
+      throw new SyncError('protocol', `${what}: expected 202 Accepted, got ${reply.status}: ${answerMessage(reply)}`);
     }
-    await response.body?.cancel();
-    const location = response.headers.get('location');
-    if (!location) throw new SyncError('protocol', `${what}: the 202 answer has no Location header`);
+    const header = reply.headers.get('location');
+    if (!header) throw new SyncError('protocol', `${what}: the 202 answer has no Location header`);
+    const location = this.#url(header, what);
     this.options.onProgress?.(`${what}: requested`);
-    const manifest = await this.#poll(location, what);
+    const polls = {
+      left: this.options.maxPolls ?? EXPORT_LIMITS.maxPolls,
+      max: this.options.maxPolls ?? EXPORT_LIMITS.maxPolls,
+    };
+    const manifest = await this.#poll(location, what, polls);
     if (!manifest) return undefined;
     return {
       etag: manifest.eTag,
       blobCount: manifest.blobs.length,
-      download: (file) => this.#download(manifest, location, what, file),
+      download: (file) => this.#download(manifest, location, what, file, polls),
     };
   }
 
-  async #operation(location: string, what: string): Promise<unknown> {
-    const response = await send(location, { headers: await this.#headers() }, this.options.http, what);
-    if (response.status === 403) throw new SyncError('auth', `${what}: ${await answerMessage(response)} (403)`);
-    if (!response.ok) {
-      throw new SyncError(
-        'protocol',
-        `${what}: the operation answered ${response.status}: ${await answerMessage(response)}`,
-      );
+  async #operation(location: string, what: string): Promise<{ body: unknown; retryAfter: string | null }> {
+    const reply = await send(location, { headers: await this.#headers(location) }, this.options.http, {
+      what,
+      trusted: this.#trusts(location),
+      maxBytes: this.options.maxManifestBytes ?? EXPORT_LIMITS.maxManifestBytes,
+    });
+    if (reply.status === 403) throw new SyncError('auth', `${what}: ${answerMessage(reply)} (403)`);
+    if (!reply.ok) {
+      throw new SyncError('protocol', `${what}: the operation answered ${reply.status}: ${answerMessage(reply)}`);
     }
-    const body = (await response.json()) as unknown;
-    return Object.assign(body as object, { retryAfter: response.headers.get('retry-after') });
+    return { body: jsonOf(reply, what), retryAfter: reply.headers.get('retry-after') };
   }
 
-  /** Polls until the operation ends: its manifest, or undefined when it failed with "no data". */
-  async #poll(location: string, what: string): Promise<Manifest | undefined> {
-    const maxPolls = this.options.maxPolls ?? 60;
+  /**
+   * Polls until the operation ends: its manifest, or undefined when it failed with "no data".
+   * `polls` is the export's whole allowance (a fresh SAS costs polls too); no wait follows the last.
+   */
+  async #poll(location: string, what: string, polls: { left: number; max: number }): Promise<Manifest | undefined> {
     const wait = this.options.http.sleep ?? sleep;
-    for (let poll = 1; poll <= maxPolls; poll++) {
-      const body = await this.#operation(location, what);
+    while (polls.left > 0) {
+      polls.left--;
+      const poll = polls.max - polls.left;
+      const { body, retryAfter } = await this.#operation(location, what);
       // The docs say "completed", the wire says "succeeded"; compare without case.
       const status = String(member(body, 'status') ?? '').toLowerCase();
       if (status === 'succeeded' || status === 'completed') return this.#manifestOf(body, what);
@@ -145,48 +185,71 @@ export class GraphSource {
         if (code === '5000') return undefined;
         throw new SyncError(
           'operation',
-          `${what}: the export failed (${code || 'no code'}: ${String(member(error, 'message') ?? 'no message')})`,
+          `${what}: the export failed (${code.slice(0, 64) || 'no code'}: ${String(member(error, 'message') ?? 'no message').slice(0, 500)})`,
         );
       }
       if (status !== 'running' && status !== 'notstarted') {
         throw new SyncError(
           'protocol',
-          `${what}: the operation's status ${JSON.stringify(status)} is not one Graph documents`,
+          `${what}: the operation's status ${JSON.stringify(status.slice(0, 40))} is not one Graph documents`,
         );
       }
-      const seconds = retryAfterSeconds((body as { retryAfter: string | null }).retryAfter, this.options.http);
-      this.options.onProgress?.(`${what}: ${status}, poll ${poll} of ${maxPolls}, next in ${seconds} s`);
+      if (polls.left === 0) break;
+      const seconds = retryAfterSeconds(retryAfter, this.options.http);
+      this.options.onProgress?.(`${what}: ${status}, poll ${poll} of ${polls.max}, next in ${seconds} s`);
       await wait(seconds * 1000);
     }
     throw new SyncError(
       'operation',
-      `${what}: the export had not finished after ${maxPolls} polls; run sync again later`,
+      `${what}: the export had not finished after ${polls.max} polls (the poll limit, --max-polls); run sync again later`,
     );
   }
 
   async #manifestOf(body: unknown, what: string): Promise<Manifest> {
-    const inline = readManifest(member(body, 'resourceLocation'));
+    const inline = this.#checked(readManifest(member(body, 'resourceLocation')), what);
     if (inline) return inline;
     // Documented form: a navigation link to GET the manifest from.
     const link = member(body, 'resourceLocation@odata.navigationLink') ?? member(body, 'resourceLocation');
     if (typeof link !== 'string') throw new SyncError('protocol', `${what}: the finished operation names no manifest`);
-    const response = await send(link, { headers: await this.#headers() }, this.options.http, what);
-    if (!response.ok) throw new SyncError('protocol', `${what}: the manifest answered ${response.status}`);
-    const manifest = readManifest(await response.json());
+    const url = this.#url(link, what);
+    const reply = await send(url, { headers: await this.#headers(url) }, this.options.http, {
+      what: `${what}: the manifest`,
+      trusted: this.#trusts(url),
+      maxBytes: this.options.maxManifestBytes ?? EXPORT_LIMITS.maxManifestBytes,
+    });
+    if (!reply.ok) throw new SyncError('protocol', `${what}: the manifest answered ${reply.status}`);
+    const manifest = this.#checked(readManifest(jsonOf(reply, `${what}: the manifest`)), what);
     if (!manifest)
       throw new SyncError('protocol', `${what}: the manifest lacks eTag, rootDirectory, sasToken or blobs`);
     return manifest;
   }
 
-  async #download(first: Manifest, location: string, what: string, file: LineFile): Promise<void> {
+  #checked(manifest: Manifest | undefined, what: string): Manifest | undefined {
+    const max = this.options.maxBlobs ?? EXPORT_LIMITS.maxBlobs;
+    if (manifest && manifest.blobs.length > max)
+      throw new SyncError(
+        'protocol',
+        `${what}: the manifest lists ${manifest.blobs.length} blobs, over the limit of ${max}`,
+      );
+    if (manifest) this.#url(manifest.rootDirectory, what);
+    return manifest;
+  }
+
+  async #download(
+    first: Manifest,
+    location: string,
+    what: string,
+    file: LineFile,
+    polls: { left: number; max: number },
+  ): Promise<void> {
     let manifest = first;
     for (const [i, blob] of first.blobs.entries()) {
       const label = `${what}: blob ${i + 1} of ${first.blobs.length}`;
-      let response = await this.#getBlob(manifest, blob.name, label);
-      if (response.status === 403) {
+      let opened = await this.#getBlob(manifest, blob.name, label);
+      if (opened.response.status === 403) {
         // An expired SAS (an hour, at Microsoft): the operation hands out a fresh one.
-        await response.body?.cancel();
-        const again = await this.#poll(location, what);
+        await opened.response.body?.cancel().catch(() => {});
+        const again = await this.#poll(location, what, polls);
         if (!again || again.eTag !== first.eTag) {
           throw new SyncError(
             'sas-expired',
@@ -194,79 +257,62 @@ export class GraphSource {
           );
         }
         manifest = again;
-        response = await this.#getBlob(manifest, blob.name, label);
-        if (response.status === 403)
-          throw new SyncError(
-            'sas-expired',
-            `${label}: the SAS was refused even when fetched again (${await answerMessage(response)})`,
-          );
+        opened = await this.#getBlob(manifest, blob.name, label);
+        if (opened.response.status === 403) {
+          await opened.response.body?.cancel().catch(() => {});
+          throw new SyncError('sas-expired', `${label}: the SAS was refused even when fetched again (403)`);
+        }
       }
+      const { response, abort } = opened;
       if (!response.ok || !response.body) {
-        throw new SyncError('blob', `${label}: ${response.status} ${await answerMessage(response)}`);
+        const reply: Reply = {
+          status: response.status,
+          ok: false,
+          headers: response.headers,
+          text: (await response.text().catch(() => '')).slice(0, 4000),
+          trusted: false,
+        };
+        throw new SyncError('blob', `${label}: ${response.status} ${answerMessage(reply)}`);
       }
       const before = file.lines;
-      await readBlob(response, file, label);
+      const expected = response.headers.get('content-length');
+      const { compressed, inflated } = await readBlobLines(
+        response,
+        abort,
+        this.options.http,
+        label,
+        { ...this.options.blobLimits, inflated: file.inflatedBytes },
+        async (line, n) => {
+          let item: unknown;
+          try {
+            item = parseExact(line);
+          } catch {
+            throw new SyncError('blob', `${label}: line ${n} is not JSON`);
+          }
+          try {
+            await file.add(item);
+          } catch (error) {
+            if (error instanceof LineItemsError)
+              throw new SyncError('blob', `${label}: line ${n}: ${error.message.replace(/^item \d+: /, '')}`);
+            throw error;
+          }
+        },
+      );
+      file.inflatedBytes = inflated;
+      if (expected !== null && Number(expected) !== compressed) {
+        throw new SyncError('blob', `${label}: ${compressed} bytes received of the ${expected} the blob has`);
+      }
       this.options.onProgress?.(`${label}: ${(file.lines - before).toLocaleString('en-US')} lines`);
     }
   }
 
-  async #getBlob(manifest: Manifest, name: string, label: string): Promise<Response> {
+  async #getBlob(
+    manifest: Manifest,
+    name: string,
+    label: string,
+  ): Promise<{ response: Response; abort: AbortController }> {
     // Plain HTTPS with the SAS as the query, as Microsoft's and others' clients do (no Authorization).
     const url = `${manifest.rootDirectory.replace(/\/$/, '')}/${name}?${manifest.sasToken}`;
-    return send(url, { headers: { 'x-ms-version': '2021-08-06' } }, this.options.http, label);
-  }
-}
-
-/** Streams a blob through gunzip into the file, checking its length and every line. */
-async function readBlob(response: Response, file: LineFile, label: string): Promise<void> {
-  const expected = response.headers.get('content-length');
-  let received = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      received += chunk.length;
-      done(null, chunk);
-    },
-  });
-  const gunzip = zlib.createGunzip();
-  const source = Readable.fromWeb(response.body as ReadableStream<Uint8Array>);
-  const failed = new Promise<never>((_, reject) => {
-    const fail = (error: Error) =>
-      reject(
-        new SyncError(
-          'blob',
-          `${label}: ${error.message.includes('unexpected end') ? 'the gzip stream is cut short' : `not a valid gzip stream (${error.message})`}`,
-          { cause: error },
-        ),
-      );
-    source.on('error', (e) =>
-      reject(new SyncError('blob', `${label}: the download broke off (${e.message})`, { cause: e })),
-    );
-    gunzip.on('error', fail);
-  });
-  const lines = readline.createInterface({ input: source.pipe(counter).pipe(gunzip), crlfDelay: Infinity });
-  const reading = (async () => {
-    let n = 0;
-    for await (const line of lines) {
-      n++;
-      if (line.trim() === '') continue;
-      let item: unknown;
-      try {
-        item = parseExact(line);
-      } catch {
-        throw new SyncError('blob', `${label}: line ${n} is not JSON`);
-      }
-      try {
-        await file.add(item);
-      } catch (error) {
-        if (error instanceof LineItemsError)
-          throw new SyncError('blob', `${label}: line ${n}: ${error.message.replace(/^item \d+: /, '')}`);
-        throw error;
-      }
-    }
-  })();
-  failed.catch(() => {}); // settled by the race below, or never
-  await Promise.race([reading, failed]);
-  if (expected !== null && Number(expected) !== received) {
-    throw new SyncError('blob', `${label}: ${received} bytes received of the ${expected} the blob has`);
+    return open(url, { headers: { 'x-ms-version': '2021-08-06' } }, this.options.http, { what: label, trusted: false });
   }
 }

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { parseExact, stringifyExact } from '../contract/exact-json.js';
 import type { SyncState } from '../storage/sync-state.js';
-import { answerMessage, send, type HttpOptions } from './http.js';
+import { answerMessage, jsonOf, send, type HttpOptions } from './http.js';
 import type { LineFile } from './line-file.js';
 import { SyncError } from './sync-error.js';
 
@@ -89,20 +89,16 @@ export class PartnerCenterSource {
       'MS-CorrelationId': crypto.randomUUID(),
       ...(token ? { 'MS-ContinuationToken': token } : {}),
     };
-    const response = await send(url, { headers }, this.options.http, what);
-    if (response.status === 403) throw new SyncError('auth', `${what}: ${await answerMessage(response)} (403)`);
-    if (response.status === 400 && token) {
-      const message = await answerMessage(response);
+    // A page of 2,000 full line items is about 8 MB: 64 MiB leaves room, and bounds it.
+    const reply = await send(url, { headers }, this.options.http, { what, trusted: true, maxBytes: 64 << 20 });
+    if (reply.status === 403) throw new SyncError('auth', `${what}: ${answerMessage(reply)} (403)`);
+    if (reply.status === 400 && token) {
+      const message = answerMessage(reply);
       if (/continuation token|start again/i.test(message)) throw new StaleToken(message);
       throw new SyncError('protocol', `${what}: 400 ${message}`);
     }
-    if (!response.ok) throw new SyncError('protocol', `${what}: ${response.status} ${await answerMessage(response)}`);
-    let body: unknown;
-    try {
-      body = parseExact(await response.text());
-    } catch {
-      throw new SyncError('protocol', `${what}: the page is not JSON`);
-    }
+    if (!reply.ok) throw new SyncError('protocol', `${what}: ${reply.status} ${answerMessage(reply)}`);
+    const body = jsonOf(reply, `${what}: the page`, parseExact);
     const { items, continuationToken, links } = body as {
       items?: unknown;
       continuationToken?: unknown;

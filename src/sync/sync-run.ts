@@ -1,10 +1,13 @@
-import { ImportError, importFile } from '../ingest/importer.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ImportError, importFile, maxFileBytes } from '../ingest/importer.js';
+import { MAX_RECORD_BYTES } from '../ingest/csv-scanner.js';
 import { currentBillingPeriod, previousBillingPeriod } from '../domain/usage-model.js';
 import type { Store } from '../storage/store.js';
 import { recordSnapshot } from '../storage/sync-state.js';
 import { GraphSource, type ExportedSnapshot } from './graph-source.js';
 import type { HttpOptions } from './http.js';
-import { LineFile } from './line-file.js';
+import { LineFile, REJECTS_HEADER, removeStaleSyncFolders } from './line-file.js';
 import { PartnerCenterSource } from './partner-center-source.js';
 import { SyncError } from './sync-error.js';
 
@@ -26,6 +29,15 @@ export interface SyncOptions {
   readonly partnerCenterUrl: string;
   readonly http?: HttpOptions;
   readonly maxPolls?: number;
+  /** Blobs a manifest may list, and a manifest's bytes (EXPORT_LIMITS by default). */
+  readonly maxBlobs?: number;
+  readonly maxManifestBytes?: number;
+  /** Inflated bytes a snapshot may have: the importer's --max-bytes. */
+  readonly maxBytes?: number;
+  /** Store the good lines and report the refused ones, as `import --skip-invalid` does. */
+  readonly skipInvalid?: boolean;
+  /** Where refused lines are kept for review (default ./sync-rejected). */
+  readonly rejectsDir?: string;
   /** Partner Center's page size (default 2,000, its largest). */
   readonly pageSize?: number;
   /** Exports or downloads run at once (imports run one at a time). */
@@ -39,6 +51,9 @@ export interface SnapshotResult {
   readonly snapshot: string;
   readonly status: 'imported' | 'unchanged' | 'no-data' | 'failed';
   readonly lines: number;
+  /** Lines refused (with --skip-invalid) or set aside (no customer): in `rejectsFile`. */
+  readonly rejected: number;
+  readonly rejectsFile?: string;
   readonly customers: number;
   /** Stored lines the snapshot replaced. */
   readonly replaced: number;
@@ -74,11 +89,17 @@ export async function syncPartner(store: Store, options: SyncOptions): Promise<S
   const period = options.period === 'current' ? current : previousBillingPeriod(current);
   const http = options.http ?? {};
   const progress = options.onProgress;
+  // Folders of runs that were killed or crashed: nothing else removes them.
+  await removeStaleSyncFolders();
+  const blobLimits = { maxLineBytes: MAX_RECORD_BYTES, maxBytes: maxFileBytes(options, 'sync') };
   const graph = new GraphSource({
     graphUrl: options.graphUrl,
     token: options.token,
     http,
+    blobLimits,
     ...(options.maxPolls === undefined ? {} : { maxPolls: options.maxPolls }),
+    ...(options.maxBlobs === undefined ? {} : { maxBlobs: options.maxBlobs }),
+    ...(options.maxManifestBytes === undefined ? {} : { maxManifestBytes: options.maxManifestBytes }),
     ...(progress ? { onProgress: progress } : {}),
   });
   const partnerCenter = new PartnerCenterSource({
@@ -99,15 +120,18 @@ export async function syncPartner(store: Store, options: SyncOptions): Promise<S
 
   const one = async (snapshot: string, currency: string | undefined): Promise<SnapshotResult> => {
     const started = performance.now();
-    const base = { snapshot, lines: 0, customers: 0, replaced: 0 };
+    const base = { snapshot, lines: 0, rejected: 0, customers: 0, replaced: 0 };
     const seconds = () => (performance.now() - started) / 1000;
     const scope =
       options.invoiceId !== undefined
         ? `${options.partnerTenantId}|graph|invoice|${options.invoiceId}`
         : `${options.partnerTenantId}|${options.source}|${period}|${currency}`;
     let file: LineFile | undefined;
+    // Every page of a line-item download is stored: from here on a failure fetches afresh next time.
+    let downloaded = false;
     try {
       let etag: string;
+      const stored = await store.sync.snapshot(scope);
       if (options.source === 'graph') {
         const exported: ExportedSnapshot | undefined = await graph.export(
           options.invoiceId !== undefined
@@ -116,8 +140,7 @@ export async function syncPartner(store: Store, options: SyncOptions): Promise<S
         );
         if (!exported) return { ...base, status: 'no-data', seconds: seconds() };
         etag = exported.etag;
-        if ((await store.sync.snapshotTag(scope)) === etag)
-          return { ...base, status: 'unchanged', etag, seconds: seconds() };
+        if (stored?.etag === etag) return { ...base, status: 'unchanged', etag, seconds: seconds() };
         file = await LineFile.create(options.partnerTenantId);
         await exported.download(file);
       } else {
@@ -128,48 +151,51 @@ export async function syncPartner(store: Store, options: SyncOptions): Promise<S
           currency!,
           file,
         );
-        if (file.lines === 0) {
+        downloaded = true;
+        if (file.lines === 0 && file.setAside === 0) {
           await store.sync.clearPages(scope);
           return { ...base, status: 'no-data', seconds: seconds() };
         }
-        if ((await store.sync.snapshotTag(scope)) === etag) {
+        if (stored?.etag === etag) {
           await store.sync.clearPages(scope);
           return { ...base, status: 'unchanged', etag, lines: file.lines, seconds: seconds() };
         }
       }
       await file.close();
       const lineFile = file;
-      const summary = await serialised(() =>
-        importFile(store, lineFile.file, {
-          ...(currency === undefined ? {} : { snapshotCurrency: currency }),
-          beforeCommit: (db) =>
-            recordSnapshot(db, { scope, etag, lines: lineFile.lines, syncedAt: now().toISOString() }),
-        }),
-      );
-      progress?.(`${snapshot}: imported ${summary.lines.toLocaleString('en-US')} lines`);
+      const importRejects = path.join(lineFile.dir, 'import-rejected.csv');
+      const summary =
+        lineFile.lines === 0
+          ? undefined
+          : await serialised(() =>
+              importFile(store, lineFile.file, {
+                ...(currency === undefined ? {} : { snapshotCurrency: currency }),
+                ...(stored ? { snapshotPeriods: stored.periods } : {}),
+                ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+                ...(options.skipInvalid ? { skipInvalid: true, rejectsFile: importRejects } : {}),
+                beforeCommit: (db, periods) =>
+                  recordSnapshot(db, { scope, etag, lines: lineFile.lines, syncedAt: now().toISOString(), periods }),
+              }),
+            );
+      const rejected = (summary?.rejected ?? 0) + lineFile.setAside;
+      const rejectsFile =
+        rejected > 0 ? await keepRejects(lineFile, importRejects, options.rejectsDir, scope, now()) : undefined;
+      progress?.(`${snapshot}: imported ${(summary?.lines ?? 0).toLocaleString('en-US')} lines`);
       return {
         ...base,
         status: 'imported',
-        lines: summary.lines,
+        lines: summary?.lines ?? 0,
+        rejected,
+        ...(rejectsFile ? { rejectsFile } : {}),
         customers: lineFile.customers,
-        replaced: summary.replaced,
+        replaced: summary?.replaced ?? 0,
         etag,
         seconds: seconds(),
       };
     } catch (error) {
-      const failure =
-        error instanceof SyncError
-          ? error
-          : error instanceof ImportError
-            ? new SyncError(
-                'import',
-                `${snapshot}: the lines were refused, nothing was stored: ${error.message.replace(/^[^:]*:\d*:? ?/, '')}`,
-                { cause: error },
-              )
-            : error instanceof Error
-              ? new SyncError('protocol', `${snapshot}: ${error.message}`, { cause: error })
-              : new SyncError('protocol', `${snapshot}: ${String(error)}`);
-      return { ...base, status: 'failed', seconds: seconds(), error: failure };
+      // Resuming is for an interrupted download: a whole one that failed is asked for afresh.
+      if (downloaded) await store.sync.clearPages(scope).catch(() => {});
+      return { ...base, status: 'failed', seconds: seconds(), error: syncFailure(error, snapshot) };
     } finally {
       await file?.remove();
     }
@@ -177,4 +203,39 @@ export async function syncPartner(store: Store, options: SyncOptions): Promise<S
 
   if (options.invoiceId !== undefined) return [await one(`invoice ${options.invoiceId}`, undefined)];
   return pool(options.currencies, options.concurrency ?? 4, (currency) => one(currency, currency));
+}
+
+/** Any failure of a snapshot as the SyncError that says what happened (never a crash). */
+function syncFailure(error: unknown, snapshot: string): SyncError {
+  if (error instanceof SyncError) return error;
+  if (error instanceof ImportError)
+    return new SyncError(
+      'import',
+      `${snapshot}: the lines were refused, nothing was stored: ${error.message.replace(/^[^:]*:\d*:? ?/, '')}`,
+      { cause: error },
+    );
+  if (error instanceof Error) return new SyncError('protocol', `${snapshot}: ${error.message}`, { cause: error });
+  return new SyncError('protocol', `${snapshot}: ${String(error)}`);
+}
+
+/**
+ * The snapshot's refused lines — set aside by the line file (no customer) and refused by the
+ * importer (--skip-invalid) — as one file for review in `dir`, named by scope and time.
+ */
+async function keepRejects(
+  file: LineFile,
+  importRejects: string,
+  dir: string | undefined,
+  scope: string,
+  at: Date,
+): Promise<string> {
+  const folder = path.resolve(dir ?? 'sync-rejected');
+  await fs.promises.mkdir(folder, { recursive: true });
+  const name = `${scope.replaceAll('|', '-')}-${at.toISOString().replace(/[:.]/g, '')}.csv`;
+  const target = path.join(folder, name);
+  const own = await fs.promises.readFile(file.rejectsFile, 'utf8');
+  const fromImport = await fs.promises.readFile(importRejects, 'utf8').catch(() => '');
+  const body = fromImport.startsWith(`${REJECTS_HEADER}\n`) ? fromImport.slice(REJECTS_HEADER.length + 1) : '';
+  await fs.promises.writeFile(target, own + body);
+  return target;
 }

@@ -18,7 +18,10 @@ export interface StoredSyncResult {
 export async function syncStoredPartners(
   store: Store,
   key: Buffer,
-  options: Pick<SyncOptions, 'period' | 'http' | 'maxPolls' | 'onProgress'> & {
+  options: Pick<
+    SyncOptions,
+    'period' | 'http' | 'maxPolls' | 'onProgress' | 'maxBytes' | 'skipInvalid' | 'rejectsDir'
+  > & {
     readonly partnerTenantId?: string | undefined;
     readonly source?: SyncCredential['source'] | undefined;
     readonly currencies?: readonly string[] | undefined;

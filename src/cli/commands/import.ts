@@ -3,7 +3,7 @@ import { ImportError, importFile, type ImportSummary } from '../../ingest/import
 import { describeStorageFailure } from '../../storage/storage-failure.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { importProgressBar } from '../progress.js';
-import { dbArg, jsonArg, withStore } from '../shared-args.js';
+import { dbArg, jsonArg, maxBytesArg, maxBytesOf, withStore } from '../shared-args.js';
 
 export const importCommand = defineCommand({
   meta: {
@@ -17,21 +17,12 @@ export const importCommand = defineCommand({
       type: 'boolean',
       description: 'import the good lines; write rejected ones with reasons to <file>.rejected.csv',
     },
-    'max-bytes': {
-      type: 'string',
-      description:
-        "the most content bytes a file may have, a gzip file's inflated bytes included (default PARTNER_USAGE_MAX_FILE_BYTES, else 64 GiB)",
-      valueHint: 'n',
-    },
+    ...maxBytesArg,
     ...jsonArg,
   },
   async run({ args }) {
     const files = args._.length > 0 ? args._ : [args.files];
-    const maxText = args['max-bytes'];
-    const maxBytes = maxText === undefined ? undefined : /^\d{1,16}$/.test(maxText) ? Number(maxText) : NaN;
-    if (maxBytes !== undefined && !(maxBytes > 0)) {
-      throw new CliError(`--max-bytes must be a whole number of bytes, got ${JSON.stringify(maxText)}`, EXIT.usage);
-    }
+    const maxBytes = maxBytesOf(args['max-bytes']);
     const summaries: ImportSummary[] = [];
     await withStore(args.db, async (store) => {
       for (const file of files) {

@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty';
-import { BILLING_CURRENCIES } from '../../domain/currency.js';
+import { BILLING_CURRENCIES, isIso4217Currency } from '../../domain/currency.js';
 import { currentBillingPeriod, previousBillingPeriod } from '../../domain/usage-model.js';
 import { isGuid } from '../../ingest/field-parsers.js';
 import { credentialsKey } from '../../sync/credential-vault.js';
@@ -8,7 +8,7 @@ import { syncPartner, type SnapshotResult, type SyncSource } from '../../sync/sy
 import { syncStoredPartners } from '../../sync/sync-stored.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { renderTable } from '../text-table.js';
-import { dbArg, jsonArg, withStore } from '../shared-args.js';
+import { dbArg, jsonArg, maxBytesArg, maxBytesOf, withStore } from '../shared-args.js';
 
 /** The tid claim of a JWT, read without verifying it (the endpoint verifies; this only names the partner). */
 function tenantOfToken(token: string): string | undefined {
@@ -44,10 +44,10 @@ function currencies(text: string | undefined): string[] | undefined {
     .split(',')
     .map((c) => c.trim().toUpperCase())
     .filter((c) => c !== '');
-  const bad = list.find((c) => !/^[A-Z]{3}$/.test(c));
+  const bad = list.find((c) => !/^[A-Z]{3}$/.test(c) || !isIso4217Currency(c));
   if (bad !== undefined || list.length === 0)
     throw new CliError(
-      `--currency must be three-letter codes separated by commas, got ${JSON.stringify(text)}`,
+      `--currency must be ISO 4217 currency codes separated by commas, got ${JSON.stringify(text)}${bad ? ` (${bad} is not one)` : ''}`,
       EXIT.usage,
     );
   return list;
@@ -101,6 +101,17 @@ export const syncCommand = defineCommand({
       valueHint: 'url',
     },
     'max-polls': { type: 'string', description: 'polls of an export before giving up (default 60)', valueHint: 'n' },
+    'skip-invalid': {
+      type: 'boolean',
+      description:
+        'store the good lines; report the refused ones (kept in --rejects-dir) instead of failing the snapshot',
+    },
+    'rejects-dir': {
+      type: 'string',
+      description: 'where refused and set-aside lines are kept for review (default ./sync-rejected)',
+      valueHint: 'dir',
+    },
+    ...maxBytesArg,
     ...dbArg,
     ...jsonArg,
   },
@@ -114,8 +125,12 @@ export const syncCommand = defineCommand({
     const maxPolls = args['max-polls'] === undefined ? undefined : Number(args['max-polls']);
     if (maxPolls !== undefined && !(Number.isInteger(maxPolls) && maxPolls > 0))
       throw new CliError('--max-polls must be a positive whole number', EXIT.usage);
+    const maxBytes = maxBytesOf(args['max-bytes']);
     const common = {
       period,
+      ...(maxBytes === undefined ? {} : { maxBytes }),
+      ...(args['skip-invalid'] ? { skipInvalid: true } : {}),
+      ...(args['rejects-dir'] === undefined ? {} : { rejectsDir: args['rejects-dir'] }),
       ...(maxPolls === undefined ? {} : { maxPolls }),
       ...(progress ? { onProgress: progress } : {}),
     };
@@ -190,11 +205,13 @@ export const syncCommand = defineCommand({
 function describe(partner: string, source: string, results: readonly SnapshotResult[], seconds: number): string {
   const shown = results.filter((r) => r.status !== 'no-data');
   const lines = results.reduce((n, r) => n + (r.status === 'imported' ? r.lines : 0), 0);
+  const rejected = results.reduce((n, r) => n + r.rejected, 0);
   const customers = results.reduce((n, r) => n + r.customers, 0);
   const rows = shown.map((r) => [
     r.snapshot,
     r.status,
     r.lines.toLocaleString('en-US'),
+    r.rejected.toLocaleString('en-US'),
     String(r.customers),
     r.seconds.toFixed(2),
     r.etag ?? '',
@@ -202,9 +219,15 @@ function describe(partner: string, source: string, results: readonly SnapshotRes
   const noData = results.length - shown.length;
   return [
     `partner ${partner} from ${source}: ${lines.toLocaleString('en-US')} lines imported for ${customers} customers in ${seconds.toFixed(1)} s` +
-      (noData > 0 ? ` (${noData} currenc${noData === 1 ? 'y' : 'ies'} without data)` : ''),
+      (noData > 0 ? ` (${noData} currenc${noData === 1 ? 'y' : 'ies'} without data)` : '') +
+      (rejected > 0
+        ? `; ${rejected.toLocaleString('en-US')} lines rejected, kept in ${results
+            .filter((r) => r.rejectsFile)
+            .map((r) => r.rejectsFile)
+            .join(', ')}`
+        : ''),
     ...(rows.length > 0
-      ? [renderTable(['snapshot', 'status', 'lines', 'customers', 'seconds', 'eTag'], rows, [2, 3, 4])]
+      ? [renderTable(['snapshot', 'status', 'lines', 'rejected', 'customers', 'seconds', 'eTag'], rows, [2, 3, 4, 5])]
       : []),
   ].join('\n');
 }

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { parseExact, JsonDecimal } from '../../contract/exact-json.js';
 import { graphErrors } from '../../contract/graph-errors.js';
+import { isIso4217Currency } from '../../domain/currency.js';
 import { currentBillingPeriod, previousBillingPeriod } from '../../domain/usage-model.js';
 import { blobLine, type AttributeSet } from '../../export/line-json.js';
 import type { Store } from '../../storage/store.js';
@@ -94,8 +95,8 @@ export class BillingExports {
     if (kind === 'unbilled') {
       const billingPeriod = enumValue(m.get('billingperiod'), 'billingPeriod', ['current', 'last']);
       const currency = m.get('currencycode');
-      if (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency))
-        throw graphErrors.badRequest('The parameter currencyCode is required: a three-letter currency code.');
+      if (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency) || !isIso4217Currency(currency))
+        throw graphErrors.badRequest('The parameter currencyCode is required: an ISO 4217 currency code.');
       const current = currentBillingPeriod(this.now());
       const period = billingPeriod === 'current' ? current : previousBillingPeriod(current);
       request = { version, kind, period, currency: currency.toUpperCase(), attributeSet };

@@ -1,5 +1,6 @@
 import { apiErrors } from '../../contract/api-errors.js';
 import { parseExact } from '../../contract/exact-json.js';
+import { isIso4217Currency } from '../../domain/currency.js';
 import { currentBillingPeriod, previousBillingPeriod } from '../../domain/usage-model.js';
 import { v1LineItem } from '../../export/line-json.js';
 import type { OperationHandler } from '../operation-routes.js';
@@ -31,8 +32,8 @@ export const getUnbilledLineItems: OperationHandler = async ({ caller, req }, de
   need('invoicelineitemtype', ['usagelineitems']);
   const when = need('period', ['current', 'previous']);
   const currency = query.get('currencycode');
-  if (!currency || !/^[A-Za-z]{3}$/.test(currency))
-    throw apiErrors.invalidInput('The query parameter currencycode is required: a three-letter currency code.');
+  if (!currency || !/^[A-Za-z]{3}$/.test(currency) || !isIso4217Currency(currency))
+    throw apiErrors.invalidInput('The query parameter currencycode is required: an ISO 4217 currency code.');
   const sizeText = query.get('size');
   const size = sizeText === undefined ? MAX_SIZE : /^\d{1,4}$/.test(sizeText) ? Number(sizeText) : NaN;
   if (!(size >= 1 && size <= MAX_SIZE))
