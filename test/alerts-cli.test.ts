@@ -9,6 +9,9 @@ import { writeDailyRated } from './helpers/daily-rated-lines.js';
 import { REPO, tempDir } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
 
+// The receivers listen on 127.0.0.1 (run-suite sets this; a file run alone needs it too).
+process.env.PARTNER_USAGE_WEBHOOK_ALLOW ??= '127.0.0.1';
+
 after(stopPostgres);
 
 const CLI = path.join(REPO, 'src/cli/main.ts');

@@ -16,6 +16,9 @@ import { assertConforms } from './helpers/openapi-check.js';
 import { stopPostgres } from './helpers/postgres.js';
 import { startTestServer } from './helpers/test-server.js';
 
+// The receivers listen on 127.0.0.1 (run-suite sets this; a file run alone needs it too).
+process.env.PARTNER_USAGE_WEBHOOK_ALLOW ??= '127.0.0.1';
+
 after(stopPostgres);
 
 const PARTNER = '11111111-aaaa-4bbb-8ccc-000000000001';

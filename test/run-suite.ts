@@ -35,7 +35,13 @@ const child = spawn(
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
   {
     stdio: 'inherit',
-    env: { ...process.env, ...longSettings, ...(shared ? { PARTNER_USAGE_TEST_POSTGRES: shared.url } : {}) },
+    // Receivers in tests listen on 127.0.0.1, which webhooks may not reach unless allowed.
+    env: {
+      PARTNER_USAGE_WEBHOOK_ALLOW: '127.0.0.1',
+      ...process.env,
+      ...longSettings,
+      ...(shared ? { PARTNER_USAGE_TEST_POSTGRES: shared.url } : {}),
+    },
   },
 );
 const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));

@@ -12,6 +12,9 @@ import { stopPostgres } from './helpers/postgres.js';
 import { referenceTotals, scaled } from './helpers/reference-totals.js';
 import { serveProcess } from './helpers/serve-process.js';
 
+// The receivers listen on 127.0.0.1 (run-suite sets this; a file run alone needs it too).
+process.env.PARTNER_USAGE_WEBHOOK_ALLOW ??= '127.0.0.1';
+
 after(stopPostgres);
 
 async function customerTotals(db: TestDatabase): Promise<Map<string, bigint>> {

@@ -15,6 +15,8 @@ export interface DeliveryOptions {
   /** smtp://user:pass@host:587 — e-mail deliveries wait (pending) until one is set. */
   readonly smtpUrl: string | undefined;
   readonly from: string;
+  /** How long a receiver has to answer one attempt (default WEBHOOK_TIMEOUT_MS, 10 s). */
+  readonly timeoutMs?: number;
 }
 
 /** PARTNER_USAGE_WEBHOOK_RETRY_BASE_MS, PARTNER_USAGE_SMTP_URL, PARTNER_USAGE_SMTP_FROM. */
@@ -36,12 +38,23 @@ export const retryDelay = (base: number, attempt: number): number =>
   Math.round(base * 2 ** (attempt - 1) * (0.5 + Math.random()));
 
 const LEASE_MS = 60_000;
-const BATCH = 20;
+
+/**
+ * How many attempts run at once, per lane. Webhooks and e-mail are separate lanes, so a slow SMTP
+ * server never holds a webhook back; within the webhook lane a partner has at most `perPartner`
+ * attempts running and an endpoint one, so one partner's hanging receivers (each cut off at the
+ * attempt timeout) cannot delay another partner's alerts.
+ */
+export const DELIVERY_CONCURRENCY = {
+  webhook: { total: 16, perPartner: 4 },
+  email: { total: 2, perPartner: 2 },
+} as const;
 
 /**
  * Sends what the queue holds: leases due deliveries (so that with several processes on one
  * database each is sent once), sends each, and records the outcome — delivered, retried later
- * with backoff, or failed after the last attempt.
+ * with backoff, or failed after the last attempt. A finished attempt's slot is filled at once:
+ * nothing waits for the slowest of a batch.
  */
 export class DeliveryWorker {
   readonly #transport: Transporter | undefined;
@@ -50,7 +63,15 @@ export class DeliveryWorker {
     private readonly store: Store,
     private readonly options: DeliveryOptions,
   ) {
-    this.#transport = options.smtpUrl ? nodemailer.createTransport(options.smtpUrl) : undefined;
+    // Nodemailer's own timeouts are minutes: an SMTP server that stalls costs an e-mail attempt 30 s at most.
+    this.#transport = options.smtpUrl
+      ? nodemailer.createTransport({
+          url: options.smtpUrl,
+          connectionTimeout: 10_000,
+          greetingTimeout: 10_000,
+          socketTimeout: 30_000,
+        } as Parameters<typeof nodemailer.createTransport>[0])
+      : undefined;
   }
 
   /**
@@ -59,14 +80,39 @@ export class DeliveryWorker {
    */
   async runOnce(now = Date.now()): Promise<number> {
     while ((await this.store.alerts.evaluateQueuedMeters(now, LEASE_MS)) !== undefined);
+    // Without an SMTP server, e-mails wait in the queue for one.
+    const lanes = await Promise.all([
+      this.#lane('webhook', now),
+      this.#transport ? this.#lane('email', now) : Promise.resolve(0),
+    ]);
+    return lanes[0] + lanes[1];
+  }
+
+  async #lane(channel: 'webhook' | 'email', now: number): Promise<number> {
+    const { total, perPartner } = DELIVERY_CONCURRENCY[channel];
+    const running = new Map<string, { partnerKey: number; done: Promise<void> }>();
     let attempts = 0;
     for (;;) {
-      // Without an SMTP server, e-mails wait in the queue for one.
-      const channels = this.#transport ? (['webhook', 'email'] as const) : (['webhook'] as const);
-      const due = await this.store.alerts.lease(now, BATCH, LEASE_MS, channels);
-      if (due.length === 0) return attempts;
-      await Promise.all(due.map((d) => this.#attempt(d)));
-      attempts += due.length;
+      const free = total - running.size;
+      let leased = 0;
+      if (free > 0) {
+        const perPartnerRunning = new Map<number, number>();
+        for (const r of running.values())
+          perPartnerRunning.set(r.partnerKey, (perPartnerRunning.get(r.partnerKey) ?? 0) + 1);
+        const due = await this.store.alerts.lease(now, free, LEASE_MS, [channel], {
+          perPartner,
+          busyTargets: [...running.keys()],
+          fullPartners: [...perPartnerRunning].filter(([, n]) => n >= perPartner).map(([p]) => p),
+        });
+        leased = due.length;
+        for (const d of due) {
+          const done = this.#attempt(d).finally(() => running.delete(d.target));
+          running.set(d.target, { partnerKey: d.partnerKey, done });
+          attempts++;
+        }
+      }
+      if (running.size === 0 && leased === 0) return attempts;
+      if (leased === 0 || running.size >= total) await Promise.race([...running.values()].map((r) => r.done));
     }
   }
 
@@ -74,7 +120,7 @@ export class DeliveryWorker {
     try {
       if (d.channel === 'webhook') {
         if (d.url === null || d.secret === null) throw new Error('the endpoint was removed');
-        await sendWebhook(d.url, d.secret, d.id, d.payload);
+        await sendWebhook(d.url, d.secret, d.id, d.payload, this.options.timeoutMs);
       } else {
         const mail = alertEmail(JSON.parse(d.payload) as AlertEvent);
         await this.#transport!.sendMail({ from: this.options.from, to: d.target, ...mail });

@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { ALERT_TYPES, formatThresholds, type AlertType } from '../domain/alert-rules.js';
 import { currentBillingPeriod } from '../domain/usage-model.js';
+import { isEmailAddress, MAX_RECIPIENTS_PER_PARTNER } from '../domain/email-address.js';
+import { checkWebhookUrl, MAX_WEBHOOKS_PER_PARTNER } from '../domain/webhook-target.js';
 import { evaluateAlerts, newEventId, queueAlerts, type AlertEvent } from './alert-evaluation.js';
 import { evaluateQueuedMeters } from './meter-anomalies.js';
 import type { Database } from './schema.js';
@@ -35,6 +37,7 @@ export interface DeliveryRow {
 /** A delivery a sender holds: what to send, and where. */
 export interface DueDelivery {
   readonly id: string;
+  readonly partnerKey: number;
   readonly channel: 'webhook' | 'email';
   readonly target: string;
   readonly attempts: number;
@@ -310,27 +313,34 @@ export class AlertStore {
   async addWebhook(
     partnerTenantId: string,
     url: string,
-    events: readonly AlertType[],
+    /** The event types it receives; undefined for all of them (an empty list is refused). */
+    events: readonly AlertType[] | undefined,
     actor: Actor,
   ): Promise<WebhookEndpoint & { secret: string }> {
-    const parsed = URL.canParse(url) ? new URL(url) : undefined;
-    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
-      throw new RangeError(`a webhook URL is http:// or https://, not ${JSON.stringify(url)}`);
-    }
-    for (const e of events) {
+    checkWebhookUrl(url);
+    if (events !== undefined && events.length === 0)
+      throw new RangeError('events names no event type: leave it out for all of them');
+    for (const e of events ?? []) {
       if (!ALERT_TYPES.includes(e)) throw new RangeError(`unknown event ${e}: one of ${ALERT_TYPES.join(', ')}`);
     }
     const endpoint = {
       endpoint_id: newEndpointId(),
       url,
       secret: newSecret(),
-      events: events.join(','),
+      events: (events ?? []).join(','),
       enabled: 1,
       failures: 0,
       created_at: new Date().toISOString(),
     };
     await this.db.transaction().execute(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
+      const { n } = await trx
+        .selectFrom('webhook_endpoints')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('partner_key', '=', partnerKey)
+        .executeTakeFirstOrThrow();
+      if (Number(n) >= MAX_WEBHOOKS_PER_PARTNER)
+        throw new RangeError(`a partner has at most ${MAX_WEBHOOKS_PER_PARTNER} webhook endpoints: remove one first`);
       await trx
         .insertInto('webhook_endpoints')
         .values({ ...endpoint, partner_key: partnerKey })
@@ -463,11 +473,18 @@ export class AlertStore {
   }
 
   async addEmailRecipient(partnerTenantId: string, address: string, actor: Actor): Promise<void> {
-    if (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(address)) {
-      throw new RangeError(`not an e-mail address: ${JSON.stringify(address)}`);
-    }
+    if (!isEmailAddress(address))
+      throw new RangeError(`not an e-mail address: ${JSON.stringify(address.slice(0, 300))}`);
     await this.db.transaction().execute(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
+      const { n } = await trx
+        .selectFrom('email_recipients')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('partner_key', '=', partnerKey)
+        .where('address', '!=', address)
+        .executeTakeFirstOrThrow();
+      if (Number(n) >= MAX_RECIPIENTS_PER_PARTNER)
+        throw new RangeError(`a partner has at most ${MAX_RECIPIENTS_PER_PARTNER} e-mail recipients: remove one first`);
       await trx
         .insertInto('email_recipients')
         .values({ partner_key: partnerKey, address })
@@ -535,27 +552,56 @@ export class AlertStore {
    * then. On PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, so that two processes never
    * take one delivery; SQLite has one writer at a time, which does the same.
    */
+  /**
+   * Leases up to `limit` due deliveries of `channels`, fairly: at most `perPartner` of a partner
+   * and one of a target, leaving out targets and partners named in `busy` (those the sender is
+   * still waiting on), oldest first within each partner and partners taken in turn. The UPDATE
+   * checks the lease again, so two processes never take the same delivery.
+   */
   async lease(
     now: number,
     limit: number,
     leaseMs: number,
     channels: readonly ('webhook' | 'email')[],
+    fairness: {
+      readonly perPartner: number;
+      readonly busyTargets?: readonly string[];
+      readonly fullPartners?: readonly number[];
+    } = { perPartner: limit },
   ): Promise<DueDelivery[]> {
-    const lock = this.kind === 'postgres' ? sql` FOR UPDATE SKIP LOCKED` : sql``;
+    const busy = fairness.busyTargets ?? [];
+    const full = fairness.fullPartners ?? [];
     const rows = await sql<{ delivery_id: string }>`
       UPDATE deliveries SET lease_until = ${now + leaseMs}
-      WHERE delivery_id IN (
-        SELECT delivery_id FROM deliveries
-        WHERE status = 'pending' AND next_attempt_at <= ${now} AND lease_until <= ${now}
-          AND channel IN (${sql.join(channels)})
-        ORDER BY next_attempt_at LIMIT ${limit}${lock})
+      WHERE lease_until <= ${now} AND status = 'pending' AND delivery_id IN (
+        SELECT delivery_id FROM (
+          SELECT delivery_id, next_attempt_at,
+            ROW_NUMBER() OVER (PARTITION BY partner_key ORDER BY next_attempt_at, delivery_id) AS in_partner,
+            ROW_NUMBER() OVER (PARTITION BY target ORDER BY next_attempt_at, delivery_id) AS in_target
+          FROM deliveries
+          WHERE status = 'pending' AND next_attempt_at <= ${now} AND lease_until <= ${now}
+            AND channel IN (${sql.join(channels)})
+            ${busy.length > 0 ? sql`AND target NOT IN (${sql.join(busy)})` : sql``}
+            ${full.length > 0 ? sql`AND partner_key NOT IN (${sql.join(full)})` : sql``}
+        ) ranked
+        WHERE in_partner <= ${fairness.perPartner} AND in_target = 1
+        ORDER BY in_partner, next_attempt_at LIMIT ${limit})
       RETURNING delivery_id`.execute(this.db);
     if (rows.rows.length === 0) return [];
     const due = await this.db
       .selectFrom('deliveries as d')
       .innerJoin('alerts as a', 'a.alert_id', 'd.alert_id')
       .leftJoin('webhook_endpoints as w', 'w.endpoint_id', 'd.target')
-      .select(['d.delivery_id', 'd.channel', 'd.target', 'd.attempts', 'a.payload', 'w.url', 'w.secret'])
+      .select([
+        'd.delivery_id',
+        'd.partner_key',
+        'd.channel',
+        'd.target',
+        'd.attempts',
+        'a.payload',
+        'w.url',
+        'w.secret',
+      ])
       .where(
         'd.delivery_id',
         'in',
@@ -565,6 +611,7 @@ export class AlertStore {
       .execute();
     return due.map((r) => ({
       id: r.delivery_id,
+      partnerKey: Number(r.partner_key),
       channel: r.channel,
       target: r.target,
       attempts: Number(r.attempts),

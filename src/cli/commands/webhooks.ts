@@ -6,8 +6,9 @@ import { renderTable } from '../text-table.js';
 
 const common = { ...partnerArg, ...dbArg } as const;
 
-function parseEvents(text: string | undefined): AlertType[] {
-  if (text === undefined || text.trim() === '') return [];
+function parseEvents(text: string | undefined): AlertType[] | undefined {
+  if (text === undefined) return undefined;
+  if (text.trim() === '') throw new CliError(`--events names no event: leave it out for all of them`, EXIT.usage);
   const events = text.split(',').map((e) => e.trim());
   for (const e of events) {
     if (!ALERT_TYPES.includes(e as AlertType))

@@ -50,11 +50,14 @@ export const createWebhookEndpoint: OperationHandler = async (request, deps) => 
   }
   const { url, events } = (body ?? {}) as { url?: unknown; events?: unknown };
   if (typeof url !== 'string') throw apiErrors.invalidBody('The body has no url.');
-  if (events !== undefined && !(Array.isArray(events) && events.every((e) => ALERT_TYPES.includes(e as AlertType)))) {
-    throw apiErrors.invalidBody(`events is a list of ${ALERT_TYPES.join(', ')}.`);
+  if (
+    events !== undefined &&
+    !(Array.isArray(events) && events.length > 0 && events.every((e) => ALERT_TYPES.includes(e as AlertType)))
+  ) {
+    throw apiErrors.invalidBody(`events is a non-empty list of ${ALERT_TYPES.join(', ')} (leave it out for all).`);
   }
   return changed(
-    deps.store.alerts.addWebhook(caller.partnerTenantId, url, (events ?? []) as AlertType[], actorOf(request)),
+    deps.store.alerts.addWebhook(caller.partnerTenantId, url, events as AlertType[] | undefined, actorOf(request)),
   );
 };
 
