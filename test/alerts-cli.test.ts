@@ -81,7 +81,7 @@ for (const backend of BACKENDS) {
       fs.writeFileSync(bad, `customerId,budget\n${A},100\n${B},-5\n`);
       const refused = cli('budget', 'import', bad);
       assert.equal(refused.status, 1);
-      assert.match(refused.stderr, /bad\.csv:3:38: budget "-5" is not a non-negative decimal/);
+      assert.match(refused.stderr, /bad\.csv:3:38: budget "-5" is negative/);
       assert.deepEqual(json('budget', 'list'), []);
       const good = path.join(dir, 'good.csv');
       fs.writeFileSync(good, `Budget,CustomerId\n100,${A}\n100,${B}\n`);

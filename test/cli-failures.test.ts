@@ -63,9 +63,11 @@ describe('the CLI when the machine says no', () => {
     const { port } = busy.address() as net.AddressInfo;
     try {
       const db = path.join(dir, 'port.db');
-      const result = cli(['serve', '--no-demo', '--port', String(port), '--db', db]);
+      const result = cli(['serve', '--port', String(port), '--db', db]);
       assert.equal(result.status, 4, result.stderr);
       assertClear(result.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use`));
+      // Found before anything is created or loaded: no database, no demo data (#26).
+      assert.equal(fs.existsSync(db), false, 'no database file was written');
     } finally {
       busy.close();
     }

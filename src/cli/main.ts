@@ -2,6 +2,7 @@
 import { defineCommand, runCommand, runMain, showUsage } from 'citty';
 import { describeStorageFailure } from '../storage/storage-failure.js';
 import { CliError, EXIT } from './cli-error.js';
+import { CredentialError } from '../sync/credential-vault.js';
 
 const main = defineCommand({
   meta: {
@@ -43,6 +44,10 @@ try {
     await showUsage(main);
     console.error(`partner-usage: ${error.message}`);
     process.exitCode = EXIT.usage;
+  } else if (error instanceof CredentialError) {
+    // The wrong PARTNER_USAGE_CREDENTIALS_KEY, or a stored secret altered: what is stored cannot be used.
+    console.error(`partner-usage: ${error.message}`);
+    process.exitCode = EXIT.database;
   } else if (describeStorageFailure(error)) {
     console.error(`partner-usage: ${describeStorageFailure(error)}; the database is as it was before`);
     process.exitCode = EXIT.database;

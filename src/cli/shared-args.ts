@@ -1,7 +1,8 @@
 import { displayLocation, openStore, resolveDatabase } from '../storage/open-store.js';
 import { NotFound } from '../storage/alert-store.js';
 import type { Store } from '../storage/store.js';
-import { BILLING_PERIOD, currentBillingPeriod } from '../domain/usage-model.js';
+import { billingPeriodProblem } from '../contract/billing-period.js';
+import { currentBillingPeriod } from '../domain/usage-model.js';
 import { describeStorageFailure } from '../storage/storage-failure.js';
 import { CliError, EXIT } from './cli-error.js';
 import { printable } from './text-table.js';
@@ -75,8 +76,8 @@ export async function withStore<T>(db: string | undefined, fn: (store: Store) =>
 
 export function billingPeriod(period: string | undefined): string {
   if (period === undefined || period === '') return currentBillingPeriod();
-  if (!BILLING_PERIOD.test(period))
-    throw new CliError(`--period must be YYYY-MM, got ${JSON.stringify(period)}`, EXIT.usage);
+  const problem = billingPeriodProblem(period);
+  if (problem) throw new CliError(`--period ${JSON.stringify(period)} ${problem}`, EXIT.usage);
   return period;
 }
 

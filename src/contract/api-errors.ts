@@ -6,7 +6,7 @@
 
 import type { ApiFault } from './resources.js';
 
-export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 406 | 408 | 413 | 414 | 415 | 431 | 500;
+export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 406 | 408 | 413 | 414 | 415 | 431 | 500 | 503;
 
 export class ApiError extends Error {
   constructor(
@@ -50,6 +50,12 @@ export const apiErrors = {
   ingestNotAllowed: () =>
     new ApiError(403, 900150, 'Sending line items needs the PartnerUsage.Ingest role (application) or scope (user).'),
   tooManyItems: (limit: number) => new ApiError(413, 800002, `The request holds more than ${limit} line items.`),
+  otherOrigin: () =>
+    new ApiError(403, 900150, 'A development token is given only to a page of this server on this machine.'),
+  ingestBusy: (seconds: number) =>
+    new ApiError(503, 800002, 'Too many line-item requests are being stored: try again shortly.', {
+      'Retry-After': String(seconds),
+    }),
   appOnlyNotAllowed: () => new ApiError(403, 900150, "This resource can't be accessed by application credentials."),
   customerNotFound: (id: string) => new ApiError(404, 60003, `Customer ${id} was not found.`),
   subscriptionNotFound: (id: string) => new ApiError(404, 20003, `Subscription with id ${id} not found.`),

@@ -33,6 +33,31 @@ export function stringifyExact(value: unknown, space?: number): string {
   return JSON.stringify(value, undefined, space).replace(PLACEHOLDER, '$1');
 }
 
+/** The most digits an exponent may move the point by: past it a number cannot be kept exactly. */
+const MAX_EXPONENT = 400;
+
+/**
+ * `1.5e-3` as the plain decimal `0.0015`, digit for digit. A number whose exponent reaches past
+ * MAX_EXPONENT (1e-999999999, 1e400) is refused as a SyntaxError: it can be kept neither exactly
+ * nor as a double (it would become 0 or Infinity).
+ */
+function expandExponent(token: string): string {
+  const [, sign, whole, fraction = '', exponent] = /^(-?)(\d+)(?:\.(\d+))?[eE]([+-]?\d+)$/.exec(token)!;
+  const shift = Number(exponent);
+  if (!(Math.abs(shift) <= MAX_EXPONENT)) {
+    throw new SyntaxError(
+      `the number ${token.slice(0, 40)} is outside what is kept exactly (exponents up to ±${MAX_EXPONENT})`,
+    );
+  }
+  const digits = whole! + fraction;
+  const point = whole!.length + shift;
+  const padded = point <= 0 ? '0'.repeat(1 - point) + digits : digits.padEnd(point, '0');
+  const at = Math.max(point, 1);
+  const int = padded.slice(0, at).replace(/^0+(?=\d)/, '');
+  const frac = padded.slice(at);
+  return `${sign}${int}${frac === '' ? '' : `.${frac}`}`;
+}
+
 /** Parses JSON keeping every number's digits: numbers come back as JsonDecimal. */
 export function parseExact(text: string): unknown {
   // Quote every number token outside strings, then revive them as JsonDecimal.
@@ -47,7 +72,7 @@ export function parseExact(text: string): unknown {
       i = j + 1;
     } else if (ch === '-' || (ch >= '0' && ch <= '9')) {
       const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400))!;
-      out += m[2] === undefined ? `"\\u0000num:${m[0]}"` : m[0];
+      out += `"\\u0000num:${m[2] === undefined ? m[0] : expandExponent(m[0])}"`;
       i += m[0].length;
     } else {
       out += ch;

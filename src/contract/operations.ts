@@ -76,6 +76,11 @@ export interface Operation {
   readonly note?: string;
   /** A larger body than the server's default limit (REQUEST_LIMITS.bodyBytes). */
   readonly bodyLimit?: number;
+  /**
+   * Requests of this operation a server holds at once (each may hold bodyLimit bytes and what
+   * parsing makes of them); one more is refused with 503 and Retry-After before its body is read.
+   */
+  readonly concurrency?: number;
   /** Answers a file (its own media type), not JSON: Accept is not negotiated. */
   readonly download?: boolean;
 }
@@ -300,8 +305,9 @@ export const operations = {
     collection: false,
     body: LineItemsBody,
     response: IngestionSummary,
-    errors: ['invalidBody'],
+    errors: ['invalidBody', 'tooManyItems', 'ingestBusy'],
     bodyLimit: 32 << 20,
+    concurrency: 2,
   }),
   getCustomerDays: op({
     method: 'GET',

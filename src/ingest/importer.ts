@@ -16,6 +16,7 @@ import type { ParseTask, Rejection, WorkerMessage } from './parse-task.js';
 import { startParser, type Parser } from './parser.js';
 import { AMOUNTS, bufferOf, DAY_AMOUNTS } from '../domain/line-batch.js';
 import { UsageAggregator } from './usage-aggregator.js';
+import { FIRST_BILLING_PERIOD } from '../contract/billing-period.js';
 
 export interface ImportOptions {
   /** Import the good lines and write the rejected ones to `rejectsFile` instead of failing. */
@@ -45,8 +46,8 @@ export interface ImportOptions {
 
 /** 64 GiB: about 75 million lines, past the largest monthly files partners report. */
 const DEFAULT_MAX_FILE_BYTES = 64 * 2 ** 30;
-/** Usage before Azure's commercial launch (February 2010) is no plausible billing period. */
-const FIRST_USAGE_DAY = 20100101;
+/** The first day of the first billing period held (the API refuses periods before it too). */
+const FIRST_USAGE_DAY = Number(`${FIRST_BILLING_PERIOD.replace('-', '')}01`);
 
 /** The last usage day accepted: the end of the month after `now`'s (a clock ahead, time zones). */
 function lastUsageDay(now: Date): number {

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { PassThrough, type Writable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiErrors } from '../contract/api-errors.js';
@@ -39,6 +40,11 @@ export type OperationHandler = (request: OperationRequest, deps: ServerDeps) => 
 export type OperationHandlers = { readonly [K in OperationId]: OperationHandler };
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'] as const;
+/**
+ * Every other method Node parses (QUERY, SEARCH, PROPFIND, …; CONNECT is a proxy's): taught to
+ * Fastify so that, on a route of ours, they get 405 with Allow as PUT does — not a 404.
+ */
+const OTHER_METHODS = http.METHODS.filter((m) => m !== 'CONNECT' && !(METHODS as readonly string[]).includes(m));
 
 /** Fastify's form of a path template: `{customer-tenant-id}` → `:p0` (a dash would split a parameter). */
 function fastifyPath(o: Operation): { url: string; names: string[] } {
@@ -79,6 +85,9 @@ async function authorize(o: Operation, deps: ServerDeps, req: FastifyRequest): P
  * the methods the table does not list.
  */
 export function registerOperations(app: FastifyInstance, deps: ServerDeps, handlers: OperationHandlers): void {
+  for (const m of OTHER_METHODS) {
+    if (!app.supportedMethods.includes(m)) app.addHttpMethod(m);
+  }
   const methodsByUrl = new Map<string, Set<string>>();
   for (const [id, o] of Object.entries(operations) as [OperationId, Operation][]) {
     const { url, names } = fastifyPath(o);
@@ -87,10 +96,25 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
     methods.add(o.method);
     if (o.method === 'GET') methods.add('HEAD');
     const handler = handlers[id];
+    // Bounded concurrency: counted before the body is read (onRequest), released when answered.
+    let inFlight = 0;
+    const limit = o.concurrency;
     app.route({
       method: o.method,
       url,
       ...(o.bodyLimit === undefined ? {} : { bodyLimit: o.bodyLimit }),
+      ...(limit === undefined
+        ? {}
+        : {
+            onRequest: async (req: FastifyRequest) => {
+              if (inFlight >= limit) throw apiErrors.ingestBusy(2);
+              inFlight++;
+              (req as { holdsSlot?: boolean }).holdsSlot = true;
+            },
+            onResponse: async (req: FastifyRequest) => {
+              if ((req as { holdsSlot?: boolean }).holdsSlot) inFlight--;
+            },
+          }),
       handler: async (req, reply) => {
         const mediaType = o.download ? 'application/json' : negotiateMediaType(req.headers.accept);
         const caller = await authorize(o, deps, req);
@@ -140,7 +164,7 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
   for (const [url, allowed] of methodsByUrl) {
     const allow = METHODS.filter((m) => allowed.has(m)).join(', ');
     app.route({
-      method: METHODS.filter((m) => !allowed.has(m)),
+      method: [...METHODS.filter((m) => !allowed.has(m)), ...OTHER_METHODS],
       url,
       handler: (req) => {
         throw apiErrors.methodNotAllowed(req.method, allow);

@@ -6,6 +6,7 @@ import { isEmailAddress, MAX_RECIPIENTS_PER_PARTNER } from '../domain/email-addr
 import { checkWebhookUrl, MAX_WEBHOOKS_PER_PARTNER } from '../domain/webhook-target.js';
 import { evaluateAlerts, newEventId, queueAlerts, type AlertEvent } from './alert-evaluation.js';
 import { evaluateQueuedMeters } from './meter-anomalies.js';
+import { ANOMALY_METHOD } from '../domain/anomaly.js';
 import type { Database } from './schema.js';
 
 /** Who changed something, for the audit log: the token's user, or `cli`. */
@@ -303,6 +304,18 @@ export class AlertStore {
           percentUsed: '0',
           forecast: { totalCost: '0', method: 'test' },
           ...(type === 'budget.threshold_reached' ? { threshold: 80 } : {}),
+          // A test event has its type's documented body: an anomaly names its day and amounts.
+          ...(type === 'usage.anomaly'
+            ? {
+                anomaly: {
+                  day: Number(now.toISOString().slice(0, 10).replaceAll('-', '')),
+                  amount: '0',
+                  median: '0',
+                  limit: '0',
+                  method: ANOMALY_METHOD,
+                },
+              }
+            : {}),
         },
       };
       await queueAlerts(trx, partnerKey, [{ event, customerKey: c.customer_key }], now);

@@ -44,17 +44,34 @@ function seal(key: Buffer, tenant: string, plain: string): string {
   return [iv, cipher.getAuthTag(), body].map((b) => b.toString('base64url')).join('.');
 }
 
+/** A stored credential that cannot be read: the wrong key, or a secret or settings altered. */
+export class CredentialError extends Error {
+  override name = 'CredentialError';
+}
+
 function open(key: Buffer, tenant: string, sealed: string): string {
-  const [iv, tag, body] = sealed.split('.').map((p) => Buffer.from(p, 'base64url'));
+  const [iv, tag, body, ...rest] = sealed.split('.').map((p) => Buffer.from(p, 'base64url'));
+  // GCM would accept a tag cut to 4 bytes, which a forger can guess: only the whole 16 are taken.
+  if (iv?.length !== 12 || tag?.length !== 16 || body === undefined || rest.length > 0) {
+    throw new CredentialError(`the stored secret of ${tenant} is damaged (not iv.tag.ciphertext with a 16-byte tag)`);
+  }
   try {
-    const decipher = crypto.createDecipheriv('aes-256-gcm', key, iv!);
+    const decipher = crypto.createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
     decipher.setAAD(Buffer.from(tenant));
-    decipher.setAuthTag(tag!);
-    return Buffer.concat([decipher.update(body!), decipher.final()]).toString('utf8');
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
   } catch {
-    throw new RangeError(
-      `the stored secret of ${tenant} cannot be decrypted: ${CREDENTIALS_KEY_ENV} is not the key it was stored with`,
+    throw new CredentialError(
+      `the stored secret of ${tenant} cannot be decrypted: ${CREDENTIALS_KEY_ENV} is not the key it was stored with, or the secret was altered`,
     );
+  }
+}
+
+function parsed<T>(text: string, tenant: string, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new CredentialError(`the stored ${what} of ${tenant} is damaged (not JSON)`);
   }
 }
 
@@ -78,8 +95,12 @@ export class CredentialVault {
   async list(): Promise<SyncCredential[]> {
     return (await this.state.credentials()).map((c) => ({
       partnerTenantId: c.partnerTenantId,
-      ...(JSON.parse(c.settings) as Omit<SyncCredential, 'partnerTenantId' | 'secret'>),
-      secret: JSON.parse(open(this.key, c.partnerTenantId, c.secret)) as SyncCredential['secret'],
+      ...parsed<Omit<SyncCredential, 'partnerTenantId' | 'secret'>>(c.settings, c.partnerTenantId, 'settings'),
+      secret: parsed<SyncCredential['secret']>(
+        open(this.key, c.partnerTenantId, c.secret),
+        c.partnerTenantId,
+        'secret',
+      ),
     }));
   }
 }

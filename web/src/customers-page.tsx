@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { CustomerView, CustomerViewRow } from '../../src/contract/resources.js';
 import type { ViewFilter, ViewSort } from '../../src/contract/parameters.js';
-import { csvField } from '../../src/ingest/file-formats.js';
+import { csvField, spreadsheetTextField } from '../../src/ingest/file-formats.js';
 import type { PartnerCenter } from '../../src/sdk/partner-center.js';
 import { describe, savedToken } from './api.js';
 import { dateTime, money, percent, periodName, plotted, usd } from './format.js';
@@ -431,22 +431,20 @@ async function downloadCsv(pc: PartnerCenter, s: ViewState): Promise<void> {
     for (const r of page.items) {
       lines.push(
         [
-          r.id,
-          r.name,
-          r.plan,
-          r.currencyCode,
-          r.totalCost.text,
-          r.usdTotalCost.text,
-          r.budget?.text ?? '',
-          r.percentUsed.text,
-          r.forecastTotalCost.text,
-          String(r.overBudget),
-          String(r.trendingOver),
-          String(r.anomalies),
-          r.lastModifiedDate ?? '',
-        ]
-          .map(csvField)
-          .join(','),
+          // Text a customer's name can carry is neutralised; amounts keep their exact digits.
+          ...[r.id, r.name, r.plan, r.currencyCode].map(spreadsheetTextField),
+          ...[
+            r.totalCost.text,
+            r.usdTotalCost.text,
+            r.budget?.text ?? '',
+            r.percentUsed.text,
+            r.forecastTotalCost.text,
+            String(r.overBudget),
+            String(r.trendingOver),
+            String(r.anomalies),
+            r.lastModifiedDate ?? '',
+          ].map(csvField),
+        ].join(','),
       );
     }
     if (offset + 1000 >= page.totalCount) break;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { defineCommand } from 'citty';
-import { formatDecimal, parseDecimal } from '../../money/decimal.js';
+import { readBudgetAmount } from '../../domain/budget.js';
 import { CliError } from '../cli-error.js';
 import { dbArg, jsonArg, partnerArg, withPartner } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
@@ -24,11 +24,10 @@ const set = defineCommand({
     ...dbArg,
   },
   async run({ args }) {
-    const amount = parseDecimal(args.amount);
-    if (!amount || amount.units < 0n)
-      throw new CliError(`the budget must be a non-negative decimal, got ${JSON.stringify(args.amount)}`, 2);
-    await applyBudget(args, formatDecimal(amount));
-    console.log(`budget of ${args.customer} set to ${formatDecimal(amount)}`);
+    const read = readBudgetAmount(args.amount);
+    if ('problem' in read) throw new CliError(`the budget ${JSON.stringify(args.amount)} ${read.problem}`, 2);
+    await applyBudget(args, read.amount);
+    console.log(`budget of ${args.customer} set to ${read.amount}`);
   },
 });
 
@@ -66,10 +65,10 @@ export function readBudgetsFile(text: string, file: string): { customerTenantId:
     if (seen.has(id)) throw new CliError(`${at(idCol)}: customer ${id} appears twice`);
     seen.add(id);
     const text = c[amountCol] ?? '';
-    const amount = text === '' ? undefined : parseDecimal(text);
-    if (text !== '' && (!amount || amount.units < 0n))
-      throw new CliError(`${at(amountCol)}: budget ${JSON.stringify(text)} is not a non-negative decimal`);
-    rows.push({ customerTenantId: id, amount: amount ? formatDecimal(amount) : null });
+    const read = text === '' ? undefined : readBudgetAmount(text);
+    if (read && 'problem' in read)
+      throw new CliError(`${at(amountCol)}: budget ${JSON.stringify(text)} ${read.problem}`);
+    rows.push({ customerTenantId: id, amount: read ? read.amount : null });
   });
   return rows;
 }

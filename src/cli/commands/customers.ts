@@ -11,17 +11,27 @@ export const customersCommand = defineCommand({
     const period = billingPeriod(args.period);
     const records = await withStore(args.db, async (store) => {
       const partner = await choosePartner(store, args.partner);
-      return (await store.customerUsage(partner, period)).map((row) => customerMonthlyUsageRecord(row, period));
+      // A legacy record names its culture (fr-FR) where an Azure plan's names its currency: the
+      // table shows the stored currency, always.
+      return (await store.customerUsage(partner, period)).map((row) => ({
+        record: customerMonthlyUsageRecord(row, period),
+        currency: row.currency,
+      }));
     });
     if (args.json) {
-      console.log(stringifyExact(records, 2));
+      console.log(
+        stringifyExact(
+          records.map((r) => r.record),
+          2,
+        ),
+      );
       return;
     }
     const rows = [...records]
-      .sort((a, b) => a.name.localeCompare(b.name))
-      .map((r) => [
+      .sort((a, b) => a.record.name.localeCompare(b.record.name))
+      .map(({ record: r, currency }) => [
         r.name,
-        r.currencyCode ?? r.currencyLocale ?? '',
+        currency,
         r.totalCost.text,
         r.currencyCode !== undefined ? (r.usdTotalCost?.text ?? '-') : '-',
         r.budget.amount?.text ?? '-',

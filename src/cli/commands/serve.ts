@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { defineCommand } from 'citty';
 import { DeliveryWorker, deliveryOptionsFromEnv } from '../../alerts/delivery-worker.js';
 import { DEMO_PARTNER, loadDemoData } from '../../demo/demo-data.js';
@@ -61,6 +62,8 @@ export const serveCommand = defineCommand({
     } catch (error) {
       throw new CliError((error as Error).message, EXIT.usage);
     }
+    // A port in use is found before anything is created or loaded (a demo database is 7 MB).
+    await ensurePortFree(host, port);
     const database = resolveDatabase(args.db);
     const store = await openDatabase(args.db);
     const auth = await createServerAuth(store, authSettingsFromEnv());
@@ -120,7 +123,7 @@ export const serveCommand = defineCommand({
     const lines = [
       `partner-usage is serving ${address}/v1 and the dashboard at ${address}/ (database ${displayLocation(database)})`,
     ];
-    if (auth.mode === 'local' && tenant) {
+    if (auth.mode === 'local' && tenant && loopback) {
       const token = await issueLocalToken(auth.keys, { tenant, expiresInSeconds: 12 * 3600 });
       lines.push(
         `a token for partner ${tenant}, valid 12 h (more: npx partner-usage token --tenant ${tenant}):`,
@@ -128,6 +131,9 @@ export const serveCommand = defineCommand({
         'try:',
         `  curl -s -H "Authorization: Bearer ${token}" ${address}/v1/customers/usagerecords?size=5`,
       );
+    } else if (auth.mode === 'local' && tenant) {
+      // Listening beyond this machine: a token on the console would end up in a shared log.
+      lines.push(`tokens: npx partner-usage token --tenant ${tenant} (none printed when serving beyond this machine)`);
     } else if (auth.mode === 'oidc') {
       lines.push('tokens are verified against the configured OpenID Connect issuer');
     }
@@ -138,6 +144,19 @@ export const serveCommand = defineCommand({
     console.error(lines.join('\n'));
   },
 });
+
+/** Listens on the port and lets it go at once: a port in use is exit 4 before anything else happens. */
+async function ensurePortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ port, host, exclusive: true }, () => resolve());
+  }).catch((error: unknown) => {
+    throw listenFailure(error, host, port);
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
 
 /** Why the server cannot listen, as one line (instead of Node's EADDRINUSE stack trace). */
 function listenFailure(error: unknown, host: string, port: number): unknown {

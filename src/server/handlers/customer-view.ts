@@ -1,3 +1,4 @@
+import { apiErrors } from '../../contract/api-errors.js';
 import { JsonDecimal } from '../../contract/exact-json.js';
 import type { ViewFilter, ViewSort } from '../../contract/parameters.js';
 import { countRows, viewCustomers, type CustomerViewData, type ViewRow } from '../../domain/customer-view.js';
@@ -106,6 +107,8 @@ export const getCustomerDays: OperationHandler = async ({ caller, values }, deps
   const partner = caller.partnerTenantId;
   const customer = values['customer-tenant-id'] as string;
   const period = resolvePeriod(values.period as string | undefined);
+  // A customer the partner does not have is 404, as on every route (another partner's too).
+  if ((await deps.store.subscriptionIds(partner, customer)) === undefined) throw apiErrors.customerNotFound(customer);
   const { first, end: periodEnd } = periodDays(period);
   // Up to the partner's latest usage day: the current month's days so far and the month before.
   const last = await deps.store.lastUsageDay(partner, period);

@@ -2,14 +2,12 @@ import { apiErrors } from '../../contract/api-errors.js';
 import { JsonDecimal, parseExact } from '../../contract/exact-json.js';
 import { currentBillingPeriod } from '../../domain/usage-model.js';
 import { usageBudget } from '../../domain/usage-records.js';
-import { compare, formatDecimal, parseDecimal, type Decimal } from '../../money/decimal.js';
+import { readBudgetAmount } from '../../domain/budget.js';
 import type { OperationHandler } from '../operation-routes.js';
 
 /** A budget body is a few dozen bytes; anything far larger is not one. */
 export const BUDGET_BODY_BYTES = 1024;
 /** Beyond any customer's monthly Azure budget: a typo, not a budget. */
-const MAX_BUDGET: Decimal = { units: 10n ** 12n, scale: 0 };
-const MAX_DECIMALS = 6;
 
 /** The property of `body` named `name` in any case (the .NET SDK writes PascalCase). */
 function property(body: Record<string, unknown>, name: string): { found: boolean; value: unknown } {
@@ -52,15 +50,10 @@ export function readBudgetBody(contentType: string | undefined, text: unknown): 
       : typeof amount.value === 'number'
         ? String(amount.value)
         : undefined;
-  const value = given === undefined ? undefined : parseDecimal(given);
-  if (value === undefined) throw apiErrors.invalidBody(`The amount ${JSON.stringify(amount.value)} is not a number.`);
-  if (value.units < 0n) throw apiErrors.invalidBody(`The amount ${given} is negative.`);
-  const decimals = formatDecimal(value).split('.')[1]?.length ?? 0;
-  if (decimals > MAX_DECIMALS) {
-    throw apiErrors.invalidBody(`The amount ${given} has more than ${MAX_DECIMALS} decimals.`);
-  }
-  if (compare(value, MAX_BUDGET) > 0) throw apiErrors.invalidBody(`The amount ${given} is larger than 10^12.`);
-  return formatDecimal(value);
+  if (given === undefined) throw apiErrors.invalidBody(`The amount ${JSON.stringify(amount.value)} is not a number.`);
+  const read = readBudgetAmount(given);
+  if ('problem' in read) throw apiErrors.invalidBody(`The amount ${given} ${read.problem}.`);
+  return read.amount;
 }
 
 /** GET /v1/customers/{c}/usagebudget. */

@@ -1,0 +1,22 @@
+import { compare, formatDecimal, parseDecimal, type Decimal } from '../money/decimal.js';
+
+/** The largest budget: 10¹² in the customer's currency. */
+const MAX_BUDGET: Decimal = { units: 10n ** 12n, scale: 0 };
+/** Decimals a budget may have. */
+export const BUDGET_DECIMALS = 6;
+
+/**
+ * The one budget rule, for the API (PATCH usagebudget), `budget set` and `budget import`: a
+ * non-negative decimal of at most 6 decimals and at most 10¹². Returns the amount as canonical
+ * decimal text, or the reason it is refused (a sentence completing "The amount 'x' …").
+ */
+export function readBudgetAmount(text: string): { amount: string } | { problem: string } {
+  const value = parseDecimal(text);
+  if (value === undefined) return { problem: 'is not a number' };
+  if (value.units < 0n) return { problem: 'is negative' };
+  const amount = formatDecimal(value);
+  if ((amount.split('.')[1]?.length ?? 0) > BUDGET_DECIMALS)
+    return { problem: `has more than ${BUDGET_DECIMALS} decimals` };
+  if (compare(value, MAX_BUDGET) > 0) return { problem: 'is larger than 10^12' };
+  return { amount };
+}
