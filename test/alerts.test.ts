@@ -229,7 +229,7 @@ for (const backend of BACKENDS) {
       const hook = await receiver(2);
       const otherHook = await receiver(0);
       const ep = await store.alerts.addWebhook(PARTNER, hook.url, ['budget.threshold_reached'], 'cli');
-      await store.alerts.addWebhook(OTHER_PARTNER, otherHook.url, [], 'cli');
+      await store.alerts.addWebhook(OTHER_PARTNER, otherHook.url, undefined, 'cli');
       assert.match(ep.secret, /^whsec_/);
       await store.setBudget(PARTNER, CUSTOMER, '11'); // 90 %
       const worker = new DeliveryWorker(store, options());
@@ -265,7 +265,7 @@ for (const backend of BACKENDS) {
       const probe = await receiver(0);
       const port = probe.port;
       await probe.close(); // nothing listens there now
-      await store.alerts.addWebhook(PARTNER, `http://127.0.0.1:${port}/hook`, [], 'cli');
+      await store.alerts.addWebhook(PARTNER, `http://127.0.0.1:${port}/hook`, undefined, 'cli');
       await store.setBudget(PARTNER, CUSTOMER, '10'); // 100 %
       const first = new DeliveryWorker(store, options({ retryBaseMs: 50 }));
       await first.runOnce();
@@ -292,7 +292,7 @@ for (const backend of BACKENDS) {
       await importDays(store, [line(CUSTOMER, 1, '10', currentBillingPeriod())], 'fail');
       const dead = await receiver(0);
       await dead.close(); // nothing listens there
-      await store.alerts.addWebhook(PARTNER, dead.url, [], 'cli');
+      await store.alerts.addWebhook(PARTNER, dead.url, undefined, 'cli');
       await store.alerts.test(PARTNER, CUSTOMER, 'usage.anomaly');
       const worker = new DeliveryWorker(store, options({ maxAttempts: 3 }));
       const deliveries = () => store.alerts.deliveries(PARTNER);
@@ -329,7 +329,7 @@ for (const backend of BACKENDS) {
       const { db, store } = await fresh();
       await importDays(store, [line(CUSTOMER, 1, '10', currentBillingPeriod())], 'two');
       const hook = await receiver(0);
-      await store.alerts.addWebhook(PARTNER, hook.url, [], 'cli');
+      await store.alerts.addWebhook(PARTNER, hook.url, undefined, 'cli');
       for (let i = 0; i < 40; i++) await store.alerts.test(PARTNER, CUSTOMER, 'usage.anomaly');
       const other = await db.open();
       const a = new DeliveryWorker(store, options());

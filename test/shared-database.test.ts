@@ -102,7 +102,7 @@ for (const backend of BACKENDS) {
       const store = await db.open();
       try {
         await importFile(store, gen.file);
-        await store.alerts.addWebhook(partner, hook.url, [], 'cli');
+        await store.alerts.addWebhook(partner, hook.url, undefined, 'cli');
         for (let i = 0; i < 30; i++) await store.alerts.test(partner, undefined, 'usage.anomaly');
       } finally {
         await store.close();
