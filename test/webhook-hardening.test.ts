@@ -10,7 +10,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DeliveryWorker, type DeliveryOptions } from '../src/alerts/delivery-worker.js';
+import { DeliveryWorker, deliveryOptionsFromEnv, type DeliveryOptions } from '../src/alerts/delivery-worker.js';
 import { importFile } from '../src/ingest/importer.js';
 import type { Store } from '../src/storage/store.js';
 import { BACKENDS, testDatabase, type TestDatabase } from './helpers/backends.js';
@@ -77,6 +77,18 @@ async function deliveries(db: TestDatabase, partner: string) {
     `SELECT d.status, d.last_error FROM deliveries d JOIN partners p ON p.partner_key = d.partner_key WHERE p.tenant_id = '${partner}'`,
   );
 }
+
+describe('PARTNER_USAGE_WEBHOOK_ALLOW', () => {
+  it('a malformed range is refused when the sender starts, naming the entry', () => {
+    assert.throws(
+      () => deliveryOptionsFromEnv({ PARTNER_USAGE_WEBHOOK_ALLOW: '127.0.0.1,10.0.0.0/99' }),
+      /"10\.0\.0\.0\/99" is not a CIDR range/,
+    );
+    assert.doesNotThrow(() =>
+      deliveryOptionsFromEnv({ PARTNER_USAGE_WEBHOOK_ALLOW: '127.0.0.1, ::1, fd00::/8, localhost' }),
+    );
+  });
+});
 
 for (const backend of BACKENDS) {
   describe(`webhooks and delivery on ${backend}`, () => {

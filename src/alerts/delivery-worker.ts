@@ -4,6 +4,7 @@ import type { DueDelivery } from '../storage/alert-store.js';
 import type { Store } from '../storage/store.js';
 import { alertEmail } from './alert-email.js';
 import { sendWebhook } from './webhook-sender.js';
+import { webhookAllowList } from '../domain/webhook-target.js';
 
 export interface DeliveryOptions {
   /** The first retry's delay; each next one doubles, with ±50 % jitter. */
@@ -24,6 +25,8 @@ export function deliveryOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): De
   const base = Number(env.PARTNER_USAGE_WEBHOOK_RETRY_BASE_MS ?? 60_000);
   if (!(base > 0))
     throw new RangeError('PARTNER_USAGE_WEBHOOK_RETRY_BASE_MS must be a positive number of milliseconds');
+  webhookAllowList(env.PARTNER_USAGE_WEBHOOK_ALLOW ?? ''); // a malformed list stops serve at start
+
   return {
     retryBaseMs: base,
     maxAttempts: 10,

@@ -3,6 +3,12 @@ export const FIRST_BILLING_PERIOD = '2010-01';
 
 const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
+/**
+ * The part of the rule a JSON schema can state: YYYY-MM from 2010 on (the upper bound moves
+ * with the clock, so the API's description says it in words).
+ */
+export const BILLING_PERIOD_PATTERN = '^(201\\d|20[2-9]\\d|2[1-9]\\d\\d|[3-9]\\d{3})-(0[1-9]|1[0-2])$';
+
 /** The last period anything can be imported into: the month after `now`'s (a clock ahead, time zones). */
 export function lastBillingPeriod(now = new Date()): string {
   const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));

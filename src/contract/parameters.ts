@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { apiErrors } from './api-errors.js';
-import { billingPeriodProblem } from './billing-period.js';
+import { BILLING_PERIOD_PATTERN, billingPeriodProblem } from './billing-period.js';
 
 /**
  * The parameters of the usage family, each with its wire name, its schema (for the OpenAPI
@@ -36,16 +36,13 @@ export const subscriptionId = guid(
   "The subscription id; for an Azure plan, the plan's Partner Center subscription id.",
 );
 
-/** YYYY-MM from 2010 on (the schema's part of the rule; the upper bound moves with the clock). */
-const PERIOD_PATTERN = '^(201\\d|20[2-9]\\d|2[1-9]\\d\\d|[3-9]\\d{3})-(0[1-9]|1[0-2])$';
-
 export const period: Parameter<string> = {
   name: 'period',
   in: 'query',
   required: false,
   description:
     'A partner-usage extension: the billing period YYYY-MM (default: the current UTC month), from 2010-01 to the month after the current one.',
-  schema: Type.String({ pattern: PERIOD_PATTERN }),
+  schema: Type.String({ pattern: BILLING_PERIOD_PATTERN }),
   parse: (raw) => {
     const problem = billingPeriodProblem(raw);
     if (problem) throw apiErrors.invalidInput(`The period '${raw.slice(0, 40)}' ${problem}.`);

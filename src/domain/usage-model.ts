@@ -65,8 +65,6 @@ export interface ResourceInfo {
 /** `YYYY-MM`, the calendar month (UTC) of a line's UsageDate. */
 export type BillingPeriod = string;
 
-export const BILLING_PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
-
 export function currentBillingPeriod(now = new Date()): BillingPeriod {
   return `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
 }

@@ -48,8 +48,18 @@ export interface WebhookAllowList {
   readonly ranges: net.BlockList;
 }
 
-/** Reads PARTNER_USAGE_WEBHOOK_ALLOW (comma-separated hosts or CIDRs); a malformed CIDR is a RangeError. */
+let parsed: { text: string; list: WebhookAllowList } | undefined;
+
+/**
+ * Reads PARTNER_USAGE_WEBHOOK_ALLOW (comma-separated hosts or CIDRs); a malformed CIDR is a
+ * RangeError (serve refuses to start with one). Parsed again only when the text changes.
+ */
 export function webhookAllowList(text = process.env.PARTNER_USAGE_WEBHOOK_ALLOW ?? ''): WebhookAllowList {
+  if (parsed?.text !== text) parsed = { text, list: parseAllowList(text) };
+  return parsed.list;
+}
+
+function parseAllowList(text: string): WebhookAllowList {
   const hosts = new Set<string>();
   const ranges = new net.BlockList();
   for (const entry of text.split(',').map((e) => e.trim().toLowerCase())) {

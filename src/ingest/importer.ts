@@ -392,6 +392,9 @@ class MessageQueue {
   }
 }
 
+/** The header of a rejects file (import's `--skip-invalid`, sync's refused and set-aside lines). */
+export const REJECTS_HEADER = 'line,column,reason,value,record';
+
 /** The side file of `--skip-invalid`: each rejected line with its reason and its original text. */
 class RejectsWriter {
   readonly #fd: number;
@@ -400,7 +403,7 @@ class RejectsWriter {
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.#fd = fs.openSync(file, 'w');
-    fs.writeSync(this.#fd, 'line,column,reason,value,record\n');
+    fs.writeSync(this.#fd, `${REJECTS_HEADER}\n`);
   }
 
   write(r: Rejection): void {

@@ -580,7 +580,7 @@ export class AlertStore {
       readonly perPartner: number;
       readonly busyTargets?: readonly string[];
       readonly fullPartners?: readonly number[];
-    } = { perPartner: limit },
+    },
   ): Promise<DueDelivery[]> {
     const busy = fairness.busyTargets ?? [];
     const full = fairness.fullPartners ?? [];

@@ -18,6 +18,8 @@ export interface BlobLimits {
  */
 class RateGuard extends Transform {
   #inWindow = 0;
+  /** Compressed bytes received in all (checked against Content-Length). */
+  received = 0;
   readonly #timer: NodeJS.Timeout;
 
   constructor(options: HttpOptions, label: string, onSlow: () => void) {
@@ -40,6 +42,7 @@ class RateGuard extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.#inWindow += chunk.length;
+    this.received += chunk.length;
     done(null, chunk);
   }
 
@@ -68,15 +71,8 @@ export async function readBlobLines(
   limits: BlobLimits & { readonly inflated: number },
   onLine: (line: string, n: number) => Promise<void>,
 ): Promise<{ compressed: number; inflated: number }> {
-  let compressed = 0;
   let inflated = limits.inflated;
   let n = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      compressed += chunk.length;
-      done(null, chunk);
-    },
-  });
   const source = Readable.fromWeb(response.body as ReadableStream<Uint8Array>);
   const guard = new RateGuard(options, label, () => abort.abort());
   let pending: Buffer[] = [];
@@ -90,7 +86,7 @@ export async function readBlobLines(
     if (line.trim() !== '') await onLine(line, n);
   };
   try {
-    await pipeline(source, guard, counter, zlib.createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
+    await pipeline(source, guard, zlib.createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
       try {
         await lines(chunks);
       } catch (error) {
@@ -113,7 +109,7 @@ export async function readBlobLines(
     }
     throw new SyncError('blob', `${label}: the download broke off${code ? ` (${code})` : ''}`, { cause: error });
   }
-  return { compressed, inflated };
+  return { compressed: guard.received, inflated };
 
   async function lines(chunks: AsyncIterable<Buffer>): Promise<void> {
     for await (const chunk of chunks) {

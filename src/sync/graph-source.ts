@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { parseExact } from '../contract/exact-json.js';
 import { LineItemsError } from '../ingest/json-line-items.js';
 import { readBlobLines, type BlobLimits } from './blob-lines.js';
-import { answerMessage, jsonOf, open, retryAfterSeconds, send, sleep, type HttpOptions, type Reply } from './http.js';
+import { answerMessage, jsonOf, open, retryAfterSeconds, send, sleep, type HttpOptions, type Opened } from './http.js';
 import type { LineFile } from './line-file.js';
 import { SyncError } from './sync-error.js';
 
@@ -265,14 +265,8 @@ export class GraphSource {
       }
       const { response, abort } = opened;
       if (!response.ok || !response.body) {
-        const reply: Reply = {
-          status: response.status,
-          ok: false,
-          headers: response.headers,
-          text: (await response.text().catch(() => '')).slice(0, 4000),
-          trusted: false,
-        };
-        throw new SyncError('blob', `${label}: ${response.status} ${answerMessage(reply)}`);
+        // A foreign host's error body: read up to 64 KiB, for its error code at most.
+        throw new SyncError('blob', `${label}: ${response.status} ${answerMessage(await opened.read(64 << 10))}`);
       }
       const before = file.lines;
       const expected = response.headers.get('content-length');
@@ -306,11 +300,7 @@ export class GraphSource {
     }
   }
 
-  async #getBlob(
-    manifest: Manifest,
-    name: string,
-    label: string,
-  ): Promise<{ response: Response; abort: AbortController }> {
+  async #getBlob(manifest: Manifest, name: string, label: string): Promise<Opened> {
     // Plain HTTPS with the SAS as the query, as Microsoft's and others' clients do (no Authorization).
     const url = `${manifest.rootDirectory.replace(/\/$/, '')}/${name}?${manifest.sasToken}`;
     return open(url, { headers: { 'x-ms-version': '2021-08-06' } }, this.options.http, { what: label, trusted: false });

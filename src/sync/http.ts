@@ -82,13 +82,13 @@ export function answerMessage(reply: Reply): string {
     body = JSON.parse(text) as typeof body;
   } catch {
     const code = plainCode(/<Code>([^<]*)/.exec(text)?.[1]);
-    if (!reply.trusted) return code ?? String(reply.status);
+    if (!reply.trusted) return code ?? 'no detail quoted from that host';
     const xml = /<Message>([^<]*)/.exec(text);
     if (xml) return xml[1]!.split('\n')[0]!;
     return text.trim().slice(0, 200) || String(reply.status);
   }
   const code = typeof body?.error === 'string' ? body.error : body?.error?.code;
-  if (!reply.trusted) return plainCode(code) ?? String(reply.status);
+  if (!reply.trusted) return plainCode(code) ?? 'no detail quoted from that host';
   // Entra ID's token endpoint: {"error":"invalid_client","error_description":"…"}.
   if (typeof body?.error === 'string') return `${body.error}: ${body.error_description ?? ''}`.trim();
   const message = body?.error?.message ?? body?.description;
@@ -114,18 +114,20 @@ function failure(error: unknown, url: string, what: string, timeoutSeconds: numb
   );
 }
 
+/** An answer whose body is not read yet: streamed by the caller, or read whole (capped) with `read`. */
+export interface Opened {
+  readonly response: Response;
+  /** Aborts the body (the transfer-rate guard uses it). */
+  readonly abort: AbortController;
+  read(maxBytes?: number): Promise<Reply>;
+}
+
 /**
  * A request to Microsoft (or a partner-usage instance, or a blob store) whose answer is streamed:
  * the headers must come within the request timeout; a throttled answer (429, 503) is retried after
  * its Retry-After, capped, a few times; an unreachable endpoint and a refused token are SyncErrors.
- * The returned controller aborts the body (the transfer-rate guard uses it).
  */
-export async function open(
-  url: string,
-  init: RequestInit,
-  options: HttpOptions,
-  spec: RequestSpec,
-): Promise<{ response: Response; abort: AbortController }> {
+export async function open(url: string, init: RequestInit, options: HttpOptions, spec: RequestSpec): Promise<Opened> {
   const doFetch = options.fetch ?? fetch;
   const wait = options.sleep ?? sleep;
   const retries = options.maxRetries ?? HTTP_LIMITS.maxRetries;
@@ -157,11 +159,16 @@ export async function open(
       await wait(seconds * 1000);
       continue;
     }
+    const opened: Opened = {
+      response,
+      abort,
+      read: (maxBytes) =>
+        readReply(response, abort, options, maxBytes === undefined ? spec : { ...spec, maxBytes }, url),
+    };
     if (response.status === 401) {
-      const reply = await readReply(response, abort, options, spec, url);
-      throw new SyncError('auth', `${spec.what}: the token was refused (401: ${answerMessage(reply)})`);
+      throw new SyncError('auth', `${spec.what}: the token was refused (401: ${answerMessage(await opened.read())})`);
     }
-    return { response, abort };
+    return opened;
   }
 }
 
@@ -211,8 +218,7 @@ async function readReply(
 
 /** A request whose answer is read whole, within the request timeout and `spec.maxBytes`. */
 export async function send(url: string, init: RequestInit, options: HttpOptions, spec: RequestSpec): Promise<Reply> {
-  const { response, abort } = await open(url, init, options, spec);
-  return readReply(response, abort, options, spec, url);
+  return (await open(url, init, options, spec)).read();
 }
 
 /** The answer's JSON body, or a protocol SyncError naming what was expected. */

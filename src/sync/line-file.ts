@@ -3,14 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringifyExact } from '../contract/exact-json.js';
 import { csvField } from '../ingest/file-formats.js';
+import { REJECTS_HEADER } from '../ingest/importer.js';
 import { LINE_ITEMS_HEADER, lineItemRow } from '../ingest/json-line-items.js';
 
 /** Temporary folders of syncs are named so; a stale one (its process gone) is removed at the next start. */
 const PREFIX = 'partner-usage-sync-';
 const OWNER = 'owner.pid';
-
-/** The header of a rejects file: the importer's, so both kinds of refused line read alike. */
-export const REJECTS_HEADER = 'line,column,reason,value,record';
 
 /**
  * Why a line item without a customer is set aside rather than stored: usage is kept per customer,

@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ImportError, importFile, maxFileBytes } from '../ingest/importer.js';
+import { pipeline } from 'node:stream/promises';
+import { ImportError, importFile, maxFileBytes, REJECTS_HEADER } from '../ingest/importer.js';
 import { MAX_RECORD_BYTES } from '../ingest/csv-scanner.js';
 import { currentBillingPeriod, previousBillingPeriod } from '../domain/usage-model.js';
 import type { Store } from '../storage/store.js';
 import { recordSnapshot } from '../storage/sync-state.js';
 import { GraphSource, type ExportedSnapshot } from './graph-source.js';
 import type { HttpOptions } from './http.js';
-import { LineFile, REJECTS_HEADER, removeStaleSyncFolders } from './line-file.js';
+import { LineFile, removeStaleSyncFolders } from './line-file.js';
 import { PartnerCenterSource } from './partner-center-source.js';
 import { SyncError } from './sync-error.js';
 
@@ -233,9 +234,13 @@ async function keepRejects(
   await fs.promises.mkdir(folder, { recursive: true });
   const name = `${scope.replaceAll('|', '-')}-${at.toISOString().replace(/[:.]/g, '')}.csv`;
   const target = path.join(folder, name);
-  const own = await fs.promises.readFile(file.rejectsFile, 'utf8');
-  const fromImport = await fs.promises.readFile(importRejects, 'utf8').catch(() => '');
-  const body = fromImport.startsWith(`${REJECTS_HEADER}\n`) ? fromImport.slice(REJECTS_HEADER.length + 1) : '';
-  await fs.promises.writeFile(target, own + body);
+  // Streamed, not read whole: a --skip-invalid snapshot may refuse millions of lines.
+  await pipeline(fs.createReadStream(file.rejectsFile), fs.createWriteStream(target));
+  if (fs.existsSync(importRejects)) {
+    await pipeline(
+      fs.createReadStream(importRejects, { start: REJECTS_HEADER.length + 1 }), // its own header once is enough
+      fs.createWriteStream(target, { flags: 'a' }),
+    );
+  }
   return target;
 }
