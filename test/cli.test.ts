@@ -157,7 +157,10 @@ for (const backend of BACKENDS) {
     it('rejects a malformed --period and an unknown customer clearly', () => {
       const period = cli(['customers', '--period', '2026-13', '--db', db]);
       assert.equal(period.status, 2);
-      assert.match(period.stderr, /--period must be YYYY-MM/);
+      assert.match(period.stderr, /--period "2026-13" is not a billing period \(YYYY-MM\)/);
+      const early = cli(['customers', '--period', '2009-12', '--db', db]);
+      assert.equal(early.status, 2);
+      assert.match(early.stderr, /outside the billing periods held \(2010-01 to /);
       const missing = cli([
         'meters',
         '00000000-0000-0000-0000-000000000000',

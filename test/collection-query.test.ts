@@ -40,9 +40,11 @@ describe('collection query: size', () => {
 });
 
 describe('collection query: period', () => {
-  it('accepts YYYY-MM, and means the current UTC month without one', () => {
+  it('accepts YYYY-MM from 2010-01 to next month, and means the current UTC month without one', () => {
     assert.equal(readCollectionQuery(request({ period: '2026-01' })).period, '2026-01');
-    assert.equal(readCollectionQuery(request({ period: '1999-12' })).period, '1999-12');
+    assert.equal(readCollectionQuery(request({ period: '2010-01' })).period, '2010-01');
+    for (const period of ['2009-12', '0030-11', '2999-01'])
+      assert.throws(() => readCollectionQuery(request({ period })), /outside the billing periods held/, period);
     assert.equal(readCollectionQuery(request({})).period, undefined);
     assert.equal(resolvePeriod(undefined), currentBillingPeriod());
     assert.equal(resolvePeriod('2025-02'), '2025-02');

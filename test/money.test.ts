@@ -520,7 +520,7 @@ describe('exact JSON', () => {
     assert.equal(`${d}`, '-12.25');
   });
 
-  it('reads numbers next to strings that hold quotes, backslashes and digits, and exponents as doubles', () => {
+  it('reads numbers next to strings that hold quotes, backslashes and digits, and exponents as exact decimals', () => {
     const value = parseExact(
       '{"a\\"1":"x\\\\","b":"2.5","c":[0.5,9.25,-0],"d":1e5,"e":1.5E-3,"f":2e+2,"g":12E10,"h":"\\"9"}',
     ) as Record<string, unknown>;
@@ -531,10 +531,14 @@ describe('exact JSON', () => {
       (value.c as JsonDecimal[]).map((x) => x.text),
       ['0.5', '9.25', '-0'],
     );
-    assert.equal(value.d, 100000);
-    assert.equal(value.e, 0.0015);
-    assert.equal(value.f, 200);
-    assert.equal(value.g, 120000000000);
+    assert.deepEqual(
+      (['d', 'e', 'f', 'g'] as const).map((k) => (value[k] as JsonDecimal).text),
+      ['100000', '0.0015', '200', '120000000000'],
+    );
+    // Past an exponent of ±400 a number is kept neither exactly nor as a double (0, Infinity): refused.
+    assert.throws(() => parseExact('[1e-999999999]'), /outside what is kept exactly/);
+    assert.throws(() => parseExact('[1E401]'), /outside what is kept exactly/);
+    assert.equal((parseExact('[-1.25e-2]') as JsonDecimal[])[0]!.text, '-0.0125');
     assert.equal(value.h, '"9');
     assert.throws(() => parseExact('{"a":"unterminated'));
     assert.throws(() => parseExact('[-,5]'));
