@@ -45,13 +45,22 @@ function operationObject(id: string, o: Operation): Record<string, unknown> {
     responses[413] = faultResponse('The body is larger than the limit.');
     responses[415] = faultResponse('The body is not application/json.');
   }
-  const parameters: unknown[] = o.parameters.map((p) => ({
-    name: p.name,
-    in: p.in,
-    required: p.required,
-    description: p.description,
-    schema: p.schema,
-  }));
+  if (o.concurrency !== undefined) {
+    responses[503] = {
+      ...faultResponse(`${o.concurrency} requests of this kind are being served: ask again after Retry-After seconds.`),
+      headers: { 'Retry-After': { schema: { type: 'integer' } } },
+    };
+  }
+  const parameters: unknown[] = [
+    ...o.parameters.map((p) => ({
+      name: p.name,
+      in: p.in,
+      required: p.required,
+      description: p.description,
+      schema: p.schema,
+    })),
+    ...(o.documentedQuery ?? []).map((p) => ({ ...p, in: 'query' })),
+  ];
   if (o.collection) {
     parameters.push(
       {
@@ -76,7 +85,18 @@ function operationObject(id: string, o: Operation): Record<string, unknown> {
     ...(o.note ? { description: o.note } : {}),
     security: o.auth === 'app+user' ? [{ appUser: [] }] : [{ appUser: [] }, { appOnly: [] }],
     parameters,
-    ...(o.body ? { requestBody: { required: true, content: { 'application/json': { schema: o.body } } } } : {}),
+    ...(o.body
+      ? {
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: o.body },
+              // NDJSON: one JSON object a line, each as the JSON form's items.
+              ...Object.fromEntries((o.otherBodyTypes ?? []).map((t) => [t, { schema: { type: 'string' } }])),
+            },
+          },
+        }
+      : {}),
     responses,
   };
 }

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { TSchema } from '@sinclair/typebox';
 import type { apiErrors } from './api-errors.js';
+import { ISO_4217_CODES } from './currency-codes.js';
 import {
   customerTenantId,
   deliveryId,
@@ -81,6 +82,13 @@ export interface Operation {
    * parsing makes of them); one more is refused with 503 and Retry-After before its body is read.
    */
   readonly concurrency?: number;
+  /**
+   * Query parameters the handler reads itself (Partner Center's names, matched in any case): not
+   * parsed by the table, but stated in the OpenAPI document so a generated client sends them right.
+   */
+  readonly documentedQuery?: readonly Omit<Parameter, 'parse' | 'in'>[];
+  /** Media types the body may come in besides application/json (with `body`'s schema for JSON). */
+  readonly otherBodyTypes?: readonly string[];
   /** Answers a file (its own media type), not JSON: Accept is not negotiated. */
   readonly download?: boolean;
 }
@@ -306,6 +314,7 @@ export const operations = {
     body: LineItemsBody,
     response: IngestionSummary,
     errors: ['invalidBody', 'tooManyItems', 'ingestBusy'],
+    otherBodyTypes: ['application/x-ndjson', 'application/jsonl'],
     bodyLimit: 32 << 20,
     concurrency: 2,
   }),
@@ -339,6 +348,39 @@ export const operations = {
       "The older line-item API: the period's daily rated usage lines in one currency, 2,000 a page (size), the next page by seekOperation=Next and MS-ContinuationToken. Query: provider=onetime, invoicelineitemtype=usagelineitems, currencycode, period=current|previous (names and values in any case).",
     auth: 'app-or-user',
     parameters: [],
+    documentedQuery: [
+      { name: 'provider', required: true, description: 'onetime.', schema: Type.String({ enum: ['onetime'] }) },
+      {
+        name: 'invoicelineitemtype',
+        required: true,
+        description: 'usagelineitems.',
+        schema: Type.String({ enum: ['usagelineitems'] }),
+      },
+      {
+        name: 'currencycode',
+        required: true,
+        description: 'The billing currency: an ISO 4217 code.',
+        schema: Type.String({ enum: [...ISO_4217_CODES] }),
+      },
+      {
+        name: 'period',
+        required: true,
+        description: 'The open period: current or previous.',
+        schema: Type.String({ enum: ['current', 'previous'] }),
+      },
+      {
+        name: 'size',
+        required: false,
+        description: 'Lines a page, 1 to 2000 (default 2000).',
+        schema: Type.Integer({ minimum: 1, maximum: 2000 }),
+      },
+      {
+        name: 'seekOperation',
+        required: false,
+        description: 'Next, with MS-ContinuationToken: the next page.',
+        schema: Type.String({ enum: ['Next'] }),
+      },
+    ],
     collection: false,
     response: LineItemPage,
     errors: ['invalidContinuationToken'],

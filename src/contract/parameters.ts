@@ -208,7 +208,7 @@ export const viewFilters: Parameter<ViewFilter[]> = {
   in: 'query',
   required: false,
   description: `Comma-separated standings that must all hold: ${VIEW_FILTERS.join(', ')}.`,
-  schema: Type.String(),
+  schema: Type.String({ pattern: `^((${VIEW_FILTERS.join('|')})(,(${VIEW_FILTERS.join('|')}))*)?$` }),
   parse: (raw) => {
     const list = raw.split(',').filter((f) => f !== '');
     const bad = list.find((f) => !VIEW_FILTERS.includes(f as ViewFilter));

@@ -78,12 +78,25 @@ export const UsageBudget = closed({
 });
 export type UsageBudget = Static<typeof UsageBudget>;
 
+/** A budget's bounds: the API, `budget set` and `budget import` apply them (domain/budget.ts). */
+export const BUDGET_LIMITS = { max: 10 ** 12, decimals: 6 } as const;
+
 /** PATCH's body: property names in any case (the .NET SDK writes PascalCase); null clears. */
 export const SpendingBudgetPatch = Type.Object(
   {
-    amount: Type.Union([Type.Number(), Type.Null()], {
-      description: 'The monthly budget in the customer currency (at most 6 decimals); null removes it.',
-    }),
+    amount: Type.Union(
+      [
+        Type.Number({
+          minimum: 0,
+          maximum: BUDGET_LIMITS.max,
+          multipleOf: 10 ** -BUDGET_LIMITS.decimals,
+        }),
+        Type.Null(),
+      ],
+      {
+        description: `The monthly budget in the customer currency: 0 to 10^12, at most ${BUDGET_LIMITS.decimals} decimals; null removes it.`,
+      },
+    ),
     attributes: Type.Optional(Type.Object({ objectType: Type.Optional(Type.Literal('SpendingBudget')) })),
   },
   { description: 'Property names are bound case-insensitively: {"Amount":100} and {"amount":100} are the same.' },
@@ -309,9 +322,20 @@ export const WebhookEndpoint = closed({
   secret: Type.Optional(Type.String({ description: 'The whsec_ signing secret: in the answer to POST only.' })),
 });
 
+/** The longest webhook URL accepted. */
+export const MAX_WEBHOOK_URL = 2048;
+
 export const WebhookEndpointCreate = Type.Object({
-  url: Type.String({ description: 'An http(s) URL that receives POSTed events.' }),
-  events: Type.Optional(Type.Array(ALERT_TYPE, { description: 'Default: every type.' })),
+  url: Type.String({
+    format: 'uri',
+    maxLength: MAX_WEBHOOK_URL,
+    pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^@/?#]+([/?#]|$)',
+    description:
+      'An http(s) URL, without user or password, that receives POSTed events. Private, loopback, link-local and unspecified addresses are refused unless the server allows them (PARTNER_USAGE_WEBHOOK_ALLOW).',
+  }),
+  events: Type.Optional(
+    Type.Array(ALERT_TYPE, { minItems: 1, description: 'The event types to receive; leave it out for every type.' }),
+  ),
 });
 
 export const AlertEvent = Type.Object(
@@ -394,7 +418,12 @@ export type CustomerDay = Static<typeof CustomerDay>;
 
 // HTTP ingestion (issue #15), our extension.
 
+/** The most line items one ingestion request may carry (its body is bounded too: the operation's bodyLimit). */
+export const MAX_INGESTED_ITEMS = 100_000;
+
 export const LineItemsBody = Type.Array(Type.Object({}, { additionalProperties: true }), {
+  minItems: 1,
+  maxItems: MAX_INGESTED_ITEMS,
   description:
     "Line items with the reconciliation file's (and the billing export's) field names, any case; also sent as NDJSON (application/x-ndjson).",
 });

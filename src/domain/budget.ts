@@ -1,9 +1,7 @@
+import { BUDGET_LIMITS } from '../contract/resources.js';
 import { compare, formatDecimal, parseDecimal, type Decimal } from '../money/decimal.js';
 
-/** The largest budget: 10¹² in the customer's currency. */
-const MAX_BUDGET: Decimal = { units: 10n ** 12n, scale: 0 };
-/** Decimals a budget may have. */
-export const BUDGET_DECIMALS = 6;
+const MAX_BUDGET: Decimal = { units: BigInt(BUDGET_LIMITS.max), scale: 0 };
 
 /**
  * The one budget rule, for the API (PATCH usagebudget), `budget set` and `budget import`: a
@@ -15,8 +13,8 @@ export function readBudgetAmount(text: string): { amount: string } | { problem: 
   if (value === undefined) return { problem: 'is not a number' };
   if (value.units < 0n) return { problem: 'is negative' };
   const amount = formatDecimal(value);
-  if ((amount.split('.')[1]?.length ?? 0) > BUDGET_DECIMALS)
-    return { problem: `has more than ${BUDGET_DECIMALS} decimals` };
+  if ((amount.split('.')[1]?.length ?? 0) > BUDGET_LIMITS.decimals)
+    return { problem: `has more than ${BUDGET_LIMITS.decimals} decimals` };
   if (compare(value, MAX_BUDGET) > 0) return { problem: 'is larger than 10^12' };
   return { amount };
 }

@@ -87,14 +87,3 @@ export function convertToUsd(amount: string, currency: string): string | undefin
   if (rate === undefined || value === undefined) return undefined;
   return formatDecimal(divide(value, parseDecimal(rate)!, USD_PLACES));
 }
-
-/**
- * ISO 4217's currencies in circulation (the runtime's ICU list, which leaves out XXX, XTS and the
- * metals), less the accounting units no one is billed in (XDR, XSU, XUA).
- */
-const ISO_4217 = new Set(Intl.supportedValuesOf('currency').filter((c) => !['XDR', 'XSU', 'XUA'].includes(c)));
-
-/** Whether `code` is a real ISO 4217 currency (any case): XXX or ABC are not. */
-export function isIso4217Currency(code: string): boolean {
-  return ISO_4217.has(code.toUpperCase());
-}

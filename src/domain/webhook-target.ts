@@ -1,7 +1,5 @@
 import net from 'node:net';
-
-/** The longest webhook URL accepted. */
-export const MAX_WEBHOOK_URL = 2048;
+import { MAX_WEBHOOK_URL } from '../contract/resources.js';
 
 /**
  * Addresses a webhook may never reach unless allowed (PARTNER_USAGE_WEBHOOK_ALLOW): unspecified,

@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty';
-import { BILLING_CURRENCIES, isIso4217Currency } from '../../domain/currency.js';
+import { isIso4217Currency } from '../../contract/currency-codes.js';
+import { BILLING_CURRENCIES } from '../../domain/currency.js';
 import { currentBillingPeriod, previousBillingPeriod } from '../../domain/usage-model.js';
 import { isGuid } from '../../ingest/field-parsers.js';
 import { credentialsKey } from '../../sync/credential-vault.js';

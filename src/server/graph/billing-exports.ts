@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { parseExact, JsonDecimal } from '../../contract/exact-json.js';
 import { graphErrors } from '../../contract/graph-errors.js';
-import { isIso4217Currency } from '../../domain/currency.js';
+import { isIso4217Currency } from '../../contract/currency-codes.js';
 import { currentBillingPeriod, previousBillingPeriod } from '../../domain/usage-model.js';
 import { blobLine, type AttributeSet } from '../../export/line-json.js';
 import type { Store } from '../../storage/store.js';

@@ -2,12 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { apiErrors } from '../../contract/api-errors.js';
+import { MAX_INGESTED_ITEMS } from '../../contract/resources.js';
 import { ImportError, importFile } from '../../ingest/importer.js';
 import { LineItemsError, lineItemsCsv, parseLineItems } from '../../ingest/json-line-items.js';
 import type { OperationHandler } from '../operation-routes.js';
-
-/** The most line items one request may carry (its body is bounded too: the operation's bodyLimit). */
-export const MAX_INGESTED_ITEMS = 100_000;
 
 /**
  * POST /v1/partnerusage/lineitems (our extension): line items as JSON or NDJSON, imported through

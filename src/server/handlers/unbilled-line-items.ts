@@ -1,6 +1,6 @@
 import { apiErrors } from '../../contract/api-errors.js';
 import { parseExact } from '../../contract/exact-json.js';
-import { isIso4217Currency } from '../../domain/currency.js';
+import { isIso4217Currency } from '../../contract/currency-codes.js';
 import { currentBillingPeriod, previousBillingPeriod } from '../../domain/usage-model.js';
 import { v1LineItem } from '../../export/line-json.js';
 import type { OperationHandler } from '../operation-routes.js';
