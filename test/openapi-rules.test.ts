@@ -12,7 +12,7 @@ import { Ajv } from 'ajv';
 import { openApiDocument } from '../src/contract/openapi.js';
 import { importFile } from '../src/ingest/importer.js';
 import { testDatabase } from './helpers/backends.js';
-import { writeDailyRated } from './helpers/daily-rated-lines.js';
+import { usageLine, writeDailyRated } from './helpers/daily-rated-lines.js';
 import { tempDir } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -21,7 +21,6 @@ after(stopPostgres);
 
 const PARTNER = '11111111-aaaa-4bbb-8ccc-0000000000f1';
 const CUSTOMER = 'c0000000-0000-4000-8000-0000000000f1';
-const PLAN = 'a0000000-0000-4000-8000-000000000001';
 
 interface ParameterObject {
   name: string;
@@ -64,19 +63,7 @@ describe('the OpenAPI document states the rules the server enforces', () => {
     const db = await testDatabase('sqlite', dir, 'rules');
     server = await startTestServer(db);
     const file = path.join(dir, 'usage.csv');
-    writeDailyRated(file, [
-      {
-        PartnerId: PARTNER,
-        CustomerId: CUSTOMER,
-        SubscriptionId: PLAN,
-        UsageDate: `${new Date().toISOString().slice(0, 8)}01T00:00:00Z`,
-        MeterId: 'meter-1',
-        BillingCurrency: 'USD',
-        ResourceURI: `/subscriptions/${PLAN}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/s1`,
-        BillingPreTaxTotal: '1',
-        PricingPreTaxTotal: '1',
-      },
-    ]);
+    writeDailyRated(file, [usageLine(PARTNER, CUSTOMER)]);
     await importFile(server.store, file);
     user = await server.token({ tenant: PARTNER, user: 'admin@partner.example' });
     ingest = await server.token({ tenant: PARTNER, user: 'ingest@partner.example', ingest: true });

@@ -15,7 +15,7 @@ import { createServerAuth } from '../src/server/server-auth.js';
 import { createServer } from '../src/server/create-server.js';
 import { CredentialVault } from '../src/sync/credential-vault.js';
 import { testDatabase, type TestDatabase } from './helpers/backends.js';
-import { writeDailyRated } from './helpers/daily-rated-lines.js';
+import { usageLine, writeDailyRated } from './helpers/daily-rated-lines.js';
 import { REPO, tempDir } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -44,21 +44,13 @@ describe('server hardening (SQLite)', () => {
     db = await testDatabase('sqlite', dir, 'server');
     server = await startTestServer(db);
     const file = path.join(dir, 'usage.csv');
-    const now = new Date();
-    const day = `${now.toISOString().slice(0, 8)}01T00:00:00Z`;
     writeDailyRated(file, [
-      {
-        PartnerId: PARTNER,
-        CustomerId: AZURE,
+      usageLine(PARTNER, AZURE, {
         CustomerName: '=HYPERLINK("http://evil.example")',
-        SubscriptionId: PLAN,
-        UsageDate: day,
-        MeterId: 'meter-1',
         BillingCurrency: 'EUR',
-        ResourceURI: `/subscriptions/${PLAN}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/s1`,
         BillingPreTaxTotal: '2',
         PricingPreTaxTotal: '2',
-      },
+      }),
     ]);
     await importFile(server.store, file);
     token = await server.token({ tenant: PARTNER, user: 'admin@partner.example' });

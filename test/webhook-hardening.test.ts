@@ -14,7 +14,7 @@ import { DeliveryWorker, deliveryOptionsFromEnv, type DeliveryOptions } from '..
 import { importFile } from '../src/ingest/importer.js';
 import type { Store } from '../src/storage/store.js';
 import { BACKENDS, testDatabase, type TestDatabase } from './helpers/backends.js';
-import { writeDailyRated } from './helpers/daily-rated-lines.js';
+import { usageLine, writeDailyRated } from './helpers/daily-rated-lines.js';
 import { tempDir } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
 import { startTestServer } from './helpers/test-server.js';
@@ -27,7 +27,6 @@ process.env.PARTNER_USAGE_WEBHOOK_ALLOW ??= '127.0.0.1';
 const A = '11111111-aaaa-4bbb-8ccc-00000000000a';
 const B = '11111111-aaaa-4bbb-8ccc-00000000000b';
 const CUSTOMER = 'c0000000-0000-4000-8000-0000000000c1';
-const PLAN = 'a0000000-0000-4000-8000-000000000001';
 
 /** Runs `fn` with PARTNER_USAGE_WEBHOOK_ALLOW set to `value` (undefined: unset). */
 async function withAllow<T>(value: string | undefined, fn: () => Promise<T>): Promise<T> {
@@ -101,19 +100,7 @@ for (const backend of BACKENDS) {
       store = await db.open();
       for (const partner of [A, B]) {
         const file = path.join(dir, `${partner}.csv`);
-        writeDailyRated(file, [
-          {
-            PartnerId: partner,
-            CustomerId: CUSTOMER,
-            SubscriptionId: PLAN,
-            UsageDate: '2026-10-01T00:00:00Z',
-            MeterId: 'meter-1',
-            BillingCurrency: 'USD',
-            ResourceURI: `/subscriptions/${PLAN}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/s1`,
-            BillingPreTaxTotal: '1',
-            PricingPreTaxTotal: '1',
-          },
-        ]);
+        writeDailyRated(file, [usageLine(partner, CUSTOMER, { UsageDate: '2026-10-01T00:00:00Z' })]);
         await importFile(store, file);
       }
     });

@@ -24,3 +24,21 @@ export function writeDailyRated(file: string, lines: DailyRatedLine[]): void {
   }));
   fs.writeFileSync(file, Papa.unparse(rows, { columns: [...DAILY_RATED_COLUMNS], newline: '\n' }) + '\n');
 }
+
+const PLAN = 'a0000000-0000-4000-8000-000000000001';
+
+/** One day's line of a customer's Azure plan (storage meter-1, 1 in USD on the 1st of this month), with overrides. */
+export function usageLine(partner: string, customer: string, overrides: DailyRatedLine = {}): DailyRatedLine {
+  return {
+    PartnerId: partner,
+    CustomerId: customer,
+    SubscriptionId: PLAN,
+    UsageDate: `${new Date().toISOString().slice(0, 8)}01T00:00:00Z`,
+    MeterId: 'meter-1',
+    BillingCurrency: 'USD',
+    ResourceURI: `/subscriptions/${PLAN}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/s1`,
+    BillingPreTaxTotal: '1',
+    PricingPreTaxTotal: '1',
+    ...overrides,
+  };
+}
