@@ -538,7 +538,18 @@ describe('exact JSON', () => {
     // Past an exponent of ±400 a number is kept neither exactly nor as a double (0, Infinity): refused.
     assert.throws(() => parseExact('[1e-999999999]'), /outside what is kept exactly/);
     assert.throws(() => parseExact('[1E401]'), /outside what is kept exactly/);
-    assert.equal((parseExact('[-1.25e-2]') as JsonDecimal[])[0]!.text, '-0.0125');
+    const texts = (json: string) => (parseExact(json) as JsonDecimal[]).map((x) => x.text);
+    assert.deepEqual(texts('[-1.25e-2, 0.5e1, 5e-1, 12.5e-1, 0e0, 1.20E+1]'), [
+      '-0.0125',
+      '5',
+      '0.5',
+      '1.25',
+      '0',
+      '12.0',
+    ]);
+    // The bounds themselves are kept: exponents of exactly ±400.
+    assert.equal(texts('[1e400]')[0], `1${'0'.repeat(400)}`);
+    assert.equal(texts('[1e-400]')[0], `0.${'0'.repeat(399)}1`);
     assert.equal(value.h, '"9');
     assert.throws(() => parseExact('{"a":"unterminated'));
     assert.throws(() => parseExact('[-,5]'));
