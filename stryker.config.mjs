@@ -30,7 +30,7 @@ export default {
     'src/domain/usage-records.ts',
     'src/domain/identifiers.ts',
     // isGuid and isCurrencyCode (the date parsers are the importer's field checks, not the core).
-    'src/ingest/field-parsers.ts:1-11',
+    'src/domain/field-syntax.ts:1-11',
     'src/ingest/line-identity.ts',
     'src/storage/identity-table.ts',
     // The decoder's currency and partner rules and the two line formats' rules (guid() to

@@ -2,7 +2,7 @@ import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { DAILY_RATED_COLUMNS } from '../src/ingest/file-formats.js';
+import { DAILY_RATED_COLUMNS } from '../src/domain/line-schema.js';
 import { ROOT } from './bench-file.js';
 
 export const CONNECTIONS = 50;

@@ -103,7 +103,7 @@ describe('the CLI when the machine says no', () => {
   });
 
   it('says the disk is full (exit 3) and leaves the database as it was', async () => {
-    const at = mount('full', '768k');
+    const at = mount('full', '1m'); // the migrations' own WAL is ~0.75 MB
     const db = await testDatabase('sqlite', at, 'full');
     const small = generate(dir, 'small.csv', { rows: 50, customers: 2, period: '2026-10', seed: 3 });
     const large = generate(dir, 'large.csv', { rows: 20000, customers: 30, period: '2026-10', seed: 4 });

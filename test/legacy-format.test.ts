@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import Papa from 'papaparse';
 import { stringifyExact } from '../src/contract/exact-json.js';
 import { customerMonthlyUsageRecord, meterUsageRecord } from '../src/domain/usage-records.js';
-import { LEGACY_COLUMNS } from '../src/ingest/file-formats.js';
+import { LEGACY_COLUMNS } from '../src/domain/line-schema.js';
 import { importFile } from '../src/ingest/importer.js';
 import { legacySubscriptionId } from '../src/ingest/line-decoder.js';
 import { BACKENDS, testDatabase } from './helpers/backends.js';

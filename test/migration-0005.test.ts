@@ -34,6 +34,7 @@ describe('migration 0005: per-day customer totals for a database stored before i
       // The database as it was before 0005: no table, the migration (and those after it) not recorded.
       await db.execute('DROP TABLE customer_daily_usage');
       await db.execute('ALTER TABLE subscriptions DROP COLUMN partner_on_record');
+      await db.execute('ALTER TABLE line_blocks DROP COLUMN fields');
       for (const table of [
         'alert_rules',
         'alert_marks',

@@ -357,8 +357,13 @@ describe('the usage family, served from the operations table', () => {
         const upper = await call(`/V1/Customers/${UK.toUpperCase()}/UsageSummary/?period=${CURRENT}`);
         assert.equal(upper.status, 200, upper.text);
         assert.equal(upper.body!.resourceId, UK);
+        // Not Partner Center's: /v1.0 is Graph's, which answers a path it has no resource for in its envelope.
         const v10 = await call(`/v1.0/customers/${UK}/usagesummary`);
-        assert.equal(v10.status, 404);
+        assert.equal(v10.status, 400);
+        const graph = v10.body as unknown as { error: { code: string; message: string; innerError: object } };
+        assert.equal(graph.error.code, 'BadRequest');
+        assert.match(graph.error.message, /segment 'customers'/);
+        assert.ok(graph.error.innerError);
         const braced = '{0f8fad5b-d9cb-469f-a165-70867728950e}';
         const r = await call(`/v1/customers/${UK}/usagebudget`, { headers: { 'MS-CorrelationId': braced } });
         assert.equal(r.headers.get('ms-correlationid'), braced);

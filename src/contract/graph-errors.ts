@@ -26,6 +26,23 @@ export const graphErrors = {
     ),
   badRequest: (message: string) => new GraphError(400, 'BadRequest', message),
   notFound: (what: string) => new GraphError(404, 'ResourceNotFound', `${what} was not found.`),
+  /** As Graph answers a path it has no resource for: 400 naming the first segment it does not know. */
+  unknownSegment: (url: string) => {
+    const segments = url.split('?')[0]!.split('/').filter(Boolean).slice(1);
+    const known = [
+      'reports',
+      'partners',
+      'billing',
+      'usage',
+      'unbilled',
+      'billed',
+      'export',
+      'operations',
+      'manifests',
+    ];
+    const segment = segments.find((s) => !known.includes(s.toLowerCase())) ?? segments.at(-1) ?? '';
+    return new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment.slice(0, 80)}'.`);
+  },
   unsupportedMediaType: () => new GraphError(415, 'UnsupportedMediaType', 'The request body must be application/json.'),
   sasRefused: (reason: string) => new GraphError(403, 'AuthenticationFailed', reason, true),
   blobNotFound: () =>

@@ -41,9 +41,13 @@ export interface LineBatch {
   amountsLength: number;
   /** Per line, where its amounts end in `amounts`. */
   readonly amountEnds: Int32Array;
+  /** Every column of the lines as the file wrote them (line-fields.ts); set when the batch is taken. */
+  fields: Uint8Array;
 }
 
 export const BATCH_LINES = 8192;
+
+const NO_FIELDS = new Uint8Array(0);
 
 /** The amounts a line carries, in this order: quantity, pre-tax total in the billing currency, in USD. */
 export const AMOUNTS = 3;
@@ -91,6 +95,7 @@ export function newLineBatch(recycled?: readonly ArrayBufferLike[]): LineBatch {
     amounts: amounts ? new Uint8Array(amounts) : shared((b) => new Uint8Array(b), CAPACITY * 48),
     amountsLength: 0,
     amountEnds: int32s(amountEnds),
+    fields: NO_FIELDS,
   };
 }
 

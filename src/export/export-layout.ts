@@ -1,7 +1,10 @@
 import { addDays, dayDate } from '../domain/usage-day.js';
-import { DAILY_RATED_COLUMNS } from '../ingest/file-formats.js';
-import type { LineMeter, LineOwner, StoredLineRow } from '../storage/line-reader.js';
-import { boundsOf, DECIMAL_COLUMNS, reconciliationRow } from './reconciliation-row.js';
+import { columnsOf, nameIn, type LineFormat } from '../domain/line-schema.js';
+import { formatDecimal, multiply, parseDecimal } from '../money/decimal.js';
+import type { StoredLineRow } from '../storage/line-reader.js';
+import { focusUnit } from './focus-unit.js';
+import { COLUMN as C, LEGACY_COLUMN as L, lineFormat, lineValue } from './line-values.js';
+import { boundsOf } from './reconciliation-row.js';
 
 export interface ExportColumn {
   readonly name: string;
@@ -44,21 +47,12 @@ function serviceCategory(meterCategory: string): string {
   return SERVICE_CATEGORIES.find(([pattern]) => pattern.test(meterCategory))?.[1] ?? 'Other';
 }
 
-/**
- * `fn` remembered per object: a line's owner, resource and meter objects are shared by all its
- * lines (line-reader.ts), so what is derived from them is computed once, not once a line.
- */
-function perObject<K extends object, V>(fn: (key: K) => V): (key: K) => V {
-  const memo = new WeakMap<K, V>();
-  return (key) => {
-    let value = memo.get(key);
-    if (value === undefined && !memo.has(key)) memo.set(key, (value = fn(key)));
-    return value as V;
-  };
-}
-
-const categoryOf = perObject((meter: LineMeter) => serviceCategory(meter.category));
-const tagsOf = perObject((resource: LineOwner['resource']) => tagsJson(resource.tags));
+const categories = new Map<string, string>();
+const categoryOf = (meterCategory: string): string => {
+  let category = categories.get(meterCategory);
+  if (category === undefined) categories.set(meterCategory, (category = serviceCategory(meterCategory)));
+  return category;
+};
 
 const orNull = (text: string): string | null => (text === '' ? null : text);
 
@@ -82,7 +76,121 @@ function tagsJson(tags: string): string | null {
 
 const day = (d: number) => `${dayDate(d)}T00:00:00Z`;
 
-type FocusColumn = ExportColumn & { readonly value: (row: StoredLineRow) => string | null };
+/** Exact decimal text of a × b; null when either is empty or not a decimal. */
+function times(a: string, b: string): string | null {
+  const x = parseDecimal(a.trim());
+  const y = parseDecimal(b.trim());
+  return x && y ? formatDecimal(multiply(x, y)) : null;
+}
+
+// Unit prices repeat line after line (a meter's price, a customer's rate): converted once each.
+const priceCache = new Map<string, string | null>();
+function unitPrice(price: string, rate: string): string | null {
+  const key = `${price}|${rate}`;
+  let value = priceCache.get(key);
+  if (value === undefined) {
+    value = times(price, rate);
+    if (priceCache.size > 100_000) priceCache.clear();
+    priceCache.set(key, value);
+  }
+  return value;
+}
+
+/** A legacy price, which Microsoft writes with a currency sign at times ("$0.0808"). */
+const legacyPrice = (text: string) => text.trim().replace(/^[^\d.+-]+/, '');
+
+/** A percentage as a fraction (15 → 0.15), exactly. */
+function fraction(percent: string): string | null {
+  const d = parseDecimal(percent.trim());
+  return d ? formatDecimal({ units: d.units, scale: d.scale + 2 }) : null;
+}
+
+/** FOCUS's commitment discount from a line's benefit columns (anchors.md §4.4: Microsoft's mapping). */
+function commitment(benefitType: string, orderId: string, benefitId: string) {
+  if (benefitId.trim() === '') return null;
+  const savingsPlan = /savings/i.test(benefitType);
+  const id = orderId.trim()
+    ? savingsPlan
+      ? `/providers/Microsoft.BillingBenefits/savingsPlanOrders/${orderId.trim()}/savingsPlans/${benefitId.trim()}`
+      : `/providers/Microsoft.Capacity/reservationOrders/${orderId.trim()}/reservations/${benefitId.trim()}`
+    : benefitId.trim();
+  return {
+    id,
+    // Reservations commit to usage, savings plans to spend (Microsoft's FOCUS conversion).
+    category: savingsPlan ? 'Spend' : 'Usage',
+    type: savingsPlan ? 'Savings Plan' : benefitType.trim() || 'Reservation',
+  };
+}
+
+/**
+ * What FOCUS's columns are made of, read once a line from the line's own columns: a daily-rated
+ * line's, or a legacy line's under their legacy names (docs/sync.md#focus says which is which).
+ */
+function focusLine(r: StoredLineRow) {
+  const legacy = lineFormat(r) === 'legacy';
+  const v = (daily: keyof typeof C, old?: keyof typeof L) =>
+    legacy ? (old ? lineValue(r, L[old]) : '') : lineValue(r, C[daily]);
+  const rawUnit = v('Unit', 'Unit');
+  const unit = focusUnit(rawUnit);
+  const billingCurrency = r.owner.customer.currency;
+  const rate = legacy ? '1' : v('PCToBCExchangeRate');
+  const sameCurrency = legacy || v('PricingCurrency').trim().toUpperCase() === billingCurrency;
+  // A missing exchange rate is 1 only where the prices are in the billing currency already.
+  const toBilling = rate.trim() !== '' ? rate : sameCurrency ? '1' : '';
+  const pricingList = legacy ? legacyPrice(v('UnitPrice', 'ListPrice')) : v('UnitPrice');
+  const pricingContracted = legacy ? legacyPrice(v('UnitPrice', 'PretaxEffectiveRate')) : v('EffectiveUnitPrice');
+  const listUnitPrice = unitPrice(pricingList, toBilling);
+  const contractedUnitPrice = unitPrice(pricingContracted, toBilling);
+  const benefit = legacy ? null : commitment(v('BenefitType'), v('BenefitOrderId'), v('BenefitId'));
+  const meterId = v('MeterId', 'ResourceGuid');
+  const location = legacy ? v('MeterRegion', 'MeteredRegion') || v('MeterRegion', 'Region') : v('ResourceLocation');
+  const pec = legacy ? '' : v('PartnerEarnedCreditPercentage').trim();
+  const subAccount = legacy ? v('SubscriptionId', 'SubscriptionId') : v('EntitlementId');
+  const meterCategory = v('MeterCategory', 'ServiceName');
+  // The legacy file names no resource; its Project column holds the resource id in some files.
+  const project = legacy ? lineValue(r, L.Project).trim() : '';
+  const resourceId = legacy ? (project.startsWith('/subscriptions/') ? project : '') : v('ResourceURI').trim();
+  return {
+    legacy,
+    rate: legacy ? '' : rate.trim(),
+    billingCurrency,
+    unit,
+    rawUnit,
+    listUnitPrice,
+    contractedUnitPrice,
+    pricingList: pricingList.trim() === '' ? null : pricingList.trim(),
+    pricingContracted: pricingContracted.trim() === '' ? null : pricingContracted.trim(),
+    listCost: (listUnitPrice && times(listUnitPrice, r.quantity)) ?? r.billing,
+    contractedCost: (contractedUnitPrice && times(contractedUnitPrice, r.quantity)) ?? r.billing,
+    benefit,
+    meterId,
+    meterName: v('MeterName', 'ResourceName'),
+    meterCategory,
+    category: categoryOf(meterCategory),
+    resourceId,
+    location,
+    pec,
+    subAccount,
+    subAccountName: legacy ? lineValue(r, L.SubscriptionName) : v('EntitlementDescription'),
+    pricingCurrency: legacy ? billingCurrency : v('PricingCurrency').trim().toUpperCase() || 'USD',
+    // Partner Center gives no USD figure for legacy lines: unknown, unless they are billed in USD.
+    usd: legacy ? (billingCurrency === 'USD' ? r.billing : null) : r.usd,
+    pricingCost: legacy ? r.billing : (orNull(v('PricingPreTaxTotal').trim()) ?? r.usd),
+    invoice: orNull(v('InvoiceNumber', 'InvoiceNumber').trim()),
+    publisher: legacy ? 'Microsoft' : v('PublisherName').trim() || 'Microsoft',
+    reseller: orNull(v('Tier2MpnId', 'ResellerMpnId').trim()),
+    tags: legacy ? null : tagsJson(v('Tags')),
+    product: v('ProductName'),
+    skuPrice: legacy ? v('MeterId', 'ResourceGuid') + '/' + lineValue(r, L.Sku) : `${meterId}/${v('AvailabilityId')}`,
+    subscription: v('SubscriptionId', 'SubscriptionId'),
+    resourceGroup: v('ResourceGroup'),
+    meterSubcategory: v('MeterSubCategory', 'ServiceType'),
+    meterRegion: v('MeterRegion', 'Region'),
+  };
+}
+type FocusLine = ReturnType<typeof focusLine>;
+
+type FocusColumn = ExportColumn & { readonly value: (line: FocusLine, row: StoredLineRow) => string | null };
 
 const S = (name: string, value: FocusColumn['value'], required = false): FocusColumn => ({
   name,
@@ -103,101 +211,125 @@ const T = (name: string, value: FocusColumn['value']): FocusColumn => ({
   value,
 });
 const NONE = () => null;
-const azurePlan = (row: StoredLineRow) => row.owner.customer.plan === 'azure-plan';
+const regionId = (location: string) => orNull(location.toLowerCase().replace(/\s+/g, ''));
 
 /**
- * FOCUS 1.2's columns (anchors.md §4) for our rated usage lines, and the `x_` extensions
- * Microsoft's own FOCUS export uses for CSP. Every cost is the line's billing total in the
- * customer's billing currency: the store keeps no list or contracted prices, so ListCost,
- * ContractedCost and EffectiveCost equal BilledCost (FOCUS: ContractedCost equals ListCost when
- * there is no negotiated discount; no commitment is amortised over these lines).
+ * FOCUS 1.2's columns (anchors.md §4) from the lines' own columns, and the `x_` extensions
+ * Microsoft's FOCUS export uses for CSP. Costs are in the customer's billing currency: BilledCost
+ * and EffectiveCost are the line's pre-tax total (what the partner is billed, after partner-earned
+ * credit and benefits); ListCost is the list unit price (UnitPrice × PCToBCExchangeRate) × the
+ * quantity, ContractedCost the effective unit price's, both exact. docs/sync.md#focus says where
+ * each value comes from and which rules a CSP export cannot meet.
  */
 const FOCUS_COLUMNS: readonly FocusColumn[] = [
   S('AvailabilityZone', NONE),
-  D('BilledCost', (r) => r.billing, true),
-  S('BillingAccountId', (r) => r.owner.partner.tenantId, true),
-  S('BillingAccountName', (r) => r.owner.partner.name),
+  D('BilledCost', (_, r) => r.billing, true),
+  S('BillingAccountId', (_, r) => r.owner.partner.tenantId, true),
+  S('BillingAccountName', (_, r) => r.owner.partner.name),
   S('BillingAccountType', () => 'Partner', true),
-  S('BillingCurrency', (r) => r.owner.customer.currency, true),
-  T('BillingPeriodEnd', (r) => boundsOf(r.period).end),
-  T('BillingPeriodStart', (r) => boundsOf(r.period).start),
+  S('BillingCurrency', (l) => l.billingCurrency, true),
+  T('BillingPeriodEnd', (_, r) => boundsOf(r.period).end),
+  T('BillingPeriodStart', (_, r) => boundsOf(r.period).start),
   S('CapacityReservationId', NONE),
   S('CapacityReservationStatus', NONE),
   S('ChargeCategory', () => 'Usage', true),
   S('ChargeClass', NONE),
-  S('ChargeDescription', (r) => orNull(r.meter.name)),
+  S('ChargeDescription', (l) => orNull(l.meterName) ?? orNull(l.product)),
   S('ChargeFrequency', () => 'Usage-Based', true),
-  T('ChargePeriodEnd', (r) => day(addDays(r.day, 1))),
-  T('ChargePeriodStart', (r) => day(r.day)),
-  S('CommitmentDiscountCategory', NONE),
-  S('CommitmentDiscountId', NONE),
+  T('ChargePeriodEnd', (_, r) => day(addDays(r.day, 1))),
+  T('ChargePeriodStart', (_, r) => day(r.day)),
+  S('CommitmentDiscountCategory', (l) => l.benefit?.category ?? null),
+  S('CommitmentDiscountId', (l) => l.benefit?.id ?? null),
   S('CommitmentDiscountName', NONE),
-  D('CommitmentDiscountQuantity', NONE),
-  S('CommitmentDiscountStatus', NONE),
-  S('CommitmentDiscountType', NONE),
-  S('CommitmentDiscountUnit', NONE),
-  D('ConsumedQuantity', (r) => r.quantity),
-  S('ConsumedUnit', (r) => orNull(r.meter.unit)),
-  D('ContractedCost', (r) => r.billing, true),
-  D('ContractedUnitPrice', NONE),
-  D('EffectiveCost', (r) => r.billing, true),
-  S('InvoiceId', NONE),
-  S('InvoiceIssuerName', (r) => r.owner.partner.name, true),
-  D('ListCost', (r) => r.billing, true),
-  D('ListUnitPrice', NONE),
-  S('PricingCategory', () => 'Standard'),
-  S('PricingCurrency', (r) => (azurePlan(r) ? 'USD' : null)),
-  D('PricingCurrencyContractedUnitPrice', NONE),
-  D('PricingCurrencyEffectiveCost', (r) => (azurePlan(r) ? r.usd : null)),
-  D('PricingCurrencyListUnitPrice', NONE),
-  D('PricingQuantity', (r) => r.quantity),
-  S('PricingUnit', (r) => orNull(r.meter.unit)),
+  // Usage a reservation covers consumes its units; usage a savings plan covers, its spend (at list price).
+  D('CommitmentDiscountQuantity', (l, r) =>
+    l.benefit ? (l.benefit.category === 'Usage' ? r.quantity : times(l.pricingList ?? '', r.quantity)) : null,
+  ),
+  S('CommitmentDiscountStatus', (l) => (l.benefit ? 'Used' : null)),
+  S('CommitmentDiscountType', (l) => l.benefit?.type ?? null),
+  S('CommitmentDiscountUnit', (l) =>
+    l.benefit ? (l.benefit.category === 'Usage' ? (l.unit ?? 'Units') : l.pricingCurrency) : null,
+  ),
+  D('ConsumedQuantity', (_, r) => r.quantity),
+  S('ConsumedUnit', (l) => l.unit ?? 'Units'),
+  D('ContractedCost', (l) => l.contractedCost, true),
+  D('ContractedUnitPrice', (l) => l.contractedUnitPrice),
+  D('EffectiveCost', (_, r) => r.billing, true),
+  S('InvoiceId', (l) => l.invoice),
+  S('InvoiceIssuerName', (_, r) => r.owner.partner.name || r.owner.partner.tenantId, true),
+  D('ListCost', (l) => l.listCost, true),
+  D('ListUnitPrice', (l) => l.listUnitPrice),
+  S('PricingCategory', (l) => (l.benefit ? 'Committed' : 'Standard')),
+  S('PricingCurrency', (l) => l.pricingCurrency, true),
+  D('PricingCurrencyContractedUnitPrice', (l) => l.pricingContracted),
+  D('PricingCurrencyEffectiveCost', (l) => l.pricingCost, true),
+  D('PricingCurrencyListUnitPrice', (l) => l.pricingList),
+  D('PricingQuantity', (_, r) => r.quantity),
+  S('PricingUnit', (l) => l.unit ?? 'Units'),
   S('ProviderName', () => 'Microsoft', true),
-  S('PublisherName', () => 'Microsoft', true),
-  S('RegionId', (r) => orNull(r.owner.resource.location.toLowerCase().replace(/\s+/g, ''))),
-  S('RegionName', (r) => orNull(r.owner.resource.location)),
-  S('ResourceId', (r) => orNull(r.owner.resource.uri)),
-  S('ResourceName', (r) => orNull(r.owner.resource.uri.split('/').pop() ?? '')),
-  S('ResourceType', (r) => resourceType(r.owner.resource.uri)),
-  S('ServiceCategory', (r) => categoryOf(r.meter), true),
-  S('ServiceName', (r) => r.meter.category || 'Azure', true),
-  S('ServiceSubcategory', (r) => `Other (${categoryOf(r.meter)})`, true),
-  S('SkuId', (r) => (r.owner.subscription.offerId.includes(':') ? r.owner.subscription.offerId : null)),
-  S('SkuMeter', (r) => orNull(r.meter.name)),
+  S('PublisherName', (l) => l.publisher, true),
+  S('RegionId', (l) => regionId(l.location)),
+  S('RegionName', (l) => (regionId(l.location) === null ? null : l.location.trim())),
+  S('ResourceId', (l) => orNull(l.resourceId)),
+  S('ResourceName', (l) => orNull(l.resourceId.split('/').pop() ?? '')),
+  S('ResourceType', (l) => resourceType(l.resourceId)),
+  S('ServiceCategory', (l) => l.category, true),
+  S('ServiceName', (l) => l.meterCategory || 'Azure', true),
+  S('ServiceSubcategory', (l) => `Other (${l.category})`, true),
+  S('SkuId', (l) => orNull(l.meterId)),
+  S('SkuMeter', (l) => (l.meterId === '' ? null : l.meterName || l.meterId)),
   { name: 'SkuPriceDetails', type: 'json', required: false, value: NONE },
-  S('SkuPriceId', NONE),
-  S('SubAccountId', (r) => r.owner.entitlement.id),
-  S('SubAccountName', (r) => orNull(r.owner.entitlement.description)),
-  S('SubAccountType', () => 'Subscription'),
-  { name: 'Tags', type: 'json', required: false, value: (r) => tagsOf(r.owner.resource) },
-  D('x_BilledCostInUsd', (r) => r.usd),
-  S('x_CustomerId', (r) => r.owner.customer.tenantId),
-  S('x_CustomerName', (r) => r.owner.customer.name),
-  D('x_EffectiveCostInUsd', (r) => r.usd),
-  S('x_InvoiceIssuerId', (r) => r.owner.partner.tenantId),
-  S('x_ResellerId', (r) => orNull(r.owner.subscription.partnerOnRecord)),
-  S('x_ResourceGroupName', (r) => orNull(r.owner.resource.group)),
-  S('x_SkuMeterCategory', (r) => orNull(r.meter.category)),
-  S('x_SkuMeterId', (r) => r.meter.id),
-  S('x_SkuMeterSubcategory', (r) => orNull(r.meter.subcategory)),
-  S('x_SkuRegion', (r) => orNull(r.meter.region)),
-  S('x_SubscriptionId', (r) => r.owner.subscription.id),
+  S('SkuPriceId', (l) => (l.meterId === '' ? null : l.skuPrice)),
+  S('SubAccountId', (l) => orNull(l.subAccount)),
+  S('SubAccountName', (l) => (l.subAccount === '' ? null : orNull(l.subAccountName))),
+  S('SubAccountType', (l) => (l.subAccount === '' ? null : 'Subscription')),
+  { name: 'Tags', type: 'json', required: false, value: (l) => l.tags },
+  D('x_BilledCostInUsd', (l) => l.usd),
+  D('x_BillingExchangeRate', (l) => orNull(l.rate)),
+  S('x_CustomerId', (_, r) => r.owner.customer.tenantId),
+  S('x_CustomerName', (_, r) => r.owner.customer.name),
+  D('x_EffectiveCostInUsd', (l) => l.usd),
+  S('x_InvoiceIssuerId', (_, r) => r.owner.partner.tenantId),
+  S('x_PartnerCreditApplied', (l) => (l.legacy || l.pec === '' ? null : String(Number(l.pec) > 0))),
+  D('x_PartnerCreditRate', (l) => (l.legacy || l.pec === '' ? null : fraction(l.pec))),
+  S('x_PricingUnitDescription', (l) => orNull(l.rawUnit)),
+  S('x_ResellerId', (l) => l.reseller),
+  S('x_ResourceGroupName', (l) => orNull(l.resourceGroup)),
+  S('x_SkuMeterCategory', (l) => orNull(l.meterCategory)),
+  S('x_SkuMeterId', (l) => orNull(l.meterId)),
+  S('x_SkuMeterSubcategory', (l) => orNull(l.meterSubcategory)),
+  S('x_SkuRegion', (l) => orNull(l.meterRegion)),
+  S('x_SubscriptionId', (l) => orNull(l.subscription)),
 ];
 
 export const FOCUS_LAYOUT: ExportLayout = {
   columns: FOCUS_COLUMNS,
-  values: (row) => FOCUS_COLUMNS.map((c) => c.value(row)),
-};
-
-/** Partner Center's daily-rated reconciliation file: what `import` reads back to the same totals. */
-export const RECONCILIATION_LAYOUT: ExportLayout = {
-  columns: DAILY_RATED_COLUMNS.map((name) => ({
-    name,
-    type: DECIMAL_COLUMNS.has(name) ? 'decimal' : 'string',
-    required: false,
-  })),
   values: (row) => {
-    const fields = reconciliationRow(row);
-    return DAILY_RATED_COLUMNS.map((name) => fields[name]);
+    const line = focusLine(row);
+    return FOCUS_COLUMNS.map((c) => c.value(line, row));
   },
 };
+
+/** A reconciliation file's layout: its columns, each line's values as the file wrote them. */
+function reconciliationLayout(format: LineFormat): ExportLayout {
+  const columns = columnsOf(format);
+  return {
+    columns: columns.map((c) => ({
+      name: nameIn(c, format)!,
+      type: c.type === 'decimal' || c.type === 'percent' ? 'decimal' : 'string',
+      required: false,
+    })),
+    values: (row) =>
+      columns.map((c) => {
+        const value = lineValue(row, c);
+        if (c.type !== 'decimal' && c.type !== 'percent') return value;
+        // A number, by its value; an empty cell is null (CSV writes it empty, Parquet as null).
+        return value.trim() === '' ? null : value.trim();
+      }),
+  };
+}
+
+/** Partner Center's daily-rated reconciliation file: what `import` reads back to the same lines. */
+export const RECONCILIATION_LAYOUT: ExportLayout = reconciliationLayout('daily-rated');
+/** The legacy (MS-AZR-0145P) file, for lines that came in it. */
+export const LEGACY_RECONCILIATION_LAYOUT: ExportLayout = reconciliationLayout('legacy');

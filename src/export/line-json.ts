@@ -1,92 +1,59 @@
+import { isoDateTime } from '../domain/field-syntax.js';
+import { columnsOf, type LineColumn } from '../domain/line-schema.js';
 import { plainDecimal } from '../money/decimal.js';
-import type { DailyRatedColumn } from '../ingest/file-formats.js';
 import type { StoredLineRow } from '../storage/line-reader.js';
-import { DECIMAL_COLUMNS, reconciliationRow } from './reconciliation-row.js';
-
-/**
- * Graph's `basic` attribute set (billing-export-api.md §6.2): 30 of the file's columns; `full`
- * is all of them.
- */
-const BASIC_ATTRIBUTES: ReadonlySet<DailyRatedColumn> = new Set<DailyRatedColumn>([
-  'PartnerId',
-  'PartnerName',
-  'CustomerId',
-  'CustomerName',
-  'InvoiceNumber',
-  'ProductId',
-  'SkuId',
-  'SkuName',
-  'PublisherName',
-  'SubscriptionId',
-  'ChargeStartDate',
-  'ChargeEndDate',
-  'UsageDate',
-  'ResourceURI',
-  'ChargeType',
-  'UnitPrice',
-  'Quantity',
-  'UnitType',
-  'BillingPreTaxTotal',
-  'BillingCurrency',
-  'PricingPreTaxTotal',
-  'PricingCurrency',
-  'AdditionalInfo',
-  'EffectiveUnitPrice',
-  'PCToBCExchangeRate',
-  'EntitlementId',
-  'CreditPercentage',
-  'CreditType',
-  'BenefitOrderId',
-  'BenefitType',
-]);
+import { COLUMN, lineValue } from './line-values.js';
 
 export type AttributeSet = 'full' | 'basic';
 
 /**
- * One line of an export blob (gzip JSON Lines): the attribute table's PascalCase names, money and
- * quantities as JSON numbers with every digit, an empty field as null.
+ * A column's value as JSON text with Microsoft's type (line-schema.ts): decimals and percentages
+ * as JSON numbers with every digit, dates as ISO-8601 text, the rest as strings; `empty` where the
+ * line has nothing.
+ */
+function json(row: StoredLineRow, column: LineColumn, empty: 'null' | 'text'): string {
+  const value = lineValue(row, column);
+  const typed = column.type === 'decimal' || column.type === 'percent' || column.type === 'datetime';
+  if (typed ? value.trim() === '' : value === '') {
+    return empty === 'null' || typed ? 'null' : '""';
+  }
+  switch (column.type) {
+    case 'decimal':
+    case 'percent':
+      return plainDecimal(value.trim());
+    case 'datetime':
+      return JSON.stringify(isoDateTime(value) ?? value);
+    default:
+      return JSON.stringify(value);
+  }
+}
+
+const GRAPH: readonly LineColumn[] = columnsOf('daily-rated').filter((c) => c.graph !== null);
+const GRAPH_BASIC = GRAPH.filter((c) => c.basic);
+const V1: readonly LineColumn[] = columnsOf('daily-rated').filter((c) => c.v1 !== null);
+
+/**
+ * One line of an export blob (gzip JSON Lines): the attribute table's PascalCase names, Microsoft's
+ * types, null where the line has nothing. `basic` is Graph's 30-attribute set, `full` every column.
+ * A legacy line gives the columns it shares with the daily-rated file (line-schema.ts).
  */
 export function blobLine(row: StoredLineRow, attributes: AttributeSet): string {
-  const fields = reconciliationRow(row);
   const parts: string[] = [];
-  for (const [name, value] of Object.entries(fields) as [DailyRatedColumn, string][]) {
-    if (attributes === 'basic' && !BASIC_ATTRIBUTES.has(name)) continue;
-    const json = value === '' ? 'null' : DECIMAL_COLUMNS.has(name) ? plainDecimal(value) : JSON.stringify(value);
-    parts.push(`"${name}":${json}`);
-  }
+  for (const c of attributes === 'basic' ? GRAPH_BASIC : GRAPH) parts.push(`"${c.graph}":${json(row, c, 'null')}`);
   return `{${parts.join(',')}}`;
 }
 
-/** The older line-item API's names where they are not the file's column in camelCase. */
-const V1_NAMES: Partial<Record<DailyRatedColumn, string>> = {
-  Tier2MpnId: 'resellerMpnId',
-  Unit: 'unitOfMeasure',
-  ResourceURI: 'resourceUri',
-  PCToBCExchangeRate: 'pcToBCExchangeRate',
-  PCToBCExchangeRateDate: 'pcToBCExchangeRateDate',
-  PartnerEarnedCreditPercentage: 'rateOfPartnerEarnedCredit',
-  CreditPercentage: 'rateOfCredit',
-};
-
-/** Columns the older API has no field for (billing-export-api.md §7). */
-const NOT_IN_V1: ReadonlySet<DailyRatedColumn> = new Set<DailyRatedColumn>([
-  'BenefitOrderId',
-  'BenefitId',
-  'BenefitType',
-]);
-
-/** One `DailyRatedUsageLineItem` of `GET /v1/invoices/unbilled/lineitems`, as JSON text. */
+/**
+ * One `DailyRatedUsageLineItem` of `GET /v1/invoices/unbilled/lineitems`, as JSON text: the v1 names
+ * (`resellerMpnId`, `unitOfMeasure`, `rateOfPartnerEarnedCredit`…), numbers as numbers, text empty
+ * as "" (as Microsoft's examples show it), and the fields only this API has.
+ */
 export function v1LineItem(row: StoredLineRow): string {
-  const fields = reconciliationRow(row);
   const parts: string[] = [];
-  for (const [name, value] of Object.entries(fields) as [DailyRatedColumn, string][]) {
-    if (NOT_IN_V1.has(name)) continue;
-    const key = V1_NAMES[name] ?? name[0]!.toLowerCase() + name.slice(1);
-    const json = DECIMAL_COLUMNS.has(name) ? plainDecimal(value) : JSON.stringify(value);
-    parts.push(`"${key}":${json}`);
-  }
+  for (const c of V1) parts.push(`"${c.v1}":${json(row, c, 'text')}`);
+  const pec = Number(lineValue(row, COLUMN.PartnerEarnedCreditPercentage).trim() || 0);
   parts.push(
-    '"hasPartnerEarnedCredit":false',
+    `"hasPartnerEarnedCredit":${pec > 0}`,
     '"invoiceLineItemType":"usage_line_items"',
     '"billingProvider":"marketplace"',
     '"attributes":{"objectType":"DailyRatedUsageLineItem"}',

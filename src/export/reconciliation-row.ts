@@ -1,5 +1,5 @@
 import { dayDate } from '../domain/usage-day.js';
-import type { DailyRatedColumn } from '../ingest/file-formats.js';
+import type { DailyRatedColumn } from '../domain/line-schema.js';
 import type { StoredLineRow } from '../storage/line-reader.js';
 
 /** A billing period's first instant and the first instant after it, ISO-8601 UTC. */
@@ -21,11 +21,12 @@ export function boundsOf(period: string): { start: string; end: string } {
 }
 
 /**
- * A stored line as a daily-rated reconciliation line: the file's columns, filled from what the
- * store keeps (ids, names, the resource, the meter, the day and the three amounts). What it does
- * not keep — unit prices, exchange rates, benefits, credits, invoice numbers — is empty, which
- * the importer accepts; the billing total, the USD total (as the USD pricing total) and the
- * quantity are exact, so a file or export made of these rows imports to the same totals.
+ * A line stored before migration 0011 (which keeps every column: line-fields.ts) as a daily-rated
+ * reconciliation line: the file's columns, filled from what the store kept then (ids, names, the
+ * resource, the meter, the day and the three amounts). What it did not keep — unit prices,
+ * exchange rates, benefits, credits, invoice numbers — is empty, which the importer accepts; the
+ * billing total, the USD total (as the USD pricing total) and the quantity are exact, so a file or
+ * export made of these rows imports to the same totals.
  */
 export function reconciliationRow(row: StoredLineRow): Record<DailyRatedColumn, string> {
   const { partner, customer, subscription, entitlement, resource } = row.owner;
@@ -91,10 +92,3 @@ export function reconciliationRow(row: StoredLineRow): Record<DailyRatedColumn, 
     BenefitType: '',
   };
 }
-
-/** The columns whose values are decimals: JSON carries them as exact numbers, not strings. */
-export const DECIMAL_COLUMNS: ReadonlySet<string> = new Set<DailyRatedColumn>([
-  'Quantity',
-  'BillingPreTaxTotal',
-  'PricingPreTaxTotal',
-]);

@@ -64,36 +64,44 @@ class StreamWriter extends ByteWriter {
   }
 }
 
+/** A Parquet decimal column's precision and scale: chosen per column from the data (write-export.ts). */
+export interface DecimalPrecision {
+  readonly precision: number;
+  readonly scale: number;
+}
+
 /**
- * Parquet (hyparquet-writer): decimals as DECIMAL(precision, scale) — exact, both chosen by the
- * caller from the data — timestamps as UTC TIMESTAMP(MILLIS), JSON columns as JSON, FOCUS's non-null
- * columns REQUIRED. Row groups of 16,384 rows, so memory stays flat whatever the export's size.
+ * Parquet (hyparquet-writer): decimals as DECIMAL(precision, scale) — exact, each column's chosen by
+ * the caller from the data — timestamps as UTC TIMESTAMP(MILLIS), JSON columns as JSON, FOCUS's
+ * non-null columns REQUIRED. Row groups of 16,384 rows, so memory stays flat whatever the export's size.
  */
 export function parquetSink(
   out: Writable,
   columns: readonly ExportColumn[],
-  { precision, scale }: { precision: number; scale: number },
+  decimals: readonly (DecimalPrecision | undefined)[],
 ): RowSink {
   // The narrowest physical type that holds `precision` digits: INT64 up to 18, else the fewest bytes.
-  const decimalType =
+  const decimalType = (precision: number) =>
     precision <= 18
       ? { type: 'INT64' as const }
       : { type: 'FIXED_LEN_BYTE_ARRAY' as const, type_length: Math.ceil((precision * Math.log2(10) + 1) / 8) };
   const schema = [
     { name: 'root', num_children: columns.length },
-    ...columns.map((c) => {
+    ...columns.map((c, i) => {
       const repetition_type = c.required ? ('REQUIRED' as const) : ('OPTIONAL' as const);
       switch (c.type) {
-        case 'decimal':
+        case 'decimal': {
+          const { precision, scale } = decimals[i] ?? { precision: 1, scale: 0 };
           return {
             name: c.name,
-            ...decimalType,
+            ...decimalType(precision),
             converted_type: 'DECIMAL' as const,
             precision,
             scale,
             logical_type: { type: 'DECIMAL' as const, precision, scale },
             repetition_type,
           };
+        }
         case 'timestamp':
           return {
             name: c.name,
@@ -109,16 +117,11 @@ export function parquetSink(
     }),
   ];
   const writer = new ParquetWriter({ writer: new StreamWriter(out), schema, createdBy: 'partner-usage' });
-  // A line's three amounts fill several columns each (BilledCost, EffectiveCost, …): each text is converted once.
-  const recent: [string, bigint][] = [];
-  const decimal = (v: string): bigint => {
-    for (const [text, value] of recent) if (text === v) return value;
-    const value = unscaled(v, scale);
-    if (recent.unshift([v, value]) > 3) recent.pop();
-    return value;
-  };
-  const convert = columns.map((c): ((v: string) => unknown) => {
-    if (c.type === 'decimal') return decimal;
+  const convert = columns.map((c, i): ((v: string) => unknown) => {
+    if (c.type === 'decimal') {
+      const scale = decimals[i]?.scale ?? 0;
+      return (v) => unscaled(v, scale);
+    }
     if (c.type === 'timestamp') return (v) => new Date(v);
     if (c.type === 'json') return (v) => JSON.parse(v) as unknown;
     return (v) => v;

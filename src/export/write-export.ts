@@ -1,6 +1,13 @@
 import type { Writable } from 'node:stream';
 import type { Store } from '../storage/store.js';
-import { FOCUS_LAYOUT, RECONCILIATION_LAYOUT, type ExportLayout } from './export-layout.js';
+import type { LineFormat } from '../domain/line-schema.js';
+import {
+  FOCUS_LAYOUT,
+  LEGACY_RECONCILIATION_LAYOUT,
+  RECONCILIATION_LAYOUT,
+  type ExportLayout,
+} from './export-layout.js';
+import { lineFormat } from './line-values.js';
 import { csvSink, decimalDigits, parquetSink, type RowSink } from './row-sinks.js';
 
 export type ExportFormat = 'focus' | 'csv';
@@ -21,67 +28,119 @@ export class ExportError extends Error {
   override name = 'ExportError';
 }
 
-const layoutOf = (format: ExportFormat): ExportLayout => (format === 'focus' ? FOCUS_LAYOUT : RECONCILIATION_LAYOUT);
+/** The layout each kind of line is written in: FOCUS for every line; the reconciliation file's own otherwise. */
+const layoutsOf = (format: ExportFormat): Record<LineFormat, ExportLayout> =>
+  format === 'focus'
+    ? { 'daily-rated': FOCUS_LAYOUT, legacy: FOCUS_LAYOUT }
+    : { 'daily-rated': RECONCILIATION_LAYOUT, legacy: LEGACY_RECONCILIATION_LAYOUT };
 
-/** The DECIMAL(p, s) Parquet columns need to hold these lines' amounts exactly; an ExportError past 38 digits. */
-async function parquetDecimal(store: Store, request: ExportRequest): Promise<{ precision: number; scale: number }> {
-  let whole = 1;
-  let fraction = 0;
+/** Per decimal column of a layout, the DECIMAL(p, s) it needs (undefined for other columns). */
+type Precisions = ({ precision: number; scale: number } | undefined)[];
+
+/**
+ * The DECIMAL(p, s) each Parquet decimal column needs to hold these lines' values exactly; an
+ * ExportError past 38 digits.
+ */
+async function parquetDecimals(
+  store: Store,
+  request: ExportRequest,
+  layouts: Record<LineFormat, ExportLayout>,
+): Promise<Record<LineFormat, Precisions>> {
+  const digits = new Map<ExportLayout, { whole: number; fraction: number }[]>();
+  for (const layout of new Set(Object.values(layouts)))
+    digits.set(
+      layout,
+      layout.columns.map(() => ({ whole: 1, fraction: 0 })),
+    );
   for (const period of request.periods) {
     for await (const row of store.lines.rows(request.partnerTenantId, period, {
       customerTenantId: request.customerTenantId,
     })) {
-      for (const amount of [row.quantity, row.billing, row.usd]) {
-        const d = decimalDigits(amount);
-        if (d.whole > whole) whole = d.whole;
-        if (d.fraction > fraction) fraction = d.fraction;
+      const layout = layouts[lineFormat(row)];
+      const seen = digits.get(layout)!;
+      const values = layout.values(row);
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (v === null || v === undefined || layout.columns[i]!.type !== 'decimal') continue;
+        const d = decimalDigits(v);
+        const s = seen[i]!;
+        if (d.whole > s.whole) s.whole = d.whole;
+        if (d.fraction > s.fraction) s.fraction = d.fraction;
       }
     }
   }
-  if (whole + fraction > 38) {
-    throw new ExportError(
-      `these lines need ${whole} digits before the point and ${fraction} after it, more than Parquet's DECIMAL(38) holds exactly: export them as CSV`,
-    );
-  }
-  return { precision: whole + fraction, scale: fraction };
+  const precisions = (layout: ExportLayout): Precisions =>
+    layout.columns.map((c, i) => {
+      if (c.type !== 'decimal') return undefined;
+      const { whole, fraction } = digits.get(layout)![i]!;
+      if (whole + fraction > 38) {
+        throw new ExportError(
+          `${c.name} needs ${whole} digits before the point and ${fraction} after it, more than Parquet's DECIMAL(38) holds exactly: export as CSV`,
+        );
+      }
+      return { precision: whole + fraction, scale: fraction };
+    });
+  return { 'daily-rated': precisions(layouts['daily-rated']), legacy: precisions(layouts.legacy) };
+}
+
+/** Where an export's lines go: legacy lines to `legacyOut` in the legacy file's layout, when given. */
+export interface ExportTargets {
+  readonly out?: Writable | undefined;
+  readonly legacyOut?: Writable | undefined;
 }
 
 /** An export ready to write: its checks done (nothing written yet). */
 export interface PreparedExport {
-  write(out: Writable): Promise<{ rows: number }>;
+  write(out: Writable | ExportTargets): Promise<{ rows: number; legacyRows: number }>;
 }
 
 /**
  * Prepares the partner's stored lines of the periods (of one customer, when given) for writing:
- * Parquet first reads the lines for the decimal precision and scale its columns need to hold
- * every amount exactly, and refuses here (an ExportError) what no DECIMAL(38) can hold.
+ * Parquet first reads the lines for the decimal precision and scale each column needs to hold
+ * every value exactly, and refuses here (an ExportError) what no DECIMAL(38) can hold.
  */
 export async function prepareExport(store: Store, request: ExportRequest): Promise<PreparedExport> {
-  const layout = layoutOf(request.format);
-  const decimal = request.encoding === 'parquet' ? await parquetDecimal(store, request) : undefined;
+  const layouts = layoutsOf(request.format);
+  const decimals = request.encoding === 'parquet' ? await parquetDecimals(store, request, layouts) : undefined;
+  const sinkOf = (out: Writable, format: LineFormat): RowSink =>
+    decimals ? parquetSink(out, layouts[format].columns, decimals[format]) : csvSink(out, layouts[format].columns);
   return {
     /**
      * Writes row by row from the store's blocks: memory holds a row group at most (Parquet), a
-     * few thousand rows (CSV), never the export.
+     * few thousand rows (CSV), never the export. Without a target for legacy lines, the
+     * reconciliation file gives them in the daily-rated layout (the columns the two share).
      */
-    async write(out) {
-      const sink: RowSink = decimal ? parquetSink(out, layout.columns, decimal) : csvSink(out, layout.columns);
+    async write(target) {
+      const { out, legacyOut } = 'write' in target ? { out: target, legacyOut: undefined } : target;
+      const separate = legacyOut !== undefined && request.format === 'csv';
+      const sinks: Partial<Record<LineFormat, RowSink>> = {};
+      if (out) sinks['daily-rated'] = sinkOf(out, 'daily-rated');
+      if (separate) sinks.legacy = sinkOf(legacyOut, 'legacy');
       let rows = 0;
+      let legacyRows = 0;
       for (const period of request.periods) {
         for await (const row of store.lines.rows(request.partnerTenantId, period, {
           customerTenantId: request.customerTenantId,
         })) {
-          await sink.write(layout.values(row));
+          const format = separate ? lineFormat(row) : 'daily-rated';
+          const sink = sinks[format];
+          if (!sink) throw new ExportError(`a ${format} line has no file to go to`);
+          await sink.write((format === 'legacy' ? layouts.legacy : layouts['daily-rated']).values(row));
+          if (format === 'legacy') legacyRows++;
           if (++rows % 100_000 === 0) request.onProgress?.(rows);
         }
       }
-      await sink.end();
-      return { rows };
+      for (const sink of Object.values(sinks)) await sink.end();
+      return { rows, legacyRows };
     },
   };
 }
 
-/** prepareExport, then write to `out`. */
-export async function writeExport(store: Store, request: ExportRequest, out: Writable): Promise<{ rows: number }> {
+/** prepareExport, then write. */
+export async function writeExport(
+  store: Store,
+  request: ExportRequest,
+  out: Writable | ExportTargets,
+): Promise<{ rows: number; legacyRows: number }> {
   return (await prepareExport(store, request)).write(out);
 }

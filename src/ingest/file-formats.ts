@@ -1,144 +1,17 @@
+import {
+  DAILY_RATED_COLUMNS,
+  DAILY_RATED_REQUIRED,
+  LEGACY_COLUMNS,
+  LEGACY_REQUIRED,
+  type DailyRatedColumn,
+  type LegacyColumn,
+} from '../domain/line-schema.js';
+
 /**
- * The two reconciliation file layouts Partner Center publishes (shared/docs/partner-center-api.md
- * §12) and how a header is recognised as one of them. Names are matched case-insensitively, in
+ * The two reconciliation file layouts Partner Center publishes (their columns: the line schema,
+ * src/domain/line-schema.ts) and how a header is recognised as one of them. Names are matched case-insensitively, in
  * any order; columns the importer does not know are ignored.
  */
-
-/** §12.1 — daily rated usage (Azure plan), 55 columns. */
-export const DAILY_RATED_COLUMNS = [
-  'PartnerId',
-  'PartnerName',
-  'CustomerId',
-  'CustomerName',
-  'CustomerDomainName',
-  'CustomerCountry',
-  'MpnId',
-  'Tier2MpnId',
-  'InvoiceNumber',
-  'ProductId',
-  'SkuId',
-  'AvailabilityId',
-  'SkuName',
-  'ProductName',
-  'PublisherName',
-  'PublisherId',
-  'SubscriptionDescription',
-  'SubscriptionId',
-  'ChargeStartDate',
-  'ChargeEndDate',
-  'UsageDate',
-  'MeterType',
-  'MeterCategory',
-  'MeterId',
-  'MeterSubCategory',
-  'MeterName',
-  'MeterRegion',
-  'Unit',
-  'ResourceLocation',
-  'ConsumedService',
-  'ResourceGroup',
-  'ResourceURI',
-  'ChargeType',
-  'UnitPrice',
-  'Quantity',
-  'UnitType',
-  'BillingPreTaxTotal',
-  'BillingCurrency',
-  'PricingPreTaxTotal',
-  'PricingCurrency',
-  'ServiceInfo1',
-  'ServiceInfo2',
-  'Tags',
-  'AdditionalInfo',
-  'EffectiveUnitPrice',
-  'PCToBCExchangeRate',
-  'PCToBCExchangeRateDate',
-  'EntitlementId',
-  'EntitlementDescription',
-  'PartnerEarnedCreditPercentage',
-  'CreditPercentage',
-  'CreditType',
-  'BenefitOrderId',
-  'BenefitId',
-  'BenefitType',
-] as const;
-
-/** The daily-rated columns the importer reads; every other column may be absent. */
-export const DAILY_RATED_REQUIRED = [
-  'PartnerId',
-  'CustomerId',
-  'CustomerName',
-  'SubscriptionId',
-  'UsageDate',
-  'MeterId',
-  'Quantity',
-  'BillingPreTaxTotal',
-  'BillingCurrency',
-  'PricingPreTaxTotal',
-  'PricingCurrency',
-] as const;
-
-/** §12.2 — the legacy usage-based file (MS-AZR-0145P). */
-export const LEGACY_COLUMNS = [
-  'PartnerId',
-  'PartnerName',
-  'PartnerBillableAccountId',
-  'CustomerCompanyName',
-  'MpnId',
-  'ResellerMpnId',
-  'InvoiceNumber',
-  'ChargeStartDate',
-  'ChargeEndDate',
-  'SubscriptionId',
-  'SubscriptionName',
-  'SubscriptionDescription',
-  'OrderId',
-  'ServiceName',
-  'ServiceType',
-  'ResourceGuid',
-  'ResourceName',
-  'Region',
-  'Sku',
-  'DetailLineItemId',
-  'ConsumedQuantity',
-  'IncludedQuantity',
-  'OverageQuantity',
-  'ListPrice',
-  'PretaxCharges',
-  'TaxAmount',
-  'PostTaxTotal',
-  'Currency',
-  'PretaxEffectiveRate',
-  'PostTaxEffectiveRate',
-  'ChargeType',
-  'CustomerId',
-  'DomainName',
-  'BillingCycleType',
-  'Unit',
-  'CustomerBillableAccount',
-  'UsageDate',
-  'MeteredRegion',
-  'MeteredService',
-  'MeteredServiceType',
-  'Project',
-  'ServiceInfo',
-] as const;
-
-export const LEGACY_REQUIRED = [
-  'PartnerId',
-  'CustomerId',
-  'CustomerCompanyName',
-  'SubscriptionId',
-  'UsageDate',
-  'ResourceGuid',
-  'ConsumedQuantity',
-  'PretaxCharges',
-  'Currency',
-] as const;
-
-export type DailyRatedColumn = (typeof DAILY_RATED_COLUMNS)[number];
-export type LegacyColumn = (typeof LEGACY_COLUMNS)[number];
-export type FileFormat = 'daily-rated' | 'legacy';
 
 /** Column name → index in the file, -1 when absent. */
 export type ColumnIndex<C extends string> = Readonly<Record<C, number>>;

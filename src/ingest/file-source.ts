@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { CsvScanner } from './csv-scanner.js';
-import { isGuid } from './field-parsers.js';
+import { isGuid } from '../domain/field-syntax.js';
 
 const BOM = [0xef, 0xbb, 0xbf];
 const CHUNK = 1 << 20;

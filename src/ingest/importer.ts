@@ -10,7 +10,8 @@ import {
   readLayout,
   type FileLayout,
 } from './file-source.js';
-import { csvField, HeaderError, recogniseHeader, type FileFormat, type RecognisedHeader } from './file-formats.js';
+import { csvField, HeaderError, recogniseHeader, type RecognisedHeader } from './file-formats.js';
+import type { LineFormat } from '../domain/line-schema.js';
 import type { DecoderRules } from './line-decoder.js';
 import type { ParseTask, Rejection, WorkerMessage } from './parse-task.js';
 import { startParser, type Parser } from './parser.js';
@@ -78,7 +79,7 @@ export interface ImportProgress {
 
 export interface ImportSummary {
   readonly file: string;
-  readonly format: FileFormat;
+  readonly format: LineFormat;
   readonly batchId: number;
   readonly lines: number;
   readonly rejected: number;
@@ -180,7 +181,7 @@ export async function importFile(store: Store, file: string, options: ImportOpti
 interface ImportPlan {
   readonly file: string;
   readonly layout: FileLayout;
-  readonly format: FileFormat;
+  readonly format: LineFormat;
   readonly rules: DecoderRules;
   readonly maxBytes: number;
   readonly started: number;

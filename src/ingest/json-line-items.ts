@@ -1,17 +1,21 @@
 import { JsonDecimal, parseExact, stringifyExact } from '../contract/exact-json.js';
-import { csvField, DAILY_RATED_COLUMNS } from './file-formats.js';
+import { csvField } from './file-formats.js';
+import { columnsOf, DAILY_RATED_COLUMNS } from '../domain/line-schema.js';
 
 /**
- * Line items sent as JSON (issue #15's HTTP ingestion): the export's field names — the
- * reconciliation file's columns, which Microsoft's billing export blobs use too — matched without
- * regard to case (`ResourceURI`/`resourceUri`, `BenefitID`/`BenefitId`), plus the older line-item
- * API's two other names. Numbers keep every digit (parsed as exact decimals).
+ * Line items sent as JSON (issue #15's HTTP ingestion, and what `sync` downloads): each column's
+ * names in the line schema — the reconciliation file's, Graph's blobs' and the older line-item
+ * API's (`resellerMpnId`, `unitOfMeasure`, `rateOfPartnerEarnedCredit`…) — matched without regard
+ * to case (`ResourceURI`/`resourceUri`, `BenefitID`/`BenefitId`). Numbers keep every digit (parsed
+ * as exact decimals).
  */
-const COLUMN_OF = new Map<string, string>([
-  ...DAILY_RATED_COLUMNS.map((c): [string, string] => [c.toLowerCase(), c]),
-  ['resellermpnid', 'Tier2MpnId'],
-  ['unitofmeasure', 'Unit'],
-]);
+const COLUMN_OF = new Map<string, string>(
+  columnsOf('daily-rated').flatMap((c) =>
+    [c.csv, c.graph, c.v1]
+      .filter((n): n is string => n !== null)
+      .map((n): [string, string] => [n.toLowerCase(), c.csv!]),
+  ),
+);
 
 /** A body or an item that cannot be read: names the item (1-based) where there is one. */
 export class LineItemsError extends Error {

@@ -17,8 +17,9 @@ import { dataViewOf } from './data-view-of.js';
 import { DecimalRead, decimalProblem, readDecimal } from '../money/decimal-bytes.js';
 import { addFastParts } from '../money/exact-sum.js';
 import { SumTable } from '../money/sum-table.js';
-import { isCurrencyCode, isGuid, parseUsageDay, periodOfDay } from './field-parsers.js';
-import type { ColumnIndex, DailyRatedColumn, LegacyColumn, RecognisedHeader } from './file-formats.js';
+import { isCurrencyCode, isGuid, parseUsageDay, periodOfDay } from '../domain/field-syntax.js';
+import type { ColumnIndex, RecognisedHeader } from './file-formats.js';
+import { hashedIdentityColumns, type DailyRatedColumn, type LegacyColumn } from '../domain/line-schema.js';
 import {
   AMOUNTS,
   appendAmount,
@@ -27,7 +28,9 @@ import {
   newLineBatch,
   type LineBatch,
 } from '../domain/line-batch.js';
-import { DAILY_RATED_LINE_COLUMNS, LEGACY_LINE_COLUMNS, LineIdentity } from './line-identity.js';
+import { LineIdentity } from './line-identity.js';
+import { LineFieldsEncoder } from '../domain/line-fields.js';
+import { columnsOf, nameIn, type LineFormat } from '../domain/line-schema.js';
 
 /** A line the importer cannot read: names the line, the column and the value. */
 export class LineError extends Error {
@@ -148,7 +151,21 @@ export abstract class LineDecoder {
   readonly #keyEscaped = new Uint8Array(SLOTS);
   #keysUsed = 0;
 
-  protected constructor(names: readonly string[], identityColumns: readonly number[], rules: DecoderRules) {
+  readonly #fields: LineFieldsEncoder;
+  /** Per column of the layout (line-schema.ts), its position in the file (-1: absent) and its name. */
+  readonly #fieldColumns: Int32Array;
+  readonly #fieldNames: readonly string[];
+
+  protected constructor(
+    format: LineFormat,
+    columns: Readonly<Record<string, number>>,
+    identityColumns: readonly number[],
+    names: readonly string[],
+    rules: DecoderRules,
+  ) {
+    this.#fields = new LineFieldsEncoder(format);
+    this.#fieldNames = columnsOf(format).map((c) => nameIn(c, format)!);
+    this.#fieldColumns = Int32Array.from(this.#fieldNames, (name) => columns[name] ?? -1);
     this.#names = names;
     this.#width = names.length;
     this.#identity = new LineIdentity(identityColumns);
@@ -165,6 +182,7 @@ export abstract class LineDecoder {
   /** Hands over the batch built so far and starts a new one. */
   take(): LineBatch {
     const batch = this.#batch;
+    batch.fields = this.#fields.take();
     this.#batch = newLineBatch(this.#recycled.pop());
     return batch;
   }
@@ -181,6 +199,32 @@ export abstract class LineDecoder {
   protected checkWidth(rec: ScannedRecord): void {
     if (rec.count !== this.#width) {
       throw new LineError(rec.line, '(record)', '', `has ${rec.count} fields; the header has ${this.#width}`);
+    }
+  }
+
+  /**
+   * Keeps every column of the line as written (line-fields.ts), each checked against its type in
+   * the line schema; the line's fields are kept when push() completes it, taken back otherwise.
+   */
+  protected keepFields(rec: ScannedRecord): void {
+    const fields = this.#fields;
+    const columns = this.#fieldColumns;
+    fields.line();
+    for (let k = 0; k < columns.length; k++) {
+      const col = columns[k]!;
+      const problem =
+        col < 0
+          ? fields.field(k, rec.buf, 0, 0, false)
+          : fields.field(k, rec.buf, rec.starts[col]!, rec.ends[col]!, rec.escaped[col] !== 0);
+      if (problem) {
+        const utf8 = problem.reason.includes('UTF-8');
+        throw new LineError(
+          rec.line,
+          this.#fieldNames[k]!,
+          utf8 ? '' : this.ascii(rec, col).slice(0, 80),
+          problem.reason,
+        );
+      }
     }
   }
 
@@ -514,6 +558,7 @@ export abstract class LineDecoder {
     this.#addAmount(rec, group, 2, usd);
     b.amountEnds[i] = b.amountsLength;
     b.count = i + 1;
+    this.#fields.commit();
   }
 }
 
@@ -522,8 +567,10 @@ export class DailyRatedDecoder extends LineDecoder {
 
   constructor(columns: ColumnIndex<DailyRatedColumn>, names: readonly string[], rules: DecoderRules) {
     super(
+      'daily-rated',
+      columns,
+      hashedIdentityColumns('daily-rated').map((c) => columns[c as DailyRatedColumn]),
       names,
-      DAILY_RATED_LINE_COLUMNS.map((c) => columns[c]),
       rules,
     );
     this.#c = columns;
@@ -531,6 +578,7 @@ export class DailyRatedDecoder extends LineDecoder {
 
   decode(rec: ScannedRecord): void {
     this.checkWidth(rec);
+    this.keepFields(rec);
     const c = this.#c;
     this.usageDay(rec, c.UsageDate, 'UsageDate');
     const quantity = this.decimal(rec, c.Quantity, 'Quantity');
@@ -662,8 +710,10 @@ export class LegacyDecoder extends LineDecoder {
 
   constructor(columns: ColumnIndex<LegacyColumn>, names: readonly string[], rules: DecoderRules) {
     super(
+      'legacy',
+      columns,
+      hashedIdentityColumns('legacy').map((c) => columns[c as LegacyColumn]),
       names,
-      LEGACY_LINE_COLUMNS.map((c) => columns[c]),
       rules,
     );
     this.#c = columns;
@@ -671,6 +721,7 @@ export class LegacyDecoder extends LineDecoder {
 
   decode(rec: ScannedRecord): void {
     this.checkWidth(rec);
+    this.keepFields(rec);
     const c = this.#c;
     this.usageDay(rec, c.UsageDate, 'UsageDate');
     const quantity = this.decimal(rec, c.ConsumedQuantity, 'ConsumedQuantity');

@@ -14,33 +14,11 @@ import { dataViewOf } from './data-view-of.js';
  *   an xxHash64 of its key's exact bytes, seeded with its parent entry's hash, once, when it is
  *   first seen: a resource's hash covers its partner, customer, subscription, entitlement and URI;
  * - a line mixes its resource's and meter's entry hashes, its usage day and the exact bytes of
- *   the remaining identity columns (`*_LINE_COLUMNS`) in two 32-bit MurmurHash3 lanes.
+ *   the line's own identity columns (`hashedIdentityColumns`
+ *   of the line schema) in two 32-bit MurmurHash3 lanes.
  * Within one partner and billing period a collision of two different lines has a probability of
  * about n²/2^65 (3·10⁻⁶ at 10M lines a month).
  */
-
-/** Daily rated: the identity columns besides those the resource and meter entries cover. */
-export const DAILY_RATED_LINE_COLUMNS = [
-  'ProductId',
-  'SkuId',
-  'AvailabilityId',
-  'ChargeType',
-  'BenefitOrderId',
-  'BenefitId',
-  'BenefitType',
-  'CreditType',
-] as const;
-
-/** Legacy: the subscription entry covers PartnerId, CustomerId and SubscriptionId; ResourceGuid is the meter. */
-export const LEGACY_LINE_COLUMNS = [
-  'ChargeType',
-  'MeteredRegion',
-  'MeteredService',
-  'MeteredServiceType',
-  'Project',
-  'ServiceInfo',
-  'Sku',
-] as const;
 
 let h64: ((input: Uint8Array, seed: bigint) => bigint) | undefined;
 

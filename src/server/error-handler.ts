@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, apiErrors } from '../contract/api-errors.js';
-import { GraphError } from '../contract/graph-errors.js';
+import { GraphError, graphErrors } from '../contract/graph-errors.js';
 import { REQUEST_LIMITS } from './request-limits.js';
 import { isApiPath, type PageHandler } from './routes/dashboard.js';
 import { contentTypeOf, negotiateMediaType, SERVER_ID, setTracingHeaders } from './request-context.js';
@@ -34,6 +34,8 @@ export function installErrorHandling(app: FastifyInstance, page?: PageHandler): 
   app.setNotFoundHandler((req, reply) => {
     // The dashboard's own paths (its routes live in the URL); the API's keep Partner Center's 404.
     if (page && (req.method === 'GET' || req.method === 'HEAD') && !isApiPath(req.url)) return page(req, reply);
+    // Graph's paths answer in Graph's envelope, so a Graph SDK caller sees a code and a message.
+    if (/^\/(v1\.0|beta)(\/|$|\?)/i.test(req.url)) throw graphErrors.unknownSegment(req.url);
     throw apiErrors.routeNotFound();
   });
 }

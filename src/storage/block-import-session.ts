@@ -1,4 +1,5 @@
 import { amountsOf, type LineBatch } from '../domain/line-batch.js';
+import { pickLineFields } from '../domain/line-fields.js';
 import { periodOf } from '../domain/usage-day.js';
 import { IdentityTable } from './identity-table.js';
 import { writeAggregates } from './aggregate-writer.js';
@@ -122,7 +123,7 @@ export class BlockImportSession implements ImportSession {
     }
     const columns = { identities: batch.identity, ordinals, resources, meters, days: batch.day };
     if (!mixed) {
-      await this.#insertBlock(scopes[0]!, n, columns, amountsOf(batch, 0, n));
+      await this.#insertBlock(scopes[0]!, n, columns, amountsOf(batch, 0, n), batch.fields);
       return;
     }
     // Lines of several partners or periods (rare): one block for each.
@@ -140,6 +141,7 @@ export class BlockImportSession implements ImportSession {
           days: ints(batch.day),
         },
         Buffer.concat(pick.map((i) => amountsOf(batch, i, i + 1))),
+        pickLineFields(batch.fields, pick),
       );
     }
   }
@@ -246,6 +248,7 @@ export class BlockImportSession implements ImportSession {
     count: number,
     c: { identities: BigInt64Array; ordinals: Int32Array; resources: Int32Array; meters: Int32Array; days: Int32Array },
     amounts: Buffer,
+    fields: Uint8Array,
   ): Promise<void> {
     const { partnerKey, period } = this.#scopes[scope]!;
     await this.#writer.insertBlock({
@@ -259,6 +262,7 @@ export class BlockImportSession implements ImportSession {
       meters: bytesOf(c.meters, count),
       days: bytesOf(c.days, count),
       amounts,
+      fields: Buffer.from(fields.buffer, fields.byteOffset, fields.byteLength),
     });
   }
 

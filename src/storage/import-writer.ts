@@ -45,6 +45,8 @@ export interface BlockRow {
   readonly days: Buffer;
   /** "quantity,billing,usd," per line, ASCII. */
   readonly amounts: Buffer;
+  /** Every column of the lines as written (src/domain/line-fields.ts). */
+  readonly fields: Buffer;
 }
 
 export interface StoredBlock {
@@ -82,6 +84,7 @@ export const BLOCK_COLUMNS = [
   'meters',
   'days',
   'amounts',
+  'fields',
 ] as const;
 
 export function blockValues(b: BlockRow): unknown[] {
@@ -96,6 +99,7 @@ export function blockValues(b: BlockRow): unknown[] {
     b.meters,
     b.days,
     b.amounts,
+    b.fields,
   ];
 }
 

@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { PlanKind } from '../domain/usage-model.js';
+import { LineFields } from '../domain/line-fields.js';
+import type { LineFormat } from '../domain/line-schema.js';
 import type { Database } from './schema.js';
 import { int32s, isReplaced } from './usage-lines.js';
 
@@ -53,6 +55,9 @@ export interface StoredLineRow {
   readonly quantity: string;
   readonly billing: string;
   readonly usd: string;
+  /** Every column of the line as written, at `index` (line-fields.ts); null for lines stored before migration 0011. */
+  readonly fields: LineFields | null;
+  readonly index: number;
 }
 
 export interface LineFilter {
@@ -153,7 +158,7 @@ export class LineReader {
     for (;;) {
       const blocks = await this.db
         .selectFrom('line_blocks')
-        .select(['block_key', 'line_count', 'resources', 'meters', 'days', 'amounts', 'replaced'])
+        .select(['block_key', 'line_count', 'resources', 'meters', 'days', 'amounts', 'replaced', 'fields'])
         .where('partner_key', '=', partner.partner_key)
         .where('period', '=', period)
         .where('block_key', '>', lastBlock)
@@ -170,6 +175,7 @@ export class LineReader {
         await owners.load(resources);
         await this.#loadMeters(meters, meterKeys);
         const amounts = block.amounts.toString('latin1').split(','); // three a line
+        const fields = block.fields ? new LineFields(block.fields) : null;
         const base = block.block_key * LINE_INDEX_SPAN;
         for (let i = 0; i < count; i++) {
           if (base + i <= after || isReplaced(block.replaced, i)) continue;
@@ -184,10 +190,30 @@ export class LineReader {
             quantity: amounts[3 * i]!,
             billing: amounts[3 * i + 1]!,
             usd: amounts[3 * i + 2]!,
+            fields,
+            index: i,
           };
         }
       }
     }
+  }
+
+  /**
+   * The layouts the partner's lines of the period came in (of one customer, when given): a
+   * customer's plan says which (legacy customers' lines come from the legacy file).
+   */
+  async formats(partnerTenantId: string, period: string, customerTenantId?: string): Promise<Set<LineFormat>> {
+    let query = this.db
+      .selectFrom('customer_usage as u')
+      .innerJoin('customers as c', 'c.customer_key', 'u.customer_key')
+      .innerJoin('partners as p', 'p.partner_key', 'c.partner_key')
+      .select('c.plan')
+      .distinct()
+      .where('p.tenant_id', '=', partnerTenantId.toLowerCase())
+      .where('u.period', '=', period);
+    if (customerTenantId) query = query.where('c.tenant_id', '=', customerTenantId.toLowerCase());
+    const plans = await query.execute();
+    return new Set(plans.map((p): LineFormat => (p.plan === 'legacy' ? 'legacy' : 'daily-rated')));
   }
 
   async #loadMeters(meters: Map<number, LineMeter>, keys: Int32Array): Promise<void> {

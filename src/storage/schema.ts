@@ -107,6 +107,8 @@ export interface LineBlocksTable {
   /** "quantity,billing total,USD total," per line: ASCII decimal text. */
   amounts: Buffer;
   replaced: Buffer | null;
+  /** Every column of the lines as written (src/domain/line-fields.ts); null for blocks stored before migration 0011. */
+  fields: Buffer | null;
   /** 2 for lines stored since migration 0004; 1 for lines stored before it (see that migration). */
   identity_scheme: Generated<number>;
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import Papa from 'papaparse';
-import { DAILY_RATED_COLUMNS } from '../../src/ingest/file-formats.js';
+import { DAILY_RATED_COLUMNS } from '../../src/domain/line-schema.js';
 
 export type DailyRatedLine = Partial<Record<(typeof DAILY_RATED_COLUMNS)[number], string>>;
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { defineCommand } from 'citty';
-import { isGuid } from '../../ingest/field-parsers.js';
+import { isGuid } from '../../domain/field-syntax.js';
 import { CredentialVault, credentialsKey, type SyncCredential } from '../../sync/credential-vault.js';
 import { MICROSOFT } from '../../sync/endpoints.js';
 import { CliError, EXIT } from '../cli-error.js';

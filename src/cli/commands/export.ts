@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defineCommand } from 'citty';
-import { isGuid } from '../../ingest/field-parsers.js';
+import { isGuid } from '../../domain/field-syntax.js';
 import { ExportError, writeExport, type ExportEncoding } from '../../export/write-export.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { billingPeriod, choosePartner, dbArg, partnerArg, periodArg, withStore } from '../shared-args.js';
@@ -43,13 +43,25 @@ export const exportCommand = defineCommand({
       throw new CliError(`--customer must be a tenant id (GUID), got ${JSON.stringify(args.customer)}`, EXIT.usage);
     const period = billingPeriod(args.period);
     const started = performance.now();
-    // Written beside the target and renamed into place: a failed export leaves no partial file.
-    const partial = `${args.out}.partial`;
-    const { rows } = await withStore(args.db, async (store) => {
+    // Written beside the targets and renamed into place: a failed export leaves no partial file.
+    const ext = path.extname(args.out);
+    const legacyFile = `${args.out.slice(0, args.out.length - ext.length)}.legacy${ext}`;
+    const { rows, legacyRows, files } = await withStore(args.db, async (store) => {
       const partner = await choosePartner(store, args.partner);
-      const out = fs.createWriteStream(partial);
+      // Lines go back in the layout they came in: legacy (MS-AZR-0145P) lines in the legacy file's
+      // columns, in a second file when the period holds both kinds (docs/sync.md#exports).
+      const kinds = format === 'csv' ? await store.lines.formats(partner, period, args.customer) : new Set();
+      const files =
+        kinds.has('legacy') && kinds.has('daily-rated')
+          ? { out: args.out, legacyOut: legacyFile }
+          : kinds.has('legacy')
+            ? { legacyOut: args.out }
+            : { out: args.out };
+      const streams = Object.fromEntries(
+        Object.entries(files).map(([k, file]) => [k, fs.createWriteStream(`${file}.partial`)]),
+      );
       try {
-        return await writeExport(
+        const written = await writeExport(
           store,
           {
             partnerTenantId: partner,
@@ -61,21 +73,32 @@ export const exportCommand = defineCommand({
               ? { onProgress: (n: number) => process.stderr.write(`\r  ${n.toLocaleString('en-US')} rows`) }
               : {}),
           },
-          out,
+          streams,
         );
+        return { ...written, files };
       } catch (error) {
-        out.destroy();
-        await fs.promises.rm(partial, { force: true });
+        for (const stream of Object.values(streams)) stream.destroy();
+        for (const file of Object.values(files)) await fs.promises.rm(`${file}.partial`, { force: true });
         if (error instanceof ExportError) throw new CliError(error.message);
         throw error;
       }
     });
-    await fs.promises.rename(partial, args.out);
+    for (const file of Object.values(files)) await fs.promises.rename(`${file}.partial`, file);
     if (process.stderr.isTTY) process.stderr.write('\r');
     const seconds = (performance.now() - started) / 1000;
-    console.log(
-      `${args.out}: ${rows.toLocaleString('en-US')} ${format === 'focus' ? 'FOCUS 1.2' : 'reconciliation'} rows of ${period} ` +
-        `as ${encoding === 'csv' ? 'CSV' : 'Parquet'}, ${(fs.statSync(args.out).size / 1e6).toFixed(1)} MB in ${seconds.toFixed(2)} s`,
-    );
+    const size = (file: string) => `${(fs.statSync(file).size / 1e6).toFixed(1)} MB`;
+    const as = encoding === 'csv' ? 'CSV' : 'Parquet';
+    if (files.out) {
+      console.log(
+        `${files.out}: ${(rows - legacyRows).toLocaleString('en-US')} ${format === 'focus' ? 'FOCUS 1.2' : 'reconciliation'} rows of ${period} ` +
+          `as ${as}, ${size(files.out)} in ${seconds.toFixed(2)} s`,
+      );
+    }
+    if (files.legacyOut) {
+      console.log(
+        `${files.legacyOut}: ${legacyRows.toLocaleString('en-US')} legacy (MS-AZR-0145P) reconciliation rows of ${period} ` +
+          `as ${as}, ${size(files.legacyOut)}${files.out ? ': the period holds both kinds of lines, each in its own layout' : ''}`,
+      );
+    }
   },
 });

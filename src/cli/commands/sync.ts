@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { isIso4217Currency } from '../../contract/currency-codes.js';
 import { BILLING_CURRENCIES } from '../../domain/currency.js';
 import { currentBillingPeriod, previousBillingPeriod } from '../../domain/usage-model.js';
-import { isGuid } from '../../ingest/field-parsers.js';
+import { isGuid } from '../../domain/field-syntax.js';
 import { credentialsKey } from '../../sync/credential-vault.js';
 import { graphRoot, MICROSOFT, partnerCenterRoot } from '../../sync/endpoints.js';
 import { syncPartner, type SnapshotResult, type SyncSource } from '../../sync/sync-run.js';

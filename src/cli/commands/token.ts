@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty';
-import { isGuid } from '../../ingest/field-parsers.js';
+import { isGuid } from '../../domain/field-syntax.js';
 import { issueLocalToken } from '../../server/auth/issue-token.js';
 import { loadOrCreateLocalKeys } from '../../server/auth/local-keys.js';
 import { CliError } from '../cli-error.js';

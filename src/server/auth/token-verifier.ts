@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { apiErrors } from '../../contract/api-errors.js';
 import { BoundedCache, stringBytes } from '../bounded-cache.js';
-import { isGuid } from '../../ingest/field-parsers.js';
+import { isGuid } from '../../domain/field-syntax.js';
 import { BILLING_PERMISSION, CLOCK_TOLERANCE_SECONDS, PARTNER_CENTER_AUDIENCE } from './token-settings.js';
 
 /** Who is calling, from a verified token. */

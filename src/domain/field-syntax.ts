@@ -60,3 +60,18 @@ export function periodOfDay(day: number): string {
   const m = Math.floor(day / 100) % 100;
   return `${y}-${String(m).padStart(2, '0')}`;
 }
+
+/**
+ * A date (and time) as ISO-8601 UTC for JSON: ISO text as written; the legacy file's US form
+ * ("2/1/2019 0:00", "12/31/2026 11:59 PM") as `2019-02-01T00:00:00Z`. Undefined when it is not a date.
+ */
+export function isoDateTime(text: string): string | undefined {
+  const t = text.trim();
+  if (ISO_DATE.test(t)) return t;
+  const m = US_DATE.exec(t);
+  if (!m || parseUsageDay(t) === undefined) return undefined;
+  let hour = Number(m[4] ?? 0) % (m[7] ? 12 : 24);
+  if (m[7]?.toLowerCase() === 'pm') hour += 12;
+  const pad = (n: number | string) => String(n).padStart(2, '0');
+  return `${m[3]}-${pad(m[1]!)}-${pad(m[2]!)}T${pad(hour)}:${pad(m[5] ?? 0)}:${pad(m[6] ?? 0)}Z`;
+}
