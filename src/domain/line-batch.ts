@@ -43,6 +43,8 @@ export interface LineBatch {
   readonly amountEnds: Int32Array;
   /** Every column of the lines as the file wrote them (line-fields.ts); set when the batch is taken. */
   fields: Uint8Array;
+  /** The values of the parser's import dictionary first seen in this batch (line-fields.ts); may be empty. */
+  fieldsDelta: Uint8Array;
 }
 
 export const BATCH_LINES = 8192;
@@ -96,6 +98,7 @@ export function newLineBatch(recycled?: readonly ArrayBufferLike[]): LineBatch {
     amountsLength: 0,
     amountEnds: int32s(amountEnds),
     fields: NO_FIELDS,
+    fieldsDelta: NO_FIELDS,
   };
 }
 

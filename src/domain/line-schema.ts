@@ -42,6 +42,11 @@ export interface LineColumn {
   readonly identity: EntryKey | number | null;
   /** Where it is kept besides the line itself (which keeps every column as written). */
   readonly kept: string | null;
+  /**
+   * The line's amount it is (line-batch.ts: 0 quantity, 1 billing total, 2 USD total), which its
+   * block stores anyway: the line's own text is stored only where it differs (line-fields.ts).
+   */
+  readonly amount: 0 | 1 | 2 | null;
 }
 
 interface Spec {
@@ -51,6 +56,7 @@ interface Spec {
   required?: true;
   identity?: EntryKey | number;
   kept?: string;
+  amount?: 0 | 1 | 2;
 }
 
 const camel = (name: string) => name[0]!.toLowerCase() + name.slice(1);
@@ -72,6 +78,7 @@ function daily<const N extends string, const S extends Spec & { legacy?: readonl
     required: spec.required !== undefined,
     identity: spec.identity ?? null,
     kept: spec.kept ?? null,
+    amount: spec.amount ?? null,
   } as const;
 }
 
@@ -86,6 +93,7 @@ function legacyOnly<const N extends string>(name: N, at: number, type: ColumnTyp
     required: spec.required !== undefined,
     identity: spec.identity ?? null,
     kept: spec.kept ?? null,
+    amount: null,
   } as const;
 }
 
@@ -165,6 +173,7 @@ export const LINE_COLUMNS = [
     basic: true,
     required: true,
     kept: 'line blocks (amounts)',
+    amount: 0,
   }),
   daily('UnitType', 'text', { basic: true }),
   daily('BillingPreTaxTotal', 'decimal', {
@@ -172,9 +181,16 @@ export const LINE_COLUMNS = [
     basic: true,
     required: true,
     kept: 'line blocks (amounts)',
+    amount: 1,
   }),
   daily('BillingCurrency', 'text', { legacy: ['Currency', 27], basic: true, required: true, kept: 'customers' }),
-  daily('PricingPreTaxTotal', 'decimal', { basic: true, required: true, kept: 'line blocks (amounts, USD)' }),
+  // The USD amount where PricingCurrency is USD (else the amount is converted: line-decoder.ts).
+  daily('PricingPreTaxTotal', 'decimal', {
+    basic: true,
+    required: true,
+    kept: 'line blocks (amounts, USD)',
+    amount: 2,
+  }),
   daily('PricingCurrency', 'text', { basic: true, required: true }),
   daily('ServiceInfo1', 'text'),
   daily('ServiceInfo2', 'text'),

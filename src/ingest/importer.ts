@@ -372,7 +372,10 @@ async function planParts(plan: ImportPlan, options: ImportOptions): Promise<Part
   if (split === undefined) return [part({ ...first, end: layout.size }, false)];
   return [
     part({ ...first, end: split, endsAtSplit: true }, false),
-    part({ ...base, start: split, end: layout.size, skipHeader: false, firstLine: 1 }, true),
+    part(
+      { ...base, rules: { ...plan.rules, parser: 1 }, start: split, end: layout.size, skipHeader: false, firstLine: 1 },
+      true,
+    ),
   ];
 }
 

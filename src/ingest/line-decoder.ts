@@ -68,6 +68,8 @@ export interface DecoderRules {
   /** The usage days accepted, as yyyymmdd. */
   readonly firstDay: number;
   readonly lastDay: number;
+  /** Which of the import's parsers this is (each has its own dictionary of line fields: line-fields.ts). */
+  readonly parser?: number;
 }
 
 /** How a key column is normalised before it is looked up (docs/ingest.md, "Identifiers"). */
@@ -163,7 +165,7 @@ export abstract class LineDecoder {
     names: readonly string[],
     rules: DecoderRules,
   ) {
-    this.#fields = new LineFieldsEncoder(format);
+    this.#fields = new LineFieldsEncoder(format, rules.parser ?? 0);
     this.#fieldNames = columnsOf(format).map((c) => nameIn(c, format)!);
     this.#fieldColumns = Int32Array.from(this.#fieldNames, (name) => columns[name] ?? -1);
     this.#names = names;
@@ -182,7 +184,7 @@ export abstract class LineDecoder {
   /** Hands over the batch built so far and starts a new one. */
   take(): LineBatch {
     const batch = this.#batch;
-    batch.fields = this.#fields.take();
+    ({ fields: batch.fields, delta: batch.fieldsDelta } = this.#fields.take());
     this.#batch = newLineBatch(this.#recycled.pop());
     return batch;
   }
@@ -205,26 +207,17 @@ export abstract class LineDecoder {
   /**
    * Keeps every column of the line as written (line-fields.ts), each checked against its type in
    * the line schema; the line's fields are kept when push() completes it, taken back otherwise.
+   * `resource`: the line's resource entry, -1 when it is new; `usdIsPricing`: the line's USD amount
+   * is its PricingPreTaxTotal.
    */
-  protected keepFields(rec: ScannedRecord): void {
+  protected keepFields(rec: ScannedRecord, resource: number, usdIsPricing: boolean): void {
     const fields = this.#fields;
-    const columns = this.#fieldColumns;
-    fields.line();
-    for (let k = 0; k < columns.length; k++) {
-      const col = columns[k]!;
-      const problem =
-        col < 0
-          ? fields.field(k, rec.buf, 0, 0, false)
-          : fields.field(k, rec.buf, rec.starts[col]!, rec.ends[col]!, rec.escaped[col] !== 0);
-      if (problem) {
-        const utf8 = problem.reason.includes('UTF-8');
-        throw new LineError(
-          rec.line,
-          this.#fieldNames[k]!,
-          utf8 ? '' : this.ascii(rec, col).slice(0, 80),
-          problem.reason,
-        );
-      }
+    fields.line(resource, usdIsPricing);
+    const k = fields.encodeLine(rec.buf, dataViewOf(rec.buf), rec.starts, rec.ends, rec.escaped, this.#fieldColumns);
+    if (k >= 0) {
+      const utf8 = fields.problem.includes('UTF-8');
+      const value = utf8 ? '' : this.ascii(rec, this.#fieldColumns[k]!).slice(0, 80);
+      throw new LineError(rec.line, this.#fieldNames[k]!, value, fields.problem);
     }
   }
 
@@ -558,7 +551,7 @@ export abstract class LineDecoder {
     this.#addAmount(rec, group, 2, usd);
     b.amountEnds[i] = b.amountsLength;
     b.count = i + 1;
-    this.#fields.commit();
+    this.#fields.commit(resource);
   }
 }
 
@@ -578,7 +571,6 @@ export class DailyRatedDecoder extends LineDecoder {
 
   decode(rec: ScannedRecord): void {
     this.checkWidth(rec);
-    this.keepFields(rec);
     const c = this.#c;
     this.usageDay(rec, c.UsageDate, 'UsageDate');
     const quantity = this.decimal(rec, c.Quantity, 'Quantity');
@@ -613,6 +605,7 @@ export class DailyRatedDecoder extends LineDecoder {
     let entitlement = this.find(this.entitlements, ENTITLEMENT, subscription);
     let resource = this.find(this.resources, RESOURCE, entitlement);
     let meter = this.find(this.meters, METER, 0);
+    this.keepFields(rec, resource, usd === pricing);
     if (customer >= 0) this.customerCurrency(customer, billingCurrency, rec, 'BillingCurrency');
     if (resource < 0 || meter < 0) {
       // Every new entry's row first (each validates its fields), then the entries: all or none.
@@ -721,7 +714,6 @@ export class LegacyDecoder extends LineDecoder {
 
   decode(rec: ScannedRecord): void {
     this.checkWidth(rec);
-    this.keepFields(rec);
     const c = this.#c;
     this.usageDay(rec, c.UsageDate, 'UsageDate');
     const quantity = this.decimal(rec, c.ConsumedQuantity, 'ConsumedQuantity');
@@ -739,6 +731,14 @@ export class LegacyDecoder extends LineDecoder {
     let customer = this.find(this.customers, CUSTOMER, partner);
     let subscription = this.find(this.subscriptions, SUBSCRIPTION, customer);
     let meter = this.find(this.meters, METER, 0);
+    // A legacy line names no resource: its subscription's one stands for it.
+    this.keepFields(
+      rec,
+      subscription < 0
+        ? -1
+        : this.find(this.resources, RESOURCE, this.find(this.entitlements, ENTITLEMENT, subscription)),
+      false,
+    );
     if (customer >= 0) this.customerCurrency(customer, currency, rec, 'Currency');
     if (subscription < 0 || meter < 0) {
       const partnerRow = partner < 0 ? this.partnerRow(rec, c.PartnerId, this.text(rec, c.PartnerName)) : undefined;

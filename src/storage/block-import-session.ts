@@ -1,5 +1,5 @@
 import { amountsOf, type LineBatch } from '../domain/line-batch.js';
-import { pickLineFields } from '../domain/line-fields.js';
+import { LineFields } from '../domain/line-fields.js';
 import { periodOf } from '../domain/usage-day.js';
 import { IdentityTable } from './identity-table.js';
 import { writeAggregates } from './aggregate-writer.js';
@@ -42,6 +42,8 @@ export class BlockImportSession implements ImportSession {
   readonly #onCommit: () => void;
   readonly #onEnd: () => void;
   readonly #sources: SourceKeys[] = [];
+  /** Per parser, the parts of its dictionary of line fields stored so far. */
+  readonly #dictionaryParts: number[] = [];
   readonly #scopes: ImportScope[] = [];
   readonly #scopeIndex = new Map<string, number>();
   /** Identity → how many lines of it this file had so far (the next one's ordinal). */
@@ -79,6 +81,11 @@ export class BlockImportSession implements ImportSession {
   }
 
   async write(batch: LineBatch, source: number): Promise<void> {
+    // The parser's dictionary of line fields grows before the blocks that use it (line-fields.ts).
+    if (batch.fieldsDelta.length > 0) {
+      const seq = (this.#dictionaryParts[source] = (this.#dictionaryParts[source] ?? 0) + 1);
+      await this.#writer.insertDictionary(this.batchId, source, seq, batch.fieldsDelta);
+    }
     const keys = (this.#sources[source] ??= newSourceKeys());
     await this.#dimensions.resolve(batch, keys);
     for (const period of batch.periods) keys.periods.push(period);
@@ -127,6 +134,7 @@ export class BlockImportSession implements ImportSession {
       return;
     }
     // Lines of several partners or periods (rare): one block for each.
+    const fields = new LineFields(batch.fields, amountsOf(batch, 0, n).toString('latin1').split(','));
     for (const s of new Set(scopes)) {
       const pick = [...scopes.keys()].filter((i) => scopes[i] === s);
       const ints = (a: Int32Array) => Int32Array.from(pick, (i) => a[i]!);
@@ -141,7 +149,7 @@ export class BlockImportSession implements ImportSession {
           days: ints(batch.day),
         },
         Buffer.concat(pick.map((i) => amountsOf(batch, i, i + 1))),
-        pickLineFields(batch.fields, pick),
+        fields.pick(pick, batch.fields),
       );
     }
   }
@@ -224,6 +232,11 @@ export class BlockImportSession implements ImportSession {
       await queueMeterEvaluation(this.#writer.db, partnerKey, period);
     }
     const alertSeconds = (performance.now() - started) / 1000;
+    // The dictionaries of imports none of whose lines are left (every block replaced since).
+    await this.#writer.db
+      .deleteFrom('line_dictionaries')
+      .where('batch_id', 'not in', this.#writer.db.selectFrom('line_blocks').select('batch_id'))
+      .execute();
     await this.#writer.finish(this.batchId, { ...summary, replaced });
     await this.#meta.beforeCommit?.(this.#writer.db, [...new Set(this.#scopes.map((s) => s.period))].sort());
     await this.#writer.commit();

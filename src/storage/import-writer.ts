@@ -18,6 +18,8 @@ export interface ImportWriter {
   /** Upserts dimension rows (values in DIMENSIONS[kind].columns order); their keys, in order. */
   upsert(kind: DimensionKind, rows: readonly (readonly unknown[])[]): Promise<number[]>;
   insertBlock(block: BlockRow): Promise<void>;
+  /** Stores the next part of a parser's dictionary of line fields (src/domain/line-fields.ts). */
+  insertDictionary(batchId: number, parser: number, seq: number, delta: Uint8Array): Promise<void>;
   /** The stored blocks of a partner's period, in block order. */
   blocks(partnerKey: number, period: string): AsyncIterable<StoredBlock>;
   blockMarks(blockKey: number): Promise<{ count: number; replaced: Buffer | null }>;

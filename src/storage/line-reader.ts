@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { PlanKind } from '../domain/usage-model.js';
-import { LineFields } from '../domain/line-fields.js';
+import { fieldsHeader, LineDictionary, LineFields } from '../domain/line-fields.js';
 import type { LineFormat } from '../domain/line-schema.js';
 import type { Database } from './schema.js';
 import { int32s, isReplaced } from './usage-lines.js';
@@ -153,12 +153,13 @@ export class LineReader {
       filter,
     );
     const meters = new Map<number, LineMeter>();
+    const dictionaries = new DictionaryCache(this.db);
     const after = filter.after ?? 0;
     let lastBlock = Math.floor(after / LINE_INDEX_SPAN) - 1;
     for (;;) {
       const blocks = await this.db
         .selectFrom('line_blocks')
-        .select(['block_key', 'line_count', 'resources', 'meters', 'days', 'amounts', 'replaced', 'fields'])
+        .select(['block_key', 'batch_id', 'line_count', 'resources', 'meters', 'days', 'amounts', 'replaced', 'fields'])
         .where('partner_key', '=', partner.partner_key)
         .where('period', '=', period)
         .where('block_key', '>', lastBlock)
@@ -175,7 +176,9 @@ export class LineReader {
         await owners.load(resources);
         await this.#loadMeters(meters, meterKeys);
         const amounts = block.amounts.toString('latin1').split(','); // three a line
-        const fields = block.fields ? new LineFields(block.fields) : null;
+        const fields = block.fields
+          ? new LineFields(block.fields, amounts, await dictionaries.for(block.batch_id, block.fields))
+          : null;
         const base = block.block_key * LINE_INDEX_SPAN;
         for (let i = 0; i < count; i++) {
           if (base + i <= after || isReplaced(block.replaced, i)) continue;
@@ -235,6 +238,42 @@ export class LineReader {
         });
       }
     }
+  }
+}
+
+/** Import dictionaries kept at most: a period's blocks come from a few imports, each from one or two parsers. */
+const DICTIONARIES = 8;
+
+/**
+ * The dictionaries of line fields (line-fields.ts) the blocks being read need, each grown part by
+ * part as later blocks need more of it, the least recently used dropped past DICTIONARIES.
+ */
+class DictionaryCache {
+  readonly #dictionaries = new Map<string, LineDictionary>();
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async for(batchId: number, fields: Uint8Array): Promise<LineDictionary> {
+    const { parser, seq } = fieldsHeader(fields);
+    const name = `${batchId}|${parser}`;
+    let dictionary = this.#dictionaries.get(name);
+    this.#dictionaries.delete(name);
+    dictionary ??= new LineDictionary();
+    this.#dictionaries.set(name, dictionary);
+    if (this.#dictionaries.size > DICTIONARIES) this.#dictionaries.delete(this.#dictionaries.keys().next().value!);
+    if (dictionary.seq < seq) {
+      const parts = await this.db
+        .selectFrom('line_dictionaries')
+        .select('delta')
+        .where('batch_id', '=', batchId)
+        .where('parser', '=', parser)
+        .where('seq', '>', dictionary.seq)
+        .where('seq', '<=', seq)
+        .orderBy('seq')
+        .execute();
+      for (const p of parts) dictionary.apply(p.delta);
+    }
+    return dictionary;
   }
 }
 

@@ -24,6 +24,8 @@ export interface Database {
   meters: MetersTable;
   resources: ResourcesTable;
   line_blocks: LineBlocksTable;
+  /** Parts of the dictionaries line blocks' `fields` number their values in (src/domain/line-fields.ts). */
+  line_dictionaries: { batch_id: number; parser: number; seq: number; delta: Buffer };
   customer_usage: CustomerUsageTable;
   subscription_usage: SubscriptionUsageTable;
   meter_usage: MeterUsageTable;

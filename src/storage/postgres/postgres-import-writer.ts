@@ -133,6 +133,15 @@ export class PostgresImportWriter implements ImportWriter {
     );
   }
 
+  async insertDictionary(batchId: number, parser: number, seq: number, delta: Uint8Array): Promise<void> {
+    await this.#query('INSERT INTO line_dictionaries (batch_id, parser, seq, delta) VALUES ($1, $2, $3, $4)', [
+      batchId,
+      parser,
+      seq,
+      Buffer.from(delta.buffer, delta.byteOffset, delta.byteLength),
+    ]);
+  }
+
   async *blocks(partnerKey: number, period: string): AsyncIterable<StoredBlock> {
     let after = 0;
     for (;;) {

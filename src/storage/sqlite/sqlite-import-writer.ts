@@ -87,6 +87,16 @@ export class SqliteImportWriter implements ImportWriter {
     return Promise.resolve();
   }
 
+  insertDictionary(batchId: number, parser: number, seq: number, delta: Uint8Array): Promise<void> {
+    this.#stmt('INSERT INTO line_dictionaries (batch_id, parser, seq, delta) VALUES (?, ?, ?, ?)').run(
+      batchId,
+      parser,
+      seq,
+      Buffer.from(delta.buffer, delta.byteOffset, delta.byteLength),
+    );
+    return Promise.resolve();
+  }
+
   async *blocks(partnerKey: number, period: string): AsyncIterable<StoredBlock> {
     const rows = this.#stmt(
       `SELECT block_key, line_count, identities, ordinals, resources, meters, days, amounts, replaced, identity_scheme

@@ -1,0 +1,300 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LineDictionary, LineFields, LineFieldsEncoder } from '../src/domain/line-fields.js';
+import { columnsOf, DAILY_RATED_COLUMNS, LEGACY_COLUMNS, type LineFormat } from '../src/domain/line-schema.js';
+
+const WIDTH = { 'daily-rated': DAILY_RATED_COLUMNS.length, legacy: LEGACY_COLUMNS.length };
+const index = (format: LineFormat, name: string) =>
+  columnsOf(format).findIndex((c) => (format === 'daily-rated' ? c.csv : c.legacy?.name) === name);
+
+/** A record as the scanner gives it: each field's bytes at [starts[k], ends[k]) of one buffer. */
+function record(fields: readonly string[], escaped: readonly number[] = []) {
+  const parts = fields.map((f) => Buffer.from(f, 'utf8'));
+  const buf = Buffer.concat([Buffer.from('  '), ...parts]); // an offset, so nothing starts at 0
+  const starts = new Int32Array(fields.length);
+  const ends = new Int32Array(fields.length);
+  let at = 2;
+  parts.forEach((p, k) => {
+    starts[k] = at;
+    ends[k] = at += p.length;
+  });
+  const flags = new Uint8Array(fields.length);
+  for (const k of escaped) flags[k] = 1;
+  return { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), starts, ends, escaped: flags };
+}
+
+/** A line of `format` whose columns are '' except those given. */
+function line(format: LineFormat, values: Record<string, string>): string[] {
+  const fields = new Array<string>(WIDTH[format]).fill('');
+  for (const [name, value] of Object.entries(values)) fields[index(format, name)] = value;
+  return fields;
+}
+
+/** A line's amounts as the importer keeps them: its quantity and totals without surrounding spaces. */
+function amountsOf(format: LineFormat, values: readonly string[]): [string, string, string] {
+  const [q, b, p] =
+    format === 'daily-rated'
+      ? ['Quantity', 'BillingPreTaxTotal', 'PricingPreTaxTotal']
+      : ['ConsumedQuantity', 'PretaxCharges', ''];
+  const at = (name: string) => (name === '' ? '0' : values[index(format, name)]!.trim());
+  return [at(q), at(b), at(p)];
+}
+
+const positions = (format: LineFormat) => Int32Array.from({ length: WIDTH[format] }, (_, k) => k);
+
+/** Encodes lines (each [values, resource]) as blocks of `perBlock` lines; returns the blocks decoded. */
+function roundTrip(
+  format: LineFormat,
+  lines: readonly { values: string[]; resource?: number; amounts?: [string, string, string] }[],
+  perBlock = lines.length,
+  encoder = new LineFieldsEncoder(format, 1),
+) {
+  const dictionary = new LineDictionary();
+  const blocks: { fields: LineFields; delta: Uint8Array; blob: Uint8Array }[] = [];
+  for (let from = 0; from < lines.length; from += perBlock) {
+    const slice = lines.slice(from, from + perBlock);
+    for (const l of slice) {
+      encoder.line(l.resource ?? -1, true);
+      const r = record(l.values);
+      assert.equal(
+        encoder.encodeLine(r.buf, r.view, r.starts, r.ends, r.escaped, positions(format)),
+        -1,
+        encoder.problem,
+      );
+      encoder.commit(l.resource ?? -1);
+    }
+    const { fields, delta } = encoder.take();
+    if (delta.length > 0) dictionary.apply(delta);
+    const amounts = slice.flatMap((l) => l.amounts ?? amountsOf(format, l.values));
+    blocks.push({ fields: new LineFields(fields, amounts, dictionary), delta, blob: fields });
+  }
+  return blocks;
+}
+
+const values = (fields: LineFields, i: number) =>
+  Array.from({ length: fields.columns.length }, (_, k) => fields.at(i, k));
+
+describe('line fields: every column of a block, as written', () => {
+  it('gives back every value byte for byte: quotes, commas, line breaks, spaces, non-ASCII, empty', () => {
+    const texts = [
+      line('daily-rated', {
+        PartnerId: '97da2849-d73e-4b43-aa90-7d090402c802',
+        CustomerName: 'Margie\'s Travel, "GmbH"',
+        AdditionalInfo: '{"a":\n"b"}',
+        Tags: '  padded  ',
+        MeterName: 'Ünïcødé 名前 😀',
+        Quantity: '1.5E-05',
+        UnitPrice: ' 0.1 ',
+        UsageDate: '2026-10-01T00:00:00Z',
+      }),
+      line('daily-rated', { CustomerName: 'second', Quantity: '2' }),
+    ];
+    const [block] = roundTrip(
+      'daily-rated',
+      texts.map((values) => ({ values })),
+    );
+    assert.deepEqual(values(block!.fields, 0), texts[0]);
+    assert.deepEqual(values(block!.fields, 1), texts[1]);
+    assert.equal(block!.fields.format, 'daily-rated');
+    assert.equal(block!.fields.count, 2);
+  });
+
+  it('undoes doubled quotes of a quoted field', () => {
+    const encoder = new LineFieldsEncoder('daily-rated');
+    encoder.line(-1, true);
+    const fields = line('daily-rated', { CustomerName: 'say ""hi""' });
+    const r = record(fields, [index('daily-rated', 'CustomerName')]);
+    assert.equal(encoder.encodeLine(r.buf, r.view, r.starts, r.ends, r.escaped, positions('daily-rated')), -1);
+    encoder.commit(-1);
+    const { fields: blob, delta } = encoder.take();
+    const dictionary = new LineDictionary();
+    dictionary.apply(delta);
+    assert.equal(
+      new LineFields(blob, ['', '', ''], dictionary).at(0, index('daily-rated', 'CustomerName')),
+      'say "hi"',
+    );
+  });
+
+  it('stores an amount once: as the block amount, unless its text differs from it', () => {
+    const q = index('daily-rated', 'Quantity');
+    const p = index('daily-rated', 'PricingPreTaxTotal');
+    const [block] = roundTrip('daily-rated', [
+      { values: line('daily-rated', { Quantity: '12.5', PricingPreTaxTotal: '3' }), amounts: ['12.5', '1', '3'] },
+      { values: line('daily-rated', { Quantity: ' 7 ', PricingPreTaxTotal: '4' }), amounts: ['7', '1', '4'] },
+    ]);
+    assert.equal(block!.fields.at(0, q), '12.5');
+    assert.equal(block!.fields.at(1, q), ' 7 ', 'the text with its spaces, not the amount');
+    assert.equal(block!.fields.at(1, p), '4');
+    // A USD amount converted from another pricing currency is not the column's text.
+    const encoder = new LineFieldsEncoder('daily-rated');
+    encoder.line(-1, false);
+    const r = record(line('daily-rated', { PricingPreTaxTotal: '100' }));
+    encoder.encodeLine(r.buf, r.view, r.starts, r.ends, r.escaped, positions('daily-rated'));
+    encoder.commit(-1);
+    const { fields, delta } = encoder.take();
+    const dictionary = new LineDictionary();
+    dictionary.apply(delta);
+    assert.equal(new LineFields(fields, ['', '', '71.5'], dictionary).at(0, p), '100');
+  });
+
+  it('keeps one dictionary across an import: a value is stored once, in the part of its first block', () => {
+    const uri = `/subscriptions/${'a'.repeat(36)}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm`;
+    const lines = Array.from({ length: 6 }, (_, i) => ({
+      values: line('daily-rated', { ResourceURI: uri, UsageDate: `2026-10-0${i + 1}T00:00:00Z`, Quantity: '1' }),
+      resource: 0,
+    }));
+    const blocks = roundTrip('daily-rated', lines, 2);
+    assert.equal(blocks.length, 3);
+    assert.ok(blocks[0]!.delta.includes(Buffer.from(uri)[0]!), 'the first part holds the URI');
+    assert.ok(!Buffer.from(blocks[1]!.delta).includes(Buffer.from(uri)), 'later parts do not repeat it');
+    for (const [b, block] of blocks.entries()) {
+      for (let i = 0; i < 2; i++) assert.deepEqual(values(block.fields, i), lines[2 * b + i]!.values);
+    }
+  });
+
+  it('numbers values in as few bytes as the dictionary needs: none for one value, 1, 2 or 4', () => {
+    const meter = index('daily-rated', 'MeterName');
+    for (const [distinct, bytes] of [
+      [1, 0],
+      [200, 1],
+      [300, 2],
+      [70_000, 4],
+    ] as const) {
+      const lines = Array.from({ length: Math.max(distinct, 2) }, (_, i) => ({
+        values: line('daily-rated', { MeterName: `m${i % distinct}` }),
+      }));
+      const [block] = roundTrip('daily-rated', lines);
+      const fields = block!.fields;
+      assert.equal(fields.at(lines.length - 1, meter), `m${(lines.length - 1) % distinct}`);
+      // The block's size: the numbers of this column, and a few bytes a column besides.
+      const size = block!.blob.length;
+      assert.ok(
+        size >= bytes * lines.length && size < bytes * lines.length + 20 * WIDTH['daily-rated'],
+        `${distinct}: ${size}`,
+      );
+    }
+  });
+
+  it('takes back a line that was not committed, with the values only it brought', () => {
+    const encoder = new LineFieldsEncoder('daily-rated');
+    const name = index('daily-rated', 'CustomerName');
+    for (const [text, keep] of [
+      ['kept', true],
+      ['refused', false],
+      ['kept too', true],
+    ] as const) {
+      encoder.line(-1, true);
+      const r = record(line('daily-rated', { CustomerName: text }));
+      encoder.encodeLine(r.buf, r.view, r.starts, r.ends, r.escaped, positions('daily-rated'));
+      if (keep) encoder.commit(-1);
+    }
+    const { fields, delta } = encoder.take();
+    assert.ok(!Buffer.from(delta).includes(Buffer.from('refused')));
+    const dictionary = new LineDictionary();
+    dictionary.apply(delta);
+    const decoded = new LineFields(fields, ['', '', '', '', '', ''], dictionary);
+    assert.equal(decoded.count, 2);
+    assert.deepEqual([decoded.at(0, name), decoded.at(1, name)], ['kept', 'kept too']);
+  });
+
+  it("refuses a value that is not its column's type, naming why", () => {
+    for (const [column, value, reason] of [
+      ['UnitPrice', 'twelve', /not a decimal number/],
+      ['UnitPrice', '1'.repeat(70), /outside the accepted range/],
+      ['PartnerEarnedCreditPercentage', '15%', /not a decimal number/],
+      ['PCToBCExchangeRateDate', '2026-13-01', /not a date/],
+      ['EntitlementId', 'not-a-guid', /not a GUID/],
+      ['CustomerName', '\u00ff', undefined],
+    ] as const) {
+      const encoder = new LineFieldsEncoder('daily-rated');
+      encoder.line(-1, true);
+      const r = record(line('daily-rated', { [column]: value }));
+      const k = encoder.encodeLine(r.buf, r.view, r.starts, r.ends, r.escaped, positions('daily-rated'));
+      if (reason === undefined) assert.equal(k, -1, `${column} ${value}`);
+      else {
+        assert.equal(k, index('daily-rated', column));
+        assert.match(encoder.problem, reason);
+      }
+    }
+    // Bytes that are not UTF-8.
+    const encoder = new LineFieldsEncoder('daily-rated');
+    encoder.line(-1, true);
+    const r = record(line('daily-rated', { CustomerName: 'x' }));
+    r.buf[r.starts[index('daily-rated', 'CustomerName')]!] = 0xff;
+    assert.equal(
+      encoder.encodeLine(r.buf, r.view, r.starts, r.ends, r.escaped, positions('daily-rated')),
+      index('daily-rated', 'CustomerName'),
+    );
+    assert.match(encoder.problem, /not valid UTF-8/);
+    // Ids and numbers may carry surrounding white space, as the importer allows.
+    encoder.line(-1, true);
+    const padded = record(
+      line('daily-rated', { EntitlementId: '\t0ffc6d2a-fa3a-4606-80d2-0902511fb475 ', UnitPrice: ' 1.5' }),
+    );
+    assert.equal(
+      encoder.encodeLine(padded.buf, padded.view, padded.starts, padded.ends, padded.escaped, positions('daily-rated')),
+      -1,
+    );
+  });
+
+  it('keeps a legacy line in the legacy layout', () => {
+    const texts = line('legacy', {
+      PartnerId: '97da2849-d73e-4b43-aa90-7d090402c802',
+      ListPrice: '$0.0808',
+      ChargeStartDate: '2/1/2019 0:00',
+      SubscriptionId: 'usCBMgAAAAAAAAIA',
+      ConsumedQuantity: '11',
+    });
+    const [block] = roundTrip('legacy', [{ values: texts }]);
+    assert.equal(block!.fields.format, 'legacy');
+    assert.deepEqual(values(block!.fields, 0), texts);
+  });
+
+  it('picks lines of a block into a block of their own', () => {
+    const lines = ['a', 'b', 'c', 'd'].map((name, i) => ({
+      values: line('daily-rated', { CustomerName: name, Quantity: i === 2 ? ' 2 ' : String(i) }),
+      amounts: [String(i), '', ''] as [string, string, string],
+    }));
+    const encoder = new LineFieldsEncoder('daily-rated');
+    const dictionary = new LineDictionary();
+    for (const l of lines) {
+      encoder.line(-1, true);
+      const r = record(l.values);
+      encoder.encodeLine(r.buf, r.view, r.starts, r.ends, r.escaped, positions('daily-rated'));
+      encoder.commit(-1);
+    }
+    const { fields: blob, delta } = encoder.take();
+    dictionary.apply(delta);
+    const all = new LineFields(
+      blob,
+      lines.flatMap((l) => l.amounts),
+      dictionary,
+    );
+    const picked = new LineFields(all.pick([1, 2], blob), ['1', '', '', '2', '', ''], dictionary);
+    assert.equal(picked.count, 2);
+    assert.deepEqual([values(picked, 0), values(picked, 1)], [lines[1]!.values, lines[2]!.values]);
+  });
+
+  it('keeps a column in its blocks once its import dictionary passes its bound', () => {
+    const encoder = new LineFieldsEncoder('daily-rated', 0, { values: 10, bytes: 1 << 20 });
+    const lines = Array.from({ length: 40 }, (_, i) => ({ values: line('daily-rated', { MeterName: `meter ${i}` }) }));
+    const blocks = roundTrip('daily-rated', lines, 20, encoder);
+    assert.ok(!Buffer.from(blocks[1]!.delta).includes(Buffer.from('meter 3')), 'no longer in the dictionary');
+    for (const [b, block] of blocks.entries()) {
+      for (let i = 0; i < 20; i++) assert.deepEqual(values(block.fields, i), lines[20 * b + i]!.values);
+    }
+  });
+
+  it('refuses fields of a version it does not know, and a dictionary that lacks the part a block needs', () => {
+    const encoder = new LineFieldsEncoder('daily-rated');
+    encoder.line(-1, true);
+    const r = record(line('daily-rated', { CustomerName: 'x' }));
+    encoder.encodeLine(r.buf, r.view, r.starts, r.ends, r.escaped, positions('daily-rated'));
+    encoder.commit(-1);
+    const { fields } = encoder.take();
+    assert.throws(() => new LineFields(fields, ['', '', ''], new LineDictionary()), /needs part 1/);
+    const other = Uint8Array.from(fields);
+    other[0] = 9;
+    assert.throws(() => new LineFields(other, ['', '', '']), /version 9/);
+  });
+});
