@@ -45,6 +45,8 @@ export interface LineBatch {
   fields: Uint8Array;
   /** The values of the parser's import dictionary first seen in this batch (line-fields.ts); may be empty. */
   fieldsDelta: Uint8Array;
+  /** Where `fields` is written: shared memory, handed back with the batch's other buffers. */
+  fieldsSpace: Uint8Array;
 }
 
 export const BATCH_LINES = 8192;
@@ -74,7 +76,7 @@ const shared = <T>(make: (buffer: SharedArrayBuffer) => T, bytes: number): T => 
  * batch, which was measured to keep the garbage collector's threads busy.
  */
 export function newLineBatch(recycled?: readonly ArrayBufferLike[]): LineBatch {
-  const [line, resource, meter, period, day, identity, amountEnds, amounts] = recycled ?? [];
+  const [line, resource, meter, period, day, identity, amountEnds, amounts, fieldsSpace] = recycled ?? [];
   const int32s = (buffer: ArrayBufferLike | undefined) =>
     buffer ? new Int32Array(buffer) : shared((b) => new Int32Array(b), CAPACITY * 4);
   // One object literal, no spread: an object made by spreading got a new hidden class each time,
@@ -99,6 +101,7 @@ export function newLineBatch(recycled?: readonly ArrayBufferLike[]): LineBatch {
     amountEnds: int32s(amountEnds),
     fields: NO_FIELDS,
     fieldsDelta: NO_FIELDS,
+    fieldsSpace: fieldsSpace ? new Uint8Array(fieldsSpace) : NO_FIELDS,
   };
 }
 
@@ -158,6 +161,7 @@ export function bufferOf(batch: LineBatch): ArrayBufferLike[] {
     batch.identity,
     batch.amountEnds,
     batch.amounts,
+    batch.fieldsSpace,
   ].map((a) => a.buffer);
 }
 

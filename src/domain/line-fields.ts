@@ -65,9 +65,12 @@ const grown = (a: Int32Array, size: number) => {
   return next;
 };
 
-function hashOf(k: number, buf: Uint8Array, start: number, end: number): number {
-  let h = Math.imul(k + 1, 0x9e3779b1);
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+/** A hash of column k's value at [start, end) of the view's bytes, four bytes at a time. */
+function hashOf(k: number, view: DataView, start: number, end: number): number {
+  let h = Math.imul(k + 1, 0x9e3779b1) ^ (end - start);
+  let i = start;
+  for (; i + 4 <= end; i += 4) h = Math.imul(h ^ view.getInt32(i, true), 0x01000193) ^ (h >>> 13);
+  for (; i < end; i++) h = Math.imul(h ^ view.getUint8(i), 0x01000193);
   return h ^ (h >>> 15);
 }
 
@@ -97,15 +100,7 @@ class ValueTable {
     this.columnCount = new Int32Array(width);
   }
 
-  equal(v: number, buf: Uint8Array, start: number, length: number): boolean {
-    if (this.length[v] !== length) return false;
-    const s = this.start[v]!;
-    const bytes = this.bytes;
-    for (let i = 0; i < length; i++) if (bytes[s + i] !== buf[start + i]) return false;
-    return true;
-  }
-
-  /** equal(), four bytes at a time: `view` is a DataView over all of the other buffer. */
+  /** Whether value v is the bytes at [start, start + length) of `view`, compared four bytes at a time. */
   same(v: number, view: DataView, start: number, length: number): boolean {
     if (this.length[v] !== length) return false;
     const own = this.view;
@@ -116,14 +111,14 @@ class ValueTable {
     return true;
   }
 
-  /** The value's number in the table, or -1. */
-  find(k: number, buf: Uint8Array, start: number, end: number, h: number): number {
+  /** The value's number in the table, or -1; `view` is a DataView over all of the value's buffer. */
+  find(k: number, view: DataView, start: number, end: number, h: number): number {
     const table = this.#table;
     const mask = table.length - 1;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const v = table[slot]! - 1;
       if (v < 0) return -1;
-      if (this.hash[v] === h && this.column[v] === k && this.equal(v, buf, start, end - start)) return v;
+      if (this.hash[v] === h && this.column[v] === k && this.same(v, view, start, end - start)) return v;
     }
   }
 
@@ -138,7 +133,8 @@ class ValueTable {
     }
     const length = end - start;
     if (this.used + length > this.bytes.length) {
-      const next = new Uint8Array(Math.max(this.bytes.length * 2, this.used + length));
+      // By half again, not double: an import dictionary's bytes are most of its memory.
+      const next = new Uint8Array(Math.max(Math.ceil(this.bytes.length * 1.5), this.used + length));
       next.set(this.bytes.subarray(0, this.used));
       this.bytes = next;
       this.view = new DataView(next.buffer);
@@ -173,7 +169,7 @@ class ValueTable {
 
   /** Forgets the slots kept for taking values back (the values before now stay for good). */
   settle(): void {
-    this.#slots.length = 0;
+    if (this.#slots.length > 0) this.#slots.length = 0;
   }
 
   reset(): void {
@@ -212,7 +208,7 @@ class ValueTable {
 interface EncodedColumn {
   mode: Mode;
   values: Uint8Array[];
-  ids: ArrayLike<number>;
+  ids: Int32Array;
 }
 
 const widthFor = (n: number) => (n <= 1 ? 0 : n <= 0x100 ? 1 : n <= 0x10000 ? 2 : 4);
@@ -245,6 +241,7 @@ function encodeBlock(
   lines: number,
   columns: readonly EncodedColumn[],
   importCounts: ArrayLike<number>,
+  into?: Uint8Array,
 ): Uint8Array {
   const widths = columns.map((c, k) =>
     widthFor(c.mode === Mode.Import ? importCounts[k]! : c.values.length + (c.mode === Mode.Amount ? 1 : 0)),
@@ -254,7 +251,12 @@ function encodeBlock(
     size += 10 + widths[k]! * lines; // mode, width, a count, padding
     if (c.mode !== Mode.Import) for (const v of c.values) size += 5 + v.length;
   });
-  const out = new Uint8Array(size);
+  // Into shared memory the caller hands back after use (a parse worker's batches), else a new array.
+  const shared = into !== undefined;
+  const out =
+    into && into.byteOffset === 0 && into.length >= size
+      ? into
+      : new Uint8Array(shared ? new SharedArrayBuffer(Math.ceil(size * 1.25)) : new ArrayBuffer(size));
   const view = new DataView(out.buffer);
   out[0] = VERSION;
   out[1] = FORMATS.indexOf(format);
@@ -281,11 +283,11 @@ function encodeBlock(
         : w === 2
           ? new Uint16Array(out.buffer, at, lines)
           : new Uint32Array(out.buffer, at, lines);
-    for (let i = 0; i < lines; i++) ids[i] = c.ids[i]!;
+    ids.set(c.ids.subarray(0, lines)); // each number fits the width: set() converts without loss
     at += w * lines;
   });
-  // A copy of what was written: a view would keep (and a worker's message copy) the whole estimate.
-  return out.slice(0, at);
+  // Else a copy of what was written: a view would keep (and a message copy) the whole estimate.
+  return shared ? out.subarray(0, at) : out.slice(0, at);
 }
 
 /** A block's fields and the import dictionary's part it brings (empty: none). */
@@ -319,10 +321,23 @@ export class LineFieldsEncoder {
   /** Row-major: the number of line i's value in column k at i * width + k (a line's writes stay together). */
   #ids: Int32Array;
   #capacity = 1024;
+  /** take()'s column-major copy of the numbers, kept for the next block. */
+  #transposed = new Int32Array(0);
   #lines = 0;
   #seq = 0;
-  /** Per resource, per column: its last line's import value + 1 (0: none). */
+  /**
+   * Per resource, per hinted column: its last line's import value + 1 (0: none). Only columns the
+   * previous line seldom matches are hinted (chosen from the first block's lines): a file's constant
+   * columns need no memory per resource.
+   */
   #hints = new Int32Array(0);
+  readonly #hintSlot: Int32Array;
+  #hinted: number[] = [];
+  #hintWidth = 0;
+  #hintsChosen = false;
+  readonly #lastHits: Int32Array;
+  /** The line's import value per column (hinted columns are always import columns). */
+  readonly #lineValues: Int32Array;
   readonly #last: Int32Array;
   #resource = -1;
   #usdIsPricing = false;
@@ -330,6 +345,7 @@ export class LineFieldsEncoder {
   #importMark = 0;
   #blockMark = 0;
   #scratch = new Uint8Array(256);
+  #scratchView = new DataView(this.#scratch.buffer);
   /** An import dictionary passed a bound: columns are demoted when the block is taken. */
   #demote = false;
 
@@ -350,6 +366,9 @@ export class LineFieldsEncoder {
     this.#taken = new Int32Array(this.#width);
     this.#ids = new Int32Array(this.#width * this.#capacity);
     this.#last = new Int32Array(this.#width).fill(-1);
+    this.#hintSlot = new Int32Array(this.#width).fill(-1);
+    this.#lastHits = new Int32Array(this.#width);
+    this.#lineValues = new Int32Array(this.#width);
   }
 
   get lines(): number {
@@ -369,8 +388,10 @@ export class LineFieldsEncoder {
     this.#importMark = this.#imports.count;
     this.#blockMark = this.#block.count;
     if (this.#lines === this.#capacity) {
-      this.#capacity *= 2;
-      this.#ids = grown(this.#ids, this.#width * this.#capacity);
+      this.#capacity = Math.ceil(this.#capacity * 1.25);
+      const ids = new Int32Array(this.#width * this.#capacity);
+      ids.set(this.#ids);
+      this.#ids = ids;
     }
   }
 
@@ -379,7 +400,7 @@ export class LineFieldsEncoder {
    * record (-1: the file has no such column) at [starts[f], ends[f]) of `buf`, `view` a DataView over
    * all of `buf`. Returns the first column whose value is refused (its reason in `problem`), or -1.
    * Most fields are only compared, four bytes at a time, with the value their column had on the
-   * resource's last line or on the previous line; the rest go through field().
+   * resource's last line or on the previous line; the rest are looked up by their hash.
    */
   encodeLine(
     buf: Uint8Array,
@@ -395,9 +416,13 @@ export class LineFieldsEncoder {
     const ids = this.#ids;
     const last = this.#last;
     const hints = this.#hints;
+    const slots = this.#hintSlot;
+    const h = this.#hintWidth;
     const base = this.#lines * this.#width;
     const r = this.#resource;
-    const row = r >= 0 && (r + 1) * w <= hints.length ? r * w : -1;
+    const row = r >= 0 && (r + 1) * h <= hints.length ? r * h : -1;
+    const counting = !this.#hintsChosen;
+    const values = this.#lineValues;
     // The import table's arrays, read here once: they only change when a value is added (field()).
     let own = imports.view;
     let valueStart = imports.start;
@@ -410,10 +435,10 @@ export class LineFieldsEncoder {
       const mode = modes[k]!;
       if (mode === Mode.Import && (f < 0 || escaped[f] === 0)) {
         const length = end - start;
-        // The resource's last value of the column, then the previous line's.
+        // The previous line's value of the column, then the resource's last.
         let found = false;
         for (let pass = 0; pass < 2 && !found; pass++) {
-          const v = pass === 0 ? (row >= 0 ? hints[row + k]! - 1 : -1) : last[k]!;
+          const v = pass === 0 ? last[k]! : row >= 0 && slots[k]! >= 0 ? hints[row + slots[k]!]! - 1 : -1;
           if (v < 0 || valueLength[v] !== length) continue;
           const s = valueStart[v]!;
           // Four bytes at a time (measured: twice as fast as a byte loop, four times the native compare).
@@ -423,7 +448,9 @@ export class LineFieldsEncoder {
           if (i < length) continue;
           ids[base + k] = local[v]!;
           last[k] = v;
+          values[k] = v;
           found = true;
+          if (counting && pass === 0) this.#lastHits[k]!++;
         }
         if (found) continue;
       } else if (
@@ -436,7 +463,7 @@ export class LineFieldsEncoder {
         ids[base + k] = 0;
         continue;
       }
-      const problem = this.field(k, buf, start, end, f >= 0 && escaped[f] !== 0);
+      const problem = this.#lookUp(k, buf, view, start, end, f >= 0 && escaped[f] !== 0);
       if (problem !== undefined) {
         this.problem = problem;
         return k;
@@ -453,40 +480,26 @@ export class LineFieldsEncoder {
   problem = '';
 
   /**
-   * Sets column `k` of the line to bytes [start, end) of `buf` (`escaped`: holds doubled quotes to
-   * undo). Returns why the value is refused, when it is not its column's type or not UTF-8.
+   * Column `k` of the line, when its value is neither the resource's last nor the previous line's
+   * (or is an amount whose text differs from the amount): looked up by its hash, added when new.
+   * Returns why the value is refused, when it is not its column's type or not UTF-8.
    */
-  field(k: number, buf: Uint8Array, start: number, end: number, escaped: boolean): string | undefined {
-    if (escaped) ({ buf, start, end } = this.#unescape(buf, start, end));
-    const at = this.#lines * this.#width + k;
+  #lookUp(
+    k: number,
+    buf: Uint8Array,
+    view: DataView,
+    start: number,
+    end: number,
+    escaped: boolean,
+  ): string | undefined {
+    if (escaped) {
+      ({ buf, start, end } = this.#unescape(buf, start, end));
+      view = this.#scratchView;
+    }
     const mode = this.#modes[k]!;
-    if (mode === Mode.Amount) {
-      const amount = this.#amount[k]!;
-      // The amount is the field without surrounding spaces (line-decoder.ts): stored as such, once.
-      if ((amount !== 2 || this.#usdIsPricing) && (start === end || (buf[start] !== 0x20 && buf[end - 1] !== 0x20))) {
-        this.#ids[at] = 0;
-        return undefined;
-      }
-    }
-    const length = end - start;
-    if (mode === Mode.Import) {
-      const imports = this.#imports;
-      const r = this.#resource;
-      const hint = r >= 0 && r * this.#width < this.#hints.length ? this.#hints[r * this.#width + k]! - 1 : -1;
-      if (hint >= 0 && imports.equal(hint, buf, start, length)) {
-        this.#ids[at] = imports.local[hint]!;
-        this.#last[k] = hint;
-        return undefined;
-      }
-      const last = this.#last[k]!;
-      if (last >= 0 && last !== hint && imports.equal(last, buf, start, length)) {
-        this.#ids[at] = imports.local[last]!;
-        return undefined;
-      }
-    }
     const table = mode === Mode.Import ? this.#imports : this.#block;
-    const h = hashOf(k, buf, start, end);
-    let v = table.find(k, buf, start, end, h);
+    const h = hashOf(k, view, start, end);
+    let v = table.find(k, view, start, end, h);
     if (v < 0) {
       const problem = this.#amount[k]! >= 0 ? undefined : typeProblem(this.#types[k]!, buf, start, end);
       if (problem) return problem;
@@ -495,8 +508,8 @@ export class LineFieldsEncoder {
         this.#demote = true;
       }
     }
-    if (mode === Mode.Import) this.#last[k] = v;
-    this.#ids[at] = table.local[v]! + (mode === Mode.Amount ? 1 : 0);
+    if (mode === Mode.Import) this.#last[k] = this.#lineValues[k] = v;
+    this.#ids[this.#lines * this.#width + k] = table.local[v]! + (mode === Mode.Amount ? 1 : 0);
     return undefined;
   }
 
@@ -505,30 +518,46 @@ export class LineFieldsEncoder {
     this.#pending = false;
     this.#imports.settle();
     this.#block.settle();
-    if (resource >= 0) {
-      const w = this.#width;
-      if ((resource + 1) * w > this.#hints.length) {
-        const hints = new Int32Array(Math.ceil((resource + 1) * 1.5) * w);
+    const h = this.#hintWidth;
+    if (resource >= 0 && h > 0) {
+      if ((resource + 1) * h > this.#hints.length) {
+        const hints = new Int32Array(Math.ceil((resource + 1) * 1.5) * h);
         hints.set(this.#hints);
         this.#hints = hints;
       }
-      const row = resource * w;
-      for (let k = 0; k < w; k++) {
-        if (this.#modes[k] === Mode.Import)
-          this.#hints[row + k] = this.#imports.columnValues[k]![this.#ids[this.#lines * w + k]!]! + 1;
-      }
+      const row = resource * h;
+      const hints = this.#hints;
+      const values = this.#lineValues;
+      const hinted = this.#hinted;
+      for (let j = 0; j < hinted.length; j++) hints[row + j] = values[hinted[j]!]! + 1;
     }
     this.#lines++;
   }
 
-  /** The block's fields and the import dictionary's new part; the encoder starts a new block. */
-  take(): EncodedFields {
+  /**
+   * The block's fields and the import dictionary's new part; the encoder starts a new block. The
+   * fields are written into `into` (shared memory) when it is large enough, else into new shared memory.
+   */
+  take(into?: Uint8Array): EncodedFields {
     if (this.#pending) this.#rollback();
     const w = this.#width;
     const imports = this.#imports;
     const columns: EncodedColumn[] = [];
     const delta: Uint8Array[][] = [];
     let any = false;
+    // The lines' numbers column by column, read in the order they were written (line by line).
+    const lines = this.#lines;
+    if (this.#transposed.length < lines * w) this.#transposed = new Int32Array(this.#ids.length);
+    const transposed = this.#transposed;
+    const all = this.#ids;
+    // In tiles of 64 lines, whose numbers (64 × the columns) stay in the first-level cache.
+    for (let tile = 0; tile < lines; tile += 64) {
+      const end = Math.min(lines, tile + 64);
+      for (let k = 0; k < w; k++) {
+        for (let i = tile, to = k * lines + tile, at = tile * w + k; i < end; i++, to++, at += w)
+          transposed[to] = all[at]!;
+      }
+    }
     for (let k = 0; k < w; k++) {
       const mode = this.#modes[k]! as Mode;
       const values: Uint8Array[] = [];
@@ -536,9 +565,7 @@ export class LineFieldsEncoder {
         const list = this.#block.columnValues[k]!;
         for (let j = 0; j < this.#block.columnCount[k]!; j++) values.push(this.#block.value(list[j]!));
       }
-      const ids = new Int32Array(this.#lines);
-      for (let i = 0, at = k; i < ids.length; i++, at += w) ids[i] = this.#ids[at]!;
-      columns.push({ mode, values, ids });
+      columns.push({ mode, values, ids: transposed.subarray(k * lines, (k + 1) * lines) });
       const added: Uint8Array[] = [];
       const list = imports.columnValues[k]!;
       for (let j = this.#taken[k]!; j < imports.columnCount[k]!; j++) added.push(imports.value(list[j]!));
@@ -547,7 +574,17 @@ export class LineFieldsEncoder {
       this.#taken[k] = imports.columnCount[k]!;
     }
     const seq = any ? ++this.#seq : this.#seq;
-    const fields = encodeBlock(this.format, this.#parser, seq, this.#lines, columns, imports.columnCount);
+    if (!this.#hintsChosen && this.#lines > 0) {
+      this.#hintsChosen = true;
+      for (let k = 0; k < w; k++) {
+        if (this.#modes[k] === Mode.Import && this.#lastHits[k]! < 0.9 * this.#lines) {
+          this.#hintSlot[k] = this.#hinted.length;
+          this.#hinted.push(k);
+        }
+      }
+      this.#hintWidth = this.#hinted.length;
+    }
+    const fields = encodeBlock(this.format, this.#parser, seq, this.#lines, columns, imports.columnCount, into);
     this.#lines = 0;
     this.#block.reset();
     this.#last.fill(-1);
@@ -561,6 +598,12 @@ export class LineFieldsEncoder {
           this.#modes[k] = Mode.Block;
         }
       }
+      // Hints are of import values only: the demoted columns leave them (the rows are laid out anew).
+      this.#hinted = this.#hinted.filter((k) => this.#modes[k] === Mode.Import);
+      this.#hintSlot.fill(-1);
+      this.#hinted.forEach((k, j) => (this.#hintSlot[k] = j));
+      this.#hintWidth = this.#hinted.length;
+      this.#hints = new Int32Array(0);
       this.#demote = false;
     }
     return { fields, delta: any ? encodeDelta(delta) : new Uint8Array(0) };
@@ -576,7 +619,10 @@ export class LineFieldsEncoder {
   }
 
   #unescape(buf: Uint8Array, start: number, end: number): { buf: Uint8Array; start: number; end: number } {
-    if (this.#scratch.length < end - start) this.#scratch = new Uint8Array(2 * (end - start));
+    if (this.#scratch.length < end - start) {
+      this.#scratch = new Uint8Array(2 * (end - start));
+      this.#scratchView = new DataView(this.#scratch.buffer);
+    }
     const out = this.#scratch;
     let n = 0;
     for (let i = start; i < end; i++) {
@@ -729,7 +775,7 @@ export class LineFields {
     const columns = this.#modes.reduce<EncodedColumn[]>((list, mode, k) => {
       const ids = this.#ids[k];
       const idOf = (i: number) => (ids ? ids[i]! : 0);
-      if (mode === Mode.Import) list.push({ mode: Mode.Import, values: [], ids: pick.map(idOf) });
+      if (mode === Mode.Import) list.push({ mode: Mode.Import, values: [], ids: Int32Array.from(pick, idOf) });
       else {
         // The block's own values the picked lines use, numbered again.
         const renumber = new Map<number, number>();
@@ -745,7 +791,7 @@ export class LineFields {
           }
           return n;
         });
-        list.push({ mode: mode as Mode, values, ids: picked });
+        list.push({ mode: mode as Mode, values, ids: Int32Array.from(picked) });
       }
       return list;
     }, []);

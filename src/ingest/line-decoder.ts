@@ -184,7 +184,8 @@ export abstract class LineDecoder {
   /** Hands over the batch built so far and starts a new one. */
   take(): LineBatch {
     const batch = this.#batch;
-    ({ fields: batch.fields, delta: batch.fieldsDelta } = this.#fields.take());
+    ({ fields: batch.fields, delta: batch.fieldsDelta } = this.#fields.take(batch.fieldsSpace));
+    batch.fieldsSpace = new Uint8Array(batch.fields.buffer); // grown, when it was too small
     this.#batch = newLineBatch(this.#recycled.pop());
     return batch;
   }
