@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { benchFile, cliImport, median, ROOT, thousands, withBareParse } from './bench-file.js';
 
 const ROUNDS = 3;
@@ -38,7 +39,21 @@ for (let round = 1; round <= ROUNDS; round++) {
       `bare scan ${rate(r.scan)} (${thousands(base.runs.scan)}) | ` +
       `import ${rate(r.imp)} lines/s (${imp.seconds.toFixed(2)} s; CLI process ${imp.processSeconds.toFixed(2)} s) | ` +
       `ratio to the split ${(r.imp / r.split).toFixed(2)}, to the scan ${(r.imp / r.scan).toFixed(2)} | ` +
-      `import peak RSS ${r.rss} MB | alert evaluation ${imp.alertSeconds.toFixed(2)} s, +${(100 * r.alerts).toFixed(1)} % of the rest`,
+      `import peak RSS ${r.rss} MB | alert evaluation ${imp.alertSeconds.toFixed(2)} s, +${(100 * r.alerts).toFixed(1)} % of the rest | ` +
+      `stored ${(fs.statSync(db).size / imp.lines).toFixed(0)} bytes a line`,
+  );
+}
+// What the lines' every column costs (issue #27): the blocks' fields and the import dictionaries.
+{
+  const sqlite = new Database(db, { readonly: true });
+  const [fields, dictionaries, lines] = [
+    'SELECT coalesce(sum(length(fields)), 0) FROM line_blocks',
+    'SELECT coalesce(sum(length(delta)), 0) FROM line_dictionaries',
+    'SELECT sum(line_count) FROM line_blocks',
+  ].map((q) => Number(sqlite.prepare(q).pluck().get()));
+  sqlite.close();
+  console.log(
+    `every column: fields ${(fields! / lines!).toFixed(1)} bytes a line, dictionaries ${(dictionaries! / lines!).toFixed(1)} bytes a line`,
   );
 }
 // The meter-anomaly pass the last import queued, as `serve` runs it after the import (not in it).

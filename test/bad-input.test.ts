@@ -24,6 +24,7 @@ after(stopPostgres);
 
 const TABLES = [
   'line_blocks',
+  'line_dictionaries',
   'customer_usage',
   'subscription_usage',
   'meter_usage',

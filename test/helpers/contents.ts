@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { fieldsHeader, LineDictionary, LineFields } from '../../src/domain/line-fields.js';
 import { formatDecimal, parseDecimal } from '../../src/money/decimal.js';
 import type { TestDatabase } from './backends.js';
 
@@ -29,15 +30,28 @@ export async function contents(db: TestDatabase): Promise<string> {
       m.meter_id,
     ]),
   );
+  // Each import's dictionaries of line fields, whole (a block reads only the parts it needs).
+  const dictionaries = new Map<string, LineDictionary>();
+  for (const d of await db.query<{ batch_id: number; parser: number; delta: Buffer }>(
+    'SELECT batch_id, parser, delta FROM line_dictionaries ORDER BY batch_id, parser, seq',
+  )) {
+    const name = `${d.batch_id}|${d.parser}`;
+    if (!dictionaries.has(name)) dictionaries.set(name, new LineDictionary());
+    dictionaries.get(name)!.apply(Buffer.from(d.delta));
+  }
   const lines: string[] = [];
-  for (const b of await db.query<Record<string, Buffer | number>>(
-    'SELECT line_count, identities, ordinals, resources, meters, days, amounts, replaced FROM line_blocks',
+  for (const b of await db.query<Record<string, Buffer | number | null>>(
+    'SELECT batch_id, line_count, identities, ordinals, resources, meters, days, amounts, replaced, fields FROM line_blocks',
   )) {
     const n = Number(b.line_count);
     const int32 = (buf: Buffer, i: number) => Buffer.from(buf).readInt32LE(4 * i);
     const amounts = Buffer.from(b.amounts as Buffer)
       .toString('latin1')
       .split(',');
+    const blob = b.fields ? Buffer.from(b.fields as Buffer) : null;
+    const fields = blob
+      ? new LineFields(blob, amounts, dictionaries.get(`${b.batch_id}|${fieldsHeader(blob).parser}`))
+      : null;
     for (let i = 0; i < n; i++) {
       const replaced = b.replaced && (Buffer.from(b.replaced as Buffer)[i >>> 3]! & (1 << (i & 7))) !== 0;
       if (replaced) continue;
@@ -49,6 +63,8 @@ export async function contents(db: TestDatabase): Promise<string> {
           meters.get(int32(b.meters as Buffer, i)),
           int32(b.days as Buffer, i),
           amounts.slice(3 * i, 3 * i + 3).join(','),
+          // Every column of the line, as stored.
+          fields ? JSON.stringify(Array.from({ length: fields.columns.length }, (_, k) => fields.at(i, k))) : 'none',
         ].join('|'),
       );
     }
