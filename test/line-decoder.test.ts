@@ -343,7 +343,9 @@ describe('the line decoder: what each line brings', () => {
       customer: 0,
     });
     assert.deepEqual(batch.entitlements, [{ subscription: 0, entitlementId: '', description: 'Pay-As-You-Go' }]);
-    assert.deepEqual(batch.resources, [{ entitlement: 0, uri: '', group: '', location: '', service: '', tags: '' }]);
+    assert.deepEqual(batch.resources, [
+      { entitlement: 0, uri: '', displayUri: '', group: '', location: '', service: '', tags: '' },
+    ]);
     assert.deepEqual(
       batch.meters.map((m) => [m.category, m.subcategory, m.region, m.unit]),
       [

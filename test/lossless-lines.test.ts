@@ -276,6 +276,19 @@ for (const backend of BACKENDS) {
         assert.ok(items.every((i) => i.invoiceNumber === 'G000123456'));
       });
 
+      it('shows resource ids as the file spelled them (their identity still folds case)', async () => {
+        const token = await a.token({ tenant: partner, user: 'finance@partner.example' });
+        const line = csvRows(rich).find((r) => /[A-Z]/.test(r.ResourceURI!))!;
+        const res = await fetch(
+          `${a.baseUrl}/v1/customers/${line.CustomerId}/subscriptions/${line.SubscriptionId}/resourceusagerecords?period=${PERIOD}`,
+          { headers: { authorization: `Bearer ${token}` } },
+        );
+        assert.equal(res.status, 200);
+        const { items } = (await res.json()) as { items: { resourceUri: string }[] };
+        assert.ok(items.some((i) => i.resourceUri === line.ResourceURI));
+        assert.ok(items.every((i) => i.resourceUri.includes('/resourceGroups/')));
+      });
+
       it("a sync from this server reproduces its lines column for column, through Graph's export", async () => {
         const b = await testDatabase(backend, dir, 'synced');
         const storeB = await b.open();

@@ -35,6 +35,7 @@ describe('migration 0005: per-day customer totals for a database stored before i
       await db.execute('DROP TABLE customer_daily_usage');
       await db.execute('ALTER TABLE subscriptions DROP COLUMN partner_on_record');
       await db.execute('ALTER TABLE line_blocks DROP COLUMN fields');
+      await db.execute('ALTER TABLE resources DROP COLUMN display_uri');
       for (const table of [
         'alert_rules',
         'alert_marks',

@@ -53,8 +53,10 @@ export interface MeterInfo {
 
 export interface ResourceInfo {
   readonly entitlement: number;
-  /** The ARM resource id; empty for legacy lines, which name no resource. */
+  /** The ARM resource id, its letters in lower case (its key: docs/ingest.md); empty for legacy lines, which name no resource. */
   readonly uri: string;
+  /** The resource id as the file first spelled it, for display (Azure writes `resourceGroups`, `Microsoft.Compute`…). */
+  readonly displayUri: string;
   readonly group: string;
   readonly location: string;
   readonly service: string;

@@ -677,6 +677,7 @@ export class DailyRatedDecoder extends LineDecoder {
     const c = this.#c;
     return {
       uri: this.keyText(rec, RESOURCE, 'ResourceURI'),
+      displayUri: trimAsciiSpace(this.text(rec, c.ResourceURI)),
       group: this.text(rec, c.ResourceGroup),
       location: this.text(rec, c.ResourceLocation),
       service: this.text(rec, c.ConsumedService),
@@ -754,7 +755,7 @@ export class LegacyDecoder extends LineDecoder {
         subscription = this.add(this.subscriptions, SUBSCRIPTION, customer, this.customers);
         b.entitlements.push({ subscription, entitlementId: '', description: subscriptionRow.name });
         const entitlement = this.add(this.entitlements, ENTITLEMENT, subscription, this.subscriptions);
-        b.resources.push({ entitlement, uri: '', group: '', location: '', service: '', tags: '' });
+        b.resources.push({ entitlement, uri: '', displayUri: '', group: '', location: '', service: '', tags: '' });
         this.add(this.resources, RESOURCE, entitlement, this.entitlements);
       }
       if (meterRow) {

@@ -105,6 +105,7 @@ const resource: DimensionTable<ResourceInfo, 'entitlement'> = {
   parent: { field: 'entitlement', column: 'entitlement_key' },
   columns: {
     uri: 'uri',
+    displayUri: 'display_uri',
     group: 'resource_group',
     location: 'location',
     service: 'service',
@@ -112,7 +113,7 @@ const resource: DimensionTable<ResourceInfo, 'entitlement'> = {
   },
   conflict: ['entitlement_key', 'uri'],
   update:
-    'resource_group = excluded.resource_group, location = excluded.location, service = excluded.service, tags = excluded.tags',
+    'display_uri = excluded.display_uri, resource_group = excluded.resource_group, location = excluded.location, service = excluded.service, tags = excluded.tags',
 };
 
 /** Each dimension's entry type, by kind. */

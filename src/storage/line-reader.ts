@@ -325,7 +325,7 @@ class OwnerCache {
         .innerJoin('customers as c', 'c.customer_key', 's.customer_key')
         .select([
           'r.resource_key',
-          'r.uri',
+          'r.display_uri as uri',
           'r.resource_group',
           'r.location',
           'r.service',

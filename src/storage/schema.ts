@@ -88,6 +88,8 @@ export interface ResourcesTable {
   resource_key: Generated<number>;
   entitlement_key: number;
   uri: string;
+  /** The URI as first spelled (migration 0011); `uri` is its lower-cased key. */
+  display_uri: Generated<string>;
   resource_group: string;
   location: string;
   service: string;

@@ -252,7 +252,7 @@ export abstract class StoreQueries {
       .innerJoin('entitlements as e', 'e.entitlement_key', 'r.entitlement_key')
       .select([
         'r.resource_key',
-        'r.uri',
+        'r.display_uri as uri',
         'r.resource_group',
         'r.location',
         'e.entitlement_id',
@@ -409,7 +409,7 @@ export abstract class StoreQueries {
     const resourceRows = await this.db
       .selectFrom('resources as r')
       .innerJoin('entitlements as e', 'e.entitlement_key', 'r.entitlement_key')
-      .select(['r.resource_key', 'r.uri', 'r.location', 'r.tags'])
+      .select(['r.resource_key', 'r.display_uri as uri', 'r.location', 'r.tags'])
       .where('e.subscription_key', '=', found.subscriptionKey)
       .execute();
     const resources = new Map(

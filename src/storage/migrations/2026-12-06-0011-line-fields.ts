@@ -13,6 +13,13 @@ import { columnTypes } from './column-types.js';
 export async function up(db: Kysely<unknown>): Promise<void> {
   const { bytes } = columnTypes(db);
   await db.schema.alterTable('line_blocks').addColumn('fields', bytes).execute();
+  // A resource's id as the file spelled it, for display (its key, \`uri\`, is lower-cased); resources
+  // stored before keep their key's spelling until a file names them again.
+  await db.schema
+    .alterTable('resources')
+    .addColumn('display_uri', 'text', (c) => c.notNull().defaultTo(''))
+    .execute();
+  await sql`UPDATE resources SET display_uri = uri`.execute(db);
   await db.schema
     .createTable('line_dictionaries')
     .addColumn('batch_id', 'integer', (c) => c.notNull().references('import_batches.batch_id'))
