@@ -564,5 +564,20 @@ for (const backend of BACKENDS) {
       );
       await assertTotalsEqual(target, referenceTotals(withoutBadLine));
     });
+
+    it('with --skip-invalid, a file whose every line is refused imports none and says so (no crash)', async () => {
+      const target = await testDatabase(backend, dir, 'all-refused');
+      const file = path.join(dir, 'all-refused.csv');
+      const records = readRecords(good.file).slice(0, 3);
+      const quantity = records[0]!.indexOf('Quantity');
+      writeRecords(
+        file,
+        records.map((r, i) => (i === 0 ? r : r.map((v, k) => (k === quantity ? 'lots' : v)))),
+      );
+      const summary = await importInto(target, file, { skipInvalid: true });
+      assert.deepEqual([summary.lines, summary.rejected], [0, 2]);
+      const [blocks] = await target.query<{ n: number }>('SELECT count(*) AS n FROM line_blocks');
+      assert.equal(Number(blocks!.n), 0);
+    });
   });
 }

@@ -90,6 +90,8 @@ export class BlockImportSession implements ImportSession {
     await this.#dimensions.resolve(batch, keys);
     for (const period of batch.periods) keys.periods.push(period);
     const n = batch.count;
+    // A batch whose lines were all refused (--skip-invalid) brings its rejections only.
+    if (n === 0) return;
     // The batch's scopes first (they may wait for a lock and load stored identities).
     const scopeOf = new Map<string, number>();
     for (let i = 0, partner = -1, period = -1; i < n; i++) {
