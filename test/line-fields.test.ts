@@ -311,3 +311,62 @@ describe('line fields: every column of a block, as written', () => {
     assert.throws(() => new LineFields(other, ['', '', '']), /version 9/);
   });
 });
+
+describe('line fields: the edges', () => {
+  it('reads a column the block does not have as empty, and a column a dictionary lacks as empty', () => {
+    const encoder = new LineFieldsEncoder('legacy');
+    encoder.line(-1, false);
+    const values = line('legacy', { ServiceName: 'Storage', ConsumedQuantity: '1', PretaxCharges: '2' });
+    const r = record(values);
+    assert.equal(encoder.encodeLine(r.buf, r.view, r.starts, r.ends, r.escaped, positions('legacy')), -1);
+    encoder.commit(-1);
+    const { fields, delta } = encoder.take();
+    const dictionary = new LineDictionary();
+    dictionary.apply(delta);
+    const decoded = new LineFields(fields, ['1', '2', '0'], dictionary);
+    const productId = columnsOf('daily-rated').find((c) => c.csv === 'ProductId')!;
+    const category = columnsOf('daily-rated').find((c) => c.csv === 'MeterCategory')!;
+    assert.equal(decoded.get(0, productId), '', 'a legacy line has no ProductId');
+    assert.equal(decoded.get(0, category), 'Storage', 'MeterCategory is the legacy ServiceName');
+    assert.equal(new LineDictionary().value(3, 0), '');
+  });
+
+  it('takes back an uncommitted line that grew the value table, and finds every earlier value after', () => {
+    const encoder = new LineFieldsEncoder('daily-rated');
+    const name = index('daily-rated', 'MeterName');
+    const add = (text: string, keep: boolean) => {
+      encoder.line(-1, true);
+      const r = record(line('daily-rated', { MeterName: text }));
+      encoder.encodeLine(r.buf, r.view, r.starts, r.ends, r.escaped, positions('daily-rated'));
+      if (keep) encoder.commit(-1);
+    };
+    for (let i = 0; i < 3000; i++) add(`kept ${i}`, true); // the table grows (rehashes) past 2,048 values
+    add('refused', false);
+    for (let i = 0; i < 3000; i += 7) add(`kept ${i}`, true); // found again, not added twice
+    const { fields, delta } = encoder.take();
+    assert.ok(!Buffer.from(delta).includes(Buffer.from('refused')));
+    const dictionary = new LineDictionary();
+    dictionary.apply(delta);
+    const decoded = new LineFields(fields, new Array<string>(3 * 3429).fill(''), dictionary);
+    assert.equal(decoded.count, 3000 + 429);
+    assert.equal(decoded.at(3000, name), 'kept 0');
+    assert.equal(decoded.at(3428, name), 'kept 2996');
+    // Each value once: 3,000 names in the part, no more.
+    assert.equal(Buffer.from(delta).toString('latin1').split('kept ').length - 1, 3000);
+  });
+
+  it('keeps every column in its blocks once the import dictionary passes its bound in bytes', () => {
+    const encoder = new LineFieldsEncoder('daily-rated', 0, { values: 1 << 20, bytes: 200 });
+    const lines = Array.from({ length: 30 }, (_, i) => ({
+      values: line('daily-rated', { MeterName: `a meter with a long name ${i}`, CustomerName: `c${i}` }),
+    }));
+    const blocks = roundTrip('daily-rated', lines, 10, encoder);
+    assert.equal(blocks[2]!.delta.length, 0, 'nothing more in the dictionary');
+    for (const [b, block] of blocks.entries()) {
+      for (let i = 0; i < 10; i++) assert.deepEqual(values(block.fields, i), lines[10 * b + i]!.values);
+    }
+    // Picking lines of a block keeps its own values.
+    const picked = new LineFields(blocks[2]!.fields.pick([3, 7], blocks[2]!.blob), new Array<string>(6).fill(''));
+    assert.deepEqual(values(picked, 1), lines[27]!.values);
+  });
+});

@@ -47,12 +47,22 @@ function serviceCategory(meterCategory: string): string {
   return SERVICE_CATEGORIES.find(([pattern]) => pattern.test(meterCategory))?.[1] ?? 'Other';
 }
 
-const categories = new Map<string, string>();
-const categoryOf = (meterCategory: string): string => {
-  let category = categories.get(meterCategory);
-  if (category === undefined) categories.set(meterCategory, (category = serviceCategory(meterCategory)));
-  return category;
-};
+/**
+ * `fn` remembered per text: a meter's category, a resource's tags repeat line after line. At most
+ * 10,000 texts are kept (then forgotten at once), so no file's values grow memory without bound.
+ */
+function perText<V>(fn: (text: string) => V): (text: string) => V {
+  const memo = new Map<string, V>();
+  return (text) => {
+    if (memo.has(text)) return memo.get(text)!;
+    if (memo.size >= 10_000) memo.clear();
+    const value = fn(text);
+    memo.set(text, value);
+    return value;
+  };
+}
+
+const categoryOf = perText(serviceCategory);
 
 const orNull = (text: string): string | null => (text === '' ? null : text);
 
@@ -63,7 +73,7 @@ function resourceType(uri: string): string | null {
 }
 
 /** Tags that are a JSON object (FOCUS's Tags is one); other text, which real files hold, is left out. */
-function tagsJson(tags: string): string | null {
+const tagsJson = perText((tags: string): string | null => {
   if (tags.trim() === '') return null;
   const text = tags.trim().startsWith('{') ? tags : `{${tags}}`; // Microsoft writes them without braces at times
   try {
@@ -72,7 +82,7 @@ function tagsJson(tags: string): string | null {
   } catch {
     return null;
   }
-}
+});
 
 const day = (d: number) => `${dayDate(d)}T00:00:00Z`;
 
@@ -84,17 +94,13 @@ function times(a: string, b: string): string | null {
 }
 
 // Unit prices repeat line after line (a meter's price, a customer's rate): converted once each.
-const priceCache = new Map<string, string | null>();
-function unitPrice(price: string, rate: string): string | null {
-  const key = `${price}|${rate}`;
-  let value = priceCache.get(key);
-  if (value === undefined) {
-    value = times(price, rate);
-    if (priceCache.size > 100_000) priceCache.clear();
-    priceCache.set(key, value);
-  }
-  return value;
-}
+// The key is the price's length, a colon, the price and the rate: unambiguous whatever they hold.
+const priceOf = perText((key: string) => {
+  const colon = key.indexOf(':');
+  const end = colon + 1 + Number(key.slice(0, colon));
+  return times(key.slice(colon + 1, end), key.slice(end));
+});
+const unitPrice = (price: string, rate: string): string | null => priceOf(`${price.length}:${price}${rate}`);
 
 /** A legacy price, which Microsoft writes with a currency sign at times ("$0.0808"). */
 const legacyPrice = (text: string) => text.trim().replace(/^[^\d.+-]+/, '');
