@@ -370,3 +370,135 @@ describe('line fields: the edges', () => {
     assert.deepEqual(values(picked, 1), lines[27]!.values);
   });
 });
+
+describe('line fields: the encoding at its bounds', () => {
+  /** Encodes one column's values, one a line (every other column empty); returns the block and its dictionary. */
+  function encodeColumn(column: string, texts: readonly string[], into?: Uint8Array) {
+    const k = index('daily-rated', column);
+    const positions = new Int32Array(WIDTH['daily-rated']);
+    positions[k] = 1;
+    const starts = new Int32Array(2);
+    const ends = new Int32Array(2);
+    const escaped = new Uint8Array(2);
+    const encoder = new LineFieldsEncoder('daily-rated');
+    for (const text of texts) {
+      const buf = Buffer.from(text);
+      ends[1] = buf.length;
+      encoder.line(-1, true);
+      assert.equal(
+        encoder.encodeLine(buf, new DataView(buf.buffer, buf.byteOffset, buf.length), starts, ends, escaped, positions),
+        -1,
+        encoder.problem,
+      );
+      encoder.commit(-1);
+    }
+    const taken = encoder.take(into);
+    const dictionary = new LineDictionary();
+    if (taken.delta.length > 0) dictionary.apply(taken.delta);
+    const decoded = new LineFields(taken.fields, new Array<string>(3 * texts.length).fill(''), dictionary);
+    return { blob: taken.fields, delta: taken.delta, k, decoded };
+  }
+
+  it('numbers exactly 256 values in one byte and 257 in two; 65,536 in two and 65,537 in four', () => {
+    for (const [distinct, bytes] of [
+      [256, 1],
+      [257, 2],
+      [65_536, 2],
+      [65_537, 4],
+    ] as const) {
+      const texts = Array.from({ length: distinct }, (_, i) => `v${i}`);
+      const { blob, k, decoded } = encodeColumn('MeterName', texts);
+      assert.equal(decoded.at(distinct - 1, k), `v${distinct - 1}`);
+      assert.ok(
+        blob.length >= bytes * distinct && blob.length < bytes * distinct + 20 * WIDTH['daily-rated'],
+        `${distinct}: ${blob.length}`,
+      );
+    }
+  });
+
+  it('keeps values of any length: one, two and three bytes of length', () => {
+    const texts = ['x'.repeat(127), 'y'.repeat(128), 'z'.repeat(16_383), 'w'.repeat(16_384), 'é'.repeat(70)];
+    const { k, decoded } = encodeColumn('AdditionalInfo', texts);
+    texts.forEach((t, i) => assert.equal(decoded.at(i, k), t));
+    // In a block's own values too (an amount whose text differs from the amount).
+    const long = ` ${'1'.repeat(40)}.${'5'.repeat(25)} `;
+    const encoder = new LineFieldsEncoder('daily-rated');
+    encoder.line(-1, true);
+    const r = record(line('daily-rated', { Quantity: long }));
+    encoder.encodeLine(r.buf, r.view, r.starts, r.ends, r.escaped, positions('daily-rated'));
+    encoder.commit(-1);
+    const { fields: blob, delta } = encoder.take();
+    const dictionary = new LineDictionary();
+    dictionary.apply(delta);
+    assert.equal(new LineFields(blob, [long.trim(), '', ''], dictionary).at(0, index('daily-rated', 'Quantity')), long);
+  });
+
+  it('writes into the shared memory it is given when it is large enough, else into new shared memory', () => {
+    const texts = ['a', 'b', 'c'];
+    const roomy = new Uint8Array(new SharedArrayBuffer(1 << 16));
+    const given = encodeColumn('MeterName', texts, roomy);
+    assert.equal(given.blob.buffer, roomy.buffer, 'the memory given');
+    assert.equal(given.decoded.at(2, given.k), 'c');
+    const small = new Uint8Array(new SharedArrayBuffer(8));
+    const grown = encodeColumn('MeterName', texts, small);
+    assert.notEqual(grown.blob.buffer, small.buffer);
+    assert.ok(
+      grown.blob.buffer instanceof SharedArrayBuffer && grown.blob.buffer.byteLength >= grown.blob.length,
+    );
+    assert.equal(grown.decoded.at(1, grown.k), 'b');
+    const offset = new Uint8Array(new SharedArrayBuffer(1 << 16), 8);
+    assert.notEqual(
+      encodeColumn('MeterName', texts, offset).blob.buffer,
+      offset.buffer,
+      'numbers must start aligned',
+    );
+    // Without memory given: arrays of exactly what was written.
+    const plain = encodeColumn('MeterName', texts);
+    assert.equal(plain.blob.buffer.byteLength, plain.blob.length);
+    assert.equal(plain.delta.buffer.byteLength, plain.delta.length);
+  });
+
+  it('accepts ids padded with any ASCII white space, and refuses other control bytes', () => {
+    const guid = '0ffc6d2a-fa3a-4606-80d2-0902511fb475';
+    for (const [text, ok] of [
+      [`\r${guid}\n`, true],
+      [`\t${guid}\u000b`, true],
+      [`\u0001${guid}`, false],
+      [`${guid}\u000e`, false],
+    ] as const) {
+      const encoder = new LineFieldsEncoder('daily-rated');
+      encoder.line(-1, true);
+      const r = record(line('daily-rated', { EntitlementId: text }));
+      const k = encoder.encodeLine(r.buf, r.view, r.starts, r.ends, r.escaped, positions('daily-rated'));
+      assert.equal(k === -1, ok, JSON.stringify(text));
+    }
+  });
+
+  it('reads a column of the import dictionary as empty when no dictionary is given', () => {
+    const { blob, k } = encodeColumn('MeterName', ['a', 'b']);
+    assert.equal(new LineFields(blob, ['', '', '', '', '', '']).at(1, k), '');
+  });
+
+  it("picks lines that share a block's own value, and import numbers of every width", () => {
+    // Amounts whose text differs (spaces) are the block's own values; two picked lines share one.
+    const texts = Array.from({ length: 300 }, (_, i) => ({
+      values: line('daily-rated', { MeterName: `m${i}`, Quantity: i % 2 === 0 ? ' 1 ' : '2' }),
+      amounts: [i % 2 === 0 ? '1' : '2', '', ''] as [string, string, string],
+    }));
+    const [block] = roundTrip('daily-rated', texts);
+    const pick = [0, 2, 3, 299];
+    const picked = new LineFields(
+      block!.fields.pick(pick, block!.blob),
+      pick.flatMap((i) => texts[i]!.amounts),
+      (() => {
+        const d = new LineDictionary();
+        d.apply(block!.delta);
+        return d;
+      })(),
+    );
+    assert.deepEqual(
+      pick.map((_, j) => values(picked, j)),
+      pick.map((i) => texts[i]!.values),
+    );
+  });
+});

