@@ -442,16 +442,10 @@ describe('line fields: the encoding at its bounds', () => {
     const small = new Uint8Array(new SharedArrayBuffer(8));
     const grown = encodeColumn('MeterName', texts, small);
     assert.notEqual(grown.blob.buffer, small.buffer);
-    assert.ok(
-      grown.blob.buffer instanceof SharedArrayBuffer && grown.blob.buffer.byteLength >= grown.blob.length,
-    );
+    assert.ok(grown.blob.buffer instanceof SharedArrayBuffer && grown.blob.buffer.byteLength >= grown.blob.length);
     assert.equal(grown.decoded.at(1, grown.k), 'b');
     const offset = new Uint8Array(new SharedArrayBuffer(1 << 16), 8);
-    assert.notEqual(
-      encodeColumn('MeterName', texts, offset).blob.buffer,
-      offset.buffer,
-      'numbers must start aligned',
-    );
+    assert.notEqual(encodeColumn('MeterName', texts, offset).blob.buffer, offset.buffer, 'numbers must start aligned');
     // Without memory given: arrays of exactly what was written.
     const plain = encodeColumn('MeterName', texts);
     assert.equal(plain.blob.buffer.byteLength, plain.blob.length);
