@@ -121,8 +121,8 @@ for (const backend of BACKENDS) {
 
     before(() => {
       const r = generate(dir, 'rich.csv', {
-        rows: 2500,
-        customers: 12,
+        rows: 1200,
+        customers: 8,
         period: PERIOD,
         seed: 27,
         rich: true,
@@ -132,8 +132,8 @@ for (const backend of BACKENDS) {
       rich = r.file;
       partner = r.expect.partnerId;
       legacy = generate(dir, 'legacy.csv', {
-        rows: 1200,
-        customers: 6,
+        rows: 600,
+        customers: 4,
         period: PERIOD,
         seed: 28,
         format: 'legacy',
