@@ -11,6 +11,7 @@ import { BACKENDS, testDatabase } from './helpers/backends.js';
 import { generate, REPO, tempDir, type Expected } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
 import { scaled } from './helpers/reference-totals.js';
+import { SERVICE_CATEGORIES } from './helpers/focus.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 after(stopPostgres);
@@ -58,27 +59,6 @@ const NOT_NULL = [
   'InvoiceIssuerName',
   'ServiceCategory',
   'ServiceName',
-];
-const SERVICE_CATEGORIES = [
-  'AI and Machine Learning',
-  'Analytics',
-  'Business Applications',
-  'Compute',
-  'Databases',
-  'Developer Tools',
-  'Multicloud',
-  'Identity',
-  'Integration',
-  'Internet of Things',
-  'Management and Governance',
-  'Media',
-  'Migration',
-  'Mobile',
-  'Networking',
-  'Security',
-  'Storage',
-  'Web',
-  'Other',
 ];
 
 let duck: DuckDBConnection;

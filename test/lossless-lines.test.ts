@@ -174,6 +174,31 @@ for (const backend of BACKENDS) {
       await second.store.close();
     });
 
+    it("imported again: the new import's lines replace the old, fields and all, and the old dictionary goes", async () => {
+      const db = await testDatabase(backend, dir, 'again');
+      const store = await db.open();
+      try {
+        await importFile(store, rich);
+        await importFile(store, rich);
+        const out = path.join(dir, 'again.csv');
+        await writeExport(
+          store,
+          { partnerTenantId: partner, periods: [PERIOD], format: 'csv', encoding: 'csv' },
+          fs.createWriteStream(out),
+        );
+        assertSameLines(csvRows(out), csvRows(rich), dailyColumns);
+        const batches = await db.query<{ batch_id: number }>('SELECT DISTINCT batch_id FROM line_dictionaries');
+        const blocks = await db.query<{ batch_id: number }>('SELECT DISTINCT batch_id FROM line_blocks');
+        assert.deepEqual(
+          batches.map((b) => Number(b.batch_id)),
+          blocks.map((b) => Number(b.batch_id)),
+        );
+        assert.equal(blocks.length, 1, 'every line of the first import was replaced');
+      } finally {
+        await store.close();
+      }
+    });
+
     it('a --format legacy file: its lines go back in the legacy layout, every column as it said', async () => {
       const first = await roundTrip('legacy-1', [legacy]);
       assert.equal(first.out, undefined, 'no daily-rated lines');

@@ -1,0 +1,22 @@
+/** FOCUS 1.2's ServiceCategory values (specification/columns/servicecategory.md). */
+export const SERVICE_CATEGORIES = [
+  'AI and Machine Learning',
+  'Analytics',
+  'Business Applications',
+  'Compute',
+  'Databases',
+  'Developer Tools',
+  'Multicloud',
+  'Identity',
+  'Integration',
+  'Internet of Things',
+  'Management and Governance',
+  'Media',
+  'Migration',
+  'Mobile',
+  'Networking',
+  'Security',
+  'Storage',
+  'Web',
+  'Other',
+];
