@@ -21,6 +21,7 @@ export default {
       'test/usage-records.test.ts',
       'test/lookup-tables.test.ts',
       'test/sdk-retries.test.ts',
+      'test/alert-decisions.test.ts',
     ],
     nodeArgs: ['-r', '{{hookFile}}', '--import', 'tsx', '{{testFile}}'],
     forceBail: true,
@@ -51,6 +52,8 @@ export default {
     // The SDK's request loop, request() to sleep(): retries, Retry-After, backoff, timeouts.
     'src/sdk/client.ts:117-237',
     'src/sdk/errors.ts:155-170',
+    // The alert rules (issue #28: moved out of storage as pure functions).
+    'src/alerts/alert-decisions.ts',
   ],
   coverageAnalysis: 'perTest',
   // A mutant in module-level code (the line schema's table, lookup tables) runs every test file

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Fastify from 'fastify';
+import { alertEngine } from '../src/alerts/alert-engine.js';
 import { operations } from '../src/contract/operations.js';
 import { DEMO_PARTNER, loadDemoData, SEED_CUSTOMERS } from '../src/demo/demo-data.js';
 import { importFile } from '../src/ingest/importer.js';
@@ -27,7 +28,7 @@ fs.rmSync(dir, { recursive: true, force: true });
 fs.mkdirSync(dir, { recursive: true });
 
 async function storeWith(customers: number): Promise<SqliteStore> {
-  const store = await SqliteStore.open({ file: path.join(dir, `customers-${customers}.db`) });
+  const store = await SqliteStore.open({ file: path.join(dir, `customers-${customers}.db`), alerts: alertEngine });
   await importFile(store, writeCustomersFile(dir, customers, PARTNER));
   return store;
 }
@@ -73,7 +74,7 @@ console.log(
 // Every read route of the family on the demo's data (300 customers), each beside a bare route
 // returning the same bytes, at the same connections.
 {
-  const store = await SqliteStore.open({ file: path.join(dir, 'demo.db') });
+  const store = await SqliteStore.open({ file: path.join(dir, 'demo.db'), alerts: alertEngine });
   await loadDemoData(store, { customers: 300 });
   const auth = await createServerAuth(store);
   const app = createServer({ store, verifier: auth.verifier, tokens: auth.tokens });
@@ -149,7 +150,7 @@ console.log(
       ],
     ]);
   }
-  const store = await SqliteStore.open({ file: path.join(dir, 'utilization.db') });
+  const store = await SqliteStore.open({ file: path.join(dir, 'utilization.db'), alerts: alertEngine });
   await importFile(store, file);
   const [partner] = await store.partners();
   const [[, customer]] = (await store.customerCurrencies(partner!.tenantId)) as [[string, string, string]];

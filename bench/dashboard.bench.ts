@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { alertEngine } from '../src/alerts/alert-engine.js';
 import { issueLocalToken } from '../src/server/auth/issue-token.js';
 import { createServer } from '../src/server/create-server.js';
 import { createServerAuth } from '../src/server/server-auth.js';
@@ -31,7 +32,7 @@ const PERIOD = '2026-10';
 const ms = (xs: number[]) => `${Math.round(median(xs))} ms (${xs.map((x) => Math.round(x)).join(', ')})`;
 
 async function serve(customers: number) {
-  const store = await SqliteStore.open({ file: path.join(dir, `customers-${customers}.db`) });
+  const store = await SqliteStore.open({ file: path.join(dir, `customers-${customers}.db`), alerts: alertEngine });
   await importFile(store, writeCustomersFile(dir, customers, PARTNER));
   const auth = await createServerAuth(store);
   const app = createServer({ store, verifier: auth.verifier, tokens: auth.tokens });

@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { alertEngine } from '../dist/alerts/alert-engine.js';
 import { importFile } from '../dist/ingest/importer.js';
 import { PostgresStore } from '../dist/storage/postgres/postgres-store.js';
 import { issueLocalToken } from '../src/server/auth/issue-token.js';
@@ -97,7 +98,7 @@ try {
   // 2. One API process, then two, on one database.
   const partner = '3c5b9a32-7d61-4b8e-9a4c-1f2e3d4c5b6a';
   const apiUrl = await newPostgresDatabase();
-  const apiStore = await PostgresStore.open({ url: apiUrl });
+  const apiStore = await PostgresStore.open({ url: apiUrl, alerts: alertEngine });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pu-bench-'));
   await importFile(apiStore, writeCustomersFile(dir, 1000, partner));
   const token = await issueLocalToken(await loadOrCreateLocalKeys(apiStore), { tenant: partner });

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchFile, median, ROOT } from './bench-file.js';
 import type { importFile as ImportFile } from '../src/ingest/importer.js';
+import type { alertEngine as AlertEngine } from '../src/alerts/alert-engine.js';
 import type { openStore as OpenStore } from '../src/storage/open-store.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -21,7 +22,10 @@ const { openStore } = (await import(path.join(ROOT, 'dist/storage/open-store.js'
 };
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'small-import-'));
-const store = await openStore(path.join(dir, 'small.db'));
+const { alertEngine } = (await import(path.join(ROOT, 'dist/alerts/alert-engine.js'))) as {
+  alertEngine: typeof AlertEngine;
+};
+const store = await openStore(path.join(dir, 'small.db'), alertEngine);
 const seconds: Record<0 | 1, number[]> = { 0: [], 1: [] };
 try {
   await importFile(store, file, { parsers: 1 }); // the first import inserts; the rounds replace

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { importFile } from '../src/ingest/importer.js';
 import { writeExport, type ExportRequest } from '../src/export/write-export.js';
+import { alertEngine } from '../src/alerts/alert-engine.js';
 import { openStore } from '../src/storage/open-store.js';
 import { BACKENDS, testDatabase } from './helpers/backends.js';
 import { generate, REPO, tempDir, type Expected } from './helpers/fixtures.js';
@@ -166,7 +167,7 @@ for (const backend of BACKENDS) {
         await sums(path.join(dir, 'lineitems.parquet'), 'BillingPreTaxTotal'),
         expectedSums(expect, 'billing'),
       );
-      const again = await openStore(path.join(dir, `roundtrip-${backend}.db`));
+      const again = await openStore(path.join(dir, `roundtrip-${backend}.db`), alertEngine);
       try {
         await importFile(again, path.join(dir, 'lineitems.csv'));
         const rows = await again.customerUsage(expect.partnerId, PERIOD);
@@ -233,7 +234,7 @@ describe('export from the CLI in bounded memory', () => {
     let file: string;
     ({ file, expect } = generate(dir, 'big.csv', { rows: 120_000, customers: 120, period: PERIOD, seed: 4 }));
     db = (await testDatabase('sqlite', dir, 'big')).location;
-    const store = await openStore(db);
+    const store = await openStore(db, alertEngine);
     await importFile(store, file);
     await store.close();
   });

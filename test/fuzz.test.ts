@@ -8,6 +8,7 @@ import { CsvFormatError, CsvScanner } from '../src/ingest/csv-scanner.js';
 import { importFile } from '../src/ingest/importer.js';
 import { DecimalRead, readDecimal } from '../src/money/decimal-bytes.js';
 import { ExactSum } from '../src/money/exact-sum.js';
+import { alertEngine } from '../src/alerts/alert-engine.js';
 import { openStore } from '../src/storage/open-store.js';
 import { generate, tempDir } from './helpers/fixtures.js';
 import { scaled } from './helpers/reference-totals.js';
@@ -272,7 +273,7 @@ describe('fuzzing the importer', () => {
           const file = path.join(dir, `fuzz-${++run}.csv`);
           fs.writeFileSync(file, Papa.unparse([header, ...rows], { newline: '\n' }) + '\n');
           const lineOf = (i: number) => i + 2; // one physical line a record in these files
-          const store = await openStore(path.join(dir, `fuzz-${run}.db`));
+          const store = await openStore(path.join(dir, `fuzz-${run}.db`), alertEngine);
           try {
             const options = {
               skipInvalid: true,

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { migrationProvider } from '../src/storage/migrations/index.js';
+import { alertEngine } from '../src/alerts/alert-engine.js';
 import { openStore } from '../src/storage/open-store.js';
 import { tempDir } from './helpers/fixtures.js';
 
@@ -25,7 +26,10 @@ describe('migrations', () => {
         VALUES (1, '2026-10', 1, 1, x'0000000000000000', x'00000000', x'01000000', x'01000000', x'00000000', CAST('1,1,1,' AS BLOB));`);
     raw.close();
 
-    await assert.rejects(openStore(file), /earlier line identity.*create a new database and import the files again/s);
+    await assert.rejects(
+      openStore(file, alertEngine),
+      /earlier line identity.*create a new database and import the files again/s,
+    );
     const after = new BetterSqlite3(file, { readonly: true });
     assert.equal(after.prepare('SELECT count(*) FROM line_blocks').pluck().get(), 1);
     assert.equal(
@@ -37,7 +41,7 @@ describe('migrations', () => {
   });
 
   it('opens a new database at the latest migration', async () => {
-    const store = await openStore(path.join(dir, 'new.db'));
+    const store = await openStore(path.join(dir, 'new.db'), alertEngine);
     await store.close();
     const after = new BetterSqlite3(path.join(dir, 'new.db'), { readonly: true });
     const names = after.prepare('SELECT name FROM kysely_migration ORDER BY name').pluck().all();

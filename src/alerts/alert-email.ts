@@ -1,6 +1,6 @@
 import { JsonDecimal } from '../contract/exact-json.js';
 import { formatMoney } from '../domain/money-format.js';
-import type { AlertEvent } from '../storage/alert-evaluation.js';
+import type { AlertEvent } from '../domain/alert-event.js';
 
 const TITLES: Record<AlertEvent['type'], string> = {
   'budget.threshold_reached': 'reached a budget threshold',

@@ -1,5 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { AlertEvent } from '../storage/alert-evaluation.js';
+import type { AlertEvent } from '../domain/alert-event.js';
 import type { DueDelivery } from '../storage/alert-store.js';
 import type { Store } from '../storage/store.js';
 import { alertEmail } from './alert-email.js';

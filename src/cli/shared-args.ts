@@ -1,4 +1,5 @@
 import { displayLocation, openStore, resolveDatabase } from '../storage/open-store.js';
+import { alertEngine } from '../alerts/alert-engine.js';
 import { NotFound } from '../storage/alert-store.js';
 import type { Store } from '../storage/store.js';
 import { billingPeriodProblem } from '../contract/billing-period.js';
@@ -57,7 +58,7 @@ export const jsonArg = {
 export async function openDatabase(db: string | undefined): Promise<Store> {
   const location = resolveDatabase(db);
   try {
-    return await openStore(location);
+    return await openStore(location, alertEngine);
   } catch (error) {
     const reason = describeStorageFailure(error) ?? (error instanceof Error ? error.message : String(error));
     throw new CliError(`cannot open the database ${displayLocation(location)}: ${reason}`, EXIT.database);

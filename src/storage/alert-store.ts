@@ -4,9 +4,9 @@ import { ALERT_TYPES, formatThresholds, type AlertType } from '../domain/alert-r
 import { currentBillingPeriod } from '../domain/usage-model.js';
 import { isEmailAddress, MAX_RECIPIENTS_PER_PARTNER } from '../domain/email-address.js';
 import { checkWebhookUrl, MAX_WEBHOOKS_PER_PARTNER } from '../domain/webhook-target.js';
-import { evaluateAlerts, newEventId, queueAlerts, type AlertEvent } from './alert-evaluation.js';
-import { evaluateQueuedMeters } from './meter-anomalies.js';
-import { ANOMALY_METHOD } from '../domain/anomaly.js';
+import type { AlertEvent } from '../domain/alert-event.js';
+import type { AlertEngine } from './alert-engine.js';
+import { KyselyAlertRepository } from './alert-repository.js';
 import type { Database } from './schema.js';
 
 /** Who changed something, for the audit log: the token's user, or `cli`. */
@@ -90,8 +90,14 @@ export class AlertStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly kind: 'sqlite' | 'postgres',
+    private readonly engine: AlertEngine,
     private readonly noteChange: () => Promise<void>,
   ) {}
+
+  /** The alert rules' port on `db` (a transaction: they run inside the change they judge). */
+  #repository(db: Kysely<Database>): KyselyAlertRepository {
+    return new KyselyAlertRepository(db, this.kind === 'postgres');
+  }
 
   async #partnerKey(db: Kysely<Database>, partnerTenantId: string): Promise<number> {
     const row = await db
@@ -180,7 +186,11 @@ export class AlertStore {
         }
         keys.push(customer.customer_key);
       }
-      await evaluateAlerts(trx, { partnerKey, period: currentBillingPeriod(), customerKeys: keys });
+      await this.engine.evaluate(
+        this.#repository(trx),
+        { partnerKey, period: currentBillingPeriod(), customerKeys: keys },
+        new Date(),
+      );
     });
     await this.noteChange();
   }
@@ -233,11 +243,11 @@ export class AlertStore {
       }
       const subject = customerTenantId === undefined ? 'partner' : customerTenantId.toLowerCase();
       await this.#audit(trx, partnerKey, actor, 'alerts.thresholds', subject, old?.thresholds ?? null, text);
-      await evaluateAlerts(trx, {
-        partnerKey,
-        period: currentBillingPeriod(),
-        ...(customerKey === 0 ? {} : { customerKeys: [customerKey] }),
-      });
+      await this.engine.evaluate(
+        this.#repository(trx),
+        { partnerKey, period: currentBillingPeriod(), ...(customerKey === 0 ? {} : { customerKeys: [customerKey] }) },
+        new Date(),
+      );
     });
     await this.noteChange();
   }
@@ -287,39 +297,13 @@ export class AlertStore {
     return this.db.transaction().execute(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
       const c = await this.#customer(trx, partnerKey, customerTenantId);
-      const now = new Date();
-      const event: AlertEvent = {
-        id: newEventId(),
+      return this.engine.test(
+        this.#repository(trx),
+        { key: partnerKey, tenantId: partnerTenantId },
+        { key: c.customer_key, tenantId: c.tenant_id, name: c.name, currency: c.currency, budget: c.budget },
         type,
-        timestamp: now.toISOString(),
-        test: true,
-        data: {
-          partnerTenantId: partnerTenantId.toLowerCase(),
-          customer: { id: c.tenant_id, name: c.name },
-          period: currentBillingPeriod(now),
-          currency: c.currency,
-          totalCost: '0',
-          usdTotalCost: '0',
-          budget: c.budget,
-          percentUsed: '0',
-          forecast: { totalCost: '0', method: 'test' },
-          ...(type === 'budget.threshold_reached' ? { threshold: 80 } : {}),
-          // A test event has its type's documented body: an anomaly names its day and amounts.
-          ...(type === 'usage.anomaly'
-            ? {
-                anomaly: {
-                  day: Number(now.toISOString().slice(0, 10).replaceAll('-', '')),
-                  amount: '0',
-                  median: '0',
-                  limit: '0',
-                  method: ANOMALY_METHOD,
-                },
-              }
-            : {}),
-        },
-      };
-      await queueAlerts(trx, partnerKey, [{ event, customerKey: c.customer_key }], now);
-      return event;
+        new Date(),
+      );
     });
   }
 
@@ -551,12 +535,22 @@ export class AlertStore {
   }
 
   /**
-   * Looks at one period an import queued for its meters' anomalies (meter-anomalies.ts) and raises
+   * Looks at one period an import queued for its meters' anomalies (the alert engine's findMeterAnomalies) and raises
    * them; undefined when none waits. Senders call it before sending, until it answers undefined.
    */
   async evaluateQueuedMeters(now: number, leaseMs: number): Promise<AlertEvent[] | undefined> {
-    const raised = await evaluateQueuedMeters(this.db, this.kind === 'postgres', now, leaseMs);
-    if (raised?.length) await this.noteChange();
+    const repository = this.#repository(this.db);
+    const taken = await repository.leaseMeterEvaluation(now, leaseMs);
+    if (!taken) return undefined;
+    // Read outside any transaction; raised in one with the request's removal. If an import queued
+    // the period again meanwhile, what was found is dropped: the next round reads the newer data.
+    const found = await this.engine.findMeterAnomalies(repository, taken.partnerKey, taken.period);
+    const raised = await this.db.transaction().execute(async (trx) => {
+      const own = this.#repository(trx);
+      if (!(await own.finishMeterEvaluation(taken))) return [];
+      return this.engine.raiseMeterAnomalies(own, taken.partnerKey, taken.period, found, new Date(now));
+    });
+    if (raised.length > 0) await this.noteChange();
     return raised;
   }
 

@@ -3,10 +3,10 @@ import { LineFields } from '../domain/line-fields.js';
 import { periodOf } from '../domain/usage-day.js';
 import { IdentityTable } from './identity-table.js';
 import { writeAggregates } from './aggregate-writer.js';
-import { evaluateAlerts } from './alert-evaluation.js';
+import type { AlertEngine } from './alert-engine.js';
+import { KyselyAlertRepository } from './alert-repository.js';
 import { DimensionKeys, newSourceKeys, type SourceKeys } from './dimension-keys.js';
 import { LineReplacement } from './line-replacement.js';
-import { queueMeterEvaluation } from './meter-anomalies.js';
 import { int32s, isReplaced } from './usage-lines.js';
 import type { ImportWriter } from './import-writer.js';
 import type {
@@ -28,6 +28,9 @@ export interface SessionHooks {
   readonly onCommit: () => void;
   /** After a commit or a rollback. */
   readonly onEnd?: () => void;
+  /** The alert rules, evaluated in the import's transaction on what it wrote. */
+  readonly alerts: AlertEngine;
+  readonly kind: 'sqlite' | 'postgres';
 }
 
 /**
@@ -53,6 +56,8 @@ export class BlockImportSession implements ImportSession {
   #lastScope: { partner: number; period: string; scope: number } | undefined;
   #open = true;
   readonly #meta: ImportMeta;
+  readonly #alerts: AlertEngine;
+  readonly #kind: 'sqlite' | 'postgres';
 
   private constructor(
     writer: ImportWriter,
@@ -66,6 +71,8 @@ export class BlockImportSession implements ImportSession {
     this.#replacement = new LineReplacement(writer);
     this.#onCommit = hooks.onCommit;
     this.#onEnd = hooks.onEnd ?? (() => {});
+    this.#alerts = hooks.alerts;
+    this.#kind = hooks.kind;
   }
 
   static async begin(writer: ImportWriter, meta: ImportMeta, hooks: SessionHooks): Promise<BlockImportSession> {
@@ -229,9 +236,10 @@ export class BlockImportSession implements ImportSession {
     const replaced = this.#replacement.replaced;
     let alerts = 0;
     const started = performance.now();
+    const repository = new KyselyAlertRepository(this.#writer.db, this.#kind === 'postgres');
     for (const { partnerKey, period } of this.#scopes) {
-      alerts += (await evaluateAlerts(this.#writer.db, { partnerKey, period }, new Date(summary.finishedAt))).length;
-      await queueMeterEvaluation(this.#writer.db, partnerKey, period);
+      alerts += (await this.#alerts.evaluate(repository, { partnerKey, period }, new Date(summary.finishedAt))).length;
+      await repository.queueMeterEvaluation(partnerKey, period);
     }
     const alertSeconds = (performance.now() - started) / 1000;
     // The dictionaries of imports none of whose lines are left (every block replaced since).

@@ -1,3 +1,4 @@
+import type { AlertEngine } from './alert-engine.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -10,12 +11,15 @@ export function resolveDatabase(explicit?: string, env: NodeJS.ProcessEnv = proc
   return explicit?.trim() || fromEnv || DEFAULT_DATABASE;
 }
 
-/** The one place a database location picks its backend. */
-export async function openStore(location: string): Promise<Store> {
+/**
+ * The one place a database location picks its backend. `alerts`: the alert rules the store runs
+ * inside the changes they judge (src/alerts' alertEngine; storage holds no rule of its own).
+ */
+export async function openStore(location: string, alerts: AlertEngine): Promise<Store> {
   // Loaded only when asked for: pg and its dependencies are ~4 MB of memory an SQLite user never needs.
   if (isPostgresUrl(location))
-    return (await import('./postgres/postgres-store.js')).PostgresStore.open({ url: location });
-  return SqliteStore.open({ file: location });
+    return (await import('./postgres/postgres-store.js')).PostgresStore.open({ url: location, alerts });
+  return SqliteStore.open({ file: location, alerts });
 }
 
 /** The location as it may be shown: a PostgreSQL URL without its password. */

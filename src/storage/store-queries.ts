@@ -3,6 +3,7 @@ import type { PlanKind } from '../domain/usage-model.js';
 import type { Database } from './schema.js';
 import { SumTable } from '../money/sum-table.js';
 import { SummedLines } from './usage-lines.js';
+import type { AlertEngine } from './alert-engine.js';
 import { AlertStore, NotFound, type Actor } from './alert-store.js';
 import { LineReader } from './line-reader.js';
 import { SyncState } from './sync-state.js';
@@ -28,7 +29,11 @@ import type {
 
 /** The read side of the store, in Kysely: the same queries on every dialect. */
 export abstract class StoreQueries {
-  protected constructor(protected readonly db: Kysely<Database>) {}
+  /** `engine`: the alert rules the store runs inside the changes they judge (src/alerts). */
+  protected constructor(
+    protected readonly db: Kysely<Database>,
+    protected readonly engine: AlertEngine,
+  ) {}
 
   /** Called after every write this store makes, so that dataVersion() moves at once. */
   protected abstract noteChange(): Promise<void>;
@@ -40,7 +45,7 @@ export abstract class StoreQueries {
 
   /** Alert rules, webhooks, e-mail recipients, deliveries and the audit log. */
   get alerts(): AlertStore {
-    return (this.#alerts ??= new AlertStore(this.db, this.kind, () => this.noteChange()));
+    return (this.#alerts ??= new AlertStore(this.db, this.kind, this.engine, () => this.noteChange()));
   }
 
   /** The stored lines with their owners: what the emulated Microsoft endpoints and the exports read. */

@@ -1,6 +1,6 @@
 import { DecimalRead, readDecimal } from '../money/decimal-bytes.js';
 import { SumTable } from '../money/sum-table.js';
-import type { MeterInfoRow, ResourceInfoRow, UsageLines } from './store.js';
+import type { MeterInfoRow, ResourceInfoRow, UsageLines } from '../domain/usage-rows.js';
 
 const COMMA = 0x2c;
 

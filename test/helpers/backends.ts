@@ -3,6 +3,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { openStore } from '../../src/storage/open-store.js';
+import { alertEngine } from '../../src/alerts/alert-engine.js';
 import type { Store } from '../../src/storage/store.js';
 import { newPostgresDatabase } from './postgres.js';
 
@@ -42,7 +43,7 @@ export async function testDatabase(backend: Backend, dir: string, name: string):
     return {
       backend,
       location: file,
-      open: () => openStore(file),
+      open: () => openStore(file, alertEngine),
       query: async <T>(sql: string, ...params: unknown[]) => withDb((db) => db.prepare(sql).all(...params) as T[]),
       execute: async (sql: string) => {
         const db = new BetterSqlite3(file);
@@ -88,7 +89,7 @@ export async function testDatabase(backend: Backend, dir: string, name: string):
   return {
     backend,
     location: url,
-    open: () => openStore(url),
+    open: () => openStore(url, alertEngine),
     query: <T>(sql: string, ...params: unknown[]) =>
       withClient(async (client) => {
         let n = 0;

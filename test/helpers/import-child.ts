@@ -4,9 +4,10 @@
  */
 import { importFile } from '../../src/ingest/importer.js';
 import { openStore } from '../../src/storage/open-store.js';
+import { alertEngine } from '../../src/alerts/alert-engine.js';
 
 const [location, file] = process.argv.slice(2) as [string, string];
-const store = await openStore(location);
+const store = await openStore(location, alertEngine);
 let writing = false;
 await importFile(store, file, {
   now: () => new Date('2026-10-20T00:00:00Z'),

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { BlockImportSession } from '../block-import-session.js';
 import { migrationProvider } from '../migrations/index.js';
 import type { Database } from '../schema.js';
+import type { AlertEngine } from '../alert-engine.js';
 import { StoreQueries } from '../store-queries.js';
 import type { ImportMeta, ImportSession, Store } from '../store.js';
 import { PostgresImportWriter } from './postgres-import-writer.js';
@@ -24,12 +25,13 @@ export class PostgresStore extends StoreQueries implements Store {
   #checkedAt = -Infinity;
   #polling = false;
 
-  private constructor(pool: pg.Pool, db: Kysely<Database>) {
-    super(db);
+  private constructor(pool: pg.Pool, db: Kysely<Database>, alerts: AlertEngine) {
+    super(db, alerts);
     this.#pool = pool;
   }
 
-  static async open(options: { url: string; poolSize?: number }): Promise<PostgresStore> {
+  /** `alerts`: the alert rules (src/alerts' alertEngine). */
+  static async open(options: { url: string; poolSize?: number; alerts: AlertEngine }): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
@@ -39,7 +41,7 @@ export class PostgresStore extends StoreQueries implements Store {
         cause: error,
       });
     }
-    const store = new PostgresStore(pool, db);
+    const store = new PostgresStore(pool, db, options.alerts);
     await store.#poll();
     return store;
   }
@@ -47,7 +49,11 @@ export class PostgresStore extends StoreQueries implements Store {
   async beginImport(meta: ImportMeta): Promise<ImportSession> {
     const writer = new PostgresImportWriter(await this.#pool.connect());
     try {
-      return await BlockImportSession.begin(writer, meta, { onCommit: () => void this.noteChange(false) });
+      return await BlockImportSession.begin(writer, meta, {
+        onCommit: () => void this.noteChange(false),
+        alerts: this.engine,
+        kind: this.kind,
+      });
     } catch (error) {
       await writer.rollback();
       throw error;

@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { migrationProvider } from '../migrations/index.js';
 import type { Database } from '../schema.js';
+import type { AlertEngine } from '../alert-engine.js';
 import { StoreQueries } from '../store-queries.js';
 import type { ImportMeta, ImportSession, Store } from '../store.js';
 import { BlockImportSession } from '../block-import-session.js';
@@ -17,6 +18,8 @@ const importTurns = new Map<string, Promise<void>>();
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
   readonly file: string;
+  /** The alert rules (src/alerts' alertEngine). */
+  readonly alerts: AlertEngine;
 }
 
 /**
@@ -36,8 +39,8 @@ export class SqliteStore extends StoreQueries implements Store {
 
   readonly #file: string;
 
-  private constructor(sqlite: BetterSqlite3.Database, db: Kysely<Database>, file: string) {
-    super(db);
+  private constructor(sqlite: BetterSqlite3.Database, db: Kysely<Database>, file: string, alerts: AlertEngine) {
+    super(db, alerts);
     this.#sqlite = sqlite;
     this.#file = file;
     this.#version = sqlite.prepare('PRAGMA data_version').pluck();
@@ -71,6 +74,7 @@ export class SqliteStore extends StoreQueries implements Store {
       sqlite,
       db,
       options.file === ':memory:' ? `:memory:${Math.random()}` : path.resolve(options.file),
+      options.alerts,
     );
   }
 
@@ -91,7 +95,12 @@ export class SqliteStore extends StoreQueries implements Store {
     const writer = new SqliteImportWriter(this.#sqlite, this.db);
     this.#sqlite.pragma('busy_timeout = 600000');
     try {
-      return await BlockImportSession.begin(writer, meta, { onCommit: () => void this.noteChange(), onEnd: endTurn });
+      return await BlockImportSession.begin(writer, meta, {
+        onCommit: () => void this.noteChange(),
+        onEnd: endTurn,
+        alerts: this.engine,
+        kind: this.kind,
+      });
     } catch (error) {
       await writer.rollback();
       endTurn();
