@@ -12,4 +12,21 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  {
+    // The dashboard's rule (README, "Layout"): the SDK, the contract, money and pure domain modules only.
+    files: ['web/src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/src/*/**', '!**/src/sdk/**', '!**/src/contract/**', '!**/src/money/**', '!**/src/domain/**'],
+              message: 'The dashboard imports only src/sdk, src/contract, src/money and pure src/domain modules.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -7,6 +7,8 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { importFile } from '../src/ingest/importer.js';
 import { writeExport, type ExportRequest } from '../src/export/write-export.js';
 import { alertEngine } from '../src/alerts/alert-engine.js';
+import { PartnerCenter } from '../src/sdk/partner-center.js';
+import { BadRequestError } from '../src/sdk/errors.js';
 import { openStore } from '../src/storage/open-store.js';
 import { BACKENDS, testDatabase } from './helpers/backends.js';
 import { generate, REPO, tempDir, type Expected } from './helpers/fixtures.js';
@@ -161,8 +163,8 @@ for (const backend of BACKENDS) {
     });
 
     it('writes the reconciliation file (CSV and Parquet) that imports back to the same totals', async () => {
-      await exportTo('lineitems.csv', { format: 'csv', encoding: 'csv' });
-      await exportTo('lineitems.parquet', { format: 'csv', encoding: 'parquet' });
+      await exportTo('lineitems.csv', { format: 'reconciliation', encoding: 'csv' });
+      await exportTo('lineitems.parquet', { format: 'reconciliation', encoding: 'parquet' });
       assert.deepEqual(
         await sums(path.join(dir, 'lineitems.parquet'), 'BillingPreTaxTotal'),
         expectedSums(expect, 'billing'),
@@ -221,6 +223,25 @@ for (const backend of BACKENDS) {
       assert.equal(badCustomer.status, 400);
       const anonymous = await fetch(`${server.baseUrl}/v1/partnerusage/exports/focus.csv`);
       assert.equal(anonymous.status, 401);
+    });
+
+    it("downloads the same through the SDK's exportFile (the dashboard's FOCUS button)", async () => {
+      const pc = new PartnerCenter({ baseUrl: server.baseUrl, credential: token, maxRetries: 0 });
+      const direct = await fetch(`${server.baseUrl}/v1/partnerusage/exports/lineitems.csv?period=${PERIOD}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const viaSdk = await pc.partnerUsage.exportFile('lineitems.csv', { period: PERIOD });
+      assert.equal(viaSdk.status, 200);
+      assert.equal(await viaSdk.text(), await direct.text());
+      const parquet = await pc.partnerUsage.exportFile('focus.parquet', { period: PERIOD });
+      const blob = await parquet.blob();
+      assert.equal(Buffer.from(await blob.slice(0, 4).arrayBuffer()).toString('latin1'), 'PAR1');
+      // An error is read and thrown as the SDK's typed error, with the route's fault body.
+      await assert.rejects(pc.partnerUsage.exportFile('focus.csv', { customer: 'nope' }), (e: unknown) => {
+        assert.ok(e instanceof BadRequestError);
+        assert.match(e.message, /customer/i);
+        return true;
+      });
     });
   });
 }

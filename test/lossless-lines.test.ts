@@ -158,7 +158,7 @@ for (const backend of BACKENDS) {
       };
       await writeExport(
         store,
-        { partnerTenantId: partner, periods: [PERIOD], format: 'csv', encoding: 'csv' },
+        { partnerTenantId: partner, periods: [PERIOD], format: 'reconciliation', encoding: 'csv' },
         targets,
       );
       return { ...(targets.out ? { out } : {}), ...(targets.legacyOut ? { legacyOut } : {}), store };
@@ -183,7 +183,7 @@ for (const backend of BACKENDS) {
         const out = path.join(dir, 'again.csv');
         await writeExport(
           store,
-          { partnerTenantId: partner, periods: [PERIOD], format: 'csv', encoding: 'csv' },
+          { partnerTenantId: partner, periods: [PERIOD], format: 'reconciliation', encoding: 'csv' },
           fs.createWriteStream(out),
         );
         assertSameLines(csvRows(out), csvRows(rich), dailyColumns);
@@ -244,7 +244,7 @@ for (const backend of BACKENDS) {
         const out = path.join(dir, 'sample.csv');
         await writeExport(
           store,
-          { partnerTenantId: SAMPLE_PARTNER, periods: ['2019-01'], format: 'csv', encoding: 'csv' },
+          { partnerTenantId: SAMPLE_PARTNER, periods: ['2019-01'], format: 'reconciliation', encoding: 'csv' },
           fs.createWriteStream(out),
         );
         const [row] = csvRows(out);
@@ -336,7 +336,12 @@ for (const backend of BACKENDS) {
           );
           const fromA = path.join(dir, 'a.csv');
           const fromB = path.join(dir, 'b.csv');
-          const request = { partnerTenantId: partner, periods: [PERIOD], format: 'csv', encoding: 'csv' } as const;
+          const request = {
+            partnerTenantId: partner,
+            periods: [PERIOD],
+            format: 'reconciliation',
+            encoding: 'csv',
+          } as const;
           await writeExport(a.store, request, fs.createWriteStream(fromA));
           await writeExport(storeB, request, fs.createWriteStream(fromB));
           assertSameLines(csvRows(fromB), csvRows(fromA), dailyColumns);

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { spreadsheetTextField } from '../src/ingest/file-formats.js';
+import { spreadsheetTextField } from '../src/domain/csv-field.js';
 import { importFile } from '../src/ingest/importer.js';
 import { createServerAuth } from '../src/server/server-auth.js';
 import { createServer } from '../src/server/create-server.js';

@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { apiErrors } from './api-errors.js';
 import { BILLING_PERIOD_PATTERN, billingPeriodProblem } from './billing-period.js';
+import { VIEW_FILTERS, VIEW_SORTS, type ViewFilter } from './view-options.js';
 
 /**
  * The parameters of the usage family, each with its wire name, its schema (for the OpenAPI
@@ -165,25 +166,6 @@ export const webhookId = ourId('webhook-id', 'ep', 'A webhook endpoint id (ep_â€
 export const deliveryId = ourId('delivery-id', 'msg', 'A delivery id (msg_â€¦), the webhook-id of its attempts.');
 
 // The customers view (issue #14: the dashboard's table), our extension.
-
-/** Columns the customers view sorts by. */
-export const VIEW_SORTS = [
-  'name',
-  'plan',
-  'currency',
-  'totalCost',
-  'usdTotalCost',
-  'budget',
-  'percentUsed',
-  'forecast',
-  'anomalies',
-  'lastModified',
-] as const;
-export type ViewSort = (typeof VIEW_SORTS)[number];
-
-/** Standings the customers view filters by (all given must hold). */
-export const VIEW_FILTERS = ['over-budget', 'trending-over', 'no-budget', 'anomaly'] as const;
-export type ViewFilter = (typeof VIEW_FILTERS)[number];
 
 const oneOf = <T extends string>(name: string, values: readonly T[], description: string): Parameter<T> => ({
   name,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { currentBillingPeriod } from '../domain/usage-model.js';
 import { formatDecimal, parseDecimal, ZERO } from '../money/decimal.js';
-import { csvField } from '../ingest/file-formats.js';
+import { csvField } from '../domain/csv-field.js';
 import { DAILY_RATED_COLUMNS, LEGACY_COLUMNS } from '../domain/line-schema.js';
 import { importFile } from '../ingest/importer.js';
 import type { Store } from '../storage/store.js';

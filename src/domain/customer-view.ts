@@ -1,4 +1,4 @@
-import type { ViewFilter, ViewSort } from '../contract/parameters.js';
+import type { ViewFilter, ViewSort } from '../contract/view-options.js';
 import { compare, parseDecimal, ZERO, type Decimal } from '../money/decimal.js';
 
 /** A customer's row of the view, with its money as exact decimal text. */

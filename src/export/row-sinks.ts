@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
-import { csvField } from '../ingest/file-formats.js';
+import { csvField } from '../domain/csv-field.js';
 import { parseDecimal, plainDecimal, rescale } from '../money/decimal.js';
 import type { ExportColumn } from './export-layout.js';
 

@@ -10,7 +10,12 @@ import {
 import { lineFormat } from './line-values.js';
 import { csvSink, decimalDigits, parquetSink, type RowSink } from './row-sinks.js';
 
-export type ExportFormat = 'focus' | 'csv';
+/**
+ * FOCUS 1.2, or the reconciliation file's own layout (Partner Center's columns). Users type the
+ * latter as `--format csv` (the CLI) and `lineitems` (the route's file name); it is `reconciliation`
+ * everywhere else.
+ */
+export type ExportFormat = 'focus' | 'reconciliation';
 export type ExportEncoding = 'csv' | 'parquet';
 
 export interface ExportRequest {
@@ -112,7 +117,7 @@ export async function prepareExport(store: Store, request: ExportRequest): Promi
      */
     async write(target) {
       const { out, legacyOut } = 'write' in target ? { out: target, legacyOut: undefined } : target;
-      const separate = legacyOut !== undefined && request.format === 'csv';
+      const separate = legacyOut !== undefined && request.format === 'reconciliation';
       const sinks: Partial<Record<LineFormat, RowSink>> = {};
       if (out) sinks['daily-rated'] = sinkOf(out, 'daily-rated');
       if (separate) sinks.legacy = sinkOf(legacyOut, 'legacy');

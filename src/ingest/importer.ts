@@ -10,7 +10,8 @@ import {
   readLayout,
   type FileLayout,
 } from './file-source.js';
-import { csvField, HeaderError, recogniseHeader, type RecognisedHeader } from './file-formats.js';
+import { csvField } from '../domain/csv-field.js';
+import { HeaderError, recogniseHeader, type RecognisedHeader } from './file-formats.js';
 import type { LineFormat } from '../domain/line-schema.js';
 import type { DecoderRules } from './line-decoder.js';
 import type { ParseTask, Rejection, WorkerMessage } from './parse-task.js';

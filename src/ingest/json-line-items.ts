@@ -1,5 +1,5 @@
 import { JsonDecimal, parseExact, stringifyExact } from '../contract/exact-json.js';
-import { csvField } from './file-formats.js';
+import { csvField } from '../domain/csv-field.js';
 import { columnsOf, DAILY_RATED_COLUMNS } from '../domain/line-schema.js';
 
 /**

@@ -114,10 +114,14 @@ export class ApiClient {
     return `${this.baseUrl}${/^\/v1(\/|\?|$)/.test(path) ? '' : '/v1'}${path}`;
   }
 
+  /**
+   * One logical call. `file`: a successful answer's body is left unread and handed back as the
+   * Response (a download: read it as a stream or a Blob); errors are read and thrown as always.
+   */
   async request(
     method: string,
     pathOrUri: string,
-    options: RequestOptions & { body?: string } = {},
+    options: RequestOptions & { body?: string; file?: boolean } = {},
   ): Promise<ApiResponse> {
     const requestId = crypto.randomUUID();
     const correlationId = options.correlationId ?? this.#correlationId;
@@ -153,8 +157,7 @@ export class ApiClient {
         await sleep(Math.min(retryAfter, RETRY_AFTER_CAP_S), options.signal);
         continue;
       }
-      const text = await response.text();
-      const body = parseBody(text);
+      const body = response.ok && options.file ? response : parseBody(await response.text());
       if (response.ok) {
         return {
           status: response.status,

@@ -2,7 +2,8 @@ import type { Static } from '@sinclair/typebox';
 import { expandPath } from '../contract/openapi.js';
 import { operations } from '../contract/operations.js';
 import type { AlertEvent, CustomerDay, CustomerView, Delivery, WebhookEndpoint } from '../contract/resources.js';
-import type { ViewFilter, ViewSort } from '../contract/parameters.js';
+import type { EXPORT_FILES } from '../contract/parameters.js';
+import type { ViewFilter, ViewSort } from '../contract/view-options.js';
 import { numberOf, type ApiClient, type RequestOptions } from './client.js';
 
 /** Our extension's lists: items and their count. */
@@ -55,6 +56,25 @@ export class PartnerUsageExtensions {
       counts: counts as Static<typeof CustomerView>['counts'],
       items: view.items.map((r) => ({ ...r, anomalies: numberOf(r.anomalies) })),
     };
+  }
+
+  /**
+   * GET /v1/partnerusage/exports/{file}: the period's lines (of one customer with `customer`) as
+   * FOCUS 1.2 (focus.csv, focus.parquet) or the reconciliation file (lineitems.csv,
+   * lineitems.parquet). The Response is handed back unread: stream its body, or take a Blob.
+   */
+  async exportFile(
+    file: (typeof EXPORT_FILES)[number],
+    q: { period?: string | undefined; customer?: string | undefined } & RequestOptions = {},
+  ): Promise<Response> {
+    const { period, customer, ...options } = q;
+    const path = `${expandPath(operations.getExport.path, { file })}${queryOf({ period, customer })}`;
+    const r = await this.client.request('GET', path, {
+      ...options,
+      file: true,
+      headers: { Accept: '*/*', ...options.headers },
+    });
+    return r.body as Response;
   }
 
   /** GET /v1/partnerusage/customers/{c}/days: spend per day, the last `days` (default 30) of the period. */

@@ -17,8 +17,8 @@ import type { LineReader } from './line-reader.js';
 import type { SyncState } from './sync-state.js';
 
 /**
- * The one storage interface. SQLite (embedded default) implements it now; PostgreSQL will be a
- * second implementation chosen by the same factory (open-store.ts). Only storage speaks SQL.
+ * The one storage interface, implemented by SQLite (the embedded default) and PostgreSQL, chosen by
+ * the database location (open-store.ts). Only storage speaks SQL.
  */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';

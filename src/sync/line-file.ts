@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringifyExact } from '../contract/exact-json.js';
-import { csvField } from '../ingest/file-formats.js';
+import { csvField } from '../domain/csv-field.js';
 import { REJECTS_HEADER } from '../ingest/importer.js';
 import { LINE_ITEMS_HEADER, lineItemRow } from '../ingest/json-line-items.js';
 

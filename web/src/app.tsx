@@ -6,6 +6,7 @@ import { CustomersPage } from './customers-page.js';
 import { DocsPage } from './docs-page.js';
 import { t } from './i18n.js';
 import { onLinkClick, useRoute } from './route.js';
+import { customersUrl, customersViewOf } from './view-state.js';
 import { SignIn } from './sign-in.js';
 
 export function App() {
@@ -13,8 +14,7 @@ export function App() {
   const [token, setToken] = useState(savedToken);
   // One client per token: pages' effects depend on it.
   const pc = useMemo(() => (token ? clientFor(token) : undefined), [token]);
-  const period = route.params.get('period') ?? undefined;
-  const keep = period ? `?period=${period}` : '';
+  const period = route.period;
   const nav = (href: string, label: string, current: boolean) => (
     <a href={href} onClick={onLinkClick} aria-current={current ? 'page' : undefined}>
       {label}
@@ -28,7 +28,7 @@ export function App() {
       <header class="top">
         <span class="brand">{t('title')}</span>
         <nav aria-label="Main">
-          {nav(`/${keep}`, t('customers'), route.page === 'customers' || route.page === 'customer')}
+          {nav(customersUrl({ period }), t('customers'), route.page === 'customers' || route.page === 'customer')}
           {nav('/alerts', t('alerts'), route.page === 'alerts')}
           {nav('/docs', t('apiReference'), route.page === 'docs')}
         </nav>
@@ -60,7 +60,7 @@ export function App() {
         ) : route.page === 'alerts' ? (
           <AlertsPage pc={pc} />
         ) : (
-          <CustomersPage pc={pc} params={route.params} />
+          <CustomersPage pc={pc} view={customersViewOf(route)} />
         )}
       </main>
     </>

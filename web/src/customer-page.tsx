@@ -8,7 +8,8 @@ import { describe } from './api.js';
 import { bars, Chart } from './chart.js';
 import { dateTime, money, percent, plotted } from './format.js';
 import { t } from './i18n.js';
-import { onLinkClick, withParams } from './route.js';
+import { onLinkClick } from './route.js';
+import { customersUrl } from './view-state.js';
 import { useLoad } from './use-load.js';
 
 type Currency = { currencyCode?: string | undefined; currencyLocale?: string | undefined };
@@ -45,7 +46,7 @@ export function CustomerPage({ pc, id, period }: { pc: PartnerCenter; id: string
   return (
     <>
       <p>
-        <a href={withParams('/', { period })} onClick={onLinkClick}>
+        <a href={customersUrl({ period })} onClick={onLinkClick}>
           ← {t('back')}
         </a>
       </p>

@@ -1,12 +1,13 @@
 import { useState } from 'preact/hooks';
 import type { CustomerView, CustomerViewRow } from '../../src/contract/resources.js';
-import type { ViewFilter, ViewSort } from '../../src/contract/parameters.js';
-import { csvField, spreadsheetTextField } from '../../src/ingest/file-formats.js';
+import type { ViewFilter, ViewSort } from '../../src/contract/view-options.js';
+import { csvField, spreadsheetTextField } from '../../src/domain/csv-field.js';
 import type { PartnerCenter } from '../../src/sdk/partner-center.js';
-import { describe, savedToken } from './api.js';
+import { describe } from './api.js';
 import { dateTime, money, percent, periodName, plotted, usd } from './format.js';
 import { stableName, t } from './i18n.js';
-import { navigate, onLinkClick, withParams } from './route.js';
+import { navigate, onLinkClick } from './route.js';
+import { customersUrl, customerUrl, type CustomersView } from './view-state.js';
 import { useLoad } from './use-load.js';
 
 const PAGE = 50;
@@ -32,40 +33,12 @@ const THRESHOLDS = [80, 100];
 
 type Row = CustomerViewRow;
 
-/** The view's state, read from and written to the URL. */
-function stateOf(params: URLSearchParams) {
-  return {
-    period: params.get('period') ?? undefined,
-    sort: (params.get('sort') as ViewSort | null) ?? 'percentUsed',
-    order: (params.get('order') as 'asc' | 'desc' | null) ?? 'desc',
-    filter: (params.get('filter') ?? '').split(',').filter(Boolean) as ViewFilter[],
-    plan: (params.get('plan') as 'azure-plan' | 'legacy' | null) ?? undefined,
-    currency: params.get('currency') ?? undefined,
-    search: params.get('search') ?? '',
-    offset: Number(params.get('offset') ?? 0) || 0,
-  };
-}
-type ViewState = ReturnType<typeof stateOf>;
-
-function urlOf(s: ViewState): string {
-  return withParams('/', {
-    period: s.period,
-    sort: s.sort === 'percentUsed' ? undefined : s.sort,
-    order: s.order === 'desc' ? undefined : s.order,
-    filter: s.filter.join(','),
-    plan: s.plan,
-    currency: s.currency,
-    search: s.search,
-    offset: s.offset ? String(s.offset) : undefined,
-  });
-}
-
-export function CustomersPage({ pc, params }: { pc: PartnerCenter; params: URLSearchParams }) {
-  const s = stateOf(params);
-  const go = (change: Partial<ViewState>, replace = false) => navigate(urlOf({ ...s, offset: 0, ...change }), replace);
+export function CustomersPage({ pc, view: s }: { pc: PartnerCenter; view: CustomersView }) {
+  const go = (change: Partial<CustomersView>, replace = false) =>
+    navigate(customersUrl({ ...s, offset: 0, ...change }), replace);
   const [view, reload] = useLoad(
     () => pc.partnerUsage.customerView({ ...s, search: s.search.toLowerCase(), size: PAGE }),
-    [pc, params.toString()],
+    [pc, customersUrl(s)],
   );
   const [summary] = useLoad(() => pc.usageSummary.get(s.period ? { period: s.period } : {}), [pc, s.period]);
   const [selected, setSelected] = useState<Map<string, Row>>(new Map());
@@ -120,7 +93,7 @@ export function CustomersPage({ pc, params }: { pc: PartnerCenter; params: URLSe
         <select
           aria-label={t('plan')}
           value={s.plan ?? ''}
-          onChange={(e) => go({ plan: (e.currentTarget.value || undefined) as ViewState['plan'] })}
+          onChange={(e) => go({ plan: (e.currentTarget.value || undefined) as CustomersView['plan'] })}
         >
           <option value="">{t('allPlans')}</option>
           <option value="azure-plan">{t('azurePlan')}</option>
@@ -141,7 +114,7 @@ export function CustomersPage({ pc, params }: { pc: PartnerCenter; params: URLSe
         <button type="button" class="secondary" onClick={() => void downloadCsv(pc, s)}>
           {t('downloadCsv')}
         </button>
-        <button type="button" class="secondary" onClick={() => void downloadFocus(s)}>
+        <button type="button" class="secondary" onClick={() => void downloadFocus(pc, s)}>
           {t('downloadFocus')}
         </button>
       </form>
@@ -309,7 +282,7 @@ function CustomerRow(props: {
         />
       </td>
       <th scope="row">
-        <a href={withParams(`/customers/${r.id}`, { period: props.period })} onClick={onLinkClick}>
+        <a href={customerUrl(r.id, props.period)} onClick={onLinkClick}>
           {r.name}
         </a>
       </th>
@@ -402,13 +375,9 @@ function Header(props: {
   );
 }
 
-/** The period's line items as FOCUS 1.2 Parquet, streamed by the server (GET /v1/partnerusage/exports/{file}). */
-async function downloadFocus(s: ViewState): Promise<void> {
-  const period = s.period ? `?period=${encodeURIComponent(s.period)}` : '';
-  const r = await fetch(`/v1/partnerusage/exports/focus.parquet${period}`, {
-    headers: { authorization: `Bearer ${savedToken() ?? ''}` },
-  });
-  if (!r.ok) throw new Error(`The export failed (${r.status}).`);
+/** The period's line items as FOCUS 1.2 Parquet, streamed by the server (the SDK's exportFile). */
+async function downloadFocus(pc: PartnerCenter, s: CustomersView): Promise<void> {
+  const r = await pc.partnerUsage.exportFile('focus.parquet', { period: s.period });
   save(await r.blob(), `focus-${s.period ?? 'current'}.parquet`);
 }
 
@@ -422,7 +391,7 @@ function save(blob: Blob, name: string): void {
 }
 
 /** Every row the view shows (all its pages), with exact amounts, as a CSV file. */
-async function downloadCsv(pc: PartnerCenter, s: ViewState): Promise<void> {
+async function downloadCsv(pc: PartnerCenter, s: CustomersView): Promise<void> {
   const lines = [
     'id,name,plan,currency,totalCost,usdTotalCost,budget,percentUsed,forecastTotalCost,overBudget,trendingOver,anomalies,lastModifiedDate',
   ];

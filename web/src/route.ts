@@ -1,20 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-
-/** The page and its state, all in the URL: a view can be shared, and Back works. */
-export interface Route {
-  readonly page: 'customers' | 'customer' | 'alerts' | 'docs';
-  readonly customerId?: string;
-  readonly params: URLSearchParams;
-}
-
-export function routeOf(location: Location): Route {
-  const params = new URLSearchParams(location.search);
-  const customer = /^\/customers\/([0-9a-f-]{36})\/?$/i.exec(location.pathname);
-  if (customer) return { page: 'customer', customerId: customer[1]!.toLowerCase(), params };
-  if (/^\/alerts\/?$/.test(location.pathname)) return { page: 'alerts', params };
-  if (/^\/docs\/?$/.test(location.pathname)) return { page: 'docs', params };
-  return { page: 'customers', params };
-}
+import { readViewState, type ViewState } from './view-state.js';
 
 const CHANGED = 'partner-usage:navigate';
 
@@ -24,17 +9,11 @@ export function navigate(url: string, replace = false): void {
   window.dispatchEvent(new Event(CHANGED));
 }
 
-/** A query string from values, leaving out empty ones and defaults. */
-export function withParams(path: string, values: Record<string, string | undefined>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(values)) if (v) q.set(k, v);
-  return q.size > 0 ? `${path}?${q.toString()}` : path;
-}
-
-export function useRoute(): Route {
-  const [route, setRoute] = useState(() => routeOf(window.location));
+/** The state the page's URL says (view-state.ts), kept current as it changes. */
+export function useRoute(): ViewState {
+  const [route, setRoute] = useState(() => readViewState(window.location.pathname, window.location.search));
   useEffect(() => {
-    const update = () => setRoute(routeOf(window.location));
+    const update = () => setRoute(readViewState(window.location.pathname, window.location.search));
     window.addEventListener('popstate', update);
     window.addEventListener(CHANGED, update);
     return () => {

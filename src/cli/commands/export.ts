@@ -2,9 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { defineCommand } from 'citty';
 import { isGuid } from '../../domain/field-syntax.js';
-import { ExportError, writeExport, type ExportEncoding } from '../../export/write-export.js';
+import { ExportError, writeExport, type ExportEncoding, type ExportFormat } from '../../export/write-export.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { billingPeriod, choosePartner, dbArg, partnerArg, periodArg, withStore } from '../shared-args.js';
+
+/** What --format takes: `csv` is the reconciliation file (its name since the first release); `reconciliation` says so. */
+const FORMATS: Readonly<Record<string, ExportFormat>> = {
+  focus: 'focus',
+  csv: 'reconciliation',
+  reconciliation: 'reconciliation',
+};
 
 export const exportCommand = defineCommand({
   meta: {
@@ -15,7 +22,7 @@ export const exportCommand = defineCommand({
   args: {
     format: {
       type: 'string',
-      description: 'focus (FOCUS 1.2 with x_ extensions) or csv (the reconciliation file)',
+      description: 'focus (FOCUS 1.2 with x_ extensions) or csv (the reconciliation file; also: reconciliation)',
       valueHint: 'focus|csv',
       required: true,
     },
@@ -31,9 +38,8 @@ export const exportCommand = defineCommand({
     ...dbArg,
   },
   async run({ args }) {
-    const format = args.format.toLowerCase();
-    if (format !== 'focus' && format !== 'csv')
-      throw new CliError(`--format must be focus or csv, got ${JSON.stringify(args.format)}`, EXIT.usage);
+    const format = FORMATS[args.format.toLowerCase()];
+    if (!format) throw new CliError(`--format must be focus or csv, got ${JSON.stringify(args.format)}`, EXIT.usage);
     const extension = path.extname(args.out).toLowerCase();
     const encoding: ExportEncoding | undefined =
       extension === '.csv' ? 'csv' : extension === '.parquet' ? 'parquet' : undefined;
@@ -50,7 +56,7 @@ export const exportCommand = defineCommand({
       const partner = await choosePartner(store, args.partner);
       // Lines go back in the layout they came in: legacy (MS-AZR-0145P) lines in the legacy file's
       // columns, in a second file when the period holds both kinds (docs/sync.md#exports).
-      const kinds = format === 'csv' ? await store.lines.formats(partner, period, args.customer) : new Set();
+      const kinds = format === 'reconciliation' ? await store.lines.formats(partner, period, args.customer) : new Set();
       const files =
         kinds.has('legacy') && kinds.has('daily-rated')
           ? { out: args.out, legacyOut: legacyFile }

@@ -1,6 +1,6 @@
 import { apiErrors } from '../../contract/api-errors.js';
 import { JsonDecimal } from '../../contract/exact-json.js';
-import type { ViewFilter, ViewSort } from '../../contract/parameters.js';
+import type { ViewFilter, ViewSort } from '../../contract/view-options.js';
 import { countRows, viewCustomers, type CustomerViewData, type ViewRow } from '../../domain/customer-view.js';
 import { percentUsed } from '../../domain/percent-used.js';
 import { addDays, dayDate, periodDays, periodOf } from '../../domain/usage-day.js';

@@ -21,7 +21,7 @@ export const getExport: OperationHandler = async ({ caller, values }, deps) => {
       partnerTenantId: caller.partnerTenantId,
       periods: [period],
       customerTenantId: customer,
-      format: kind === 'focus' ? 'focus' : 'csv',
+      format: kind === 'focus' ? 'focus' : 'reconciliation',
       encoding,
     });
   } catch (error) {

@@ -24,7 +24,7 @@ export interface SqliteStoreOptions {
 
 /**
  * The embedded store: one SQLite file in WAL mode. Reads go through Kysely (the same queries
- * PostgreSQL will run); imports use better-sqlite3 directly for speed.
+ * PostgreSQL runs); imports use better-sqlite3 directly for speed.
  *
  * Integers read back stay below 2^53 (keys, counts, days); the 64-bit line identity is written
  * but never read as a number, so `safeIntegers` is not needed.

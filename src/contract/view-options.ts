@@ -1,0 +1,21 @@
+// The customers view's options (issue #14), in a module of their own without a schema library:
+// the dashboard's URL state reads them too.
+
+/** Columns the customers view sorts by. */
+export const VIEW_SORTS = [
+  'name',
+  'plan',
+  'currency',
+  'totalCost',
+  'usdTotalCost',
+  'budget',
+  'percentUsed',
+  'forecast',
+  'anomalies',
+  'lastModified',
+] as const;
+export type ViewSort = (typeof VIEW_SORTS)[number];
+
+/** Standings the customers view filters by (all given must hold). */
+export const VIEW_FILTERS = ['over-budget', 'trending-over', 'no-budget', 'anomaly'] as const;
+export type ViewFilter = (typeof VIEW_FILTERS)[number];

@@ -1,0 +1,124 @@
+import { VIEW_FILTERS, VIEW_SORTS, type ViewFilter, type ViewSort } from '../../src/contract/view-options.js';
+
+// The dashboard's state lives in its URL (a view can be shared, Back works): which page, which
+// customer, and the customers view's period, sort, order, filters, plan, currency, search and page.
+// This module is the one place that reads and writes it — pure, tested alone (test/view-state.test.ts).
+
+export type Page = 'customers' | 'customer' | 'alerts' | 'docs';
+
+/** The customers view's state; each value has a default the URL leaves out. */
+export interface CustomersView {
+  readonly period: string | undefined;
+  readonly sort: ViewSort;
+  readonly order: 'asc' | 'desc';
+  readonly filter: readonly ViewFilter[];
+  readonly plan: 'azure-plan' | 'legacy' | undefined;
+  readonly currency: string | undefined;
+  readonly search: string;
+  /** The first row shown (a multiple of the page size). */
+  readonly offset: number;
+}
+
+/** Where the dashboard is: the page, its customer (the customer page) and every view setting. */
+export interface ViewState extends CustomersView {
+  readonly page: Page;
+  readonly customerId: string | undefined;
+}
+
+export const DEFAULT_VIEW: CustomersView = {
+  period: undefined,
+  sort: 'percentUsed',
+  order: 'desc',
+  filter: [],
+  plan: undefined,
+  currency: undefined,
+  search: '',
+  offset: 0,
+};
+
+const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_OFFSET = 1_000_000_000;
+
+const oneOf = <T extends string>(values: readonly T[], raw: string | null): T | undefined =>
+  raw !== null && values.includes(raw as T) ? (raw as T) : undefined;
+
+/**
+ * The state a URL says. What a hand-edited or outdated link gets wrong falls back to its default
+ * (an unknown sort, a bad period, a negative page), so that it still opens a view rather than an error.
+ */
+export function readViewState(pathname: string, search: string): ViewState {
+  const q = new URLSearchParams(search);
+  const customer = /^\/customers\/([0-9a-f-]{36})\/?$/i.exec(pathname);
+  const page: Page =
+    customer?.[1] && GUID.test(customer[1])
+      ? 'customer'
+      : /^\/alerts\/?$/.test(pathname)
+        ? 'alerts'
+        : /^\/docs\/?$/.test(pathname)
+          ? 'docs'
+          : 'customers';
+  const period = q.get('period') ?? '';
+  const offset = Number(q.get('offset') ?? '0');
+  const filters = (q.get('filter') ?? '')
+    .split(',')
+    .filter((f): f is ViewFilter => oneOf(VIEW_FILTERS, f) !== undefined);
+  return {
+    page,
+    customerId: page === 'customer' ? customer![1]!.toLowerCase() : undefined,
+    period: PERIOD.test(period) ? period : undefined,
+    sort: oneOf(VIEW_SORTS, q.get('sort')) ?? DEFAULT_VIEW.sort,
+    order: oneOf(['asc', 'desc'] as const, q.get('order')) ?? DEFAULT_VIEW.order,
+    filter: [...new Set(filters)],
+    plan: oneOf(['azure-plan', 'legacy'] as const, q.get('plan')),
+    currency: /^[A-Za-z]{3}$/.test(q.get('currency') ?? '') ? q.get('currency')!.toUpperCase() : undefined,
+    search: q.get('search') ?? '',
+    offset: Number.isSafeInteger(offset) && offset > 0 && offset <= MAX_OFFSET ? offset : 0,
+  };
+}
+
+/** The customers view's settings of a state (what the view's query takes). */
+export const customersViewOf = ({
+  period,
+  sort,
+  order,
+  filter,
+  plan,
+  currency,
+  search,
+  offset,
+}: CustomersView): CustomersView => ({
+  period,
+  sort,
+  order,
+  filter,
+  plan,
+  currency,
+  search,
+  offset,
+});
+
+/** The URL of the customers view in `view`, leaving out defaults (the shortest link to it). */
+export function customersUrl(view: Partial<CustomersView> = {}): string {
+  const v = { ...DEFAULT_VIEW, ...view };
+  return withQuery('/', {
+    period: v.period,
+    sort: v.sort === DEFAULT_VIEW.sort ? undefined : v.sort,
+    order: v.order === DEFAULT_VIEW.order ? undefined : v.order,
+    filter: v.filter.join(','),
+    plan: v.plan,
+    currency: v.currency,
+    search: v.search,
+    offset: v.offset > 0 ? String(v.offset) : undefined,
+  });
+}
+
+/** A customer's page in a period. */
+export const customerUrl = (customerId: string, period: string | undefined): string =>
+  withQuery(`/customers/${encodeURIComponent(customerId)}`, { period });
+
+function withQuery(path: string, values: Record<string, string | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(values)) if (v) q.set(k, v);
+  return q.size > 0 ? `${path}?${q.toString()}` : path;
+}
