@@ -98,7 +98,8 @@ const S = `${C}/subscriptions/{subscription-id}`;
 /** Where partner-usage's own extension routes live: never a Partner Center path. */
 const X = '/v1/partnerusage';
 
-const op = (o: Operation): Operation => o;
+/** An operation, its parameters' own types kept (the handler's values are typed from them: ValuesOf). */
+const op = <const Ps extends readonly Parameter[]>(o: Operation & { readonly parameters: Ps }) => o;
 
 export const operations = {
   getPartnerUsageSummary: op({
@@ -384,8 +385,11 @@ export const operations = {
     collection: false,
     response: LineItemPage,
     errors: ['invalidContinuationToken'],
-    note: 'Served from the stored lines; what the store does not keep (unit prices, exchange rates, benefits) is empty. The billed form (/v1/invoices/{id}/lineitems) is not served: no invoices are kept.',
+    note: 'Served from the stored lines, every column as imported. The billed form (/v1/invoices/{id}/lineitems) is not served yet: stored lines are not indexed by invoice.',
   }),
 } as const satisfies Record<string, Operation>;
 
 export type OperationId = keyof typeof operations;
+
+/** The parameters of an operation, each with its own type. */
+export type ParametersOf<K extends OperationId> = (typeof operations)[K]['parameters'];

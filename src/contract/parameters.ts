@@ -3,23 +3,61 @@ import { apiErrors } from './api-errors.js';
 import { BILLING_PERIOD_PATTERN, billingPeriodProblem } from './billing-period.js';
 import { VIEW_FILTERS, VIEW_SORTS, type ViewFilter } from './view-options.js';
 
+const isViewFilter = (f: string): f is ViewFilter => VIEW_FILTERS.some((v) => v === f);
+
 /**
  * The parameters of the usage family, each with its wire name, its schema (for the OpenAPI
- * document) and its parser, which turns the raw text into a value or throws the 400 ApiError
- * naming the parameter. The server validates every request through these; nothing else parses.
+ * document), its parser, which turns the raw text into a value or throws the 400 ApiError
+ * naming the parameter, and the value it takes when left out (applied once, by the server). The
+ * server validates every request through these; nothing else parses. Each parameter's type says
+ * its value's type, its name and whether a handler always has it (a path parameter, a required
+ * one, one with a default): a handler's values are typed from its operation's list (ValuesOf).
  */
-export interface Parameter<T = unknown> {
-  readonly name: string;
+export interface Parameter<T = unknown, N extends string = string> {
+  readonly name: N;
   readonly in: 'path' | 'query';
   readonly required: boolean;
   readonly description: string;
   readonly schema: TSchema;
   readonly parse: (raw: string) => T;
+  readonly default?: T;
 }
+
+/** A path parameter: always there. */
+type PathParameter<T, N extends string> = Parameter<T, N> & { readonly in: 'path'; readonly required: true };
+/** A query parameter a request must give (a next page gives it through its token instead). */
+type RequiredParameter<T, N extends string> = Parameter<T, N> & { readonly in: 'query'; readonly required: true };
+/** An optional query parameter: undefined when left out. */
+type OptionalParameter<T, N extends string> = Parameter<T, N> & { readonly in: 'query'; readonly required: false };
+/** An optional query parameter with a default: always there. */
+type DefaultedParameter<T, N extends string> = OptionalParameter<T, N> & { readonly default: T };
+
+type ValueOf<P> = P extends Parameter<infer T> ? T : never;
+
+/**
+ * The values a handler gets for a list of parameters, by wire name: a path parameter, a required
+ * one and one with a default are always there; an optional one may be undefined. On a next page
+ * (`seek`), a required query parameter may be absent: the page's token carries the first request's.
+ */
+export type ValuesOf<Ps extends readonly Parameter[], Seek extends boolean = false> = {
+  readonly [P in Ps[number] as P['name']]: P extends { readonly in: 'path' } | { readonly default: unknown }
+    ? ValueOf<P>
+    : P extends { readonly required: true }
+      ? Seek extends true
+        ? ValueOf<P> | undefined
+        : ValueOf<P>
+      : ValueOf<P> | undefined;
+};
+
+/** A parameter with its default: the value of the parameter when a request leaves it out. */
+const withDefault = <T, N extends string>(p: OptionalParameter<T, N>, value: T): DefaultedParameter<T, N> => ({
+  ...p,
+  default: value,
+});
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const guid = (name: string, description: string): Parameter<string> => ({
+const guid = <N extends string>(name: N, description: string): PathParameter<string, N> => ({
   name,
   in: 'path',
   required: true,
@@ -37,7 +75,7 @@ export const subscriptionId = guid(
   "The subscription id; for an Azure plan, the plan's Partner Center subscription id.",
 );
 
-export const period: Parameter<string> = {
+export const period: OptionalParameter<string, 'period'> = {
   name: 'period',
   in: 'query',
   required: false,
@@ -53,7 +91,7 @@ export const period: Parameter<string> = {
 
 export const MAX_PAGE_SIZE = 1000;
 
-export const size: Parameter<number> = {
+export const size: OptionalParameter<number, 'size'> = {
   name: 'size',
   in: 'query',
   required: false,
@@ -104,7 +142,7 @@ export function parseDateTime(raw: string): number | undefined {
   return ms - sign * offset * 60_000;
 }
 
-const dateTime = (name: string, description: string): Parameter<number> => ({
+const dateTime = <N extends string>(name: N, description: string): RequiredParameter<number, N> => ({
   name,
   in: 'query',
   required: true,
@@ -127,15 +165,16 @@ export const endTime = dateTime('end_time', 'The window end (UTC `Z` or `±hh:mm
 /** A pattern matching `word` in any case: JSON Schema's patterns have no case-insensitive flag. */
 const anyCase = (word: string) => [...word].map((c) => `[${c}${c.toUpperCase()}]`).join('');
 
-const choice = <T extends string>(
-  name: string,
+const choice = <T extends string, N extends string>(
+  name: N,
   values: readonly T[],
   fallback: T,
   description: string,
-): Parameter<T> => ({
+): DefaultedParameter<T, N> => ({
   name,
   in: 'query',
   required: false,
+  default: fallback,
   description: `${description} Any case (${values.join(', ')}); default ${fallback}.`,
   schema: Type.String({ pattern: `^(${values.map(anyCase).join('|')})$` }),
   parse: (raw) => {
@@ -148,7 +187,7 @@ const choice = <T extends string>(
 export const granularity = choice('granularity', ['daily', 'hourly'] as const, 'daily', 'Record granularity.');
 export const showDetails = choice('show_details', ['true', 'false'] as const, 'true', 'Include instanceData.');
 
-const ourId = (name: string, prefix: string, description: string): Parameter<string> => ({
+const ourId = <N extends string>(name: N, prefix: string, description: string): PathParameter<string, N> => ({
   name,
   in: 'path',
   required: true,
@@ -167,7 +206,11 @@ export const deliveryId = ourId('delivery-id', 'msg', 'A delivery id (msg_…), 
 
 // The customers view (issue #14: the dashboard's table), our extension.
 
-const oneOf = <T extends string>(name: string, values: readonly T[], description: string): Parameter<T> => ({
+const oneOf = <T extends string, N extends string>(
+  name: N,
+  values: readonly T[],
+  description: string,
+): OptionalParameter<T, N> => ({
   name,
   in: 'query',
   required: false,
@@ -181,27 +224,31 @@ const oneOf = <T extends string>(name: string, values: readonly T[], description
   },
 });
 
-export const sortBy = oneOf('sort', VIEW_SORTS, 'The column to sort by (default percentUsed).');
-export const sortOrder = oneOf('order', ['asc', 'desc'] as const, 'asc or desc (default desc).');
+export const sortBy = withDefault(
+  oneOf('sort', VIEW_SORTS, 'The column to sort by (default percentUsed).'),
+  'percentUsed',
+);
+export const sortOrder = withDefault(oneOf('order', ['asc', 'desc'] as const, 'asc or desc (default desc).'), 'desc');
 export const planFilter = oneOf('plan', ['azure-plan', 'legacy'] as const, 'Only customers of this plan kind.');
 
-export const viewFilters: Parameter<ViewFilter[]> = {
+export const viewFilters: DefaultedParameter<readonly ViewFilter[], 'filter'> = {
   name: 'filter',
   in: 'query',
   required: false,
+  default: [],
   description: `Comma-separated standings that must all hold: ${VIEW_FILTERS.join(', ')}.`,
   schema: Type.String({ pattern: `^((${VIEW_FILTERS.join('|')})(,(${VIEW_FILTERS.join('|')}))*)?$` }),
   parse: (raw) => {
     const list = raw.split(',').filter((f) => f !== '');
-    const bad = list.find((f) => !VIEW_FILTERS.includes(f as ViewFilter));
+    const bad = list.find((f) => !isViewFilter(f));
     if (bad !== undefined) {
       throw apiErrors.invalidInput(`The filter '${bad.slice(0, 40)}' is not one of ${VIEW_FILTERS.join(', ')}.`);
     }
-    return list as ViewFilter[];
+    return list.filter(isViewFilter);
   },
 };
 
-export const currencyFilter: Parameter<string> = {
+export const currencyFilter: OptionalParameter<string, 'currency'> = {
   name: 'currency',
   in: 'query',
   required: false,
@@ -214,7 +261,7 @@ export const currencyFilter: Parameter<string> = {
   },
 };
 
-export const search: Parameter<string> = {
+export const search: OptionalParameter<string, 'search'> = {
   name: 'search',
   in: 'query',
   required: false,
@@ -226,7 +273,12 @@ export const search: Parameter<string> = {
   },
 };
 
-const integerIn = (name: string, min: number, max: number, description: string): Parameter<number> => ({
+const integerIn = <N extends string>(
+  name: N,
+  min: number,
+  max: number,
+  description: string,
+): OptionalParameter<number, N> => ({
   name,
   in: 'query',
   required: false,
@@ -241,11 +293,20 @@ const integerIn = (name: string, min: number, max: number, description: string):
   },
 });
 
-export const offset = integerIn('offset', 0, 100_000_000, 'Rows of the sorted view to skip (default 0).');
-export const viewSize = integerIn('size', 1, MAX_PAGE_SIZE, `Rows to answer (default 50, at most ${MAX_PAGE_SIZE}).`);
-export const days = integerIn('days', 1, 92, 'How many days up to the end of the period (default 30).');
+export const offset = withDefault(
+  integerIn('offset', 0, 100_000_000, 'Rows of the sorted view to skip (default 0).'),
+  0,
+);
+export const viewSize = withDefault(
+  integerIn('size', 1, MAX_PAGE_SIZE, `Rows to answer (default 50, at most ${MAX_PAGE_SIZE}).`),
+  50,
+);
+export const days = withDefault(
+  integerIn('days', 1, 92, 'How many days up to the end of the period (default 30).'),
+  30,
+);
 
-export const customerFilter: Parameter<string> = {
+export const customerFilter: OptionalParameter<string, 'customer'> = {
   name: 'customer',
   in: 'query',
   required: false,
@@ -260,7 +321,7 @@ export const customerFilter: Parameter<string> = {
 /** The export files of GET /v1/partnerusage/exports/{file}: FOCUS or the reconciliation file, CSV or Parquet. */
 export const EXPORT_FILES = ['focus.csv', 'focus.parquet', 'lineitems.csv', 'lineitems.parquet'] as const;
 
-export const exportFile: Parameter<(typeof EXPORT_FILES)[number]> = {
+export const exportFile: PathParameter<(typeof EXPORT_FILES)[number], 'file'> = {
   name: 'file',
   in: 'path',
   required: true,

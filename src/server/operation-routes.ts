@@ -3,7 +3,9 @@ import { PassThrough, type Writable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiErrors } from '../contract/api-errors.js';
 import { stringifyExact } from '../contract/exact-json.js';
-import { operations, type Operation, type OperationId } from '../contract/operations.js';
+import { operations, type Operation, type OperationId, type ParametersOf } from '../contract/operations.js';
+import type { ValuesOf } from '../contract/parameters.js';
+import { bodyReaders, type BodyOf } from './request-bodies.js';
 import { authorizeAppUser } from './auth/authorize.js';
 import type { Caller } from './auth/token-verifier.js';
 import { single } from './collection-query.js';
@@ -11,16 +13,24 @@ import { contentTypeOf, negotiateMediaType } from './request-context.js';
 import { answerCollection, type UsageCollectionRoute } from './routes/usage-collection.js';
 import type { ServerDeps } from './server-deps.js';
 
-/** What a handler gets: the caller and every declared parameter, validated (by wire name). */
-export interface OperationRequest {
+/** What every handler's request has, whatever its operation. */
+export interface RequestBase {
   readonly caller: Caller;
-  readonly values: Readonly<Record<string, unknown>>;
   /** The request path as Partner Center writes it in links: no /v1, parameters filled in. */
   readonly selfPath: string;
-  /** A next-page request: the token carries what the first request said. */
-  readonly seek: boolean;
   readonly req: FastifyRequest;
 }
+
+/**
+ * What the handler of operation K gets: the caller and every declared parameter, validated and
+ * defaulted, by wire name, typed from the operation's entry in the table (ValuesOf). `seek`: a
+ * next-page request, whose token carries what the first request said (its required query
+ * parameters may be absent).
+ */
+export type OperationRequest<K extends OperationId> = RequestBase & { readonly body: BodyOf<K> } & (
+    | { readonly seek: false; readonly values: ValuesOf<ParametersOf<K>> }
+    | { readonly seek: true; readonly values: ValuesOf<ParametersOf<K>, true> }
+  );
 
 /** What a handler answers; the engine writes it (negotiation, cache, exact JSON). */
 export type Answer =
@@ -36,8 +46,24 @@ export type Answer =
       };
     };
 
-export type OperationHandler = (request: OperationRequest, deps: ServerDeps) => Promise<Answer>;
-export type OperationHandlers = { readonly [K in OperationId]: OperationHandler };
+export type OperationHandler<K extends OperationId> = (
+  request: OperationRequest<K>,
+  deps: ServerDeps,
+) => Promise<Answer>;
+export type OperationHandlers = { readonly [K in OperationId]: OperationHandler<K> };
+
+/**
+ * A handler as the engine calls it: with the values readValues() validated against the same
+ * table entry its type was inferred from. The one place the typed handlers meet untyped input.
+ */
+type EngineHandler = (
+  request: RequestBase & {
+    readonly seek: boolean;
+    readonly values: Readonly<Record<string, unknown>>;
+    readonly body: unknown;
+  },
+  deps: ServerDeps,
+) => Promise<Answer>;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'] as const;
 /**
@@ -64,11 +90,17 @@ function readValues(o: Operation, req: FastifyRequest, names: string[], seek: bo
     if (raw === undefined) {
       // A next page needs only its token: the first request's parameters are in it.
       if (p.required && !seek) throw apiErrors.invalidInput(`The query parameter ${p.name} is required.`);
+      if (p.default !== undefined) values[p.name] = p.default;
       continue;
     }
     values[p.name] = p.parse(raw);
   }
   return values;
+}
+
+/** The operation's parsed body (request-bodies.ts), or undefined when its handler takes none. */
+function readBody(id: OperationId, req: FastifyRequest): unknown {
+  return Object.hasOwn(bodyReaders, id) ? bodyReaders[id as keyof typeof bodyReaders](req) : undefined;
 }
 
 function selfPathOf(o: Operation, values: Record<string, unknown>): string {
@@ -95,7 +127,7 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
     methodsByUrl.set(url, methods);
     methods.add(o.method);
     if (o.method === 'GET') methods.add('HEAD');
-    const handler = handlers[id];
+    const handler = handlers[id] as EngineHandler;
     // Bounded concurrency: counted before the body is read (onRequest), released when answered.
     let inFlight = 0;
     const limit = o.concurrency;
@@ -133,8 +165,11 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
         }
         const seek = o.collection && single(req.query as Query, 'seek_operation') !== undefined;
         const values = readValues(o, req, names, seek);
-        const request: OperationRequest = { caller, values, selfPath: selfPathOf(o, values), seek, req };
-        const answer = await handler(request, deps);
+        const parsed = readBody(id, req);
+        const answer = await handler(
+          { caller, values, body: parsed, selfPath: selfPathOf(o, values), seek, req },
+          deps,
+        );
         if ('notReady' in answer) {
           return reply.code(204).header('Retry-After', String(answer.notReady.retryAfterSeconds)).send();
         }

@@ -1,11 +1,10 @@
 import { apiErrors } from '../../contract/api-errors.js';
-import { ALERT_TYPES, type AlertType } from '../../domain/alert-rules.js';
 import { NotFound } from '../../storage/alert-store.js';
-import type { OperationHandler, OperationRequest } from '../operation-routes.js';
+import type { OperationHandler, RequestBase } from '../operation-routes.js';
 
 /** Our extension routes under /v1/partnerusage/: alerts, webhook endpoints, deliveries. */
 
-const actorOf = (r: OperationRequest) => r.caller.user ?? 'application';
+const actorOf = (r: RequestBase) => r.caller.user ?? 'application';
 const list = <T>(items: readonly T[]) => ({ totalCount: items.length, items });
 // Written in the background by the delivery sender: never served from the response cache.
 const fresh = (resource: object) => ({ resource, cache: false });
@@ -31,49 +30,29 @@ async function listOf<T>(work: Promise<readonly T[]>) {
   }
 }
 
-export const listAlerts: OperationHandler = async ({ caller }, deps) =>
+export const listAlerts: OperationHandler<'listAlerts'> = async ({ caller }, deps) =>
   listOf(deps.store.alerts.alerts(caller.partnerTenantId).then((rows) => rows.map((a) => a.event)));
 
-export const listWebhookEndpoints: OperationHandler = ({ caller }, deps) =>
+export const listWebhookEndpoints: OperationHandler<'listWebhookEndpoints'> = ({ caller }, deps) =>
   listOf(deps.store.alerts.webhooks(caller.partnerTenantId));
 
-export const createWebhookEndpoint: OperationHandler = async (request, deps) => {
-  const { req, caller } = request;
-  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
-    throw apiErrors.invalidBody('The body must be application/json: {"url": "https://…", "events": [...]}.');
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(String(req.body));
-  } catch {
-    throw apiErrors.invalidBody('The body is not valid JSON.');
-  }
-  const { url, events } = (body ?? {}) as { url?: unknown; events?: unknown };
-  if (typeof url !== 'string') throw apiErrors.invalidBody('The body has no url.');
-  if (
-    events !== undefined &&
-    !(Array.isArray(events) && events.length > 0 && events.every((e) => ALERT_TYPES.includes(e as AlertType)))
-  ) {
-    throw apiErrors.invalidBody(`events is a non-empty list of ${ALERT_TYPES.join(', ')} (leave it out for all).`);
-  }
-  return changed(
-    deps.store.alerts.addWebhook(caller.partnerTenantId, url, events as AlertType[] | undefined, actorOf(request)),
-  );
-};
-
-export const deleteWebhookEndpoint: OperationHandler = (request, deps) =>
+export const createWebhookEndpoint: OperationHandler<'createWebhookEndpoint'> = async (request, deps) =>
   changed(
-    deps.store.alerts.removeWebhook(
+    deps.store.alerts.addWebhook(
       request.caller.partnerTenantId,
-      request.values['webhook-id'] as string,
+      request.body.url,
+      request.body.events,
       actorOf(request),
     ),
   );
 
-export const listDeliveries: OperationHandler = ({ caller }, deps) =>
+export const deleteWebhookEndpoint: OperationHandler<'deleteWebhookEndpoint'> = (request, deps) =>
+  changed(
+    deps.store.alerts.removeWebhook(request.caller.partnerTenantId, request.values['webhook-id'], actorOf(request)),
+  );
+
+export const listDeliveries: OperationHandler<'listDeliveries'> = ({ caller }, deps) =>
   listOf(deps.store.alerts.deliveries(caller.partnerTenantId));
 
-export const replayDelivery: OperationHandler = (request, deps) =>
-  changed(
-    deps.store.alerts.replay(request.caller.partnerTenantId, request.values['delivery-id'] as string, actorOf(request)),
-  );
+export const replayDelivery: OperationHandler<'replayDelivery'> = (request, deps) =>
+  changed(deps.store.alerts.replay(request.caller.partnerTenantId, request.values['delivery-id'], actorOf(request)));

@@ -1,6 +1,5 @@
 import { apiErrors } from '../../contract/api-errors.js';
 import { JsonDecimal } from '../../contract/exact-json.js';
-import type { ViewFilter, ViewSort } from '../../contract/view-options.js';
 import { countRows, viewCustomers, type CustomerViewData, type ViewRow } from '../../domain/customer-view.js';
 import { percentUsed } from '../../domain/percent-used.js';
 import { addDays, dayDate, periodDays, periodOf } from '../../domain/usage-day.js';
@@ -71,22 +70,22 @@ const wire = (r: ViewRow) => ({
 });
 
 /** GET /v1/partnerusage/customers: a sorted, filtered, searched page, with the header's counts. */
-export const getCustomerView: OperationHandler = async ({ caller, values }, deps) => {
+export const getCustomerView: OperationHandler<'getCustomerView'> = async ({ caller, values }, deps) => {
   const partner = caller.partnerTenantId;
-  const period = resolvePeriod(values.period as string | undefined);
-  const offset = (values.offset as number | undefined) ?? 0;
+  const period = resolvePeriod(values.period);
+  const offset = values.offset;
   const data = await deps.views.get(`${partner}|${period}`, deps.store.dataVersion(), () =>
     viewData(deps, partner, period),
   );
   const page = viewCustomers(data.rows, {
-    sort: (values.sort as ViewSort | undefined) ?? 'percentUsed',
-    order: (values.order as 'asc' | 'desc' | undefined) ?? 'desc',
-    filters: (values.filter as ViewFilter[] | undefined) ?? [],
-    plan: values.plan as 'azure-plan' | 'legacy' | undefined,
-    currency: values.currency as string | undefined,
-    search: values.search as string | undefined,
+    sort: values.sort,
+    order: values.order,
+    filters: values.filter,
+    plan: values.plan,
+    currency: values.currency,
+    search: values.search,
     offset,
-    size: (values.size as number | undefined) ?? 50,
+    size: values.size,
   });
   return {
     resource: {
@@ -103,17 +102,17 @@ export const getCustomerView: OperationHandler = async ({ caller, values }, deps
 };
 
 /** GET /v1/partnerusage/customers/{id}/days: the customer's spend per day, the last `days` up to the period's latest day. */
-export const getCustomerDays: OperationHandler = async ({ caller, values }, deps) => {
+export const getCustomerDays: OperationHandler<'getCustomerDays'> = async ({ caller, values }, deps) => {
   const partner = caller.partnerTenantId;
-  const customer = values['customer-tenant-id'] as string;
-  const period = resolvePeriod(values.period as string | undefined);
+  const customer = values['customer-tenant-id'];
+  const period = resolvePeriod(values.period);
   // A customer the partner does not have is 404, as on every route (another partner's too).
   if ((await deps.store.subscriptionIds(partner, customer)) === undefined) throw apiErrors.customerNotFound(customer);
   const { first, end: periodEnd } = periodDays(period);
   // Up to the partner's latest usage day: the current month's days so far and the month before.
   const last = await deps.store.lastUsageDay(partner, period);
   const end = last === undefined ? periodEnd : Math.min(periodEnd, addDays(last, 1));
-  const from = addDays(end, -((values.days as number | undefined) ?? 30));
+  const from = addDays(end, -values.days);
   // The periods the days fall in (a month is at least 28 days long: none is stepped over).
   const periods = new Set([period]);
   for (let d = from; d < first; d = addDays(d, 28)) periods.add(periodOf(d));

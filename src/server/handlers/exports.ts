@@ -1,8 +1,16 @@
 import { apiErrors } from '../../contract/api-errors.js';
 import type { EXPORT_FILES } from '../../contract/parameters.js';
-import { currentBillingPeriod } from '../../domain/usage-model.js';
-import { ExportError, prepareExport } from '../../export/write-export.js';
+import { ExportError, prepareExport, type ExportEncoding, type ExportFormat } from '../../export/write-export.js';
+import { resolvePeriod } from '../collection-query.js';
 import type { OperationHandler } from '../operation-routes.js';
+
+/** What each file of the route is: FOCUS or the reconciliation file (`lineitems`), in CSV or Parquet. */
+const FILES: Readonly<Record<(typeof EXPORT_FILES)[number], { format: ExportFormat; encoding: ExportEncoding }>> = {
+  'focus.csv': { format: 'focus', encoding: 'csv' },
+  'focus.parquet': { format: 'focus', encoding: 'parquet' },
+  'lineitems.csv': { format: 'reconciliation', encoding: 'csv' },
+  'lineitems.parquet': { format: 'reconciliation', encoding: 'parquet' },
+};
 
 const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', parquet: 'application/vnd.apache.parquet' } as const;
 
@@ -10,18 +18,17 @@ const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', parquet: 'application/vn
  * GET /v1/partnerusage/exports/{file} (our extension; the dashboard's download): the caller's
  * lines of the period, streamed as FOCUS 1.2 or as the reconciliation file, CSV or Parquet.
  */
-export const getExport: OperationHandler = async ({ caller, values }, deps) => {
-  const file = values.file as (typeof EXPORT_FILES)[number];
-  const [kind, encoding] = file.split('.') as ['focus' | 'lineitems', 'csv' | 'parquet'];
-  const period = (values.period as string | undefined) ?? currentBillingPeriod();
-  const customer = values.customer as string | undefined;
+export const getExport: OperationHandler<'getExport'> = async ({ caller, values }, deps) => {
+  const { format, encoding } = FILES[values.file];
+  const period = resolvePeriod(values.period);
+  const customer = values.customer;
   let prepared;
   try {
     prepared = await prepareExport(deps.store, {
       partnerTenantId: caller.partnerTenantId,
       periods: [period],
       customerTenantId: customer,
-      format: kind === 'focus' ? 'focus' : 'reconciliation',
+      format,
       encoding,
     });
   } catch (error) {
@@ -31,7 +38,7 @@ export const getExport: OperationHandler = async ({ caller, values }, deps) => {
   return {
     download: {
       contentType: CONTENT_TYPES[encoding],
-      filename: `${kind}-${period}${customer ? `-${customer}` : ''}.${encoding}`,
+      filename: `${values.file.split('.')[0]}-${period}${customer ? `-${customer}` : ''}.${encoding}`,
       write: (out) => prepared.write(out),
     },
   };

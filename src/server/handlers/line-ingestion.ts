@@ -13,7 +13,7 @@ import type { OperationHandler } from '../operation-routes.js';
  * identity the importer already uses (sending them again replaces, never adds), alerts evaluated
  * in the import's transaction. Needs the PartnerUsage.Ingest role (app) or scope (user).
  */
-export const postLineItems: OperationHandler = async ({ caller, req }, deps) => {
+export const postLineItems: OperationHandler<'ingestLineItems'> = async ({ caller, req }, deps) => {
   if (!caller.canIngest) throw apiErrors.ingestNotAllowed();
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const format =

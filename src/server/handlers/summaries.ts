@@ -10,11 +10,11 @@ import { resolvePeriod } from '../collection-query.js';
 import type { OperationHandler } from '../operation-routes.js';
 import { customerStandings } from './customer-forecasts.js';
 
-const periodOf = (values: Readonly<Record<string, unknown>>) => resolvePeriod(values.period as string | undefined);
+const periodOf = (values: { readonly period: string | undefined }) => resolvePeriod(values.period);
 const sum = (a: Decimal, text: string): Decimal => add(a, parseDecimal(text) ?? ZERO);
 
 /** GET /v1/usagesummary: totals per currency (never summed across them), counts by standing. */
-export const getPartnerUsageSummary: OperationHandler = async ({ caller, values }, deps) => {
+export const getPartnerUsageSummary: OperationHandler<'getPartnerUsageSummary'> = async ({ caller, values }, deps) => {
   const partner = caller.partnerTenantId;
   const period = periodOf(values);
   const customers = await deps.store.customerUsage(partner, period);
@@ -61,9 +61,12 @@ export const getPartnerUsageSummary: OperationHandler = async ({ caller, values 
 };
 
 /** GET /v1/customers/{c}/usagesummary, with our forecast beside Partner Center's fields. */
-export const getCustomerUsageSummary: OperationHandler = async ({ caller, values, selfPath }, deps) => {
+export const getCustomerUsageSummary: OperationHandler<'getCustomerUsageSummary'> = async (
+  { caller, values, selfPath },
+  deps,
+) => {
   const partner = caller.partnerTenantId;
-  const customer = values['customer-tenant-id'] as string;
+  const customer = values['customer-tenant-id'];
   const period = periodOf(values);
   const row = (await deps.store.customerUsage(partner, period, undefined, customer))[0];
   if (!row) throw apiErrors.customerNotFound(customer);
@@ -73,9 +76,12 @@ export const getCustomerUsageSummary: OperationHandler = async ({ caller, values
 };
 
 /** GET /v1/customers/{c}/subscriptions/{s}/usagesummary. */
-export const getSubscriptionUsageSummary: OperationHandler = async ({ caller, values, selfPath }, deps) => {
-  const customer = values['customer-tenant-id'] as string;
-  const subscription = values['subscription-id'] as string;
+export const getSubscriptionUsageSummary: OperationHandler<'getSubscriptionUsageSummary'> = async (
+  { caller, values, selfPath },
+  deps,
+) => {
+  const customer = values['customer-tenant-id'];
+  const subscription = values['subscription-id'];
   const period = periodOf(values);
   const result = await deps.store.subscriptionSummary({
     partnerTenantId: caller.partnerTenantId,

@@ -16,7 +16,7 @@ const ROUTE = 'unbilledLineItems';
  * period's snapshot tag: a page asked for after the lines changed is refused (start again) rather
  * than stitched from two versions.
  */
-export const getUnbilledLineItems: OperationHandler = async ({ caller, req }, deps) => {
+export const getUnbilledLineItems: OperationHandler<'getUnbilledLineItems'> = async ({ caller, req }, deps) => {
   const query = new Map<string, string>();
   for (const [name, value] of Object.entries(req.query as Record<string, string | string[]>)) {
     if (Array.isArray(value)) throw apiErrors.invalidInput(`The query parameter ${name} is given more than once.`);

@@ -8,7 +8,7 @@ import {
   subscriptionMonthlyUsageRecord,
 } from '../../domain/usage-records.js';
 import type { MissingOwner, SubscriptionQuery } from '../../storage/store.js';
-import type { Answer, OperationHandler, OperationRequest } from '../operation-routes.js';
+import type { Answer, OperationHandler, RequestBase } from '../operation-routes.js';
 import type { CollectionPage, UsageCollectionRoute } from '../routes/usage-collection.js';
 
 /** One page from rows fetched one more than asked: `more` when the extra one came. */
@@ -29,11 +29,17 @@ function pageOf<R, T>(
 const plusOne = (page: { after?: string; limit: number } | undefined) => page && { ...page, limit: page.limit + 1 };
 
 /** The query of a subscription route, and its 404s. */
-function subscriptionQuery({ caller, values }: OperationRequest, period: string): SubscriptionQuery {
+function subscriptionQuery(
+  {
+    caller,
+    values,
+  }: RequestBase & { readonly values: { readonly 'customer-tenant-id': string; readonly 'subscription-id': string } },
+  period: string,
+): SubscriptionQuery {
   return {
     partnerTenantId: caller.partnerTenantId,
-    customerTenantId: values['customer-tenant-id'] as string,
-    subscriptionId: values['subscription-id'] as string,
+    customerTenantId: values['customer-tenant-id'],
+    subscriptionId: values['subscription-id'],
     period,
   };
 }
@@ -45,15 +51,12 @@ function check<T extends { found: string }>(result: T | MissingOwner, q: Subscri
 }
 
 /** A collection answer whose links and token binding are the request's own path. */
-function collectionAt(
-  request: OperationRequest,
-  route: Pick<UsageCollectionRoute<unknown>, 'fetch' | 'count'>,
-): Answer {
+function collectionAt(request: RequestBase, route: Pick<UsageCollectionRoute<unknown>, 'fetch' | 'count'>): Answer {
   return { collection: { route: request.selfPath, selfUri: request.selfPath, path: request.selfPath, ...route } };
 }
 
 /** GET /v1/customers/usagerecords. */
-export const getCustomerUsageRecords: OperationHandler = async (request, deps) => {
+export const getCustomerUsageRecords: OperationHandler<'getCustomerUsageRecords'> = async (request, deps) => {
   const partner = request.caller.partnerTenantId;
   return collectionAt(request, {
     fetch: async (period, page) =>
@@ -68,8 +71,8 @@ export const getCustomerUsageRecords: OperationHandler = async (request, deps) =
 };
 
 /** GET /v1/customers/{c}/subscriptions/usagerecords: one row per Azure plan (or legacy subscription). */
-export const getSubscriptionUsageRecords: OperationHandler = async (request, deps) => {
-  const customer = request.values['customer-tenant-id'] as string;
+export const getSubscriptionUsageRecords: OperationHandler<'getSubscriptionUsageRecords'> = async (request, deps) => {
+  const customer = request.values['customer-tenant-id'];
   return collectionAt(request, {
     fetch: async (period, page) => {
       const result = await deps.store.subscriptionUsage({
@@ -91,7 +94,10 @@ export const getSubscriptionUsageRecords: OperationHandler = async (request, dep
 };
 
 /** GET …/{s}/meterusagerecords. */
-export const getSubscriptionUsageRecordsByMeter: OperationHandler = async (request, deps) =>
+export const getSubscriptionUsageRecordsByMeter: OperationHandler<'getSubscriptionUsageRecordsByMeter'> = async (
+  request,
+  deps,
+) =>
   collectionAt(request, {
     fetch: async (period, page) => {
       const q = subscriptionQuery(request, period);
@@ -106,7 +112,10 @@ export const getSubscriptionUsageRecordsByMeter: OperationHandler = async (reque
   });
 
 /** GET …/{s}/resourceusagerecords: Azure plans only. */
-export const getSubscriptionUsageRecordsByResource: OperationHandler = async (request, deps) =>
+export const getSubscriptionUsageRecordsByResource: OperationHandler<'getSubscriptionUsageRecordsByResource'> = async (
+  request,
+  deps,
+) =>
   collectionAt(request, {
     fetch: async (period, page) => {
       const q = subscriptionQuery(request, period);
@@ -122,7 +131,10 @@ export const getSubscriptionUsageRecordsByResource: OperationHandler = async (re
   });
 
 /** GET …/{s}/usagerecords/resources: legacy (0145P) subscriptions only, one record per meter. */
-export const getSubscriptionResourceUsageRecords: OperationHandler = async (request, deps) =>
+export const getSubscriptionResourceUsageRecords: OperationHandler<'getSubscriptionResourceUsageRecords'> = async (
+  request,
+  deps,
+) =>
   collectionAt(request, {
     fetch: async (period, page) => {
       const q = subscriptionQuery(request, period);
@@ -139,7 +151,10 @@ export const getSubscriptionResourceUsageRecords: OperationHandler = async (requ
   });
 
 /** GET …/{s}/usagerecords/daily. */
-export const getSubscriptionDailyUsageRecords: OperationHandler = async (request, deps) =>
+export const getSubscriptionDailyUsageRecords: OperationHandler<'getSubscriptionDailyUsageRecords'> = async (
+  request,
+  deps,
+) =>
   collectionAt(request, {
     fetch: async (period, page) => {
       const q = subscriptionQuery(request, period);

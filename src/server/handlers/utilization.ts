@@ -86,17 +86,17 @@ function linesCache(deps: ServerDeps): BoundedCache<Found> {
  * starts in [start_time, end_time), in (day, resource, meter) order, paged (size default and max
  * 1000). A window reaching into today (UTC) is not complete: 204 with Retry-After until midnight.
  */
-export const getAzureUtilizationRecords: OperationHandler = async (request, deps) => {
+export const getAzureUtilizationRecords: OperationHandler<'getAzureUtilizationRecords'> = async (request, deps) => {
   const { values, caller, seek } = request;
-  const customer = values['customer-tenant-id'] as string;
-  const subscription = values['subscription-id'] as string;
+  const customer = values['customer-tenant-id'];
+  const subscription = values['subscription-id'];
   let scope: string | undefined;
   if (!seek) {
     const w: Window = {
-      start: values.start_time as number,
-      end: values.end_time as number,
-      granularity: (values.granularity as Window['granularity'] | undefined) ?? 'daily',
-      details: (values.show_details ?? 'true') === 'true',
+      start: values.start_time,
+      end: values.end_time,
+      granularity: values.granularity,
+      details: values.show_details === 'true',
     };
     if (w.end <= w.start) throw apiErrors.invalidInput('The end_time must be later than the start_time.');
     if (w.end - w.start > 366 * DAY_MS)
@@ -107,7 +107,7 @@ export const getAzureUtilizationRecords: OperationHandler = async (request, deps
     }
     scope = scopeOf(w);
   }
-  const size = (values.size as number | undefined) ?? MAX_PAGE_SIZE;
+  const size = values.size ?? MAX_PAGE_SIZE;
   const query = selfQuery(size, scope);
   return {
     collection: {
