@@ -45,11 +45,13 @@ describe('customerFigures', () => {
       { customerKey: 7, day: 20261101, billingTotal: '2' },
       { customerKey: 7, day: 20261102, billingTotal: '4' },
       { customerKey: 8, day: 20261101, billingTotal: '100' },
+      // The next period's first day is neither history nor this period's.
+      { customerKey: 7, day: 20261201, billingTotal: '1000' },
     ];
     const [c] = customerFigures(PERIOD, [standing({ total: '6' })], days, 20261102);
     assert.deepEqual(
       c!.history.map((d) => d.day),
-      [20261030, 20261101, 20261102],
+      [20261030, 20261101, 20261102, 20261201],
     );
     assert.deepEqual(
       c!.inPeriod.map((d) => d.day),
@@ -110,6 +112,19 @@ describe('decideAlerts', () => {
     assert.deepEqual(d.raised, []);
     assert.deepEqual(d.newMarks, []);
     assert.deepEqual(d.rearmed, [{ customerKey: 7, kind: 'threshold', mark: '100' }]);
+  });
+
+  test('a mark is of one kind and one value: another kind or another value does not hold a threshold back', () => {
+    const marks = [
+      { customerKey: 7, kind: 'anomaly', mark: '80' },
+      { customerKey: 7, kind: 'threshold', mark: '100' },
+      { customerKey: 8, kind: 'threshold', mark: '80' },
+    ] as never;
+    const d = decide(figures({ total: '85', budget: '100' }), [], marks);
+    assert.deepEqual(
+      d.raised.map((r) => r.event.data.threshold),
+      [80],
+    );
   });
 
   test("a customer's own thresholds, else the partner's (key 0), else 80 and 100", () => {
@@ -191,6 +206,11 @@ describe('meterAnomaliesOf', () => {
     assert.deepEqual(meterAnomaliesOf(series, 20261101, new Set(['8:20261120'])).length, 1);
     // Days before the period are history, not candidates.
     assert.deepEqual(meterAnomaliesOf(series, 20261121, new Set()), []);
+    // The period's first day is a candidate.
+    assert.deepEqual(
+      meterAnomaliesOf(series, 20261120, new Set()).map((a) => a.day),
+      [20261120],
+    );
   });
 });
 

@@ -1,26 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseExact, type JsonDecimal } from '../src/contract/exact-json.js';
-import { generate, REPO, tempDir, type Generated } from './helpers/fixtures.js';
+import { generate, tempDir, type Generated } from './helpers/fixtures.js';
 import { scaled } from './helpers/reference-totals.js';
 import { BACKENDS, testDatabase } from './helpers/backends.js';
 import { stopPostgres } from './helpers/postgres.js';
+import { cli } from './helpers/cli-in-process.js';
 
 after(stopPostgres);
-
-const CLI = path.join(REPO, 'src/cli/main.ts');
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: REPO,
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 for (const backend of BACKENDS) {
   describe(`${backend}: the partner-usage CLI`, () => {
@@ -33,14 +22,14 @@ for (const backend of BACKENDS) {
       gen = generate(dir, 'cli.csv', { rows: 5000, customers: 20, period: '2026-09', seed: 41 });
     });
 
-    it('imports a file and prints one summary line', () => {
-      const result = cli(['import', gen.file, '--db', db]);
+    it('imports a file and prints one summary line', async () => {
+      const result = await cli(['import', gen.file, '--db', db]);
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stdout, /cli\.csv: imported 5,000 daily-rated lines \(20 customers, period 2026-09\)/);
     });
 
-    it('prints customers as CustomerMonthlyUsageRecord JSON with exact totals', () => {
-      const result = cli(['customers', '--period', '2026-09', '--json'], { PARTNER_USAGE_DB: db });
+    it('prints customers as CustomerMonthlyUsageRecord JSON with exact totals', async () => {
+      const result = await cli(['customers', '--period', '2026-09', '--json'], { PARTNER_USAGE_DB: db });
       assert.equal(result.status, 0, result.stderr);
       const records = parseExact(result.stdout) as Record<string, unknown>[];
       assert.equal(records.length, 20);
@@ -55,36 +44,34 @@ for (const backend of BACKENDS) {
       }
     });
 
-    it('sets a budget and shows percentUsed against it', () => {
+    it('sets a budget and shows percentUsed against it', async () => {
       const [id, customer] = Object.entries(gen.expect.customers)[0]!;
-      assert.equal(cli(['budget', 'set', id, '1000', '--db', db]).status, 0);
-      const records = parseExact(cli(['customers', '--period', '2026-09', '--json', '--db', db]).stdout) as Record<
-        string,
-        unknown
-      >[];
+      assert.equal((await cli(['budget', 'set', id, '1000', '--db', db])).status, 0);
+      const records = parseExact(
+        (await cli(['customers', '--period', '2026-09', '--json', '--db', db])).stdout,
+      ) as Record<string, unknown>[];
       const record = records.find((r) => r.id === id)!;
       assert.equal((record.budget as { amount: JsonDecimal }).amount.text, '1000');
       // total / 1000 × 100 in hundredths, rounded half up: total × 10 in units of 10^-18.
       const unit = 10n ** 18n;
       const hundredths = (scaled(customer.billing) * 10n + unit / 2n) / unit;
       assert.equal(scaled((record.percentUsed as JsonDecimal).text), hundredths * 10n ** 16n);
-      const table = cli(['customers', '--period', '2026-09', '--db', db]);
+      const table = await cli(['customers', '--period', '2026-09', '--db', db]);
       assert.match(
         table.stdout,
         /^Billing period 2026-09: 20 customers\ncustomer +currency +total +USD total +budget +% used\n/,
       );
-      assert.equal(cli(['budget', 'clear', id, '--db', db]).status, 0);
-      const cleared = parseExact(cli(['customers', '--period', '2026-09', '--json', '--db', db]).stdout) as Record<
-        string,
-        unknown
-      >[];
+      assert.equal((await cli(['budget', 'clear', id, '--db', db])).status, 0);
+      const cleared = parseExact(
+        (await cli(['customers', '--period', '2026-09', '--json', '--db', db])).stdout,
+      ) as Record<string, unknown>[];
       assert.deepEqual(cleared.find((r) => r.id === id)!.budget, { attributes: { objectType: 'SpendingBudget' } });
     });
 
-    it('prints the meters of a subscription as MeterUsageRecord JSON', () => {
+    it('prints the meters of a subscription as MeterUsageRecord JSON', async () => {
       const [key, meter] = Object.entries(gen.expect.meters)[0]!;
       const [customer, subscription, meterId] = key.split('/') as [string, string, string];
-      const result = cli(['meters', customer, subscription, '--period', '2026-09', '--json', '--db', db]);
+      const result = await cli(['meters', customer, subscription, '--period', '2026-09', '--json', '--db', db]);
       assert.equal(result.status, 0, result.stderr);
       const records = parseExact(result.stdout) as Record<string, unknown>[];
       const record = records.find((r) => r.meterId === meterId)!;
@@ -96,34 +83,34 @@ for (const backend of BACKENDS) {
       assert.equal(sum, scaled(gen.expect.subscriptions[`${customer}/${subscription}`]!.billing));
     });
 
-    it('prints the summary, subscriptions, resources, daily and utilization as the API serves them', () => {
+    it('prints the summary, subscriptions, resources, daily and utilization as the API serves them', async () => {
       const [key, expected] = Object.entries(gen.expect.subscriptions)[0]!;
       const [customer, subscription] = key.split('/') as [string, string];
-      const summary = cli(['summary', '--period', '2026-09', '--json', '--db', db]);
+      const summary = await cli(['summary', '--period', '2026-09', '--json', '--db', db]);
       assert.equal(summary.status, 0, summary.stderr);
       const body = parseExact(summary.stdout) as Record<string, unknown>;
       assert.equal((body.attributes as { objectType: string }).objectType, 'PartnerUsageSummary');
       assert.equal((body.customersWithUsageBasedSubscription as JsonDecimal).text, '20');
-      const subs = cli(['subscriptions', customer, '--period', '2026-09', '--json', '--db', db]);
+      const subs = await cli(['subscriptions', customer, '--period', '2026-09', '--json', '--db', db]);
       assert.equal(subs.status, 0, subs.stderr);
       const sub = (parseExact(subs.stdout) as Record<string, unknown>[]).find((r) => r.id === subscription)!;
       assert.equal(scaled((sub.totalCost as JsonDecimal).text), scaled(expected.billing), '--json keeps every digit');
-      const table = cli(['subscriptions', customer, '--period', '2026-09', '--db', db]);
+      const table = await cli(['subscriptions', customer, '--period', '2026-09', '--db', db]);
       assert.match(table.stdout, /currency/);
       assert.ok(table.stdout.includes(` ${expected.currency} `), 'the currency column names a currency');
-      const resources = cli(['resources', customer, subscription, '--period', '2026-09', '--json', '--db', db]);
+      const resources = await cli(['resources', customer, subscription, '--period', '2026-09', '--json', '--db', db]);
       const sum = (parseExact(resources.stdout) as Record<string, unknown>[]).reduce(
         (n, r) => n + scaled((r.totalCost as JsonDecimal).text),
         0n,
       );
       assert.equal(sum, scaled(expected.billing), 'resources sum to the subscription');
-      const daily = cli(['daily', customer, subscription, '--period', '2026-09', '--json', '--db', db]);
+      const daily = await cli(['daily', customer, subscription, '--period', '2026-09', '--json', '--db', db]);
       const daySum = (parseExact(daily.stdout) as Record<string, unknown>[]).reduce(
         (n, r) => n + scaled((r.totalCost as JsonDecimal).text),
         0n,
       );
       assert.equal(daySum, scaled(expected.billing), 'days sum to the subscription');
-      const util = cli([
+      const util = await cli([
         'utilization',
         customer,
         subscription,
@@ -136,15 +123,25 @@ for (const backend of BACKENDS) {
       ]);
       assert.equal(util.status, 0, util.stderr);
       assert.match(util.stdout, /^2026-09-01T00:00:00Z to 2026-09-03T00:00:00Z: \d+ records/);
-      const bad = cli(['utilization', customer, subscription, '--from', 'soon', '--to', '2026-09-03', '--db', db]);
+      const bad = await cli([
+        'utilization',
+        customer,
+        subscription,
+        '--from',
+        'soon',
+        '--to',
+        '2026-09-03',
+        '--db',
+        db,
+      ]);
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /--from must be a date/);
     });
 
-    it('explains a failed import in one line and leaves the database as it was', () => {
+    it('explains a failed import in one line and leaves the database as it was', async () => {
       const bad = path.join(dir, 'bad.csv');
       fs.writeFileSync(bad, 'PartnerId,CustomerId\n1,2\n');
-      const result = cli(['import', bad, '--db', db]);
+      const result = await cli(['import', bad, '--db', db]);
       assert.equal(result.status, 1);
       assert.match(
         result.stderr,
@@ -154,14 +151,14 @@ for (const backend of BACKENDS) {
       assert.doesNotMatch(result.stderr, /at .*\.ts:\d+/, 'no stack trace');
     });
 
-    it('rejects a malformed --period and an unknown customer clearly', () => {
-      const period = cli(['customers', '--period', '2026-13', '--db', db]);
+    it('rejects a malformed --period and an unknown customer clearly', async () => {
+      const period = await cli(['customers', '--period', '2026-13', '--db', db]);
       assert.equal(period.status, 2);
       assert.match(period.stderr, /--period "2026-13" is not a billing period \(YYYY-MM\)/);
-      const early = cli(['customers', '--period', '2009-12', '--db', db]);
+      const early = await cli(['customers', '--period', '2009-12', '--db', db]);
       assert.equal(early.status, 2);
       assert.match(early.stderr, /outside the billing periods held \(2010-01 to /);
-      const missing = cli([
+      const missing = await cli([
         'meters',
         '00000000-0000-0000-0000-000000000000',
         '00000000-0000-0000-0000-000000000001',
@@ -173,7 +170,7 @@ for (const backend of BACKENDS) {
     });
 
     it('says what to do on an empty database', async () => {
-      const result = cli(['customers', '--db', (await testDatabase(backend, dir, 'empty')).location]);
+      const result = await cli(['customers', '--db', (await testDatabase(backend, dir, 'empty')).location]);
       assert.equal(result.status, 1);
       assert.match(result.stderr, /run `partner-usage import <file>` first/);
     });
@@ -181,9 +178,9 @@ for (const backend of BACKENDS) {
 }
 
 describe('the partner-usage CLI on a database it cannot open', () => {
-  it('says so in one line, without the password of a PostgreSQL URL', () => {
+  it('says so in one line, without the password of a PostgreSQL URL', async () => {
     // Port 1 on 127.0.0.1: nothing listens there.
-    const result = cli(['customers', '--db', 'postgres://usage:s3cret@127.0.0.1:1/usage']);
+    const result = await cli(['customers', '--db', 'postgres://usage:s3cret@127.0.0.1:1/usage']);
     assert.equal(result.status, 3, 'exit 3: the database cannot be used');
     assert.match(
       result.stderr,

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -7,7 +6,8 @@ import { after, describe, it } from 'node:test';
 import { CsvFormatError, CsvScanner, MAX_RECORD_BYTES } from '../src/ingest/csv-scanner.js';
 import { ImportError, importFile } from '../src/ingest/importer.js';
 import { BACKENDS, testDatabase } from './helpers/backends.js';
-import { generate, REPO, tempDir } from './helpers/fixtures.js';
+import { generate, tempDir } from './helpers/fixtures.js';
+import { cli } from './helpers/cli-in-process.js';
 import { stopPostgres } from './helpers/postgres.js';
 
 /** The importer's limits (docs/ingest.md, "Structure errors and limits"), each with its answer. */
@@ -17,7 +17,7 @@ after(stopPostgres);
 describe('the record limit', () => {
   const MiB = Buffer.alloc(1 << 20, 0x61); // a megabyte of "a", no newline
 
-  it('refuses a line with no end as soon as it passes 1 MiB, carrying nothing after (strict)', () => {
+  it('refuses a line with no end as soon as it passes 1 MiB, carrying nothing after (strict)', async () => {
     const scanner = new CsvScanner(() => {}, { firstLine: 7 });
     scanner.push(MiB);
     assert.throws(
@@ -26,7 +26,7 @@ describe('the record limit', () => {
     );
   });
 
-  it('skips the rest of such a line without holding it, and reads the next line (skip-invalid)', () => {
+  it('skips the rest of such a line without holding it, and reads the next line (skip-invalid)', async () => {
     const refused: number[] = [];
     const records: string[] = [];
     const scanner = new CsvScanner((rec) => records.push(rec.buf.toString('utf8', rec.start, rec.end)), {
@@ -93,25 +93,18 @@ for (const backend of BACKENDS) {
 }
 
 describe('the file-size limit from the command line', () => {
-  const cli = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), ...args], {
-      cwd: REPO,
-      encoding: 'utf8',
-      env: { ...process.env, ...env },
-    });
-
-  it('takes --max-bytes and PARTNER_USAGE_MAX_FILE_BYTES, and refuses a bad value of either clearly', () => {
+  it('takes --max-bytes and PARTNER_USAGE_MAX_FILE_BYTES, and refuses a bad value of either clearly', async () => {
     const gen = generate(dir, 'max-cli.csv', { rows: 100, customers: 2, period: '2026-10', seed: 97 });
     const db = path.join(dir, 'max-cli.db');
-    const flag = cli(['import', gen.file, '--db', db, '--max-bytes', '1000']);
+    const flag = await cli(['import', gen.file, '--db', db, '--max-bytes', '1000']);
     assert.equal(flag.status, 1, flag.stderr);
     assert.match(flag.stderr, /larger than 1000 bytes, the import limit \(--max-bytes\)\nnothing was imported/);
-    const env = cli(['import', gen.file, '--db', db], { PARTNER_USAGE_MAX_FILE_BYTES: '2000' });
+    const env = await cli(['import', gen.file, '--db', db], { PARTNER_USAGE_MAX_FILE_BYTES: '2000' });
     assert.match(env.stderr, /larger than 2000 bytes/);
-    assert.equal(cli(['import', gen.file, '--db', db, '--max-bytes', 'lots']).status, 2);
-    const badEnv = cli(['import', gen.file, '--db', db], { PARTNER_USAGE_MAX_FILE_BYTES: 'lots' });
+    assert.equal((await cli(['import', gen.file, '--db', db, '--max-bytes', 'lots'])).status, 2);
+    const badEnv = await cli(['import', gen.file, '--db', db], { PARTNER_USAGE_MAX_FILE_BYTES: 'lots' });
     assert.equal(badEnv.status, 1);
     assert.match(badEnv.stderr, /PARTNER_USAGE_MAX_FILE_BYTES must be a whole number of bytes/);
-    assert.equal(cli(['import', gen.file, '--db', db]).status, 0);
+    assert.equal((await cli(['import', gen.file, '--db', db])).status, 0);
   });
 });

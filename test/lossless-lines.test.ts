@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +14,8 @@ import type { Store } from '../src/storage/store.js';
 import { graphRoot, partnerCenterRoot } from '../src/sync/endpoints.js';
 import { syncPartner } from '../src/sync/sync-run.js';
 import { BACKENDS, testDatabase } from './helpers/backends.js';
-import { generate, REPO, tempDir } from './helpers/fixtures.js';
+import { generate, tempDir } from './helpers/fixtures.js';
+import { cli as runCli } from './helpers/cli-in-process.js';
 import { stopPostgres } from './helpers/postgres.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -374,14 +374,10 @@ describe('export --format csv of a period holding both kinds of lines', () => {
       partner: PARTNER,
     });
     const db = path.join(dir, 'x.db');
-    const cli = (...args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), ...args], {
-        cwd: REPO,
-        encoding: 'utf8',
-      });
-    assert.equal(cli('import', rich.file, legacy.file, '--db', db).status, 0);
+    const cli = (...args: string[]) => runCli(args);
+    assert.equal((await cli('import', rich.file, legacy.file, '--db', db)).status, 0);
     const out = path.join(dir, 'lines.csv');
-    const result = cli('export', '--format', 'csv', '--out', out, '--period', PERIOD, '--db', db);
+    const result = await cli('export', '--format', 'csv', '--out', out, '--period', PERIOD, '--db', db);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, new RegExp(`lines\\.csv: 300 reconciliation rows of ${PERIOD}`));
     assert.match(

@@ -5,7 +5,6 @@
  * customers table's currency, stored credentials that cannot be read, spreadsheet-safe CSV.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,8 +15,9 @@ import { createServer } from '../src/server/create-server.js';
 import { CredentialVault } from '../src/sync/credential-vault.js';
 import { testDatabase, type TestDatabase } from './helpers/backends.js';
 import { usageLine, writeDailyRated } from './helpers/daily-rated-lines.js';
-import { REPO, tempDir } from './helpers/fixtures.js';
+import { tempDir } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
+import { cli as runCli } from './helpers/cli-in-process.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 after(stopPostgres);
@@ -26,13 +26,10 @@ const PARTNER = '11111111-aaaa-4bbb-8ccc-0000000000d1';
 const AZURE = 'c0000000-0000-4000-8000-0000000000e1';
 const LEGACY = 'c0000000-0000-4000-8000-0000000000e2';
 const PLAN = 'a0000000-0000-4000-8000-000000000001';
-const CLI = path.join(REPO, 'src/cli/main.ts');
 
+// Each call with a key of its own, as a new process with a new key would be.
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, PARTNER_USAGE_CREDENTIALS_KEY: crypto.randomBytes(32).toString('base64') },
-  });
+  runCli(args, { PARTNER_USAGE_CREDENTIALS_KEY: crypto.randomBytes(32).toString('base64') });
 
 describe('server hardening (SQLite)', () => {
   const dir = tempDir();
@@ -166,24 +163,24 @@ describe('server hardening (SQLite)', () => {
     const dbFile = db.location;
     for (const amount of ['1.1234567', '1000000000001', '-1']) {
       assert.equal((await patch(amount)).status, 400, amount);
-      const set = cli('budget', 'set', AZURE, amount, '--db', dbFile);
+      const set = await cli('budget', 'set', AZURE, amount, '--db', dbFile);
       assert.equal(set.status, 2, `budget set ${amount}: ${set.stderr}`);
     }
     assert.equal((await patch('1.123456')).status, 200);
-    assert.equal(cli('budget', 'set', AZURE, '1.123456', '--db', dbFile).status, 0);
+    assert.equal((await cli('budget', 'set', AZURE, '1.123456', '--db', dbFile)).status, 0);
 
     const days = await get(`/v1/partnerusage/customers/c0000000-0000-4000-8000-00000000ffff/days`);
     assert.equal(days.status, 404);
     assert.equal((await get(`/v1/partnerusage/customers/${AZURE}/days`)).status, 200);
   });
 
-  it('alerts list works after a test usage.anomaly (its documented body); the customers table shows currencies', () => {
+  it('alerts list works after a test usage.anomaly (its documented body); the customers table shows currencies', async () => {
     const dbFile = db.location;
-    assert.equal(cli('alerts', 'test', '--type', 'usage.anomaly', '--db', dbFile).status, 0);
-    const list = cli('alerts', 'list', '--db', dbFile);
+    assert.equal((await cli('alerts', 'test', '--type', 'usage.anomaly', '--db', dbFile)).status, 0);
+    const list = await cli('alerts', 'list', '--db', dbFile);
     assert.equal(list.status, 0, list.stderr);
     assert.match(list.stdout, /usage\.anomaly/);
-    const customers = cli('customers', '--db', dbFile);
+    const customers = await cli('customers', '--db', dbFile);
     assert.equal(customers.status, 0, customers.stderr);
     assert.match(customers.stdout, /EUR/);
     assert.doesNotMatch(customers.stdout, /fr-FR/);
@@ -203,7 +200,7 @@ describe('server hardening (SQLite)', () => {
         graphUrl: 'https://graph.microsoft.com',
         partnerCenterUrl: 'https://api.partnercenter.microsoft.com',
       });
-      const wrong = cli('credentials', 'list', '--db', db.location); // another random key
+      const wrong = await cli('credentials', 'list', '--db', db.location); // another random key
       assert.equal(wrong.status, 3, wrong.stderr);
       assert.equal(wrong.stderr.trim().split('\n').length, 1, wrong.stderr);
       assert.match(wrong.stderr, /cannot be decrypted/);
@@ -218,7 +215,7 @@ describe('server hardening (SQLite)', () => {
     }
   });
 
-  it("neutralises formulas in the dashboard's CSV text cells (OWASP), keeping amounts as they are", () => {
+  it("neutralises formulas in the dashboard's CSV text cells (OWASP), keeping amounts as they are", async () => {
     assert.equal(spreadsheetTextField('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
     for (const s of ['+1', '-1', '@SUM(A1)', '\tx', '\rx'])
       assert.ok(spreadsheetTextField(s).replace(/^"/, '').startsWith("'"), s);
