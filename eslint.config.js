@@ -2,7 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'reports/', '.stryker-tmp/'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'reports/', '.stryker-tmp/', '.test-bundles/', '.bench/'] },
   eslint.configs.recommended,
   ...tseslint.configs.strict,
   {

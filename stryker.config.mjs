@@ -70,5 +70,5 @@ export default {
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
-  ignorePatterns: ['reports', '.bench', 'data', 'bench'],
+  ignorePatterns: ['reports', '.bench', 'data', 'bench', '.test-bundles'],
 };

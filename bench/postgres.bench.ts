@@ -104,7 +104,7 @@ try {
   const token = await issueLocalToken(await loadOrCreateLocalKeys(apiStore), { tenant: partner });
   await apiStore.close();
   const route = '/v1/customers/usagerecords?size=100&period=2026-10';
-  const servers = [await serveProcess(apiUrl, true), await serveProcess(apiUrl, true)];
+  const servers = [await serveProcess(apiUrl, 'compiled'), await serveProcess(apiUrl, 'compiled')];
   try {
     const [a, b] = servers.map((s) => ({ base: s.base, pid: s.child.pid! })) as [
       { base: string; pid: number },

@@ -6,13 +6,15 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { testDatabase } from './helpers/backends.js';
 import { writeDailyRated } from './helpers/daily-rated-lines.js';
+import { bundled } from './helpers/bundled.js';
 import { generate, REPO, tempDir } from './helpers/fixtures.js';
 
-const CLI = path.join(REPO, 'src/cli/main.ts');
+// The CLI bundled once (bundled.ts): a real process each time (other users, full disks), without tsx's start.
+const CLI = await bundled('src/cli/main.ts');
 const NOBODY = 65534;
 
 function cli(args: string[], options: { env?: Record<string, string>; uid?: number } = {}) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd: REPO,
     encoding: 'utf8',
     env: { ...process.env, ...options.env },
@@ -77,7 +79,7 @@ describe('the CLI when the machine says no', () => {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', CLI, 'serve', '--no-demo', '--db', path.join(dir, 'env.db')],
+      [CLI, 'serve', '--no-demo', '--db', path.join(dir, 'env.db')],
       {
         cwd: REPO,
         env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { importFile } from '../src/ingest/importer.js';
 import { BACKENDS, testDatabase, type TestDatabase } from './helpers/backends.js';
+import { bundled } from './helpers/bundled.js';
 import { contents } from './helpers/contents.js';
 import { generate, REPO, tempDir, type Generated } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
@@ -22,20 +22,19 @@ after(stopPostgres);
 let seed = 20261201;
 const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 
+/** The import child, bundled once: 40 starts through tsx were most of this file's time. */
+let importChild: string;
+
 /** Runs the import in a child; kills it `afterMs` after it starts writing (never, if undefined). */
 function importInChild(
   location: string,
   file: string,
   afterMs?: number,
 ): Promise<{ wrote: boolean; committed: boolean; ms: number }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(REPO, 'test/helpers/import-child.ts'), location, file],
-    {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, [importChild, location, file], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   let started = 0;
   return new Promise((resolve) => {
@@ -96,7 +95,8 @@ async function restore(db: TestDatabase, pristine: string): Promise<void> {
 describe('crash safety', () => {
   let older: Generated;
   let newer: Generated;
-  before(() => {
+  before(async () => {
+    importChild = await bundled('test/helpers/import-child.ts');
     // A newer download of the same month: it replaces the older one's lines and adds others.
     const flags = { customers: 30, meters: 40, period: '2026-10', seed: 81 };
     older = generate(dir, 'older.csv', { ...flags, rows: 6000, days: 5 });

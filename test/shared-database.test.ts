@@ -71,7 +71,7 @@ for (const backend of BACKENDS) {
       } finally {
         await store.close();
       }
-      const [a, b] = await Promise.all([serveProcess(db.location), serveProcess(db.location)]);
+      const [a, b] = await Promise.all([serveProcess(db.location, 'bundled'), serveProcess(db.location, 'bundled')]);
       try {
         const headers = { Authorization: `Bearer ${token}` };
         const get = async (base: string, uri: string, extra: Record<string, string> = {}) => {
@@ -112,7 +112,10 @@ for (const backend of BACKENDS) {
         db.query<{ id: string; attempts: number }>(
           "SELECT delivery_id AS id, attempts FROM deliveries WHERE status = 'pending'",
         );
-      const senders = await Promise.all([serveProcess(db.location, false, env), serveProcess(db.location, false, env)]);
+      const senders = await Promise.all([
+        serveProcess(db.location, 'bundled', env),
+        serveProcess(db.location, 'bundled', env),
+      ]);
       try {
         const delivered = () =>
           db.query<{ id: string }>("SELECT delivery_id AS id FROM deliveries WHERE status = 'delivered'");
@@ -139,13 +142,13 @@ for (const backend of BACKENDS) {
         } finally {
           await again.close();
         }
-        const first = await serveProcess(db.location, false, env);
+        const first = await serveProcess(db.location, 'bundled', env);
         await until(async () => (await pending()).some((d) => Number(d.attempts) >= 1));
         await stopped(first.child);
         const waiting = await pending();
         assert.equal(waiting.length, 1, 'still pending after the server stopped');
         const back = await receiver(port);
-        const restarted = await serveProcess(db.location, false, env);
+        const restarted = await serveProcess(db.location, 'bundled', env);
         try {
           await until(async () => back.seen.size === 1);
           assert.deepEqual([...back.seen.keys()], [waiting[0]!.id], 'the same webhook-id as the failed attempts');

@@ -18,7 +18,8 @@ import { currentBillingPeriod, previousBillingPeriod } from '../src/domain/usage
 import type { Store } from '../src/storage/store.js';
 import { syncPartner, type SyncOptions } from '../src/sync/sync-run.js';
 import { BACKENDS, testDatabase, type TestDatabase } from './helpers/backends.js';
-import { generate, REPO, tempDir, type Expected } from './helpers/fixtures.js';
+import { generate, tempDir, type Expected } from './helpers/fixtures.js';
+import { cli } from './helpers/cli-in-process.js';
 import { stopPostgres } from './helpers/postgres.js';
 
 after(stopPostgres);
@@ -358,26 +359,10 @@ for (const backend of BACKENDS) {
 }
 
 describe('sync currencies are ISO 4217', () => {
-  it('refuses XXX and ABC in sync --currency, before asking anyone', () => {
+  it('refuses XXX and ABC in sync --currency, before asking anyone', async () => {
     for (const code of ['XXX', 'ABC']) {
-      const run = spawnSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          path.join(REPO, 'src/cli/main.ts'),
-          'sync',
-          '--token',
-          'x.e30.x',
-          '--partner',
-          '11111111-1111-1111-1111-111111111111',
-          '--currency',
-          `USD,${code}`,
-          '--db',
-          path.join(tempDir(), 'c.db'),
-        ],
-        { encoding: 'utf8' },
-      );
+      const args = ['sync', '--token', 'x.e30.x', '--partner', '11111111-1111-1111-1111-111111111111'];
+      const run = await cli([...args, '--currency', `USD,${code}`, '--db', path.join(tempDir(), 'c.db')]);
       assert.equal(run.status, 2, run.stderr);
       assert.match(run.stderr, new RegExp(`${code} is not one`));
     }

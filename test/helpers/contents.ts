@@ -44,7 +44,16 @@ export async function contents(db: TestDatabase): Promise<string> {
     'SELECT batch_id, line_count, identities, ordinals, resources, meters, days, amounts, replaced, fields FROM line_blocks',
   )) {
     const n = Number(b.line_count);
-    const int32 = (buf: Buffer, i: number) => Buffer.from(buf).readInt32LE(4 * i);
+    // Each column as a Buffer once (PostgreSQL and SQLite hand back different kinds of bytes).
+    const [identities, ordinals, blockResources, blockMeters, days] = [
+      b.identities,
+      b.ordinals,
+      b.resources,
+      b.meters,
+      b.days,
+    ].map((v) => Buffer.from(v as Buffer)) as [Buffer, Buffer, Buffer, Buffer, Buffer];
+    const replacedBits = b.replaced ? Buffer.from(b.replaced as Buffer) : null;
+    const int32 = (buf: Buffer, i: number) => buf.readInt32LE(4 * i);
     const amounts = Buffer.from(b.amounts as Buffer)
       .toString('latin1')
       .split(',');
@@ -53,15 +62,15 @@ export async function contents(db: TestDatabase): Promise<string> {
       ? new LineFields(blob, amounts, dictionaries.get(`${b.batch_id}|${fieldsHeader(blob).parser}`))
       : null;
     for (let i = 0; i < n; i++) {
-      const replaced = b.replaced && (Buffer.from(b.replaced as Buffer)[i >>> 3]! & (1 << (i & 7))) !== 0;
+      const replaced = replacedBits !== null && (replacedBits[i >>> 3]! & (1 << (i & 7))) !== 0;
       if (replaced) continue;
       lines.push(
         [
-          Buffer.from(b.identities as Buffer).readBigInt64LE(8 * i),
-          int32(b.ordinals as Buffer, i),
-          resources.get(int32(b.resources as Buffer, i)),
-          meters.get(int32(b.meters as Buffer, i)),
-          int32(b.days as Buffer, i),
+          identities.readBigInt64LE(8 * i),
+          int32(ordinals, i),
+          resources.get(int32(blockResources, i)),
+          meters.get(int32(blockMeters, i)),
+          int32(days, i),
           amounts.slice(3 * i, 3 * i + 3).join(','),
           // Every column of the line, as stored.
           fields ? JSON.stringify(Array.from({ length: fields.columns.length }, (_, k) => fields.at(i, k))) : 'none',
