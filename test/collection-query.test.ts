@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { FastifyRequest } from 'fastify';
+import type { OperationFastifyRequest } from '../src/server/operation-request.js';
 import { ApiError } from '../src/contract/api-errors.js';
 import { currentBillingPeriod } from '../src/domain/usage-model.js';
 import { customerTenantId } from '../src/contract/parameters.js';
 import { MAX_PAGE_SIZE, readCollectionQuery, resolvePeriod } from '../src/server/collection-query.js';
 
 const request = (query: Record<string, string | string[]>, headers: Record<string, string | string[]> = {}) =>
-  ({ query, headers }) as unknown as FastifyRequest;
+  ({ query, headers }) as unknown as OperationFastifyRequest;
 
 /** The 400 description a query gets. */
 function refusal(query: Record<string, string | string[]>, headers?: Record<string, string | string[]>): string {

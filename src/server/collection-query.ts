@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { OperationFastifyRequest, Query } from './operation-request.js';
 import { apiErrors } from '../contract/api-errors.js';
 import { period as periodParameter, size as sizeParameter } from '../contract/parameters.js';
 import { currentBillingPeriod } from '../domain/usage-model.js';
@@ -15,16 +15,14 @@ export interface CollectionQuery {
   readonly continuationToken: string | undefined;
 }
 
-type Query = Record<string, string | string[] | undefined>;
-
 export function single(query: Query, name: string): string | undefined {
   const value = query[name];
   if (Array.isArray(value)) throw apiErrors.invalidInput(`The query parameter ${name} is given more than once.`);
   return value;
 }
 
-export function readCollectionQuery(req: FastifyRequest): CollectionQuery {
-  const query = req.query as Query;
+export function readCollectionQuery(req: OperationFastifyRequest): CollectionQuery {
+  const query = req.query;
   const periodText = single(query, 'period');
   const period = periodText === undefined ? undefined : periodParameter.parse(periodText);
   const sizeText = single(query, 'size');

@@ -6,6 +6,7 @@ import { stringifyExact } from '../contract/exact-json.js';
 import { operations, type Operation, type OperationId, type ParametersOf } from '../contract/operations.js';
 import type { ValuesOf } from '../contract/parameters.js';
 import { bodyReaders, type BodyOf } from './request-bodies.js';
+import type { OperationFastifyRequest, OperationRoute } from './operation-request.js';
 import { authorizeAppUser } from './auth/authorize.js';
 import type { Caller } from './auth/token-verifier.js';
 import { single } from './collection-query.js';
@@ -18,7 +19,7 @@ export interface RequestBase {
   readonly caller: Caller;
   /** The request path as Partner Center writes it in links: no /v1, parameters filled in. */
   readonly selfPath: string;
-  readonly req: FastifyRequest;
+  readonly req: OperationFastifyRequest;
 }
 
 /**
@@ -79,11 +80,13 @@ function fastifyPath(o: Operation): { url: string; names: string[] } {
   return { url, names };
 }
 
-type Query = Record<string, string | string[] | undefined>;
-
-function readValues(o: Operation, req: FastifyRequest, names: string[], seek: boolean): Record<string, unknown> {
-  const params = req.params as Record<string, string>;
-  const query = req.query as Query;
+function readValues(
+  o: Operation,
+  req: OperationFastifyRequest,
+  names: string[],
+  seek: boolean,
+): Record<string, unknown> {
+  const { params, query } = req;
   const values: Record<string, unknown> = {};
   for (const p of o.parameters) {
     const raw = p.in === 'path' ? params[`p${names.indexOf(p.name)}`] : single(query, p.name);
@@ -98,9 +101,11 @@ function readValues(o: Operation, req: FastifyRequest, names: string[], seek: bo
   return values;
 }
 
+const readers = new Map<string, (req: FastifyRequest) => unknown>(Object.entries(bodyReaders));
+
 /** The operation's parsed body (request-bodies.ts), or undefined when its handler takes none. */
 function readBody(id: OperationId, req: FastifyRequest): unknown {
-  return Object.hasOwn(bodyReaders, id) ? bodyReaders[id as keyof typeof bodyReaders](req) : undefined;
+  return readers.get(id)?.(req);
 }
 
 function selfPathOf(o: Operation, values: Record<string, unknown>): string {
@@ -131,7 +136,9 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
     // Bounded concurrency: counted before the body is read (onRequest), released when answered.
     let inFlight = 0;
     const limit = o.concurrency;
-    app.route({
+    // The requests that hold one of the operation's slots (released when answered).
+    const holding = new WeakSet<FastifyRequest>();
+    app.route<OperationRoute>({
       method: o.method,
       url,
       ...(o.bodyLimit === undefined ? {} : { bodyLimit: o.bodyLimit }),
@@ -141,10 +148,10 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
             onRequest: async (req: FastifyRequest) => {
               if (inFlight >= limit) throw apiErrors.ingestBusy(2);
               inFlight++;
-              (req as { holdsSlot?: boolean }).holdsSlot = true;
+              holding.add(req);
             },
             onResponse: async (req: FastifyRequest) => {
-              if ((req as { holdsSlot?: boolean }).holdsSlot) inFlight--;
+              if (holding.delete(req)) inFlight--;
             },
           }),
       handler: async (req, reply) => {
@@ -163,7 +170,7 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
           const cached = deps.cache.get(cacheKey, version);
           if (cached !== undefined) return reply.send(cached);
         }
-        const seek = o.collection && single(req.query as Query, 'seek_operation') !== undefined;
+        const seek = o.collection && single(req.query, 'seek_operation') !== undefined;
         const values = readValues(o, req, names, seek);
         const parsed = readBody(id, req);
         const answer = await handler(

@@ -18,7 +18,8 @@ const ROUTE = 'unbilledLineItems';
  */
 export const getUnbilledLineItems: OperationHandler<'getUnbilledLineItems'> = async ({ caller, req }, deps) => {
   const query = new Map<string, string>();
-  for (const [name, value] of Object.entries(req.query as Record<string, string | string[]>)) {
+  for (const [name, value] of Object.entries(req.query)) {
+    if (value === undefined) continue;
     if (Array.isArray(value)) throw apiErrors.invalidInput(`The query parameter ${name} is given more than once.`);
     query.set(name.toLowerCase(), value);
   }

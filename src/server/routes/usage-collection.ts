@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { stringifyExact } from '../../contract/exact-json.js';
 import type { Link } from '../../contract/resources.js';
 import { collection } from '../../domain/usage-records.js';
 import type { Caller } from '../auth/token-verifier.js';
 import { readCollectionQuery, resolvePeriod } from '../collection-query.js';
+import type { OperationFastifyRequest } from '../operation-request.js';
 import type { ServerDeps } from '../server-deps.js';
 
 /** One page of a collection in its keyset order: the items, and the key after which more follow. */
@@ -46,7 +47,7 @@ const STREAM_PAGE = 1000;
 export async function answerCollection<T>(
   deps: ServerDeps,
   caller: Caller,
-  req: FastifyRequest,
+  req: OperationFastifyRequest,
   reply: FastifyReply,
   route: UsageCollectionRoute<T>,
   /** Where the answer goes in the response cache (the caller looked it up already). */
