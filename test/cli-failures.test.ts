@@ -77,15 +77,11 @@ describe('the CLI when the machine says no', () => {
 
   it('listens where PORT and HOST say, as hosting platforms set them', async () => {
     const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [CLI, 'serve', '--no-demo', '--db', path.join(dir, 'env.db')],
-      {
-        cwd: REPO,
-        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [CLI, 'serve', '--no-demo', '--db', path.join(dir, 'env.db')], {
+      cwd: REPO,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     try {
       const serving = await new Promise<string>((resolve, reject) => {
         let stderr = '';
