@@ -7,7 +7,7 @@ import {
   subscriptionDailyUsageRecord,
   subscriptionMonthlyUsageRecord,
 } from '../../domain/usage-records.js';
-import type { MissingOwner, SubscriptionQuery } from '../../storage/store.js';
+import type { KeysetPage, MissingOwner, SubscriptionQuery } from '../../storage/store.js';
 import type { Answer, OperationHandler, RequestBase } from '../operation-routes.js';
 import type { CollectionPage, UsageCollectionRoute } from '../routes/usage-collection.js';
 
@@ -44,7 +44,7 @@ function subscriptionQuery(
   };
 }
 
-function check<T extends { found: string }>(result: T | MissingOwner, q: SubscriptionQuery): Exclude<T, MissingOwner> {
+function check<T extends { found: string }>(result: T, q: SubscriptionQuery): Exclude<T, MissingOwner> {
   if (result.found === 'customer-missing') throw apiErrors.customerNotFound(q.customerTenantId);
   if (result.found === 'subscription-missing') throw apiErrors.subscriptionNotFound(q.subscriptionId);
   return result as Exclude<T, MissingOwner>;
@@ -93,77 +93,84 @@ export const getSubscriptionUsageRecords: OperationHandler<'getSubscriptionUsage
   });
 };
 
+type SubscriptionRequest = Parameters<typeof subscriptionQuery>[0];
+type PagedQuery = SubscriptionQuery & { readonly page?: KeysetPage };
+
+/**
+ * A subscription's keyset-paged collection: the store's page (one row more than asked, to know
+ * whether another follows), its 404s, then `rowsOf` (which may refuse the subscription's plan
+ * kind) mapped to records.
+ */
+function subscriptionCollection<T extends { found: string }, R>(
+  request: SubscriptionRequest,
+  read: (q: PagedQuery) => Promise<T>,
+  rowsOf: (result: Exclude<T, MissingOwner>, q: SubscriptionQuery) => readonly R[],
+  map: (row: R, result: Exclude<T, MissingOwner>) => unknown,
+  key: (row: R) => string,
+): Answer {
+  return collectionAt(request, {
+    fetch: async (period, page) => {
+      const q = subscriptionQuery(request, period);
+      const result = check(await read({ ...q, ...(page ? { page: plusOne(page)! } : {}) }), q);
+      return pageOf(rowsOf(result, q), page, (row) => map(row, result), key);
+    },
+  });
+}
+
 /** GET …/{s}/meterusagerecords. */
 export const getSubscriptionUsageRecordsByMeter: OperationHandler<'getSubscriptionUsageRecordsByMeter'> = async (
   request,
   deps,
 ) =>
-  collectionAt(request, {
-    fetch: async (period, page) => {
-      const q = subscriptionQuery(request, period);
-      const result = check(await deps.store.meterUsage({ ...q, ...(page ? { page: plusOne(page)! } : {}) }), q);
-      return pageOf(
-        result.meters,
-        page,
-        (m) => meterUsageRecord(m, result),
-        (m) => m.meterId,
-      );
-    },
-  });
+  subscriptionCollection(
+    request,
+    (q: PagedQuery) => deps.store.meterUsage(q),
+    (r) => r.meters,
+    meterUsageRecord,
+    (m) => m.meterId,
+  );
 
 /** GET …/{s}/resourceusagerecords: Azure plans only. */
 export const getSubscriptionUsageRecordsByResource: OperationHandler<'getSubscriptionUsageRecordsByResource'> = async (
   request,
   deps,
 ) =>
-  collectionAt(request, {
-    fetch: async (period, page) => {
-      const q = subscriptionQuery(request, period);
-      const result = check(await deps.store.resourceUsage({ ...q, ...(page ? { page: plusOne(page)! } : {}) }), q);
-      if (result.plan !== 'azure-plan') throw apiErrors.wrongPlanKind(q.subscriptionId, 'an Azure plan');
-      return pageOf(
-        result.resources,
-        page,
-        (r) => resourceUsageRecord(r, result),
-        (r) => r.key,
-      );
+  subscriptionCollection(
+    request,
+    (q: PagedQuery) => deps.store.resourceUsage(q),
+    (r, q) => {
+      if (r.plan !== 'azure-plan') throw apiErrors.wrongPlanKind(q.subscriptionId, 'an Azure plan');
+      return r.resources;
     },
-  });
+    resourceUsageRecord,
+    (r) => r.key,
+  );
 
 /** GET …/{s}/usagerecords/resources: legacy (0145P) subscriptions only, one record per meter. */
 export const getSubscriptionResourceUsageRecords: OperationHandler<'getSubscriptionResourceUsageRecords'> = async (
   request,
   deps,
 ) =>
-  collectionAt(request, {
-    fetch: async (period, page) => {
-      const q = subscriptionQuery(request, period);
-      const result = check(await deps.store.meterUsage({ ...q, ...(page ? { page: plusOne(page)! } : {}) }), q);
-      if (result.plan !== 'legacy')
-        throw apiErrors.wrongPlanKind(q.subscriptionId, 'a legacy (MS-AZR-0145P) subscription');
-      return pageOf(
-        result.meters,
-        page,
-        (m) => azureResourceMonthlyUsageRecord(m, result),
-        (m) => m.meterId,
-      );
+  subscriptionCollection(
+    request,
+    (q: PagedQuery) => deps.store.meterUsage(q),
+    (r, q) => {
+      if (r.plan !== 'legacy') throw apiErrors.wrongPlanKind(q.subscriptionId, 'a legacy (MS-AZR-0145P) subscription');
+      return r.meters;
     },
-  });
+    azureResourceMonthlyUsageRecord,
+    (m) => m.meterId,
+  );
 
 /** GET …/{s}/usagerecords/daily. */
 export const getSubscriptionDailyUsageRecords: OperationHandler<'getSubscriptionDailyUsageRecords'> = async (
   request,
   deps,
 ) =>
-  collectionAt(request, {
-    fetch: async (period, page) => {
-      const q = subscriptionQuery(request, period);
-      const result = check(await deps.store.subscriptionDays({ ...q, ...(page ? { page: plusOne(page)! } : {}) }), q);
-      return pageOf(
-        result.days,
-        page,
-        (d) => subscriptionDailyUsageRecord(d, result),
-        (d) => String(d.day),
-      );
-    },
-  });
+  subscriptionCollection(
+    request,
+    (q: PagedQuery) => deps.store.subscriptionDays(q),
+    (r) => r.days,
+    subscriptionDailyUsageRecord,
+    (d) => String(d.day),
+  );
