@@ -28,6 +28,8 @@ const main = defineCommand({
     sync: () => import('./commands/sync.js').then((m) => m.syncCommand),
     export: () => import('./commands/export.js').then((m) => m.exportCommand),
     credentials: () => import('./commands/credentials.js').then((m) => m.credentialsCommand),
+    prices: () => import('./commands/prices.js').then((m) => m.pricesCommand),
+    margins: () => import('./commands/margins.js').then((m) => m.marginsCommand),
   },
 });
 

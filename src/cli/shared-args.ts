@@ -1,6 +1,6 @@
 import { displayLocation, openStore, resolveDatabase } from '../storage/open-store.js';
 import { alertEngine } from '../alerts/alert-engine.js';
-import { NotFound } from '../storage/alert-store.js';
+import { NotFound } from '../storage/partner-scope.js';
 import type { Store } from '../storage/store.js';
 import { billingPeriodProblem } from '../contract/billing-period.js';
 import { currentBillingPeriod } from '../domain/usage-model.js';

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { ALERT_TYPES, formatThresholds, type AlertType } from '../domain/alert-rules.js';
 import { currentBillingPeriod } from '../domain/usage-model.js';
 import { isEmailAddress, MAX_RECIPIENTS_PER_PARTNER } from '../domain/email-address.js';
@@ -8,9 +8,7 @@ import type { AlertEvent } from '../domain/alert-event.js';
 import type { AlertEngine } from './alert-engine.js';
 import { KyselyAlertRepository } from './alert-repository.js';
 import type { Database } from './schema.js';
-
-/** Who changed something, for the audit log: the token's user, or `cli`. */
-export type Actor = string;
+import { writeAudit, NotFound, partnerKeyOf, type Actor } from './partner-scope.js';
 
 export interface WebhookEndpoint {
   readonly id: string;
@@ -73,8 +71,6 @@ export interface BudgetRow {
   readonly budget: string;
 }
 
-export class NotFound extends Error {}
-
 /** An endpoint's signing secret, as the Standard Webhooks libraries take it. */
 const newSecret = (): string => `whsec_${crypto.randomBytes(24).toString('base64')}`;
 const newEndpointId = (): string => `ep_${crypto.randomUUID().replaceAll('-', '')}`;
@@ -99,14 +95,8 @@ export class AlertStore {
     return new KyselyAlertRepository(db, this.kind === 'postgres');
   }
 
-  async #partnerKey(db: Kysely<Database>, partnerTenantId: string): Promise<number> {
-    const row = await db
-      .selectFrom('partners')
-      .select('partner_key')
-      .where('tenant_id', '=', partnerTenantId.toLowerCase())
-      .executeTakeFirst();
-    if (!row) throw new NotFound(`no partner ${partnerTenantId} in this database`);
-    return row.partner_key;
+  #partnerKey(db: Kysely<Database>, partnerTenantId: string): Promise<number> {
+    return partnerKeyOf(db, partnerTenantId);
   }
 
   /** One of the partner's customers (with no id: the first by tenant id). */
@@ -130,29 +120,6 @@ export class AlertStore {
     return { ...row, budget: row.budget === null ? null : String(row.budget) };
   }
 
-  async #audit(
-    trx: Transaction<Database>,
-    partnerKey: number,
-    actor: Actor,
-    action: string,
-    subject: string,
-    oldValue: string | null,
-    newValue: string | null,
-  ): Promise<void> {
-    await trx
-      .insertInto('audit_log')
-      .values({
-        partner_key: partnerKey,
-        at: new Date().toISOString(),
-        actor,
-        action,
-        subject,
-        old_value: oldValue,
-        new_value: newValue,
-      })
-      .execute();
-  }
-
   /**
    * Sets (amount) or clears (null) customers' budgets, all or none: each change audited and the
    * alert rules evaluated on it in the same transaction. Throws NotFound naming the first unknown
@@ -174,15 +141,13 @@ export class AlertStore {
           .where('customer_key', '=', customer.customer_key)
           .execute();
         if (customer.budget !== amount) {
-          await this.#audit(
-            trx,
-            partnerKey,
+          await writeAudit(trx, partnerKey, {
             actor,
-            'budget.set',
-            customerTenantId.toLowerCase(),
-            customer.budget,
-            amount,
-          );
+            action: 'budget.set',
+            subject: customerTenantId.toLowerCase(),
+            oldValue: customer.budget,
+            newValue: amount,
+          });
         }
         keys.push(customer.customer_key);
       }
@@ -242,7 +207,13 @@ export class AlertStore {
           .execute();
       }
       const subject = customerTenantId === undefined ? 'partner' : customerTenantId.toLowerCase();
-      await this.#audit(trx, partnerKey, actor, 'alerts.thresholds', subject, old?.thresholds ?? null, text);
+      await writeAudit(trx, partnerKey, {
+        actor,
+        action: 'alerts.thresholds',
+        subject,
+        oldValue: old?.thresholds ?? null,
+        newValue: text,
+      });
       await this.engine.evaluate(
         this.#repository(trx),
         { partnerKey, period: currentBillingPeriod(), ...(customerKey === 0 ? {} : { customerKeys: [customerKey] }) },
@@ -342,7 +313,13 @@ export class AlertStore {
         .insertInto('webhook_endpoints')
         .values({ ...endpoint, partner_key: partnerKey })
         .execute();
-      await this.#audit(trx, partnerKey, actor, 'webhooks.add', endpoint.endpoint_id, null, url);
+      await writeAudit(trx, partnerKey, {
+        actor,
+        action: 'webhooks.add',
+        subject: endpoint.endpoint_id,
+        oldValue: null,
+        newValue: url,
+      });
     });
     return { ...this.#endpoint(endpoint), secret: endpoint.secret };
   }
@@ -393,7 +370,13 @@ export class AlertStore {
         .where('target', '=', endpointId)
         .where('status', '=', 'pending')
         .execute();
-      await this.#audit(trx, partnerKey, actor, 'webhooks.remove', endpointId, row.url, null);
+      await writeAudit(trx, partnerKey, {
+        actor,
+        action: 'webhooks.remove',
+        subject: endpointId,
+        oldValue: row.url,
+        newValue: null,
+      });
       return this.#endpoint(row);
     });
   }
@@ -464,7 +447,13 @@ export class AlertStore {
           .where('endpoint_id', '=', row.target)
           .execute();
       }
-      await this.#audit(trx, partnerKey, actor, 'deliveries.replay', deliveryId, null, null);
+      await writeAudit(trx, partnerKey, {
+        actor,
+        action: 'deliveries.replay',
+        subject: deliveryId,
+        oldValue: null,
+        newValue: null,
+      });
     });
     return (await this.deliveries(partnerTenantId, { id: deliveryId }))[0]!;
   }
@@ -487,7 +476,13 @@ export class AlertStore {
         .values({ partner_key: partnerKey, address })
         .onConflict((oc) => oc.doNothing())
         .execute();
-      await this.#audit(trx, partnerKey, actor, 'alerts.email.add', address, null, address);
+      await writeAudit(trx, partnerKey, {
+        actor,
+        action: 'alerts.email.add',
+        subject: address,
+        oldValue: null,
+        newValue: address,
+      });
     });
   }
 
@@ -500,7 +495,13 @@ export class AlertStore {
         .where('address', '=', address)
         .executeTakeFirst();
       if (r.numDeletedRows === 0n) throw new NotFound(`no e-mail recipient ${address} for this partner`);
-      await this.#audit(trx, partnerKey, actor, 'alerts.email.remove', address, address, null);
+      await writeAudit(trx, partnerKey, {
+        actor,
+        action: 'alerts.email.remove',
+        subject: address,
+        oldValue: address,
+        newValue: null,
+      });
     });
   }
 

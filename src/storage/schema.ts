@@ -20,6 +20,7 @@ export interface Database {
   sync_pages: { scope: string; page: number; next_token: string | null; items: string };
   sync_credentials: { partner_tenant_id: string; settings: string; secret: string; updated_at: string };
   audit_log: AuditLogTable;
+  price_rules: PriceRulesTable;
   entitlements: EntitlementsTable;
   meters: MetersTable;
   resources: ResourcesTable;
@@ -241,6 +242,20 @@ export interface DeliveriesTable {
   last_error: string;
   created_at: string;
   delivered_at: string | null;
+}
+
+/** Migration 0012; '' in a scope column: none. */
+export interface PriceRulesTable {
+  rule_id: string;
+  partner_key: number;
+  basis: string;
+  adjust: string;
+  customer_tenant_id: string;
+  reseller: string;
+  category: string;
+  publisher: string;
+  from_period: string;
+  created_at: string;
 }
 
 export interface AuditLogTable {

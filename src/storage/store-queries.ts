@@ -4,7 +4,9 @@ import type { Database } from './schema.js';
 import { SumTable } from '../money/sum-table.js';
 import { SummedLines } from './usage-lines.js';
 import type { AlertEngine } from './alert-engine.js';
-import { AlertStore, NotFound, type Actor } from './alert-store.js';
+import { AlertStore } from './alert-store.js';
+import { PriceRuleStore } from './price-rule-store.js';
+import { NotFound, type Actor } from './partner-scope.js';
 import { LineReader } from './line-reader.js';
 import { SyncState } from './sync-state.js';
 import type {
@@ -41,11 +43,17 @@ export abstract class StoreQueries {
   abstract readonly kind: 'sqlite' | 'postgres';
   #alerts: AlertStore | undefined;
   #lines: LineReader | undefined;
+  #prices: PriceRuleStore | undefined;
   #sync: SyncState | undefined;
 
   /** Alert rules, webhooks, e-mail recipients, deliveries and the audit log. */
   get alerts(): AlertStore {
     return (this.#alerts ??= new AlertStore(this.db, this.kind, this.engine, () => this.noteChange()));
+  }
+
+  /** The partner's price rules (what it charges its customers). */
+  get prices(): PriceRuleStore {
+    return (this.#prices ??= new PriceRuleStore(this.db, () => this.noteChange()));
   }
 
   /** The stored lines with their owners: what the emulated Microsoft endpoints and the exports read. */

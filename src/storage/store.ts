@@ -13,6 +13,7 @@ import type { Kysely } from 'kysely';
 import type { LineBatch } from '../domain/line-batch.js';
 import type { Database } from './schema.js';
 import type { AlertStore } from './alert-store.js';
+import type { PriceRuleStore } from './price-rule-store.js';
 import type { LineReader } from './line-reader.js';
 import type { SyncState } from './sync-state.js';
 
@@ -72,6 +73,8 @@ export interface Store {
   setBudget(partnerTenantId: string, customerTenantId: string, amount: string | null, actor?: string): Promise<boolean>;
   /** Alert rules, webhooks, e-mail recipients, deliveries and the audit log. */
   readonly alerts: AlertStore;
+  /** Price rules: what the partner charges its customers (issue #29). */
+  readonly prices: PriceRuleStore;
   /** The stored lines with their customer, subscription, resource and meter, streamed. */
   readonly lines: LineReader;
   /** Emulated export operations, synced snapshots' eTags, staged pages, sync credentials. */

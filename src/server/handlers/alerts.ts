@@ -1,5 +1,5 @@
 import { apiErrors } from '../../contract/api-errors.js';
-import { NotFound } from '../../storage/alert-store.js';
+import { NotFound } from '../../storage/partner-scope.js';
 import type { OperationHandler, RequestBase } from '../operation-routes.js';
 
 /** Our extension routes under /v1/partnerusage/: alerts, webhook endpoints, deliveries. */

@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import Papa from 'papaparse';
+import { BACKENDS, testDatabase } from './helpers/backends.js';
+import { cli } from './helpers/cli-in-process.js';
+import { generate, tempDir } from './helpers/fixtures.js';
+import { stopPostgres } from './helpers/postgres.js';
+
+// Price rules and margins (issue #29) against a recomputation that shares no code with the product:
+// the generated --rich file read with papaparse, the rules applied here by hand, decimals as BigInts.
+
+after(stopPostgres);
+
+const PERIOD = '2026-10';
+const SCALE = 40n;
+/** Decimal text as an integer of 10^-40 units: exact for every figure here. */
+function units(text: string): bigint {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text.trim());
+  assert.ok(m, `not a decimal: ${text}`);
+  const [, sign, whole = '', frac = ''] = m;
+  const value = BigInt((whole || '0') + frac.padEnd(Number(SCALE), '0').slice(0, Number(SCALE)));
+  assert.ok(frac.length <= Number(SCALE));
+  return sign === '-' ? -value : value;
+}
+const ONE = 10n ** SCALE;
+const mul = (a: bigint, b: bigint) => (a * b) / ONE; // exact while the product has at most 40 decimals
+
+interface Line {
+  customer: string;
+  reseller: string;
+  category: string;
+  publisher: string;
+  cost: bigint;
+  retail: bigint;
+  covered: boolean;
+  pec: boolean;
+}
+
+describe('price rules and margins', () => {
+  const dir = tempDir();
+  let lines: Line[];
+  let resellers: string[];
+  let file: string;
+
+  before(() => {
+    ({ file } = generate(dir, 'rich.csv', {
+      rows: 3000,
+      customers: 12,
+      period: PERIOD,
+      seed: 7,
+      rich: true,
+      resellers: 3,
+    }));
+    const rows = Papa.parse<Record<string, string>>(fs.readFileSync(file, 'utf8'), {
+      header: true,
+      skipEmptyLines: true,
+    }).data;
+    lines = rows.map((r) => ({
+      customer: r.CustomerId!.toLowerCase(),
+      reseller: r.Tier2MpnId!,
+      category: r.MeterCategory!,
+      publisher: r.PublisherName!,
+      cost: units(r.BillingPreTaxTotal!),
+      retail: mul(mul(units(r.UnitPrice!), units(r.Quantity!)), units(r.PCToBCExchangeRate!)),
+      covered: r.EffectiveUnitPrice !== '' && units(r.EffectiveUnitPrice!) === 0n,
+      pec: Number(r.PartnerEarnedCreditPercentage) > 0,
+    }));
+    resellers = [...new Set(lines.map((l) => l.reseller).filter(Boolean))].sort();
+  });
+
+  for (const backend of BACKENDS) {
+    it(`${backend}: every customer's, reseller's and category's cost, price, margin and PEC to the last digit`, async () => {
+      const db = (await testDatabase(backend, dir, `margins-${backend}`)).location;
+      const run = async (...args: string[]) => {
+        const r = await cli([...args, '--db', db]);
+        assert.equal(r.status, 0, r.stderr);
+        return r.stdout;
+      };
+      await run('import', file);
+      const firstCustomer = lines[0]!.customer;
+      const category = lines.find((l) => l.customer === firstCustomer)!.category;
+      // The partner's default, a reseller's retail rule, one customer's narrowed rule, and a rule
+      // that takes effect only after this period.
+      await run('prices', 'set', '--cost', '--adjust', '10', '--from', '2026-01');
+      await run('prices', 'set', '--retail', '--adjust', '5', '--reseller', resellers[0]!, '--from', '2026-10');
+      await run(
+        'prices',
+        'set',
+        '--cost',
+        '--adjust',
+        '-7.5',
+        '--customer',
+        firstCustomer,
+        '--category',
+        category,
+        '--from',
+        '2026-06',
+      );
+      await run('prices', 'set', '--cost', '--adjust', '50', '--from', '2026-11');
+      const rules = JSON.parse(await run('prices', 'list', '--json')) as { id: string; adjust: string }[];
+      assert.equal(rules.length, 4);
+
+      const priceOf = (l: Line): bigint => {
+        if (l.covered) return 0n;
+        const [base, adjust] =
+          l.customer === firstCustomer && l.category.toLowerCase() === category.toLowerCase()
+            ? [l.cost, -75n]
+            : l.reseller === resellers[0]
+              ? [l.retail, 50n]
+              : [l.cost, 100n];
+        return base + (base * adjust) / 1000n;
+      };
+      const expected = (key: (l: Line) => string) => {
+        const sums = new Map<string, { cost: bigint; price: bigint; pec: bigint; lines: number }>();
+        for (const l of lines) {
+          const s = sums.get(key(l)) ?? { cost: 0n, price: 0n, pec: 0n, lines: 0 };
+          s.cost += l.cost;
+          s.price += priceOf(l);
+          if (l.pec && !l.covered) s.pec += l.retail - l.cost;
+          s.lines++;
+          sums.set(key(l), s);
+        }
+        return sums;
+      };
+      for (const [by, key] of [
+        ['customer', (l: Line) => l.customer],
+        ['reseller', (l: Line) => l.reseller],
+        ['meter-category', (l: Line) => l.category],
+        ['publisher', (l: Line) => l.publisher],
+      ] as const) {
+        const got = JSON.parse(await run('margins', '--by', by, '--period', PERIOD, '--json')) as {
+          group: string;
+          lines: number;
+          cost: string;
+          price: string;
+          margin: string;
+          marginPercent: string | null;
+          pecEarned: string;
+        }[];
+        const want = expected(key);
+        // One currency a customer: a group spans currencies only by reseller, category or publisher.
+        const merged = new Map<string, { cost: bigint; price: bigint; pec: bigint; lines: number; margin: bigint }>();
+        for (const g of got) {
+          const m = merged.get(g.group) ?? { cost: 0n, price: 0n, pec: 0n, lines: 0, margin: 0n };
+          m.cost += units(g.cost);
+          m.price += units(g.price);
+          m.margin += units(g.margin);
+          m.pec += units(g.pecEarned);
+          m.lines += g.lines;
+          merged.set(g.group, m);
+          assert.equal(units(g.margin), units(g.price) - units(g.cost), `${by} ${g.group}: margin = price − cost`);
+        }
+        assert.deepEqual([...merged.keys()].sort(), [...want.keys()].sort(), by);
+        for (const [group, w] of want) {
+          const g = merged.get(group)!;
+          assert.equal(g.lines, w.lines, `${by} ${group} lines`);
+          assert.equal(g.cost, w.cost, `${by} ${group} cost`);
+          assert.equal(g.price, w.price, `${by} ${group} price`);
+          assert.equal(g.pec, w.pec, `${by} ${group} PEC`);
+        }
+      }
+
+      // A rule removed: the lines it priced fall to the next rule; the future rule still prices nothing.
+      const resellerRule = rules.find((r) => r.adjust === '5')!;
+      await run('prices', 'remove', resellerRule.id);
+      const after = JSON.parse(await run('margins', '--by', 'reseller', '--period', PERIOD, '--json')) as {
+        group: string;
+        price: string;
+      }[];
+      const theirs = after.filter((g) => g.group === resellers[0]).reduce((n, g) => n + units(g.price), 0n);
+      const wantTheirs = lines
+        .filter((l) => l.reseller === resellers[0])
+        .reduce(
+          (n, l) =>
+            n +
+            (l.covered
+              ? 0n
+              : l.cost +
+                (l.customer === firstCustomer && l.category.toLowerCase() === category.toLowerCase()
+                  ? (l.cost * -75n) / 1000n
+                  : l.cost / 10n)),
+          0n,
+        );
+      assert.equal(theirs, wantTheirs);
+      // Every change is in the audit log, by the CLI.
+      const audit = JSON.parse(await run('audit', '--json')) as { actor: string; action: string }[];
+      assert.equal(audit.filter((a) => a.action === 'prices.set' && a.actor === 'cli').length, 4);
+      assert.equal(audit.filter((a) => a.action === 'prices.remove').length, 1);
+    });
+  }
+
+  it('refuses a bad rule clearly and changes nothing', async () => {
+    const db = (await testDatabase('sqlite', dir, 'margins-bad')).location;
+    assert.equal((await cli(['import', file, '--db', db])).status, 0);
+    const cases: [string[], RegExp][] = [
+      [['--adjust', '5'], /give one of --cost and --retail/],
+      [['--cost', '--retail'], /give one of --cost and --retail/],
+      [['--cost', '--adjust', 'lots'], /a percent such as 12\.5/],
+      [['--cost', '--adjust', '-101'], /from -100 to 1000 percent/],
+      [
+        ['--cost', '--customer', 'c0000000-0000-4000-8000-00000000dead'],
+        /no customer c0000000-0000-4000-8000-00000000dead/,
+      ],
+      [['--cost', '--customer', 'x', '--reseller', '1'], /--customer or --reseller, not both/],
+      [['--cost', '--category', 'a', '--publisher', 'b'], /--category or --publisher, not both/],
+      [['--cost', '--from', '2026-13'], /--period "2026-13"|not a billing period/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(['prices', 'set', ...args, '--db', db]);
+      assert.notEqual(r.status, 0, args.join(' '));
+      assert.match(r.stderr, message, args.join(' '));
+    }
+    assert.match(
+      (await cli(['prices', 'list', '--db', db])).stdout,
+      /no price rules: every line is charged at its cost/,
+    );
+    const bad = await cli(['margins', '--by', 'country', '--db', db]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--by must be customer, reseller, subscription, meter-category or publisher/);
+    // Without rules, the price is the cost and the margin 0.
+    const rows = JSON.parse((await cli(['margins', '--period', PERIOD, '--json', '--db', db])).stdout) as {
+      cost: string;
+      price: string;
+      margin: string;
+    }[];
+    assert.ok(rows.length > 0);
+    for (const r of rows) {
+      assert.equal(r.price, r.cost);
+      assert.equal(units(r.margin), 0n);
+    }
+  });
+});
