@@ -6,6 +6,9 @@ import { BACKENDS, testDatabase } from './helpers/backends.js';
 import { cli } from './helpers/cli-in-process.js';
 import { generate, tempDir } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
+import { startTestServer } from './helpers/test-server.js';
+import { PartnerCenter } from '../src/sdk/partner-center.js';
+import { BadRequestError, NotFoundError } from '../src/sdk/errors.js';
 
 // Price rules and margins (issue #29) against a recomputation that shares no code with the product:
 // the generated --rich file read with papaparse, the rules applied here by hand, decimals as BigInts.
@@ -187,6 +190,86 @@ describe('price rules and margins', () => {
       const audit = JSON.parse(await run('audit', '--json')) as { actor: string; action: string }[];
       assert.equal(audit.filter((a) => a.action === 'prices.set' && a.actor === 'cli').length, 4);
       assert.equal(audit.filter((a) => a.action === 'prices.remove').length, 1);
+    });
+  }
+
+  for (const backend of BACKENDS) {
+    it(`${backend}: the API and the SDK set rules and answer the same margins as the CLI`, async () => {
+      const db = await testDatabase(backend, dir, `margins-api-${backend}`);
+      assert.equal((await cli(['import', file, '--db', db.location])).status, 0);
+      const server = await startTestServer(db);
+      try {
+        const partner = JSON.parse(fs.readFileSync(`${file}.expect.json`, 'utf8')).partnerId as string | undefined;
+        const tenant = partner ?? (await server.store.partners())[0]!.tenantId;
+        const pc = new PartnerCenter({
+          baseUrl: server.baseUrl,
+          credential: await server.token({ tenant, user: 'finance@partner.example' }),
+          maxRetries: 0,
+        });
+        const rule = await pc.partnerUsage.createPriceRule({ basis: 'retail', adjust: '12.5', from: '2026-01' });
+        assert.match(rule.id, /^pr_[0-9a-f]{32}$/);
+        assert.deepEqual(
+          { ...rule, id: '' },
+          {
+            id: '',
+            basis: 'retail',
+            adjust: '12.5',
+            customer: null,
+            reseller: null,
+            category: null,
+            publisher: null,
+            from: '2026-01',
+          },
+        );
+        assert.equal((await pc.partnerUsage.priceRules()).totalCount, 1);
+        const viaApi = await pc.partnerUsage.margins({ period: PERIOD, groupBy: 'customer' });
+        const viaCli = JSON.parse(
+          (await cli(['margins', '--period', PERIOD, '--json', '--db', db.location])).stdout,
+        ) as { group: string; price: string; pecEarned: string }[];
+        assert.equal(viaApi.totalCount, viaCli.length);
+        for (const [i, row] of viaApi.items.entries()) {
+          assert.equal(row.group, viaCli[i]!.group);
+          assert.equal(row.price.text, viaCli[i]!.price, 'every digit, as JSON numbers');
+          assert.equal(row.pecEarned.text, viaCli[i]!.pecEarned);
+        }
+        // Retail + 12.5 % on every line but the covered ones.
+        const total = viaApi.items.reduce((n, r) => n + units(r.price.text), 0n);
+        const want = lines.reduce((n, l) => n + (l.covered ? 0n : l.retail + (l.retail * 125n) / 1000n), 0n);
+        assert.equal(total, want);
+        await assert.rejects(pc.partnerUsage.createPriceRule({ basis: 'cost', adjust: '2000' }), (e: unknown) => {
+          assert.ok(e instanceof BadRequestError);
+          assert.match(e.message, /from -100 to 1000 percent/);
+          return true;
+        });
+        await assert.rejects(
+          pc.partnerUsage.createPriceRule({ basis: 'cost', customer: 'c0000000-0000-4000-8000-00000000dead' }),
+          /no customer c0000000-0000-4000-8000-00000000dead for this partner/,
+        );
+        await assert.rejects(
+          pc.partnerUsage.deletePriceRule(`pr_${'0'.repeat(32)}`),
+          (e: unknown) => e instanceof NotFoundError,
+        );
+        assert.equal((await pc.partnerUsage.deletePriceRule(rule.id)).id, rule.id);
+        assert.equal((await pc.partnerUsage.priceRules()).totalCount, 0);
+        const audit = await server.store.alerts.audit(tenant);
+        assert.deepEqual(
+          audit.filter((a) => a.action.startsWith('prices.')).map((a) => [a.action, a.actor]),
+          [
+            ['prices.remove', 'finance@partner.example'],
+            ['prices.set', 'finance@partner.example'],
+          ],
+        );
+        // Another partner sees none of it.
+        const other = new PartnerCenter({
+          baseUrl: server.baseUrl,
+          credential: await server.token({ tenant: '33333333-3333-4333-8333-333333333333', user: 'x@other.example' }),
+          maxRetries: 0,
+        });
+        assert.equal((await other.partnerUsage.margins({ period: PERIOD })).totalCount, 0);
+        assert.equal((await other.partnerUsage.priceRules()).totalCount, 0);
+      } finally {
+        await server.close();
+      }
     });
   }
 

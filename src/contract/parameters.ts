@@ -1,7 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { apiErrors } from './api-errors.js';
 import { BILLING_PERIOD_PATTERN, billingPeriodProblem } from './billing-period.js';
-import { VIEW_FILTERS, VIEW_SORTS, type ViewFilter } from './view-options.js';
+import { MARGIN_GROUPS, VIEW_FILTERS, VIEW_SORTS, type ViewFilter } from './view-options.js';
 
 const isViewFilter = (f: string): f is ViewFilter => VIEW_FILTERS.some((v) => v === f);
 
@@ -202,6 +202,7 @@ const ourId = <N extends string>(name: N, prefix: string, description: string): 
 });
 
 export const webhookId = ourId('webhook-id', 'ep', 'A webhook endpoint id (ep_…).');
+export const ruleId = ourId('rule-id', 'pr', 'A price rule id (pr_…).');
 export const deliveryId = ourId('delivery-id', 'msg', 'A delivery id (msg_…), the webhook-id of its attempts.');
 
 // The customers view (issue #14: the dashboard's table), our extension.
@@ -229,6 +230,10 @@ export const sortBy = withDefault(
   'percentUsed',
 );
 export const sortOrder = withDefault(oneOf('order', ['asc', 'desc'] as const, 'asc or desc (default desc).'), 'desc');
+export const marginGroup = withDefault(
+  oneOf('groupBy', MARGIN_GROUPS, `What the rows are: ${MARGIN_GROUPS.join(', ')} (default customer).`),
+  'customer',
+);
 export const planFilter = oneOf('plan', ['azure-plan', 'legacy'] as const, 'Only customers of this plan kind.');
 
 export const viewFilters: DefaultedParameter<readonly ViewFilter[], 'filter'> = {

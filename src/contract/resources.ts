@@ -349,6 +349,60 @@ export const AlertEvent = Type.Object(
   { description: 'The body every webhook of the alert carries.' },
 );
 
+// Price rules and margins (issue #29), our extension.
+
+const PriceRuleFields = {
+  basis: Type.Union([Type.Literal('cost'), Type.Literal('retail')], {
+    description:
+      "cost: the line's BillingPreTaxTotal (after partner-earned credit); retail: UnitPrice × Quantity × PCToBCExchangeRate.",
+  }),
+  adjust: Type.String({
+    description: 'Percent added (12.5) or taken off (-5), from -100 to 1000, at most 6 decimals.',
+  }),
+  customer: Type.Union([Type.String({ format: 'uuid' }), Type.Null()], { description: "One customer's lines." }),
+  reseller: Type.Union([Type.String(), Type.Null()], { description: "A tier-2 reseller's lines (Tier2MpnId)." }),
+  category: Type.Union([Type.String(), Type.Null()], { description: 'Only lines of this meter category.' }),
+  publisher: Type.Union([Type.String(), Type.Null()], { description: "Only this publisher's lines (marketplace)." }),
+  from: Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'The first billing period it prices.' }),
+};
+
+export const PriceRule = closed({
+  id: Type.String({ description: 'pr_…' }),
+  ...PriceRuleFields,
+});
+
+export const PriceRuleCreate = Type.Object(
+  {
+    basis: PriceRuleFields.basis,
+    adjust: Type.Optional(Type.Union([Type.String(), Type.Number()], { description: 'Default 0.' })),
+    customer: Type.Optional(PriceRuleFields.customer),
+    reseller: Type.Optional(PriceRuleFields.reseller),
+    category: Type.Optional(PriceRuleFields.category),
+    publisher: Type.Optional(PriceRuleFields.publisher),
+    from: Type.Optional(Type.String({ description: 'Default: the current billing period.' })),
+  },
+  { description: 'A price rule; one of the same scope, narrowing and first period is replaced.' },
+);
+
+export const MarginRow = closed({
+  group: Type.String({
+    description:
+      "The group's key: a customer or subscription id, a reseller's MPN id, a meter category, a publisher ('' for none).",
+  }),
+  name: Type.String(),
+  currency: Type.String({ description: 'The billing currency: a group spanning currencies has a row per currency.' }),
+  lines: Type.Integer({ minimum: 0 }),
+  cost: Money,
+  price: Money,
+  margin: Money,
+  marginPercent: Type.Union([Money, Type.Null()], {
+    description: 'margin ÷ price × 100, 2 decimals; null at price 0.',
+  }),
+  pecEarned: Money,
+  usdCost: Money,
+  usdPrice: Money,
+});
+
 export const Delivery = closed({
   id: Type.String({ description: 'msg_…: the webhook-id header of every attempt.' }),
   alertId: Type.String(),

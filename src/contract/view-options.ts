@@ -1,5 +1,5 @@
-// The customers view's options (issue #14), in a module of their own without a schema library:
-// the dashboard's URL state reads them too.
+// The options of our views — the customers view (issue #14), margins (issue #29) — in a module of
+// their own without a schema library: the dashboard's URL state reads them too.
 
 /** Columns the customers view sorts by. */
 export const VIEW_SORTS = [
@@ -19,3 +19,7 @@ export type ViewSort = (typeof VIEW_SORTS)[number];
 /** Standings the customers view filters by (all given must hold). */
 export const VIEW_FILTERS = ['over-budget', 'trending-over', 'no-budget', 'anomaly'] as const;
 export type ViewFilter = (typeof VIEW_FILTERS)[number];
+
+/** What margins are grouped by. */
+export const MARGIN_GROUPS = ['customer', 'reseller', 'subscription', 'meterCategory', 'publisher'] as const;
+export type MarginGroup = (typeof MARGIN_GROUPS)[number];

@@ -3,10 +3,7 @@ import { add, divide, formatDecimal, parseDecimal, ZERO, type Decimal } from '..
 import { COLUMN, lineValue } from '../export/line-values.js';
 import type { StoredLineRow } from '../storage/line-reader.js';
 import type { Store } from '../storage/store.js';
-
-/** What margins are grouped by. */
-export const MARGIN_GROUPS = ['customer', 'reseller', 'subscription', 'meterCategory', 'publisher'] as const;
-export type MarginGroup = (typeof MARGIN_GROUPS)[number];
+import type { MarginGroup } from '../contract/view-options.js';
 
 /**
  * One group's figures in one billing currency (a group spanning currencies has a row per

@@ -1,9 +1,18 @@
 import type { Static } from '@sinclair/typebox';
 import { expandPath } from '../contract/openapi.js';
 import { operations } from '../contract/operations.js';
-import type { AlertEvent, CustomerDay, CustomerView, Delivery, WebhookEndpoint } from '../contract/resources.js';
+import type {
+  AlertEvent,
+  CustomerDay,
+  CustomerView,
+  Delivery,
+  MarginRow,
+  PriceRule,
+  PriceRuleCreate,
+  WebhookEndpoint,
+} from '../contract/resources.js';
 import type { EXPORT_FILES } from '../contract/parameters.js';
-import type { ViewFilter, ViewSort } from '../contract/view-options.js';
+import type { MarginGroup, ViewFilter, ViewSort } from '../contract/view-options.js';
 import { numberOf, type ApiClient, type RequestOptions } from './client.js';
 
 /** Our extension's lists: items and their count. */
@@ -90,6 +99,35 @@ export class PartnerUsageExtensions {
   async #list<T>(path: string, options: RequestOptions): Promise<ItemList<T>> {
     const list = await this.#get<ItemList<T>>(path, options);
     return { ...list, totalCount: numberOf(list.totalCount) };
+  }
+
+  /** GET /v1/partnerusage/pricerules: the partner's price rules. */
+  priceRules(options: RequestOptions = {}): Promise<ItemList<Static<typeof PriceRule>>> {
+    return this.#list(operations.listPriceRules.path, options);
+  }
+
+  /** POST /v1/partnerusage/pricerules: sets a rule (one of the same scope, narrowing and first period is replaced). */
+  async createPriceRule(
+    rule: Static<typeof PriceRuleCreate>,
+    options: RequestOptions = {},
+  ): Promise<Static<typeof PriceRule>> {
+    return (
+      await this.client.request('POST', operations.createPriceRule.path, { ...options, body: JSON.stringify(rule) })
+    ).body as Static<typeof PriceRule>;
+  }
+
+  /** DELETE /v1/partnerusage/pricerules/{id}: removes a rule; answers it as it was. */
+  async deletePriceRule(id: string, options: RequestOptions = {}): Promise<Static<typeof PriceRule>> {
+    const path = expandPath(operations.deletePriceRule.path, { 'rule-id': id });
+    return (await this.client.request('DELETE', path, options)).body as Static<typeof PriceRule>;
+  }
+
+  /** GET /v1/partnerusage/margins: cost, price, margin and partner-earned credit per group (exact). */
+  margins(
+    q: { period?: string | undefined; groupBy?: MarginGroup | undefined } & RequestOptions = {},
+  ): Promise<ItemList<Static<typeof MarginRow>>> {
+    const { period, groupBy, ...options } = q;
+    return this.#list(`${operations.getMargins.path}${queryOf({ period, groupBy })}`, options);
   }
 
   alerts(options: RequestOptions = {}): Promise<ItemList<Static<typeof AlertEvent>>> {

@@ -4,6 +4,8 @@ import { JsonDecimal, parseExact } from '../contract/exact-json.js';
 import type { OperationId } from '../contract/operations.js';
 import { ALERT_TYPES, type AlertType } from '../domain/alert-rules.js';
 import { readBudgetAmount } from '../domain/budget.js';
+import type { PriceRule } from '../domain/price-rules.js';
+import { currentBillingPeriod } from '../domain/usage-model.js';
 
 /** A budget body is a few dozen bytes; anything far larger is not one. */
 export const BUDGET_BODY_BYTES = 1024;
@@ -77,6 +79,39 @@ function webhookBody(req: FastifyRequest): { readonly url: string; readonly even
   return { url, events };
 }
 
+/** A string property, or null when absent or null; a 400 when it is something else. */
+function optionalText(body: JsonObject, name: string): string | null {
+  const value = body[name];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw apiErrors.invalidBody(`${name} must be text.`);
+  return value;
+}
+
+/** POST pricerules: a rule as given (checked by the store: domain/price-rules.ts); `from` defaults to the current period. */
+function priceRuleBody(req: FastifyRequest): Omit<PriceRule, 'id'> {
+  const body = jsonObject(req, '{"basis": "cost", "adjust": "12.5"}', true);
+  const { basis, adjust } = body;
+  if (basis !== 'cost' && basis !== 'retail') throw apiErrors.invalidBody('basis must be cost or retail.');
+  const percent =
+    adjust === undefined || adjust === null
+      ? '0'
+      : adjust instanceof JsonDecimal
+        ? adjust.text
+        : typeof adjust === 'string'
+          ? adjust
+          : undefined;
+  if (percent === undefined) throw apiErrors.invalidBody('adjust must be a number of percent, e.g. 12.5 or -5.');
+  return {
+    basis,
+    adjust: percent,
+    customer: optionalText(body, 'customer'),
+    reseller: optionalText(body, 'reseller'),
+    category: optionalText(body, 'category'),
+    publisher: optionalText(body, 'publisher'),
+    from: optionalText(body, 'from') ?? currentBillingPeriod(),
+  };
+}
+
 /**
  * The operations whose handler gets a parsed body (`request.body`, typed from the reader): read
  * and checked by the engine before the handler runs, a 400 with Partner Center's fault body when
@@ -85,6 +120,7 @@ function webhookBody(req: FastifyRequest): { readonly url: string; readonly even
 export const bodyReaders = {
   patchCustomerUsageSpendingBudget: budgetBody,
   createWebhookEndpoint: webhookBody,
+  createPriceRule: priceRuleBody,
 } satisfies { readonly [K in OperationId]?: (req: FastifyRequest) => unknown };
 
 /** The parsed body operation K's handler gets: its reader's value, or undefined without one. */

@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty';
-import { MARGIN_GROUPS, margins, type MarginGroup } from '../../pricing/margins.js';
+import { MARGIN_GROUPS, type MarginGroup } from '../../contract/view-options.js';
+import { margins } from '../../pricing/margins.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { billingPeriod, dbArg, jsonArg, partnerArg, periodArg, withPartner } from '../shared-args.js';
 import { renderTable } from '../text-table.js';

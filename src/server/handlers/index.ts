@@ -14,6 +14,7 @@ import {
   getSubscriptionUsageRecordsByResource,
 } from './usage-collections.js';
 import { getAzureUtilizationRecords } from './utilization.js';
+import { createPriceRule, deletePriceRule, getMargins, listPriceRules } from './prices.js';
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
@@ -48,4 +49,8 @@ export const handlers: OperationHandlers = {
   getCustomerView,
   getCustomerDays,
   ingestLineItems: postLineItems,
+  listPriceRules,
+  createPriceRule,
+  deletePriceRule,
+  getMargins,
 };

@@ -1,0 +1,52 @@
+import { apiErrors } from '../../contract/api-errors.js';
+import { JsonDecimal } from '../../contract/exact-json.js';
+import { margins } from '../../pricing/margins.js';
+import { NotFound } from '../../storage/partner-scope.js';
+import { resolvePeriod } from '../collection-query.js';
+import type { OperationHandler, RequestBase } from '../operation-routes.js';
+
+// Our extension routes for what the partner charges and keeps (issue #29). Rules change what the
+// margins answer: never served from the response cache.
+
+const actorOf = (r: RequestBase) => r.caller.user ?? 'application';
+
+/**
+ * A change's answer, or the store's refusal as Partner Center's fault body: what is not found is
+ * the route's 404, or (`named`) a 400 naming what the body named that the partner does not have.
+ */
+async function changed(work: Promise<object>, named = false) {
+  try {
+    return { resource: await work, cache: false };
+  } catch (error) {
+    if (error instanceof NotFound) throw named ? apiErrors.invalidBody(`${error.message}.`) : apiErrors.routeNotFound();
+    if (error instanceof RangeError) throw apiErrors.invalidBody(error.message);
+    throw error;
+  }
+}
+
+export const listPriceRules: OperationHandler<'listPriceRules'> = async ({ caller }, deps) => {
+  const items = await deps.store.prices.rules(caller.partnerTenantId);
+  return { resource: { totalCount: items.length, items }, cache: false };
+};
+
+export const createPriceRule: OperationHandler<'createPriceRule'> = (request, deps) =>
+  changed(deps.store.prices.set(request.caller.partnerTenantId, request.body, actorOf(request)), true);
+
+export const deletePriceRule: OperationHandler<'deletePriceRule'> = (request, deps) =>
+  changed(deps.store.prices.remove(request.caller.partnerTenantId, request.values['rule-id'], actorOf(request)));
+
+/** GET /v1/partnerusage/margins: figures as exact JSON numbers. */
+export const getMargins: OperationHandler<'getMargins'> = async ({ caller, values }, deps) => {
+  const rows = await margins(deps.store, caller.partnerTenantId, resolvePeriod(values.period), values.groupBy);
+  const items = rows.map((r) => ({
+    ...r,
+    cost: new JsonDecimal(r.cost),
+    price: new JsonDecimal(r.price),
+    margin: new JsonDecimal(r.margin),
+    marginPercent: r.marginPercent === null ? null : new JsonDecimal(r.marginPercent),
+    pecEarned: new JsonDecimal(r.pecEarned),
+    usdCost: new JsonDecimal(r.usdCost),
+    usdPrice: new JsonDecimal(r.usdPrice),
+  }));
+  return { resource: { totalCount: items.length, items }, cache: false };
+};
