@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
 import Papa from 'papaparse';
 import { BACKENDS, testDatabase } from './helpers/backends.js';
 import { cli } from './helpers/cli-in-process.js';
@@ -163,6 +164,65 @@ describe('price rules and margins', () => {
           assert.equal(g.pec, w.pec, `${by} ${group} PEC`);
         }
       }
+
+      // The customer's own FOCUS file: its costs at its price, no column with the partner's cost or credit.
+      for (const ext of ['csv', 'parquet']) {
+        const out = `${dir}/customer-${backend}.${ext}`;
+        await run(
+          'export',
+          '--format',
+          'focus',
+          '--customer',
+          firstCustomer,
+          '--prices',
+          '--period',
+          PERIOD,
+          '--out',
+          out,
+        );
+        const duck = await (await DuckDBInstance.create(':memory:')).connect();
+        const read = ext === 'csv' ? `read_csv('${out}', all_varchar = true)` : `read_parquet('${out}')`;
+        const columns = (await duck.runAndReadAll(`DESCRIBE SELECT * FROM ${read}`))
+          .getRowObjects()
+          .map((r) => String(r.column_name));
+        for (const hidden of [
+          'x_BilledCostInUsd',
+          'x_EffectiveCostInUsd',
+          'x_PartnerCreditApplied',
+          'x_PartnerCreditRate',
+          'PricingCurrencyEffectiveCost',
+          'ContractedUnitPrice',
+          'PricingCurrencyContractedUnitPrice',
+        ])
+          assert.ok(!columns.includes(hidden), `${ext}: ${hidden} is the partner's`);
+        for (const kept of [
+          'BilledCost',
+          'EffectiveCost',
+          'ContractedCost',
+          'ListCost',
+          'InvoiceIssuerName',
+          'x_CustomerId',
+        ])
+          assert.ok(columns.includes(kept), `${ext}: ${kept}`);
+        const values = (
+          await duck.runAndReadAll(
+            `SELECT CAST(BilledCost AS VARCHAR) AS b, CAST(EffectiveCost AS VARCHAR) AS e, CAST(ContractedCost AS VARCHAR) AS c FROM ${read}`,
+          )
+        ).getRowObjects();
+        const mine = lines.filter((l) => l.customer === firstCustomer);
+        assert.equal(values.length, mine.length);
+        const billed = values.reduce((n, r) => n + units(String(r.b)), 0n);
+        assert.equal(
+          billed,
+          mine.reduce((n, l) => n + priceOf(l), 0n),
+          `${ext}: BilledCost is the price, every digit`,
+        );
+        assert.ok(values.every((r) => r.b === r.e && r.b === r.c));
+        duck.closeSync();
+      }
+      const noCustomer = await cli(['export', '--format', 'focus', '--prices', '--out', `${dir}/x.csv`, '--db', db]);
+      assert.equal(noCustomer.status, 2);
+      assert.match(noCustomer.stderr, /--prices writes one customer's FOCUS: give --format focus and --customer/);
 
       // A rule removed: the lines it priced fall to the next rule; the future rule still prices nothing.
       const resellerRule = rules.find((r) => r.adjust === '5')!;

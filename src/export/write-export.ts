@@ -25,6 +25,8 @@ export interface ExportRequest {
   /** FOCUS 1.2 columns, or Partner Center's reconciliation file's. */
   readonly format: ExportFormat;
   readonly encoding: ExportEncoding;
+  /** FOCUS in another layout than the partner's (the customer's side, src/pricing/customer-focus.ts). */
+  readonly focusLayout?: ExportLayout;
   readonly onProgress?: (rows: number) => void;
 }
 
@@ -34,10 +36,12 @@ export class ExportError extends Error {
 }
 
 /** The layout each kind of line is written in: FOCUS for every line; the reconciliation file's own otherwise. */
-const layoutsOf = (format: ExportFormat): Record<LineFormat, ExportLayout> =>
-  format === 'focus'
-    ? { 'daily-rated': FOCUS_LAYOUT, legacy: FOCUS_LAYOUT }
+const layoutsOf = (request: ExportRequest): Record<LineFormat, ExportLayout> => {
+  const focus = request.focusLayout ?? FOCUS_LAYOUT;
+  return request.format === 'focus'
+    ? { 'daily-rated': focus, legacy: focus }
     : { 'daily-rated': RECONCILIATION_LAYOUT, legacy: LEGACY_RECONCILIATION_LAYOUT };
+};
 
 /** Per decimal column of a layout, the DECIMAL(p, s) it needs (undefined for other columns). */
 type Precisions = ({ precision: number; scale: number } | undefined)[];
@@ -105,7 +109,7 @@ export interface PreparedExport {
  * every value exactly, and refuses here (an ExportError) what no DECIMAL(38) can hold.
  */
 export async function prepareExport(store: Store, request: ExportRequest): Promise<PreparedExport> {
-  const layouts = layoutsOf(request.format);
+  const layouts = layoutsOf(request);
   const decimals = request.encoding === 'parquet' ? await parquetDecimals(store, request, layouts) : undefined;
   const sinkOf = (out: Writable, format: LineFormat): RowSink =>
     decimals ? parquetSink(out, layouts[format].columns, decimals[format]) : csvSink(out, layouts[format].columns);

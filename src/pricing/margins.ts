@@ -1,9 +1,10 @@
-import { linePrice, pecEarned, ruleFor, type LineAmounts, type PriceRule } from '../domain/price-rules.js';
-import { add, divide, formatDecimal, parseDecimal, ZERO, type Decimal } from '../money/decimal.js';
+import { linePrice, pecEarned, ruleFor, type PriceRule } from '../domain/price-rules.js';
+import { add, divide, formatDecimal, ZERO, type Decimal } from '../money/decimal.js';
 import { COLUMN, lineValue } from '../export/line-values.js';
 import type { StoredLineRow } from '../storage/line-reader.js';
 import type { Store } from '../storage/store.js';
 import type { MarginGroup } from '../contract/view-options.js';
+import { amountsOf, scopeOf } from './line-pricing.js';
 
 /**
  * One group's figures in one billing currency (a group spanning currencies has a row per
@@ -27,34 +28,7 @@ export interface MarginRow {
   readonly usdPrice: string;
 }
 
-const decimal = (text: string): Decimal | undefined => (text.trim() === '' ? undefined : parseDecimal(text));
 const negate = (d: Decimal): Decimal => ({ units: -d.units, scale: d.scale });
-
-/** A stored line's amounts, in its billing currency and in USD (its USD cost; retail from USD unit prices). */
-function amountsOf(row: StoredLineRow): { billing: LineAmounts; usd: LineAmounts; pec: Decimal | undefined } {
-  const quantity = parseDecimal(row.quantity) ?? ZERO;
-  const unitPrice = decimal(lineValue(row, COLUMN.UnitPrice));
-  const effectiveUnitPrice = decimal(lineValue(row, COLUMN.EffectiveUnitPrice));
-  const usdPricing = lineValue(row, COLUMN.PricingCurrency).trim().toUpperCase() === 'USD';
-  return {
-    billing: {
-      cost: parseDecimal(row.billing) ?? ZERO,
-      quantity,
-      unitPrice,
-      rate: decimal(lineValue(row, COLUMN.PCToBCExchangeRate)),
-      effectiveUnitPrice,
-    },
-    usd: {
-      cost: parseDecimal(row.usd) ?? ZERO,
-      quantity,
-      // Unit prices are in the pricing currency: a retail price in USD only where that is USD.
-      unitPrice: usdPricing ? unitPrice : undefined,
-      rate: { units: 1n, scale: 0 },
-      effectiveUnitPrice,
-    },
-    pec: decimal(lineValue(row, COLUMN.PartnerEarnedCreditPercentage)),
-  };
-}
 
 /** The line's key and name in a grouping. */
 function groupOf(row: StoredLineRow, by: MarginGroup): { key: string; name: string } {
@@ -108,13 +82,7 @@ export async function margins(
       sums.set(id, s);
     }
     const amounts = amountsOf(row);
-    const rule = ruleFor(inForce, {
-      customer: row.owner.customer.tenantId,
-      reseller: lineValue(row, COLUMN.Tier2MpnId).trim(),
-      category: row.meter.category,
-      publisher: lineValue(row, COLUMN.PublisherName).trim(),
-      period,
-    });
+    const rule = ruleFor(inForce, scopeOf(row));
     s.lines++;
     s.cost = add(s.cost, amounts.billing.cost);
     s.price = add(s.price, linePrice(rule, amounts.billing));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { defineCommand } from 'citty';
 import { isGuid } from '../../domain/field-syntax.js';
 import { ExportError, writeExport, type ExportEncoding, type ExportFormat } from '../../export/write-export.js';
+import { customerFocusLayout } from '../../pricing/customer-focus.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { billingPeriod, choosePartner, dbArg, partnerArg, periodArg, withStore } from '../shared-args.js';
 
@@ -33,6 +34,11 @@ export const exportCommand = defineCommand({
       required: true,
     },
     customer: { type: 'string', description: "one customer's lines only", valueHint: 'tenant-id' },
+    prices: {
+      type: 'boolean',
+      description:
+        "with --format focus and --customer: the customer's side — costs at the customer's price (the price rules), no partner cost or credit",
+    },
     ...periodArg,
     ...partnerArg,
     ...dbArg,
@@ -47,6 +53,8 @@ export const exportCommand = defineCommand({
       throw new CliError(`--out must end in .csv or .parquet, got ${JSON.stringify(args.out)}`, EXIT.usage);
     if (args.customer !== undefined && !isGuid(args.customer))
       throw new CliError(`--customer must be a tenant id (GUID), got ${JSON.stringify(args.customer)}`, EXIT.usage);
+    if (args.prices && (format !== 'focus' || args.customer === undefined))
+      throw new CliError("--prices writes one customer's FOCUS: give --format focus and --customer", EXIT.usage);
     const period = billingPeriod(args.period);
     const started = performance.now();
     // Written beside the targets and renamed into place: a failed export leaves no partial file.
@@ -75,6 +83,7 @@ export const exportCommand = defineCommand({
             customerTenantId: args.customer,
             format,
             encoding,
+            ...(args.prices ? { focusLayout: customerFocusLayout(await store.prices.rules(partner)) } : {}),
             ...(process.stderr.isTTY
               ? { onProgress: (n: number) => process.stderr.write(`\r  ${n.toLocaleString('en-US')} rows`) }
               : {}),
