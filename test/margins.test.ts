@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import Papa from 'papaparse';
 import { BACKENDS, testDatabase } from './helpers/backends.js';
 import { cli } from './helpers/cli-in-process.js';
-import { generate, tempDir } from './helpers/fixtures.js';
+import { generate, REPO, tempDir } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
 import { startTestServer } from './helpers/test-server.js';
 import { PartnerCenter } from '../src/sdk/partner-center.js';
@@ -220,6 +222,74 @@ describe('price rules and margins', () => {
         assert.ok(values.every((r) => r.b === r.e && r.b === r.c));
         duck.closeSync();
       }
+      // The customer's statement: its spend at its price, as CSV (exact beside shown) and as a PDF read back.
+      const mine = lines.filter((l) => l.customer === firstCustomer);
+      const exactTotal = mine.reduce((n, l) => n + priceOf(l), 0n);
+      await run('statement', '--customer', firstCustomer, '--period', PERIOD, '--out', `${dir}/st-${backend}.csv`);
+      const csv = Papa.parse<Record<string, string>>(fs.readFileSync(`${dir}/st-${backend}.csv`, 'utf8'), {
+        header: true,
+        skipEmptyLines: true,
+      }).data;
+      const totalRow = csv.find((r) => r.section === 'total')!;
+      assert.equal(units(totalRow.exact!), exactTotal, 'the exact total is the sum of the lines at their price');
+      const currency = totalRow.label!.split(' ').at(-1)!;
+      const decimals = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+        .maximumFractionDigits!;
+      const roundTo = (v: bigint) => {
+        const unit = 10n ** (SCALE - BigInt(decimals));
+        const q = v / unit;
+        const r = v % unit;
+        return (q + (2n * (r < 0n ? -r : r) >= unit ? (v < 0n ? -1n : 1n) : 0n)) * unit;
+      };
+      assert.equal(units(totalRow.amount!), roundTo(exactTotal), 'shown rounded half away from zero to the minor unit');
+      const subs = csv.filter((r) => r.section === 'subscription');
+      const difference = csv.find((r) => r.section === 'roundingDifference')!;
+      assert.equal(
+        units(difference.amount!),
+        units(totalRow.amount!) - subs.reduce((n, r) => n + units(r.amount!), 0n),
+      );
+      for (const r of csv.filter((r) => r.section !== 'roundingDifference' && r.section !== 'total'))
+        assert.equal(units(r.amount!), roundTo(units(r.exact!)), `${r.section} ${r.key}`);
+      // No figure of the partner's side in it.
+      assert.doesNotMatch(fs.readFileSync(`${dir}/st-${backend}.csv`, 'utf8'), /cost|margin|credit/i);
+
+      execFileSync(path.join(REPO, 'scripts/ensure-poppler.sh'), { stdio: 'inherit' });
+      const pdf = `${dir}/st-${backend}.pdf`;
+      await run('statement', '--customer', firstCustomer, '--period', PERIOD, '--out', pdf);
+      const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
+      assert.match(text, /Contoso Cloud Partner, Ltd\./, 'the partner issues it');
+      assert.match(text, /Statement of Azure usage — October 2026/);
+      assert.ok(text.includes(`Tenant: ${firstCustomer}`));
+      const shownTotal = new Intl.NumberFormat('en-US', {
+        style: 'currency',
+        currency,
+        minimumFractionDigits: decimals,
+        maximumFractionDigits: decimals,
+      }).format(totalRow.amount! as `${number}`);
+      assert.ok(text.includes(`Total: ${shownTotal}`), `${shownTotal} in ${text.slice(0, 600)}`);
+      for (const r of subs) assert.ok(text.includes(r.label!), r.label);
+      assert.match(text, /By meter category[\s\S]*By day/);
+      assert.match(text, /rounded\s+to\s+the\s+\w{3}\s+minor\s+unit\s+\(\d\s+decimals\),\s+half\s+away\s+from\s+zero/);
+      assert.doesNotMatch(text, /cost|margin|credit/i);
+      // As a picture: the page renders, with the day bars drawn (dark pixels where the chart is).
+      execFileSync('pdftoppm', ['-gray', '-r', '40', '-f', '1', '-l', '1', pdf, `${dir}/st-${backend}`]);
+      const page = fs.readFileSync(
+        fs
+          .readdirSync(dir)
+          .filter((f) => f.startsWith(`st-${backend}-`))
+          .map((f) => `${dir}/${f}`)[0]!,
+      );
+      const [, w, h] = /^P5\s+(\d+)\s+(\d+)\s+255\s/.exec(page.subarray(0, 32).toString('latin1'))!.map(Number) as [
+        number,
+        number,
+        number,
+      ];
+      const pixels = page.subarray(page.length - w * h);
+      const dark = pixels.filter((p) => p < 160).length;
+      assert.ok(
+        dark > w * h * 0.01 && dark < w * h * 0.3,
+        `a page with text and a chart (${dark} of ${w * h} pixels dark)`,
+      );
       const noCustomer = await cli(['export', '--format', 'focus', '--prices', '--out', `${dir}/x.csv`, '--db', db]);
       assert.equal(noCustomer.status, 2);
       assert.match(noCustomer.stderr, /--prices writes one customer's FOCUS: give --format focus and --customer/);
@@ -261,11 +331,8 @@ describe('price rules and margins', () => {
       try {
         const partner = JSON.parse(fs.readFileSync(`${file}.expect.json`, 'utf8')).partnerId as string | undefined;
         const tenant = partner ?? (await server.store.partners())[0]!.tenantId;
-        const pc = new PartnerCenter({
-          baseUrl: server.baseUrl,
-          credential: await server.token({ tenant, user: 'finance@partner.example' }),
-          maxRetries: 0,
-        });
+        const token = await server.token({ tenant, user: 'finance@partner.example' });
+        const pc = new PartnerCenter({ baseUrl: server.baseUrl, credential: token, maxRetries: 0 });
         const rule = await pc.partnerUsage.createPriceRule({ basis: 'retail', adjust: '12.5', from: '2026-01' });
         assert.match(rule.id, /^pr_[0-9a-f]{32}$/);
         assert.deepEqual(
@@ -309,6 +376,37 @@ describe('price rules and margins', () => {
           pc.partnerUsage.deletePriceRule(`pr_${'0'.repeat(32)}`),
           (e: unknown) => e instanceof NotFoundError,
         );
+        // A statement over HTTP: the CLI's, to the byte (CSV); a PDF; 404 for a customer the partner does not have.
+        const statement = (customer: string, form: string) =>
+          fetch(`${server.baseUrl}/v1/partnerusage/customers/${customer}/statement.${form}?period=${PERIOD}`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+        const viaHttp = await statement(lines[0]!.customer, 'csv');
+        assert.equal(viaHttp.status, 200);
+        assert.match(viaHttp.headers.get('content-disposition') ?? '', /statement-.*-2026-10\.csv/);
+        const cliCsv = `${dir}/st-api-${backend}.csv`;
+        await cli([
+          'statement',
+          '--customer',
+          lines[0]!.customer,
+          '--period',
+          PERIOD,
+          '--out',
+          cliCsv,
+          '--db',
+          db.location,
+        ]);
+        assert.equal(await viaHttp.text(), fs.readFileSync(cliCsv, 'utf8'));
+        const pdf = await statement(lines[0]!.customer, 'PDF');
+        assert.equal(pdf.headers.get('content-type'), 'application/pdf');
+        assert.equal(
+          Buffer.from(await pdf.arrayBuffer())
+            .subarray(0, 5)
+            .toString('latin1'),
+          '%PDF-',
+        );
+        assert.equal((await statement('c0000000-0000-4000-8000-00000000dead', 'pdf')).status, 404);
+        assert.equal((await statement(lines[0]!.customer, 'docx')).status, 400);
         assert.equal((await pc.partnerUsage.deletePriceRule(rule.id)).id, rule.id);
         assert.equal((await pc.partnerUsage.priceRules()).totalCount, 0);
         const audit = await server.store.alerts.audit(tenant);

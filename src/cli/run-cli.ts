@@ -30,6 +30,7 @@ const main = defineCommand({
     credentials: () => import('./commands/credentials.js').then((m) => m.credentialsCommand),
     prices: () => import('./commands/prices.js').then((m) => m.pricesCommand),
     margins: () => import('./commands/margins.js').then((m) => m.marginsCommand),
+    statement: () => import('./commands/statement.js').then((m) => m.statementCommand),
   },
 });
 

@@ -14,6 +14,7 @@ import {
   subscriptionId,
   webhookId,
   ruleId,
+  statementForm,
   marginGroup,
   currencyFilter,
   customerFilter,
@@ -340,6 +341,19 @@ export const operations = {
     collection: false,
     response: ItemList(MarginRow),
     errors: [],
+  }),
+
+  getCustomerStatement: op({
+    method: 'GET',
+    path: `${X}/customers/{customer-tenant-id}/statement.{format}`,
+    summary:
+      "What the partner sends a customer for the period: its spend at the partner's prices by subscription, meter category and day, as PDF or CSV, amounts rounded to the currency's minor unit (half away from zero) with the rounding difference. Never the partner's cost or margin. Our extension.",
+    auth: 'app-or-user',
+    parameters: [customerTenantId, statementForm, period],
+    collection: false,
+    response: Type.String({ format: 'binary' }),
+    errors: [],
+    download: true,
   }),
 
   // partner-usage's own extension (issue #14): what the dashboard reads beyond Partner Center's routes.

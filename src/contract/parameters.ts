@@ -323,6 +323,22 @@ export const customerFilter: OptionalParameter<string, 'customer'> = {
   },
 };
 
+/** A customer's statement's forms (GET …/customers/{c}/statement.{format}). */
+export const STATEMENT_FORMS = ['pdf', 'csv'] as const;
+
+export const statementForm: PathParameter<(typeof STATEMENT_FORMS)[number], 'format'> = {
+  name: 'format',
+  in: 'path',
+  required: true,
+  description: 'pdf (for people) or csv.',
+  schema: Type.Union(STATEMENT_FORMS.map((f) => Type.Literal(f))),
+  parse: (raw) => {
+    const form = STATEMENT_FORMS.find((f) => f === raw.toLowerCase());
+    if (!form) throw apiErrors.invalidEnum('format', raw);
+    return form;
+  },
+};
+
 /** The export files of GET /v1/partnerusage/exports/{file}: FOCUS or the reconciliation file, CSV or Parquet. */
 export const EXPORT_FILES = ['focus.csv', 'focus.parquet', 'lineitems.csv', 'lineitems.parquet'] as const;
 

@@ -14,7 +14,7 @@ import {
   getSubscriptionUsageRecordsByResource,
 } from './usage-collections.js';
 import { getAzureUtilizationRecords } from './utilization.js';
-import { createPriceRule, deletePriceRule, getMargins, listPriceRules } from './prices.js';
+import { createPriceRule, deletePriceRule, getCustomerStatement, getMargins, listPriceRules } from './prices.js';
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
@@ -53,4 +53,5 @@ export const handlers: OperationHandlers = {
   createPriceRule,
   deletePriceRule,
   getMargins,
+  getCustomerStatement,
 };

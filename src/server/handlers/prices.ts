@@ -1,6 +1,8 @@
 import { apiErrors } from '../../contract/api-errors.js';
 import { JsonDecimal } from '../../contract/exact-json.js';
 import { margins } from '../../pricing/margins.js';
+import { statementOf } from '../../pricing/statement.js';
+import { statementCsv, writeStatementPdf } from '../../pricing/statement-pdf.js';
 import { NotFound } from '../../storage/partner-scope.js';
 import { resolvePeriod } from '../collection-query.js';
 import type { OperationHandler, RequestBase } from '../operation-routes.js';
@@ -49,4 +51,28 @@ export const getMargins: OperationHandler<'getMargins'> = async ({ caller, value
     usdPrice: new JsonDecimal(r.usdPrice),
   }));
   return { resource: { totalCount: items.length, items }, cache: false };
+};
+
+/** GET /v1/partnerusage/customers/{c}/statement.{pdf|csv}: a customer the partner does not have is 404. */
+export const getCustomerStatement: OperationHandler<'getCustomerStatement'> = async ({ caller, values }, deps) => {
+  const period = resolvePeriod(values.period);
+  const customer = values['customer-tenant-id'];
+  let statement;
+  try {
+    statement = await statementOf(deps.store, caller.partnerTenantId, customer, period);
+  } catch (error) {
+    if (error instanceof NotFound) throw apiErrors.customerNotFound(customer);
+    throw error;
+  }
+  const pdf = values.format === 'pdf';
+  return {
+    download: {
+      contentType: pdf ? 'application/pdf' : 'text/csv; charset=utf-8',
+      filename: `statement-${customer}-${period}.${values.format}`,
+      write: async (out) => {
+        if (pdf) await writeStatementPdf(statement, out);
+        else out.end(statementCsv(statement));
+      },
+    },
+  };
 };
