@@ -22,6 +22,7 @@ export default {
       'test/lookup-tables.test.ts',
       'test/sdk-retries.test.ts',
       'test/alert-decisions.test.ts',
+      'test/price-rules.test.ts',
     ],
     nodeArgs: ['-r', '{{hookFile}}', '--import', 'tsx', '{{testFile}}'],
     forceBail: true,
@@ -54,6 +55,8 @@ export default {
     'src/sdk/errors.ts:155-170',
     // The alert rules (issue #28: moved out of storage as pure functions).
     'src/alerts/alert-decisions.ts',
+    // Price rules (issue #29): which rule prices a line, its exact price.
+    'src/domain/price-rules.ts',
   ],
   coverageAnalysis: 'perTest',
   // A mutant in module-level code (the line schema's table, lookup tables) runs every test file

@@ -75,6 +75,23 @@ describe('ruleFor: the most specific rule in force', () => {
     assert.ok(ruleFor([rule({ customer: C })], { ...line, customer: C.toUpperCase() }));
   });
 
+  test('a rank wins over a later period, whatever the order', () => {
+    const customer = rule({ id: 'customer', customer: C, from: '2026-01' });
+    const partner = rule({ id: 'partner', from: '2026-09' });
+    assert.equal(ruleFor([customer, partner], line)?.id, 'customer');
+    assert.equal(ruleFor([partner, customer], line)?.id, 'customer');
+    const narrowed = rule({ id: 'narrowed', category: 'Virtual Machines', from: '2026-01' });
+    assert.equal(ruleFor([narrowed, partner], line)?.id, 'narrowed');
+    assert.equal(ruleFor([partner, narrowed], line)?.id, 'narrowed');
+  });
+
+  test("of a category's and a publisher's rule of one rank and period, the category's, whatever the order", () => {
+    const byCategory = rule({ id: 'category', category: 'Virtual Machines' });
+    const byPublisher = rule({ id: 'publisher', publisher: 'Microsoft' });
+    assert.equal(ruleFor([byCategory, byPublisher], line)?.id, 'category');
+    assert.equal(ruleFor([byPublisher, byCategory], line)?.id, 'category');
+  });
+
   test('between two rules of one rank, the later period wins whatever their order', () => {
     const a = rule({ id: 'a', from: '2026-03' });
     const b = rule({ id: 'b', from: '2026-05' });
@@ -133,6 +150,12 @@ describe('priceRuleProblem', () => {
       priceRuleProblem({ ...base, adjust: '+12.123456', basis: 'retail', customer: C, category: 'x' }),
       undefined,
     );
+  });
+  test('accepts surrounding spaces, one scope of either kind, names of 200 characters', () => {
+    assert.equal(priceRuleProblem({ ...base, adjust: ' 5 ' }), undefined);
+    assert.equal(priceRuleProblem({ ...base, reseller: '1234567' }), undefined);
+    assert.equal(priceRuleProblem({ ...base, customer: C }), undefined);
+    assert.equal(priceRuleProblem({ ...base, publisher: 'p'.repeat(200) }), undefined);
   });
   test('says what is wrong', () => {
     const cases: [Partial<PriceRule>, RegExp][] = [

@@ -43,9 +43,9 @@ const PERIOD = new RegExp(BILLING_PERIOD_PATTERN);
 export function priceRuleProblem(rule: Omit<PriceRule, 'id'>): string | undefined {
   if (rule.basis !== 'cost' && rule.basis !== 'retail')
     return `has basis ${JSON.stringify(rule.basis)}: cost or retail`;
-  const adjust = parseDecimal(rule.adjust);
-  if (adjust === undefined || !/^[+-]?\d+(\.\d+)?$/.test(rule.adjust.trim()))
+  if (!/^[+-]?\d+(\.\d+)?$/.test(rule.adjust.trim()))
     return `adjusts by "${rule.adjust}": a percent such as 12.5 or -5`;
+  const adjust = parseDecimal(rule.adjust)!;
   if (adjust.scale > MAX_ADJUST_DECIMALS) return `adjusts by ${rule.adjust}: at most ${MAX_ADJUST_DECIMALS} decimals`;
   if (compare(adjust, MIN_ADJUST) < 0 || compare(adjust, MAX_ADJUST) > 0)
     return `adjusts by ${rule.adjust}: from -100 to 1000 percent`;
@@ -71,6 +71,17 @@ const rank = (r: PriceRule) =>
   (r.customer !== null ? 4 : r.reseller !== null ? 2 : 0) + (r.category !== null || r.publisher !== null ? 1 : 0);
 
 /**
+ * Whether rule a wins over rule b, both matching a line: the higher rank; then the later first
+ * period; then (a line matches a category's and a publisher's rule of one rank alike) the category's.
+ */
+const precedes = (a: PriceRule, b: PriceRule) =>
+  rank(a) !== rank(b)
+    ? rank(a) > rank(b)
+    : a.from !== b.from
+      ? a.from > b.from
+      : a.category !== null && b.category === null;
+
+/**
  * The rule that prices a line: of the rules that match it and are in force in its period, the most
  * specific (a customer's over a reseller's over the partner's; narrowed to a category or publisher
  * over not), and of those the latest to take effect. Undefined: no rule, the price is the cost.
@@ -82,7 +93,7 @@ export function ruleFor(rules: readonly PriceRule[], line: LineScope): PriceRule
     if (r.customer !== null && r.customer !== line.customer.toLowerCase()) continue;
     if (!same(r.reseller, line.reseller) || !same(r.category, line.category) || !same(r.publisher, line.publisher))
       continue;
-    if (!best || rank(r) > rank(best) || (rank(r) === rank(best) && r.from > best.from)) best = r;
+    if (!best || precedes(r, best)) best = r;
   }
   return best;
 }
