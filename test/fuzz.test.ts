@@ -241,12 +241,16 @@ describe('fuzzing the importer', () => {
         fc.asyncProperty(fc.array(fc.tuple(fc.nat(299), edit), { maxLength: 25 }), async (edits) => {
           const rows = base.map((r) => [...r]);
           const damaged = new Set<number>();
+          const respelledMoney = new Set<number>();
           for (const [i, e] of edits) {
             const row = rows[i]!;
             if (e.kind === 'respell') {
               const v = row[column(e.column)]!;
               row[column(e.column)] = e.how === 'upper' ? v.toUpperCase() : e.how === 'pad' ? `  ${v} ` : `\t${v}`;
             } else if (e.kind === 'money') {
+              // One respelling a line: two of them ("++1.5", "1.5E0E0") make a value no file writes.
+              if (respelledMoney.has(i)) continue;
+              respelledMoney.add(i);
               const v = row[column('BillingPreTaxTotal')]!;
               row[column('BillingPreTaxTotal')] =
                 e.how === 'zeros'

@@ -50,6 +50,7 @@ describe('migration 0005: per-day customer totals for a database stored before i
         'sync_pages',
         'sync_credentials',
         'line_dictionaries',
+        'price_rules',
       ])
         await db.execute(`DROP TABLE ${table}`);
       await db.execute("DELETE FROM kysely_migration WHERE name >= '2026-12-02-0005'");

@@ -164,6 +164,9 @@ for (const backend of BACKENDS) {
       const stale = fs.mkdtempSync(path.join(os.tmpdir(), 'partner-usage-sync-'));
       fs.writeFileSync(path.join(stale, 'owner.pid'), dead);
       fs.writeFileSync(path.join(stale, 'lineitems.csv'), 'x'.repeat(1000));
+      // Another sync starting this instant: its owner file still empty. Not stale: it is left alone.
+      const starting = fs.mkdtempSync(path.join(os.tmpdir(), 'partner-usage-sync-'));
+      fs.writeFileSync(path.join(starting, 'owner.pid'), '');
       const before = await db.checksum();
       const many = Array.from({ length: 400 }, (_, i) => ({
         ...ofCurrency()[i % ofCurrency().length]!,
@@ -185,6 +188,8 @@ for (const backend of BACKENDS) {
       assert.equal(await db.checksum(), before, 'nothing of it was stored');
       assert.deepEqual(ownFolders(), [], "the snapshot's temporary folder was removed");
       assert.equal(fs.existsSync(stale), false, "a killed run's folder is removed at the next start");
+      assert.equal(fs.existsSync(starting), true, 'a folder whose owner file is being written is not');
+      fs.rmSync(starting, { recursive: true, force: true });
       // Still alive, and able to sync: a later good blob imports.
       server.handle(graphFlow(server.url, 1, (_i, res) => res.writeHead(200).end(gz(ofCurrency())), 'etag-good'));
       const [again] = await sync();

@@ -42,13 +42,17 @@ export async function removeStaleSyncFolders(tmp = os.tmpdir()): Promise<number>
   }
   for (const name of names.filter((n) => n.startsWith(PREFIX))) {
     const dir = path.join(tmp, name);
+    const old = async () => {
+      const stat = await fs.promises.stat(dir).catch(() => undefined);
+      return stat !== undefined && Date.now() - stat.mtimeMs > 3600_000;
+    };
     let stale: boolean;
     try {
-      const pid = Number(await fs.promises.readFile(path.join(dir, OWNER), 'utf8'));
-      stale = !(Number.isInteger(pid) && pid > 0 && alive(pid));
+      // An owner file being written (another sync starting this instant) reads empty: not a dead owner.
+      const pid = Number((await fs.promises.readFile(path.join(dir, OWNER), 'utf8')).trim() || NaN);
+      stale = Number.isInteger(pid) && pid > 0 ? !alive(pid) : await old();
     } catch {
-      const stat = await fs.promises.stat(dir).catch(() => undefined);
-      stale = stat !== undefined && Date.now() - stat.mtimeMs > 3600_000;
+      stale = await old();
     }
     if (stale) {
       await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => {});
