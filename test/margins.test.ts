@@ -459,6 +459,23 @@ describe('price rules and margins', () => {
     const bad = await cli(['margins', '--by', 'country', '--db', db]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--by must be customer, reseller, subscription, meter-category or publisher/);
+    // Margins are read from price bases kept for the period's lines as they were: new lines of the
+    // period make them be computed again.
+    const before = JSON.parse((await cli(['margins', '--period', PERIOD, '--json', '--db', db])).stdout) as {
+      group: string;
+      cost: string;
+    }[];
+    const partnerId = (JSON.parse(fs.readFileSync(`${file}.expect.json`, 'utf8')) as { partnerId: string }).partnerId;
+    const more = generate(dir, 'more.csv', { rows: 200, customers: 3, period: PERIOD, seed: 8, partner: partnerId });
+    assert.equal((await cli(['import', more.file, '--db', db])).status, 0);
+    const afterImport = JSON.parse((await cli(['margins', '--period', PERIOD, '--json', '--db', db])).stdout) as {
+      group: string;
+      cost: string;
+    }[];
+    const costOf = (rows: { cost: string }[]) => rows.reduce((n, r) => n + units(r.cost), 0n);
+    const added = Object.values(more.expect.customers).reduce((n, c) => n + units(c.billing), 0n);
+    assert.equal(costOf(afterImport), costOf(before) + added, 'the new lines are in the figures');
+    assert.ok(afterImport.length > before.length);
     // Without rules, the price is the cost and the margin 0.
     const rows = JSON.parse((await cli(['margins', '--period', PERIOD, '--json', '--db', db])).stdout) as {
       cost: string;

@@ -51,6 +51,8 @@ describe('migration 0005: per-day customer totals for a database stored before i
         'sync_credentials',
         'line_dictionaries',
         'price_rules',
+        'price_base_versions',
+        'price_bases',
       ])
         await db.execute(`DROP TABLE ${table}`);
       await db.execute("DELETE FROM kysely_migration WHERE name >= '2026-12-02-0005'");

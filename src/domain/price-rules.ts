@@ -145,3 +145,44 @@ export function pecEarned(line: LineAmounts, pecPercent: Decimal | undefined): D
   if (retail === undefined || pecPercent === undefined || pecPercent.units <= 0n || isCovered(line)) return ZERO;
   return add(retail, { units: -line.cost.units, scale: line.cost.scale });
 }
+
+/**
+ * Lines summed per what chooses their rule (customer, reseller, meter category, publisher; and the
+ * subscription, for grouping): a line's price is its base × its rule's factor, so a group's price
+ * is the factor × the summed bases — exact, without the lines. Decimal text.
+ */
+export interface PriceBase {
+  readonly customer: string;
+  readonly customerName: string;
+  readonly currency: string;
+  readonly subscription: string;
+  readonly subscriptionName: string;
+  readonly reseller: string;
+  readonly category: string;
+  readonly publisher: string;
+  readonly lines: number;
+  /** Every line's cost (what the partner pays). */
+  readonly cost: string;
+  /** The cost of the lines no reservation or savings plan covers: the cost basis. */
+  readonly costUncovered: string;
+  /** Their retail price, or their cost where a line has none: the retail basis. */
+  readonly retailUncovered: string;
+  readonly pec: string;
+  readonly usd: string;
+  readonly usdUncovered: string;
+  readonly usdRetailUncovered: string;
+}
+
+/** The price of a base's lines under a rule (none: their cost), in the billing currency and in USD. */
+export function basePrice(rule: PriceRule | undefined, base: PriceBase): { price: Decimal; usdPrice: Decimal } {
+  const of = (text: string) => parseDecimal(text) ?? ZERO;
+  if (rule === undefined) return { price: of(base.costUncovered), usdPrice: of(base.usdUncovered) };
+  const factor = add(HUNDRED, parseDecimal(rule.adjust) ?? ZERO);
+  const priced = (text: string) => {
+    const scaled = multiply(of(text), factor);
+    return { units: scaled.units, scale: scaled.scale + 2 };
+  };
+  return rule.basis === 'retail'
+    ? { price: priced(base.retailUncovered), usdPrice: priced(base.usdRetailUncovered) }
+    : { price: priced(base.costUncovered), usdPrice: priced(base.usdUncovered) };
+}

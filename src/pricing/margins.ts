@@ -1,10 +1,8 @@
-import { linePrice, pecEarned, ruleFor, type PriceRule } from '../domain/price-rules.js';
-import { add, divide, formatDecimal, ZERO, type Decimal } from '../money/decimal.js';
-import { COLUMN, lineValue } from '../export/line-values.js';
-import type { StoredLineRow } from '../storage/line-reader.js';
+import { basePrice, ruleFor, type PriceBase, type PriceRule } from '../domain/price-rules.js';
+import { add, divide, formatDecimal, parseDecimal, ZERO, type Decimal } from '../money/decimal.js';
 import type { Store } from '../storage/store.js';
 import type { MarginGroup } from '../contract/view-options.js';
-import { amountsOf, scopeOf } from './line-pricing.js';
+import { priceBases } from './price-bases.js';
 
 /**
  * One group's figures in one billing currency (a group spanning currencies has a row per
@@ -30,19 +28,19 @@ export interface MarginRow {
 
 const negate = (d: Decimal): Decimal => ({ units: -d.units, scale: d.scale });
 
-/** The line's key and name in a grouping. */
-function groupOf(row: StoredLineRow, by: MarginGroup): { key: string; name: string } {
+/** A base's key and name in a grouping. */
+function groupOf(base: PriceBase, by: MarginGroup): { key: string; name: string } {
   switch (by) {
     case 'customer':
-      return { key: row.owner.customer.tenantId, name: row.owner.customer.name };
+      return { key: base.customer, name: base.customerName };
     case 'subscription':
-      return { key: row.owner.subscription.id, name: row.owner.subscription.description };
+      return { key: base.subscription, name: base.subscriptionName };
     case 'reseller':
-      return { key: lineValue(row, COLUMN.Tier2MpnId).trim(), name: '' };
+      return { key: base.reseller, name: '' };
     case 'meterCategory':
-      return { key: row.meter.category, name: '' };
+      return { key: base.category, name: '' };
     case 'publisher':
-      return { key: lineValue(row, COLUMN.PublisherName).trim(), name: '' };
+      return { key: base.publisher, name: '' };
   }
 }
 
@@ -58,10 +56,12 @@ interface Sums {
   usdPrice: Decimal;
 }
 
+const of = (text: string): Decimal => parseDecimal(text) ?? ZERO;
+
 /**
- * The partner's cost, price, margin and partner-earned credit for a period, per group: every
- * stored line priced by the rule that applies to it (domain/price-rules.ts), summed exactly.
- * Rows by group, then currency.
+ * The partner's cost, price, margin and partner-earned credit for a period, per group: every line
+ * priced by the rule that applies to it (domain/price-rules.ts), through the period's price bases
+ * (a group's price is its rule's factor × its summed base, exactly). Rows by group, then currency.
  */
 export async function margins(
   store: Store,
@@ -72,23 +72,32 @@ export async function margins(
 ): Promise<MarginRow[]> {
   const inForce = rules ?? (await store.prices.rules(partnerTenantId));
   const sums = new Map<string, Sums>();
-  for await (const row of store.lines.rows(partnerTenantId, period)) {
-    const { key, name } = groupOf(row, by);
-    const currency = row.owner.customer.currency;
-    const id = `${key}\u0000${currency}`;
+  for (const base of await priceBases(store, partnerTenantId, period)) {
+    const { key, name } = groupOf(base, by);
+    const id = `${key}\u0000${base.currency}`;
     let s = sums.get(id);
     if (!s) {
-      s = { group: key, name, currency, lines: 0, cost: ZERO, price: ZERO, pec: ZERO, usdCost: ZERO, usdPrice: ZERO };
+      s = {
+        group: key,
+        name,
+        currency: base.currency,
+        lines: 0,
+        cost: ZERO,
+        price: ZERO,
+        pec: ZERO,
+        usdCost: ZERO,
+        usdPrice: ZERO,
+      };
       sums.set(id, s);
     }
-    const amounts = amountsOf(row);
-    const rule = ruleFor(inForce, scopeOf(row));
-    s.lines++;
-    s.cost = add(s.cost, amounts.billing.cost);
-    s.price = add(s.price, linePrice(rule, amounts.billing));
-    s.pec = add(s.pec, pecEarned(amounts.billing, amounts.pec));
-    s.usdCost = add(s.usdCost, amounts.usd.cost);
-    s.usdPrice = add(s.usdPrice, linePrice(rule, amounts.usd));
+    const rule = ruleFor(inForce, { ...base, period });
+    const { price, usdPrice } = basePrice(rule, base);
+    s.lines += base.lines;
+    s.cost = add(s.cost, of(base.cost));
+    s.price = add(s.price, price);
+    s.pec = add(s.pec, of(base.pec));
+    s.usdCost = add(s.usdCost, of(base.usd));
+    s.usdPrice = add(s.usdPrice, usdPrice);
   }
   return [...sums.values()]
     .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.currency < b.currency ? -1 : 1))

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { priceRuleProblem, type PriceRule } from '../domain/price-rules.js';
+import { priceRuleProblem, type PriceBase, type PriceRule } from '../domain/price-rules.js';
 import { formatDecimal, parseDecimal } from '../money/decimal.js';
 import type { Database, PriceRulesTable } from './schema.js';
 import { NotFound, partnerKeyOf, writeAudit, type Actor } from './partner-scope.js';
@@ -147,5 +147,88 @@ export class PriceRuleStore {
     });
     await this.noteChange();
     return removed;
+  }
+
+  /** The period's price bases kept for its lines as tagged `tag`, or undefined (none kept, or the lines changed since). */
+  async bases(partnerTenantId: string, period: string, tag: string): Promise<PriceBase[] | undefined> {
+    const partner = await this.db
+      .selectFrom('partners')
+      .select('partner_key')
+      .where('tenant_id', '=', partnerTenantId.toLowerCase())
+      .executeTakeFirst();
+    if (!partner) return [];
+    const version = await this.db
+      .selectFrom('price_base_versions')
+      .select('tag')
+      .where('partner_key', '=', partner.partner_key)
+      .where('period', '=', period)
+      .executeTakeFirst();
+    if (version?.tag !== tag) return undefined;
+    const rows = await this.db
+      .selectFrom('price_bases')
+      .selectAll()
+      .where('partner_key', '=', partner.partner_key)
+      .where('period', '=', period)
+      .execute();
+    return rows.map((r) => ({
+      customer: r.customer_tenant_id,
+      customerName: r.customer_name,
+      currency: r.currency,
+      subscription: r.subscription_id,
+      subscriptionName: r.subscription_name,
+      reseller: r.reseller,
+      category: r.category,
+      publisher: r.publisher,
+      lines: Number(r.lines),
+      cost: String(r.cost),
+      costUncovered: String(r.cost_uncovered),
+      retailUncovered: String(r.retail_uncovered),
+      pec: String(r.pec),
+      usd: String(r.usd),
+      usdUncovered: String(r.usd_uncovered),
+      usdRetailUncovered: String(r.usd_retail_uncovered),
+    }));
+  }
+
+  /** Keeps a period's price bases, computed for its lines as tagged `tag`, in place of any before. */
+  async keepBases(partnerTenantId: string, period: string, tag: string, bases: readonly PriceBase[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const partnerKey = await partnerKeyOf(trx, partnerTenantId).catch(() => undefined);
+      if (partnerKey === undefined) return;
+      await trx.deleteFrom('price_bases').where('partner_key', '=', partnerKey).where('period', '=', period).execute();
+      await trx
+        .deleteFrom('price_base_versions')
+        .where('partner_key', '=', partnerKey)
+        .where('period', '=', period)
+        .execute();
+      for (let i = 0; i < bases.length; i += 200) {
+        await trx
+          .insertInto('price_bases')
+          .values(
+            bases.slice(i, i + 200).map((b) => ({
+              partner_key: partnerKey,
+              period,
+              customer_tenant_id: b.customer,
+              customer_name: b.customerName,
+              currency: b.currency,
+              subscription_id: b.subscription,
+              subscription_name: b.subscriptionName,
+              reseller: b.reseller,
+              category: b.category,
+              publisher: b.publisher,
+              lines: b.lines,
+              cost: b.cost,
+              cost_uncovered: b.costUncovered,
+              retail_uncovered: b.retailUncovered,
+              pec: b.pec,
+              usd: b.usd,
+              usd_uncovered: b.usdUncovered,
+              usd_retail_uncovered: b.usdRetailUncovered,
+            })),
+          )
+          .execute();
+      }
+      await trx.insertInto('price_base_versions').values({ partner_key: partnerKey, period, tag }).execute();
+    });
   }
 }

@@ -21,6 +21,8 @@ export interface Database {
   sync_credentials: { partner_tenant_id: string; settings: string; secret: string; updated_at: string };
   audit_log: AuditLogTable;
   price_rules: PriceRulesTable;
+  price_base_versions: { partner_key: number; period: string; tag: string };
+  price_bases: PriceBasesTable;
   entitlements: EntitlementsTable;
   meters: MetersTable;
   resources: ResourcesTable;
@@ -242,6 +244,28 @@ export interface DeliveriesTable {
   last_error: string;
   created_at: string;
   delivered_at: string | null;
+}
+
+/** Migration 0013: a period's lines summed per what chooses their price rule. */
+export interface PriceBasesTable {
+  partner_key: number;
+  period: string;
+  customer_tenant_id: string;
+  customer_name: string;
+  currency: string;
+  subscription_id: string;
+  subscription_name: string;
+  reseller: string;
+  category: string;
+  publisher: string;
+  lines: number;
+  cost: string;
+  cost_uncovered: string;
+  retail_uncovered: string;
+  pec: string;
+  usd: string;
+  usd_uncovered: string;
+  usd_retail_uncovered: string;
 }
 
 /** Migration 0012; '' in a scope column: none. */

@@ -11,6 +11,7 @@ import * as syncAndExports from './2026-12-04-0009-sync-and-exports.js';
 import * as snapshotPeriods from './2026-12-06-0010-snapshot-periods.js';
 import * as lineFields from './2026-12-06-0011-line-fields.js';
 import * as priceRules from './2026-12-07-0012-price-rules.js';
+import * as priceBases from './2026-12-07-0013-price-bases.js';
 
 /** Every migration, in order. Names sort by date; a released migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-06-0010-snapshot-periods': snapshotPeriods,
   '2026-12-06-0011-line-fields': lineFields,
   '2026-12-07-0012-price-rules': priceRules,
+  '2026-12-07-0013-price-bases': priceBases,
 };
 
 export const migrationProvider: MigrationProvider = {
