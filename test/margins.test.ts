@@ -7,6 +7,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import Papa from 'papaparse';
 import { BACKENDS, testDatabase } from './helpers/backends.js';
 import { cli } from './helpers/cli-in-process.js';
+import { PriceBasesWarmer } from '../src/pricing/price-bases-warmer.js';
+import { importFile } from '../src/ingest/importer.js';
 import { generate, REPO, tempDir } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
 import { startTestServer } from './helpers/test-server.js';
@@ -430,6 +432,49 @@ describe('price rules and margins', () => {
       }
     });
   }
+
+  it("keeps the open periods' price bases current in the background (serve)", async () => {
+    const db = await testDatabase('sqlite', dir, 'margins-warm');
+    assert.equal((await cli(['import', file, '--db', db.location])).status, 0);
+    const store = await db.open();
+    try {
+      const partner = (await store.partners())[0]!.tenantId;
+      const warmer = new PriceBasesWarmer(store);
+      const now = new Date('2026-11-15T00:00:00Z'); // the open periods: 2026-11 and 2026-10
+      const tag = async () => (await store.lines.snapshotTag(partner, PERIOD)) ?? '';
+      assert.equal(await store.prices.bases(partner, PERIOD, await tag()), undefined, 'none kept yet');
+      assert.equal(await warmer.runOnce(now), 2);
+      const kept = await store.prices.bases(partner, PERIOD, await tag());
+      assert.ok(kept && kept.length > 0);
+      assert.equal(
+        kept.reduce((n, b) => n + b.lines, 0),
+        lines.length,
+      );
+      assert.equal(await warmer.runOnce(now), 0, 'nothing changed: no work');
+      const partnerId = (JSON.parse(fs.readFileSync(`${file}.expect.json`, 'utf8')) as { partnerId: string }).partnerId;
+      const more = generate(dir, 'warm-more.csv', {
+        rows: 100,
+        customers: 2,
+        period: PERIOD,
+        seed: 9,
+        partner: partnerId,
+      });
+      await importFile(store, more.file, { now: () => now });
+      assert.equal(
+        await store.prices.bases(partner, PERIOD, await tag()),
+        undefined,
+        'new lines: the kept bases are stale',
+      );
+      assert.equal(await warmer.runOnce(now), 2);
+      const again = await store.prices.bases(partner, PERIOD, await tag());
+      assert.equal(
+        again!.reduce((n, b) => n + b.lines, 0),
+        lines.length + 100,
+      );
+    } finally {
+      await store.close();
+    }
+  });
 
   it('refuses a bad rule clearly and changes nothing', async () => {
     const db = (await testDatabase('sqlite', dir, 'margins-bad')).location;

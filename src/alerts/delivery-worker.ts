@@ -1,5 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { AlertEvent } from '../domain/alert-event.js';
+import { pollEvery } from '../domain/poll-every.js';
 import type { DueDelivery } from '../storage/alert-store.js';
 import type { Store } from '../storage/store.js';
 import { alertEmail } from './alert-email.js';
@@ -144,22 +145,14 @@ export class DeliveryWorker {
 
   /** Polls the queue every `intervalMs` until stopped (serve). */
   start(intervalMs = 1000): { stop: () => Promise<void> } {
-    let stopped = false;
-    let running: Promise<unknown> = Promise.resolve();
-    const tick = () => {
-      if (stopped) return;
-      running = this.runOnce()
-        .catch((error: unknown) => console.error(`partner-usage: delivering alerts: ${String(error)}`))
-        .finally(() => {
-          if (!stopped) timer = setTimeout(tick, intervalMs);
-        });
-    };
-    let timer = setTimeout(tick, 0);
+    const polling = pollEvery(
+      () => this.runOnce(),
+      intervalMs,
+      (error) => console.error(`partner-usage: delivering alerts: ${String(error)}`),
+    );
     return {
       stop: async () => {
-        stopped = true;
-        clearTimeout(timer);
-        await running;
+        await polling.stop();
         this.#transport?.close();
       },
     };

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { defineCommand } from 'citty';
 import { DeliveryWorker, deliveryOptionsFromEnv } from '../../alerts/delivery-worker.js';
+import { PriceBasesWarmer } from '../../pricing/price-bases-warmer.js';
 import { DEMO_PARTNER, loadDemoData } from '../../demo/demo-data.js';
 import { issueLocalToken } from '../../server/auth/issue-token.js';
 import { createServer } from '../../server/create-server.js';
@@ -109,10 +110,13 @@ export const serveCommand = defineCommand({
       Number(process.env.PARTNER_USAGE_DELIVERY_POLL_MS ?? 1000),
     );
     const sync = syncKey && schedule ? startSyncSchedule(store, syncKey, schedule, app.log) : undefined;
+    // The open periods' price bases, kept current after imports so that margins answer at once.
+    const pricing = new PriceBasesWarmer(store).start(Number(process.env.PARTNER_USAGE_PRICING_POLL_MS ?? 5000));
     const shutdown = async (signal: string) => {
       app.log.info({ signal }, 'shutting down');
       sync?.stop();
       await deliveries.stop();
+      await pricing.stop();
       await app.close();
       await store.close();
       process.exit(0);

@@ -1,0 +1,41 @@
+import { currentBillingPeriod, previousBillingPeriod } from '../domain/usage-model.js';
+import type { Store } from '../storage/store.js';
+import { pollEvery } from '../domain/poll-every.js';
+import { priceBases } from './price-bases.js';
+
+/**
+ * Keeps the price bases of the open periods (the current and the previous one) current in the
+ * background (`serve`): after an import or a sync, the pass over the lines runs here rather than in
+ * the first margins request. Looks every `intervalMs`; works only when the data version moved.
+ */
+export class PriceBasesWarmer {
+  #version: string | undefined;
+
+  constructor(private readonly store: Store) {}
+
+  /** One look: the periods whose lines changed get their bases computed; how many were looked at. */
+  async runOnce(now = new Date()): Promise<number> {
+    const version = this.store.dataVersion();
+    if (version === this.#version) return 0;
+    const current = currentBillingPeriod(now);
+    let looked = 0;
+    for (const partner of await this.store.partners()) {
+      for (const period of [current, previousBillingPeriod(current)]) {
+        await priceBases(this.store, partner.tenantId, period); // computed only when its lines changed
+        looked++;
+      }
+    }
+    this.#version = version;
+    return looked;
+  }
+
+  /** Looks every `intervalMs` until stopped (the first look after one interval: serve starts first). */
+  start(intervalMs = 5000): { stop: () => Promise<void> } {
+    return pollEvery(
+      () => this.runOnce(),
+      intervalMs,
+      (error) => console.error(`partner-usage: pricing the latest lines: ${String(error)}`),
+      intervalMs,
+    );
+  }
+}
