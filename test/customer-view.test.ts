@@ -17,6 +17,8 @@ const row = (id: string, name: string, extra: Partial<ViewRow> = {}): ViewRow =>
   trendingOver: false,
   anomalies: 0,
   lastModified: null,
+  price: null,
+  margin: null,
   ...extra,
 });
 

@@ -351,7 +351,16 @@ describe('price rules and margins', () => {
           },
         );
         assert.equal((await pc.partnerUsage.priceRules()).totalCount, 1);
+        // The customers view carries price and margin once the period's price bases are kept.
+        const unpriced = await pc.partnerUsage.customerView({ period: PERIOD, size: 100 });
+        assert.ok(unpriced.items.length > 0 && unpriced.items.every((r) => r.price === null && r.margin === null));
         const viaApi = await pc.partnerUsage.margins({ period: PERIOD, groupBy: 'customer' });
+        const priced = await pc.partnerUsage.customerView({ period: PERIOD, size: 100 });
+        for (const r of priced.items) {
+          const m = viaApi.items.find((i) => i.group === r.id);
+          assert.equal(r.price?.text, m?.price.text ?? '0', r.id);
+          assert.equal(r.margin?.text, m?.margin.text ?? '0', r.id);
+        }
         const viaCli = JSON.parse(
           (await cli(['margins', '--period', PERIOD, '--json', '--db', db.location])).stdout,
         ) as { group: string; price: string; pecEarned: string }[];
@@ -450,7 +459,8 @@ describe('price rules and margins', () => {
         kept.reduce((n, b) => n + b.lines, 0),
         lines.length,
       );
-      assert.equal(await warmer.runOnce(now), 0, 'nothing changed: no work');
+      assert.equal(await warmer.runOnce(now), 0, 'nothing changed: nothing computed');
+      assert.equal(await warmer.runOnce(now), 0);
       const partnerId = (JSON.parse(fs.readFileSync(`${file}.expect.json`, 'utf8')) as { partnerId: string }).partnerId;
       const more = generate(dir, 'warm-more.csv', {
         rows: 100,
@@ -465,7 +475,7 @@ describe('price rules and margins', () => {
         undefined,
         'new lines: the kept bases are stale',
       );
-      assert.equal(await warmer.runOnce(now), 2);
+      assert.equal(await warmer.runOnce(now), 1, 'only the period with new lines');
       const again = await store.prices.bases(partner, PERIOD, await tag());
       assert.equal(
         again!.reduce((n, b) => n + b.lines, 0),

@@ -438,6 +438,11 @@ export const CustomerViewRow = closed({
   trendingOver: Type.Boolean(),
   anomalies: Type.Integer({ minimum: 0 }),
   lastModifiedDate: Type.Union([Type.String(), Type.Null()]),
+  price: Type.Union([Money, Type.Null()], {
+    description:
+      "What the customer is charged at the partner's price rules; null until the period's price bases are computed (serve: seconds after an import).",
+  }),
+  margin: Type.Union([Money, Type.Null()], { description: 'price − cost; null with the price.' }),
 });
 export type CustomerViewRow = Static<typeof CustomerViewRow>;
 

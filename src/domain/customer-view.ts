@@ -17,6 +17,9 @@ export interface ViewRow {
   readonly trendingOver: boolean;
   readonly anomalies: number;
   readonly lastModified: string | null;
+  /** At the partner's prices (issue #29); null until the period's price bases are computed. */
+  readonly price: string | null;
+  readonly margin: string | null;
 }
 
 /** The header's counts of a partner's customers in a period. */

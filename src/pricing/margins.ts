@@ -71,8 +71,32 @@ export async function margins(
   rules?: readonly PriceRule[],
 ): Promise<MarginRow[]> {
   const inForce = rules ?? (await store.prices.rules(partnerTenantId));
+  return marginRows(await priceBases(store, partnerTenantId, period), inForce, period, by);
+}
+
+/**
+ * The same from the price bases kept for the period's lines as they are now, without computing
+ * them: undefined when none are kept (`serve` keeps the open periods' current in the background).
+ */
+export async function keptMargins(
+  store: Store,
+  partnerTenantId: string,
+  period: string,
+  by: MarginGroup,
+): Promise<MarginRow[] | undefined> {
+  const tag = (await store.lines.snapshotTag(partnerTenantId, period)) ?? '';
+  const bases = await store.prices.bases(partnerTenantId, period, tag);
+  return bases && marginRows(bases, await store.prices.rules(partnerTenantId), period, by);
+}
+
+function marginRows(
+  bases: readonly PriceBase[],
+  inForce: readonly PriceRule[],
+  period: string,
+  by: MarginGroup,
+): MarginRow[] {
   const sums = new Map<string, Sums>();
-  for (const base of await priceBases(store, partnerTenantId, period)) {
+  for (const base of bases) {
     const { key, name } = groupOf(base, by);
     const id = `${key}\u0000${base.currency}`;
     let s = sums.get(id);

@@ -1,7 +1,7 @@
 import { currentBillingPeriod, previousBillingPeriod } from '../domain/usage-model.js';
 import type { Store } from '../storage/store.js';
 import { pollEvery } from '../domain/poll-every.js';
-import { priceBases } from './price-bases.js';
+import { currentPriceBases } from './price-bases.js';
 
 /**
  * Keeps the price bases of the open periods (the current and the previous one) current in the
@@ -13,20 +13,22 @@ export class PriceBasesWarmer {
 
   constructor(private readonly store: Store) {}
 
-  /** One look: the periods whose lines changed get their bases computed; how many were looked at. */
+  /**
+   * One look: the open periods whose lines changed get their bases computed; how many were. (Keeping
+   * bases moves the data version, so the look after one that computed some finds nothing to do.)
+   */
   async runOnce(now = new Date()): Promise<number> {
     const version = this.store.dataVersion();
     if (version === this.#version) return 0;
     const current = currentBillingPeriod(now);
-    let looked = 0;
+    let computed = 0;
     for (const partner of await this.store.partners()) {
       for (const period of [current, previousBillingPeriod(current)]) {
-        await priceBases(this.store, partner.tenantId, period); // computed only when its lines changed
-        looked++;
+        if ((await currentPriceBases(this.store, partner.tenantId, period)).computed) computed++;
       }
     }
     this.#version = version;
-    return looked;
+    return computed;
   }
 
   /** Looks every `intervalMs` until stopped (the first look after one interval: serve starts first). */

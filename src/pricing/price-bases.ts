@@ -68,10 +68,19 @@ async function computeBases(store: Store, partnerTenantId: string, period: strin
  * one pass over them once after a change; every request after reads a few thousand rows.
  */
 export async function priceBases(store: Store, partnerTenantId: string, period: string): Promise<PriceBase[]> {
+  return (await currentPriceBases(store, partnerTenantId, period)).bases;
+}
+
+/** The same, and whether they had to be computed (the lines had changed). */
+export async function currentPriceBases(
+  store: Store,
+  partnerTenantId: string,
+  period: string,
+): Promise<{ bases: PriceBase[]; computed: boolean }> {
   const tag = (await store.lines.snapshotTag(partnerTenantId, period)) ?? '';
   const kept = await store.prices.bases(partnerTenantId, period, tag);
-  if (kept) return kept;
+  if (kept) return { bases: kept, computed: false };
   const bases = await computeBases(store, partnerTenantId, period);
   await store.prices.keepBases(partnerTenantId, period, tag, bases);
-  return bases;
+  return { bases, computed: true };
 }

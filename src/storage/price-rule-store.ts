@@ -230,5 +230,7 @@ export class PriceRuleStore {
       }
       await trx.insertInto('price_base_versions').values({ partner_key: partnerKey, period, tag }).execute();
     });
+    // Views computed without them (the customers' price and margin) are computed again.
+    await this.noteChange();
   }
 }

@@ -8,6 +8,7 @@ import { resolvePeriod } from '../collection-query.js';
 import type { OperationHandler } from '../operation-routes.js';
 import type { ServerDeps } from '../server-deps.js';
 import { customerStandings } from './customer-forecasts.js';
+import { keptMargins } from '../../pricing/margins.js';
 
 /** The dashboard's routes under /v1/partnerusage/customers (issue #14), our extension. */
 
@@ -24,6 +25,8 @@ async function viewData(deps: ServerDeps, partner: string, period: string): Prom
     deps.store.lastUsageDay(partner, period),
   ]);
   const standings = await customerStandings(deps, partner, period, customers);
+  // Price and margin where the period's price bases are kept (serve keeps them current): one currency a customer.
+  const priced = new Map((await keptMargins(deps.store, partner, period, 'customer'))?.map((m) => [m.group, m]));
   const rows: ViewRow[] = customers.map((c) => {
     const s = standings.get(c.tenantId)!;
     return {
@@ -41,6 +44,8 @@ async function viewData(deps: ServerDeps, partner: string, period: string): Prom
       trendingOver: s.trendingOver,
       anomalies: s.extension.anomalies,
       lastModified: c.lastModified,
+      price: priced.get(c.tenantId)?.price ?? (priced.size > 0 ? '0' : null),
+      margin: priced.get(c.tenantId)?.margin ?? (priced.size > 0 ? '0' : null),
     };
   });
   return {
@@ -67,6 +72,8 @@ const wire = (r: ViewRow) => ({
   trendingOver: r.trendingOver,
   anomalies: r.anomalies,
   lastModifiedDate: r.lastModified,
+  price: r.price === null ? null : new JsonDecimal(r.price),
+  margin: r.margin === null ? null : new JsonDecimal(r.margin),
 });
 
 /** GET /v1/partnerusage/customers: a sorted, filtered, searched page, with the header's counts. */
