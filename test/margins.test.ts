@@ -436,6 +436,16 @@ describe('price rules and margins', () => {
         });
         assert.equal((await other.partnerUsage.margins({ period: PERIOD })).totalCount, 0);
         assert.equal((await other.partnerUsage.priceRules()).totalCount, 0);
+        // Nor the first partner's customer's statement: as if it did not exist.
+        const theirs = await fetch(
+          `${server.baseUrl}/v1/partnerusage/customers/${lines[0]!.customer}/statement.pdf?period=${PERIOD}`,
+          {
+            headers: {
+              authorization: `Bearer ${await server.token({ tenant: '33333333-3333-4333-8333-333333333333', user: 'x@other.example' })}`,
+            },
+          },
+        );
+        assert.equal(theirs.status, 404);
       } finally {
         await server.close();
       }

@@ -151,23 +151,20 @@ export class PriceRuleStore {
 
   /** The period's price bases kept for its lines as tagged `tag`, or undefined (none kept, or the lines changed since). */
   async bases(partnerTenantId: string, period: string, tag: string): Promise<PriceBase[] | undefined> {
-    const partner = await this.db
-      .selectFrom('partners')
-      .select('partner_key')
-      .where('tenant_id', '=', partnerTenantId.toLowerCase())
-      .executeTakeFirst();
-    if (!partner) return [];
+    // A partner the database does not hold has no lines: nothing to price.
+    const partnerKey = await partnerKeyOf(this.db, partnerTenantId).catch(() => undefined);
+    if (partnerKey === undefined) return [];
     const version = await this.db
       .selectFrom('price_base_versions')
       .select('tag')
-      .where('partner_key', '=', partner.partner_key)
+      .where('partner_key', '=', partnerKey)
       .where('period', '=', period)
       .executeTakeFirst();
     if (version?.tag !== tag) return undefined;
     const rows = await this.db
       .selectFrom('price_bases')
       .selectAll()
-      .where('partner_key', '=', partner.partner_key)
+      .where('partner_key', '=', partnerKey)
       .where('period', '=', period)
       .execute();
     return rows.map((r) => ({
