@@ -19,6 +19,7 @@ const row = (id: string, name: string, extra: Partial<ViewRow> = {}): ViewRow =>
   lastModified: null,
   price: null,
   margin: null,
+  marginPercent: null,
   ...extra,
 });
 

@@ -43,6 +43,7 @@ interface Line {
   retail: bigint;
   covered: boolean;
   pec: boolean;
+  country: string;
 }
 
 describe('price rules and margins', () => {
@@ -73,6 +74,7 @@ describe('price rules and margins', () => {
       retail: mul(mul(units(r.UnitPrice!), units(r.Quantity!)), units(r.PCToBCExchangeRate!)),
       covered: r.EffectiveUnitPrice !== '' && units(r.EffectiveUnitPrice!) === 0n,
       pec: Number(r.PartnerEarnedCreditPercentage) > 0,
+      country: r.CustomerCountry!,
     }));
     resellers = [...new Set(lines.map((l) => l.reseller).filter(Boolean))].sort();
   });
@@ -259,19 +261,43 @@ describe('price rules and margins', () => {
       const pdf = `${dir}/st-${backend}.pdf`;
       await run('statement', '--customer', firstCustomer, '--period', PERIOD, '--out', pdf);
       const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
+      // The first customer is in Japan: no Japanese text (nor glyphs) here, so English words with Japan's conventions.
+      assert.equal(lines[0]!.country, 'JP');
+      const shown = (locale: string, amount: string) =>
+        new Intl.NumberFormat(locale, {
+          style: 'currency',
+          currency,
+          minimumFractionDigits: decimals,
+          maximumFractionDigits: decimals,
+        }).format(amount as `${number}`);
       assert.match(text, /Contoso Cloud Partner, Ltd\./, 'the partner issues it');
       assert.match(text, /Statement of Azure usage — October 2026/);
       assert.ok(text.includes(`Tenant: ${firstCustomer}`));
-      const shownTotal = new Intl.NumberFormat('en-US', {
-        style: 'currency',
-        currency,
-        minimumFractionDigits: decimals,
-        maximumFractionDigits: decimals,
-      }).format(totalRow.amount! as `${number}`);
+      const shownTotal = shown('en-JP', totalRow.amount!);
       assert.ok(text.includes(`Total: ${shownTotal}`), `${shownTotal} in ${text.slice(0, 600)}`);
       for (const r of subs) assert.ok(text.includes(r.label!), r.label);
       assert.match(text, /By meter category[\s\S]*By day/);
       assert.match(text, /rounded\s+to\s+the\s+\w{3}\s+minor\s+unit\s+\(\d\s+decimals\),\s+half\s+away\s+from\s+zero/);
+      // A customer in Portugal reads its statement in Portuguese, amounts as Portugal writes them.
+      const portuguese = lines.find((l) => l.country === 'PT')!.customer;
+      await run('statement', '--customer', portuguese, '--period', PERIOD, '--out', `${dir}/pt-${backend}.csv`);
+      await run('statement', '--customer', portuguese, '--period', PERIOD, '--out', `${dir}/pt-${backend}.pdf`);
+      const ptTotal = Papa.parse<Record<string, string>>(fs.readFileSync(`${dir}/pt-${backend}.csv`, 'utf8'), {
+        header: true,
+      }).data.find((r) => r.section === 'total')!;
+      const ptText = execFileSync('pdftotext', ['-layout', `${dir}/pt-${backend}.pdf`, '-'], { encoding: 'utf8' });
+      assert.match(ptText, /Extrato de consumo do Azure — outubro de 2026/);
+      assert.match(ptText, /Cliente: .*\n.*Locatário: /);
+      assert.match(ptText, /Por assinatura[\s\S]*Por categoria de medidor[\s\S]*Por dia/);
+      const ptShown = new Intl.NumberFormat('pt-PT', { style: 'currency', currency: 'EUR' }).format(
+        ptTotal.amount! as `${number}`,
+      );
+      // pdftotext writes the culture's narrow no-break space as a plain one.
+      assert.ok(
+        ptText.replace(/\s/g, ' ').includes(`Total: ${ptShown.replace(/\s/g, ' ')}`),
+        `${ptShown} in ${ptText.slice(0, 600)}`,
+      );
+      assert.match(ptText, /arredondado\s+à\s+unidade\s+menor\s+de\s+EUR\s+\(2\s+casas\s+decimais\)/);
       assert.doesNotMatch(text, /cost|margin|credit/i);
       // As a picture: the page renders, with the day bars drawn (dark pixels where the chart is).
       execFileSync('pdftoppm', ['-gray', '-r', '40', '-f', '1', '-l', '1', pdf, `${dir}/st-${backend}`]);
@@ -374,6 +400,92 @@ describe('price rules and margins', () => {
         const total = viaApi.items.reduce((n, r) => n + units(r.price.text), 0n);
         const want = lines.reduce((n, l) => n + (l.covered ? 0n : l.retail + (l.retail * 125n) / 1000n), 0n);
         assert.equal(total, want);
+
+        // One customer at cost − 20 %: the only negative margin, first by margin, found by the filter.
+        const loser = lines[0]!.customer;
+        const discount = await pc.partnerUsage.createPriceRule({
+          basis: 'cost',
+          adjust: '-20',
+          customer: loser,
+          from: '2026-10',
+        });
+        const negative = await pc.partnerUsage.customerView({ period: PERIOD, filter: ['negative-margin'] });
+        assert.deepEqual(
+          negative.items.map((r) => r.id),
+          [loser],
+        );
+        assert.equal(negative.counts.negativeMargin, 1);
+        const loserCost = lines.filter((l) => l.customer === loser).reduce((n, l) => n + l.cost, 0n);
+        const loserPrice = lines
+          .filter((l) => l.customer === loser && !l.covered)
+          .reduce((n, l) => n + l.cost - (l.cost * 2n) / 10n, 0n);
+        assert.equal(units(negative.items[0]!.margin!.text), loserPrice - loserCost);
+        assert.equal(
+          negative.items[0]!.marginPercent!.text,
+          (Number(((loserPrice - loserCost) * 1_000_000n) / loserPrice) / 10_000).toFixed(2).replace(/\.?0+$/, ''),
+        );
+        const byMargin = await pc.partnerUsage.customerView({
+          period: PERIOD,
+          sort: 'margin',
+          order: 'asc',
+          size: 100,
+        });
+        assert.equal(byMargin.items[0]!.id, loser);
+        const byPrice = byMargin.items.map((r) => units(r.price!.text));
+        const byPriceView = await pc.partnerUsage.customerView({
+          period: PERIOD,
+          sort: 'price',
+          order: 'desc',
+          size: 100,
+        });
+        assert.deepEqual(
+          byPriceView.items.map((r) => units(r.price!.text)),
+          [...byPrice].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0)),
+        );
+        // The margins route sorted and paged: pages are slices of the whole sorted list.
+        const all = await pc.partnerUsage.margins({ period: PERIOD, sort: 'margin', order: 'asc' });
+        assert.equal(all.items[0]!.group, loser);
+        const margins = all.items.map((r) => units(r.margin.text));
+        assert.deepEqual(
+          margins,
+          [...margins].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+        );
+        const page = await pc.partnerUsage.margins({
+          period: PERIOD,
+          sort: 'margin',
+          order: 'asc',
+          offset: 2,
+          size: 3,
+        });
+        assert.equal(page.totalCount, all.totalCount);
+        assert.deepEqual(
+          page.items.map((r) => r.group),
+          all.items.slice(2, 5).map((r) => r.group),
+        );
+        // One customer's subscriptions and meter categories (the customer page): they sum to its row.
+        for (const groupBy of ['subscription', 'meterCategory'] as const) {
+          const mine = await pc.partnerUsage.margins({ period: PERIOD, groupBy, customer: loser.toUpperCase() });
+          assert.ok(mine.totalCount > 0);
+          assert.equal(
+            mine.items.reduce((n, r) => n + units(r.price.text), 0n),
+            loserPrice,
+            groupBy,
+          );
+          assert.equal(
+            mine.items.reduce((n, r) => n + units(r.cost.text), 0n),
+            loserCost,
+          );
+        }
+        await assert.rejects(
+          pc.partnerUsage.margins({ period: PERIOD, customer: 'c0000000-0000-4000-8000-00000000dead' }),
+          (e: unknown) => e instanceof NotFoundError,
+        );
+        await assert.rejects(
+          pc.partnerUsage.margins({ period: PERIOD, sort: 'cheapest' as 'price' }),
+          (e: unknown) => e instanceof BadRequestError,
+        );
+        await pc.partnerUsage.deletePriceRule(discount.id);
+
         await assert.rejects(pc.partnerUsage.createPriceRule({ basis: 'cost', adjust: '2000' }), (e: unknown) => {
           assert.ok(e instanceof BadRequestError);
           assert.match(e.message, /from -100 to 1000 percent/);
@@ -425,6 +537,8 @@ describe('price rules and margins', () => {
           audit.filter((a) => a.action.startsWith('prices.')).map((a) => [a.action, a.actor]),
           [
             ['prices.remove', 'finance@partner.example'],
+            ['prices.remove', 'finance@partner.example'],
+            ['prices.set', 'finance@partner.example'],
             ['prices.set', 'finance@partner.example'],
           ],
         );

@@ -1,7 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { apiErrors } from './api-errors.js';
 import { BILLING_PERIOD_PATTERN, billingPeriodProblem } from './billing-period.js';
-import { MARGIN_GROUPS, VIEW_FILTERS, VIEW_SORTS, type ViewFilter } from './view-options.js';
+import { MARGIN_GROUPS, MARGIN_SORTS, VIEW_FILTERS, VIEW_SORTS, type ViewFilter } from './view-options.js';
 
 const isViewFilter = (f: string): f is ViewFilter => VIEW_FILTERS.some((v) => v === f);
 
@@ -234,6 +234,8 @@ export const marginGroup = withDefault(
   oneOf('groupBy', MARGIN_GROUPS, `What the rows are: ${MARGIN_GROUPS.join(', ')} (default customer).`),
   'customer',
 );
+export const marginSort = withDefault(oneOf('sort', MARGIN_SORTS, 'The column to sort by (default group).'), 'group');
+export const marginOrder = withDefault(oneOf('order', ['asc', 'desc'] as const, 'asc (default) or desc.'), 'asc');
 export const planFilter = oneOf('plan', ['azure-plan', 'legacy'] as const, 'Only customers of this plan kind.');
 
 export const viewFilters: DefaultedParameter<readonly ViewFilter[], 'filter'> = {
@@ -305,6 +307,10 @@ export const offset = withDefault(
 export const viewSize = withDefault(
   integerIn('size', 1, MAX_PAGE_SIZE, `Rows to answer (default 50, at most ${MAX_PAGE_SIZE}).`),
   50,
+);
+export const marginSize = withDefault(
+  integerIn('size', 1, MAX_PAGE_SIZE, `Rows to answer (default and at most ${MAX_PAGE_SIZE}).`),
+  MAX_PAGE_SIZE,
 );
 export const days = withDefault(
   integerIn('days', 1, 92, 'How many days up to the end of the period (default 30).'),

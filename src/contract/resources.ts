@@ -443,6 +443,9 @@ export const CustomerViewRow = closed({
       "What the customer is charged at the partner's price rules; null until the period's price bases are computed (serve: seconds after an import).",
   }),
   margin: Type.Union([Money, Type.Null()], { description: 'price − cost; null with the price.' }),
+  marginPercent: Type.Union([Money, Type.Null()], {
+    description: 'margin ÷ price × 100, 2 decimals; null with the price or at price 0.',
+  }),
 });
 export type CustomerViewRow = Static<typeof CustomerViewRow>;
 
@@ -461,6 +464,7 @@ export const CustomerView = closed(
       trendingOver: Type.Integer({ minimum: 0 }),
       noBudget: Type.Integer({ minimum: 0 }),
       anomaly: Type.Integer({ minimum: 0 }),
+      negativeMargin: Type.Integer({ minimum: 0 }),
     }),
     currencies: Type.Array(Type.String()),
     freshness: closed({

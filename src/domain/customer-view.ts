@@ -20,6 +20,8 @@ export interface ViewRow {
   /** At the partner's prices (issue #29); null until the period's price bases are computed. */
   readonly price: string | null;
   readonly margin: string | null;
+  /** margin ÷ price × 100, 2 decimals; null without a price or at price 0. */
+  readonly marginPercent: string | null;
 }
 
 /** The header's counts of a partner's customers in a period. */
@@ -29,6 +31,7 @@ export interface ViewCounts {
   readonly trendingOver: number;
   readonly noBudget: number;
   readonly anomaly: number;
+  readonly negativeMargin: number;
 }
 
 /** Everything the view needs that does not depend on the query: computed once per data version. */
@@ -46,13 +49,14 @@ export interface CustomerViewData {
 
 /** The counts and currencies of a period's rows. */
 export function countRows(rows: readonly ViewRow[]): Pick<CustomerViewData, 'counts' | 'currencies'> {
-  const counts = { customers: rows.length, overBudget: 0, trendingOver: 0, noBudget: 0, anomaly: 0 };
+  const counts = { customers: rows.length, overBudget: 0, trendingOver: 0, noBudget: 0, anomaly: 0, negativeMargin: 0 };
   const currencies = new Set<string>();
   for (const r of rows) {
     if (KEEP['over-budget'](r)) counts.overBudget++;
     if (KEEP['trending-over'](r)) counts.trendingOver++;
     if (KEEP['no-budget'](r)) counts.noBudget++;
     if (KEEP.anomaly(r)) counts.anomaly++;
+    if (KEEP['negative-margin'](r)) counts.negativeMargin++;
     currencies.add(r.currency);
   }
   return { counts, currencies: [...currencies].sort() };
@@ -75,6 +79,7 @@ const KEEP: Record<ViewFilter, (r: ViewRow) => boolean> = {
   'trending-over': (r) => r.trendingOver,
   'no-budget': (r) => r.budget === null,
   anomaly: (r) => r.anomalies > 0,
+  'negative-margin': (r) => r.margin !== null && r.margin.startsWith('-'),
 };
 
 type Key = string | number | Decimal | null;
@@ -92,6 +97,9 @@ const KEY_OF: Record<ViewSort, (r: ViewRow) => Key> = {
   forecast: (r) => decimal(r.forecast),
   anomalies: (r) => r.anomalies,
   lastModified: (r) => r.lastModified,
+  price: (r) => decimal(r.price),
+  margin: (r) => decimal(r.margin),
+  marginPercent: (r) => decimal(r.marginPercent),
 };
 
 function compareKeys(a: Key, b: Key): number {

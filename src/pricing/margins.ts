@@ -1,7 +1,7 @@
 import { basePrice, ruleFor, type PriceBase, type PriceRule } from '../domain/price-rules.js';
-import { add, divide, formatDecimal, parseDecimal, ZERO, type Decimal } from '../money/decimal.js';
+import { add, compare, divide, formatDecimal, parseDecimal, ZERO, type Decimal } from '../money/decimal.js';
 import type { Store } from '../storage/store.js';
-import type { MarginGroup } from '../contract/view-options.js';
+import type { MarginGroup, MarginSort } from '../contract/view-options.js';
 import { priceBases } from './price-bases.js';
 
 /**
@@ -68,10 +68,11 @@ export async function margins(
   partnerTenantId: string,
   period: string,
   by: MarginGroup,
-  rules?: readonly PriceRule[],
+  customer?: string,
 ): Promise<MarginRow[]> {
-  const inForce = rules ?? (await store.prices.rules(partnerTenantId));
-  return marginRows(await priceBases(store, partnerTenantId, period), inForce, period, by);
+  const bases = await priceBases(store, partnerTenantId, period);
+  const inForce = await store.prices.rules(partnerTenantId);
+  return marginRows(customer === undefined ? bases : bases.filter((b) => b.customer === customer), inForce, period, by);
 }
 
 /**
@@ -87,6 +88,37 @@ export async function keptMargins(
   const tag = (await store.lines.snapshotTag(partnerTenantId, period)) ?? '';
   const bases = await store.prices.bases(partnerTenantId, period, tag);
   return bases && marginRows(bases, await store.prices.rules(partnerTenantId), period, by);
+}
+
+/** Each sort's key: money compared exactly; no margin % (price 0) sorts last either way. */
+const SORT_KEY: Record<MarginSort, (r: MarginRow) => string | Decimal | null> = {
+  group: (r) => r.group,
+  name: (r) => r.name.toLowerCase(),
+  currency: (r) => r.currency,
+  cost: (r) => of(r.cost),
+  price: (r) => of(r.price),
+  margin: (r) => of(r.margin),
+  marginPercent: (r) => (r.marginPercent === null ? null : of(r.marginPercent)),
+  pecEarned: (r) => of(r.pecEarned),
+};
+
+/** Rows sorted by a column (ties by group, then currency, so that pages never overlap). */
+export function sortMargins(rows: readonly MarginRow[], sort: MarginSort, order: 'asc' | 'desc'): MarginRow[] {
+  const sign = order === 'asc' ? 1 : -1;
+  const keyed = rows.map((row) => ({ row, key: SORT_KEY[sort](row) }));
+  keyed.sort((x, y) => {
+    const a = x.key;
+    const b = y.key;
+    const byKey =
+      a === null || b === null
+        ? Number(a === null) - Number(b === null)
+        : sign * (typeof a === 'string' ? (a < b ? -1 : a > b ? 1 : 0) : compare(a, b as Decimal));
+    return (
+      byKey ||
+      (x.row.group < y.row.group ? -1 : x.row.group > y.row.group ? 1 : x.row.currency < y.row.currency ? -1 : 1)
+    );
+  });
+  return keyed.map((k) => k.row);
 }
 
 function marginRows(

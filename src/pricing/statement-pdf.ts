@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
 import { csvField } from '../domain/csv-field.js';
 import type { Statement, StatementLine } from './statement.js';
+import { statementLabels } from './statement-labels.js';
 
 // DejaVu Sans from its npm package (not the system's): Latin, Greek and Cyrillic names and every
 // currency sign the statements print, embedded in the PDF.
@@ -43,6 +44,7 @@ export function writeStatementPdf(s: Statement, out: Writable): Promise<void> {
     out.on('error', reject);
   });
   doc.pipe(out);
+  const words = statementLabels(s.locale);
   const left = doc.page.margins.left;
   const width = doc.page.width - left - doc.page.margins.right;
 
@@ -55,16 +57,16 @@ export function writeStatementPdf(s: Statement, out: Writable): Promise<void> {
   doc
     .font('bold')
     .fontSize(13)
-    .text(`Statement of Azure usage — ${monthName(s)}`);
+    .text(words.title(monthName(s)));
   doc.moveDown(0.4).font('regular').fontSize(10);
-  doc.text(`Customer: ${s.customer.name}`);
-  doc.text(`Tenant: ${s.customer.tenantId}${s.customer.domain ? ` (${s.customer.domain})` : ''}`);
-  doc.text(`Billing period: ${s.period} · Currency: ${s.currency}`);
+  doc.text(`${words.customer}: ${s.customer.name}`);
+  doc.text(`${words.tenant}: ${s.customer.tenantId}${s.customer.domain ? ` (${s.customer.domain})` : ''}`);
+  doc.text(`${words.period}: ${s.period} · ${words.currency}: ${s.currency}`);
   doc.moveDown(0.8);
   doc
     .font('bold')
     .fontSize(14)
-    .text(`Total: ${money(s, s.totalShown)}`);
+    .text(`${words.total}: ${money(s, s.totalShown)}`);
   doc.moveDown(0.8);
 
   const table = (title: string, rows: readonly StatementLine[]) => {
@@ -78,13 +80,13 @@ export function writeStatementPdf(s: Statement, out: Writable): Promise<void> {
     }
     doc.moveDown(0.8);
   };
-  table('By subscription', s.bySubscription);
-  table('By meter category', s.byCategory);
+  table(words.bySubscription, s.bySubscription);
+  table(words.byCategory, s.byCategory);
 
   // The days as bars, to scale.
   if (s.byDay.length > 0) {
     if (doc.y > doc.page.height - doc.page.margins.bottom - 150) doc.addPage();
-    doc.font('bold').fontSize(11).text('By day', left);
+    doc.font('bold').fontSize(11).text(words.byDay, left);
     const top = doc.y + 6;
     const height = 90;
     const values = s.byDay.map((d) => Math.max(0, Number(d.shown)));
@@ -102,9 +104,12 @@ export function writeStatementPdf(s: Statement, out: Writable): Promise<void> {
 
   doc.moveDown(1).font('regular').fontSize(8).fillColor('#555');
   doc.text(
-    `Amounts are at the prices agreed with ${s.issuer.name || 'your partner'}, before tax. Each amount is ` +
-      `rounded to the ${s.currency} minor unit (${s.decimals} decimals), half away from zero; ` +
-      `rounding difference of the total against the subscriptions' amounts: ${money(s, s.roundingDifference)}.`,
+    words.footnote({
+      issuer: s.issuer.name || s.issuer.tenantId,
+      currency: s.currency,
+      decimals: s.decimals,
+      difference: money(s, s.roundingDifference),
+    }),
     left,
     doc.y,
     { width },

@@ -3,6 +3,7 @@ import { add, formatDecimal, parseDecimal, round, ZERO, type Decimal } from '../
 import { NotFound } from '../storage/partner-scope.js';
 import type { Store } from '../storage/store.js';
 import { amountsOf, scopeOf } from './line-pricing.js';
+import { statementLabels, statementLocale } from './statement-labels.js';
 
 /** One line of a statement: a key, what people read, the amount at the customer's price. */
 export interface StatementLine {
@@ -26,7 +27,7 @@ export interface Statement {
   readonly customer: { readonly tenantId: string; readonly name: string; readonly domain: string };
   readonly period: string;
   readonly currency: string;
-  /** The culture amounts are written in (a legacy customer's own, else en-US). */
+  /** The culture it is written in: a legacy customer's own, else its country's language (statement-labels.ts). */
   readonly locale: string;
   /** The currency's minor unit (JPY 0, EUR 2, KWD 3). */
   readonly decimals: number;
@@ -67,16 +68,19 @@ export async function statementOf(
   const partner = (await store.partners()).find((p) => p.tenantId === partnerTenantId.toLowerCase());
   const issuer = { tenantId: partnerTenantId.toLowerCase(), name: partner?.name ?? '' };
   let domain = '';
+  let country = '';
   for await (const row of store.lines.rows(partnerTenantId, period, { customerTenantId: customer.tenantId })) {
     const price = linePrice(ruleFor(rules, scopeOf(row)), amountsOf(row).billing);
     domain = row.owner.customer.domain;
+    country = row.owner.customer.country;
     sum(groups.sub, row.owner.subscription.id, row.owner.subscription.description || row.owner.subscription.id, price);
-    sum(groups.cat, row.meter.category, row.meter.category || '(no category)', price);
+    sum(groups.cat, row.meter.category, row.meter.category, price);
     const day = String(row.day);
     sum(groups.day, day, `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)}`, price);
     total = add(total, price);
     lines++;
   }
+  const locale = statementLocale({ currencyLocale: customer.currencyLocale, country });
   const decimals = minorUnit(customer.currency);
   const shown = (d: Decimal) => formatDecimal(round(d, decimals));
   const linesOf = (map: Map<string, [string, Decimal]>) =>
@@ -91,10 +95,10 @@ export async function statementOf(
     customer: { tenantId: customer.tenantId, name: customer.name, domain },
     period,
     currency: customer.currency,
-    locale: customer.currencyLocale ?? 'en-US',
+    locale,
     decimals,
     bySubscription,
-    byCategory: linesOf(groups.cat),
+    byCategory: linesOf(groups.cat).map((l) => (l.label ? l : { ...l, label: statementLabels(locale).noCategory })),
     byDay: linesOf(groups.day),
     total: formatDecimal(total),
     totalShown: formatDecimal(totalRounded),

@@ -12,7 +12,7 @@ import type {
   WebhookEndpoint,
 } from '../contract/resources.js';
 import type { EXPORT_FILES } from '../contract/parameters.js';
-import type { MarginGroup, ViewFilter, ViewSort } from '../contract/view-options.js';
+import type { MarginGroup, MarginSort, ViewFilter, ViewSort } from '../contract/view-options.js';
 import { numberOf, type ApiClient, type RequestOptions } from './client.js';
 
 /** Our extension's lists: items and their count. */
@@ -29,6 +29,17 @@ export interface CustomerViewQuery extends RequestOptions {
   readonly plan?: 'azure-plan' | 'legacy' | undefined;
   readonly currency?: string | undefined;
   readonly search?: string | undefined;
+  readonly offset?: number | undefined;
+  readonly size?: number | undefined;
+}
+
+export interface MarginsQuery extends RequestOptions {
+  readonly period?: string | undefined;
+  readonly groupBy?: MarginGroup | undefined;
+  /** One customer's lines only (its subscriptions, its meter categories). */
+  readonly customer?: string | undefined;
+  readonly sort?: MarginSort | undefined;
+  readonly order?: 'asc' | 'desc' | undefined;
   readonly offset?: number | undefined;
   readonly size?: number | undefined;
 }
@@ -122,12 +133,13 @@ export class PartnerUsageExtensions {
     return (await this.client.request('DELETE', path, options)).body as Static<typeof PriceRule>;
   }
 
-  /** GET /v1/partnerusage/margins: cost, price, margin and partner-earned credit per group (exact). */
-  margins(
-    q: { period?: string | undefined; groupBy?: MarginGroup | undefined } & RequestOptions = {},
-  ): Promise<ItemList<Static<typeof MarginRow>>> {
-    const { period, groupBy, ...options } = q;
-    return this.#list(`${operations.getMargins.path}${queryOf({ period, groupBy })}`, options);
+  /** GET /v1/partnerusage/margins: cost, price, margin and partner-earned credit per group (exact), a sorted page. */
+  margins(q: MarginsQuery = {}): Promise<ItemList<Static<typeof MarginRow>>> {
+    const { period, groupBy, customer, sort, order, offset, size, ...options } = q;
+    return this.#list(
+      `${operations.getMargins.path}${queryOf({ period, groupBy, customer, sort, order, offset, size })}`,
+      options,
+    );
   }
 
   alerts(options: RequestOptions = {}): Promise<ItemList<Static<typeof AlertEvent>>> {

@@ -29,6 +29,9 @@ async function viewData(deps: ServerDeps, partner: string, period: string): Prom
   const priced = new Map((await keptMargins(deps.store, partner, period, 'customer'))?.map((m) => [m.group, m]));
   const rows: ViewRow[] = customers.map((c) => {
     const s = standings.get(c.tenantId)!;
+    const m = priced.get(c.tenantId);
+    // A customer without lines the bases cover has price and margin 0 once they are kept.
+    const none = priced.size > 0 ? '0' : null;
     return {
       id: c.tenantId,
       name: c.name,
@@ -44,8 +47,9 @@ async function viewData(deps: ServerDeps, partner: string, period: string): Prom
       trendingOver: s.trendingOver,
       anomalies: s.extension.anomalies,
       lastModified: c.lastModified,
-      price: priced.get(c.tenantId)?.price ?? (priced.size > 0 ? '0' : null),
-      margin: priced.get(c.tenantId)?.margin ?? (priced.size > 0 ? '0' : null),
+      price: m?.price ?? none,
+      margin: m?.margin ?? none,
+      marginPercent: m?.marginPercent ?? null,
     };
   });
   return {
@@ -74,6 +78,7 @@ const wire = (r: ViewRow) => ({
   lastModifiedDate: r.lastModified,
   price: r.price === null ? null : new JsonDecimal(r.price),
   margin: r.margin === null ? null : new JsonDecimal(r.margin),
+  marginPercent: r.marginPercent === null ? null : new JsonDecimal(r.marginPercent),
 });
 
 /** GET /v1/partnerusage/customers: a sorted, filtered, searched page, with the header's counts. */
