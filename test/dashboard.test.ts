@@ -348,7 +348,14 @@ for (const backend of BACKENDS) {
       const view = await get('/v1/partnerusage/customers?search=modern', other);
       assert.equal(view.status, 200);
       assert.equal(view.json.totalCount, 0);
-      assert.deepEqual(view.json.counts, { customers: 0, overBudget: 0, trendingOver: 0, noBudget: 0, anomaly: 0 });
+      assert.deepEqual(view.json.counts, {
+        customers: 0,
+        overBudget: 0,
+        trendingOver: 0,
+        noBudget: 0,
+        anomaly: 0,
+        negativeMargin: 0,
+      });
       assert.deepEqual(view.json.periods, []);
       const days = await get(`/v1/partnerusage/customers/${SEED_CUSTOMERS.modernUk.id}/days`, other);
       assert.equal(days.status, 404, "another partner's customer does not exist for it");
@@ -361,6 +368,105 @@ for (const backend of BACKENDS) {
       assert.equal(past.status, 200);
       assert.deepEqual(past.json.items, []);
       assert.ok((past.json.totalCount as number) > 0);
+    });
+
+    it('shows price, margin and margin %, sorts and filters by them; the Margins screen; the customer page by subscription and category', async () => {
+      const token = await server.token({ tenant: DEMO_PARTNER, user: 'ana@partner.example' });
+      const api = async (method: string, url: string, body?: object) => {
+        const r = await fetch(server.baseUrl + url, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+        assert.ok(r.ok, `${method} ${url}: ${r.status}`);
+        return (await r.json()) as Record<string, unknown>;
+      };
+      // Cost + 15 % for everyone, one customer sold at a loss.
+      const rules = [
+        await api('POST', '/v1/partnerusage/pricerules', { basis: 'cost', adjust: '15', from: '2020-01' }),
+        await api('POST', '/v1/partnerusage/pricerules', {
+          basis: 'cost',
+          adjust: '-10',
+          customer: SEED_CUSTOMERS.modernUk.id,
+          from: '2020-01',
+        }),
+      ];
+      try {
+        // The Margins screen: the route's rows (computing the period's price bases), largest price first, with a chart.
+        await page.goto(`${server.baseUrl}/`);
+        await page.getByRole('table', { name: 'Customers' }).waitFor();
+        await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Margins' }).click();
+        const table = page.getByRole('table', { name: 'Margins' });
+        await table.locator('tbody tr[data-group]').first().waitFor();
+        await page.getByRole('img', { name: /Cost and price in USD of the first \d+ groups/ }).waitFor();
+        const byPrice = (await api('GET', '/v1/partnerusage/margins?sort=price&order=desc&size=50')) as {
+          items: { group: string; margin: number }[];
+        };
+        const groups = () =>
+          table.locator('tbody tr[data-group]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-group')));
+        assert.deepEqual(
+          await groups(),
+          byPrice.items.map((r) => r.group),
+        );
+        // Sorted by margin, the loss comes first, shown as negative.
+        await table.getByRole('button', { name: 'Margin', exact: true }).click();
+        await page.waitForURL(/sort=margin/);
+        assert.ok(!page.url().includes('order='), 'a figure sorts largest first (the default order) on the first click');
+        await table.getByRole('button', { name: 'Margin', exact: true }).click();
+        await page.waitForURL(/order=asc/);
+        await page.waitForFunction(
+          (id) => document.querySelector('table[aria-label="Margins"] tbody tr')?.getAttribute('data-group') === id,
+          SEED_CUSTOMERS.modernUk.id,
+        );
+        assert.equal(await table.locator('tbody tr').first().locator('td.negative').count(), 1);
+        // Grouped by meter category: the route's categories.
+        await page.getByLabel('Group by').selectOption('meterCategory');
+        await page.waitForURL(/groupBy=meterCategory/);
+        await table.getByRole('columnheader', { name: /Meter category/ }).waitFor();
+        const categories = (await api('GET', '/v1/partnerusage/margins?groupBy=meterCategory')) as {
+          totalCount: number;
+        };
+        await page.waitForFunction(
+          (n) => document.querySelectorAll('table[aria-label="Margins"] tbody tr[data-group]').length === n,
+          Math.min(categories.totalCount, 50),
+        );
+        if (SHOOT && backend === 'sqlite')
+          await page.screenshot({ path: path.join(SCREENSHOTS, 'margins.png'), fullPage: true });
+        assert.deepEqual(await unreachedByTab(page), [], 'every control of the margins screen');
+        assert.deepEqual(await axeViolations(page), [], 'the margins screen');
+
+        // The customers table: price, margin and margin % columns, sortable; the negative-margin filter.
+        await viewAfter(page, () => page.goto(`${server.baseUrl}/?sort=margin&order=asc`));
+        assert.equal((await names(page))[0], SEED_CUSTOMERS.modernUk.name);
+        await viewAfter(page, () => page.getByRole('checkbox', { name: 'Negative margin' }).check());
+        assert.deepEqual(await names(page), [SEED_CUSTOMERS.modernUk.name]);
+        assert.equal(await count(page, 'negative-margin'), 1);
+        await viewAfter(page, () =>
+          page.getByRole('table', { name: 'Customers' }).getByRole('button', { name: 'Margin %' }).click(),
+        );
+        assert.match(page.url(), /sort=marginPercent/);
+        const row = page.getByRole('table', { name: 'Customers' }).locator('tbody tr').first();
+        assert.match((await row.textContent())!, /-\d+(\.\d+)? %/, 'margin % of a loss: -10 / 90');
+
+        // The customer's page: cost, price and margin per subscription and per meter category, as the route says.
+        await page.goto(`${server.baseUrl}/customers/${SEED_CUSTOMERS.modernUk.id}`);
+        for (const [by, label] of [
+          ['subscription', 'Subscription'],
+          ['meterCategory', 'Meter category'],
+        ] as const) {
+          const mine = page.getByRole('table', { name: `Cost, price and margin: ${label}` });
+          await mine.locator('tbody tr[data-group]').first().waitFor();
+          const want = (await api(
+            'GET',
+            `/v1/partnerusage/margins?groupBy=${by}&customer=${SEED_CUSTOMERS.modernUk.id}`,
+          )) as { totalCount: number };
+          assert.equal(await mine.locator('tbody tr[data-group]').count(), want.totalCount, by);
+          assert.equal(await mine.locator('td.negative').count(), want.totalCount, `${by}: every group at a loss`);
+        }
+        assert.deepEqual(await axeViolations(page), [], "a customer's page with its margins");
+      } finally {
+        for (const r of rules) await api('DELETE', `/v1/partnerusage/pricerules/${String(r.id)}`);
+      }
     });
 
     it('"Use development token" signs in on `partner-usage serve` in embedded mode on this machine', async () => {

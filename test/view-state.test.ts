@@ -4,7 +4,9 @@ import {
   customersUrl,
   customersViewOf,
   customerUrl,
+  DEFAULT_MARGINS,
   DEFAULT_VIEW,
+  marginsUrl,
   readViewState,
   type CustomersView,
 } from '../web/src/view-state.js';
@@ -16,7 +18,12 @@ const CUSTOMER = '0b6c2b7e-96a4-4a3e-9d5c-1f2e3d4c5b6a';
 
 describe('readViewState', () => {
   test('the root with no query is the customers view with every default', () => {
-    assert.deepEqual(readViewState('/', ''), { page: 'customers', customerId: undefined, ...DEFAULT_VIEW });
+    assert.deepEqual(readViewState('/', ''), {
+      page: 'customers',
+      customerId: undefined,
+      ...DEFAULT_VIEW,
+      margins: DEFAULT_MARGINS,
+    });
   });
 
   test('reads every setting of the customers view', () => {
@@ -35,6 +42,7 @@ describe('readViewState', () => {
       currency: 'EUR',
       search: 'Con toso',
       offset: 100,
+      margins: { ...DEFAULT_MARGINS, period: '2026-10' },
     });
   });
 
@@ -46,6 +54,7 @@ describe('readViewState', () => {
     assert.equal(readViewState('/alerts', '').page, 'alerts');
     assert.equal(readViewState('/alerts/', '').page, 'alerts');
     assert.equal(readViewState('/docs', '').page, 'docs');
+    assert.equal(readViewState('/margins/', '').page, 'margins');
     for (const path of ['/customers/not-a-guid', '/customers/', '/elsewhere', `/customers/${CUSTOMER}/x`]) {
       const s = readViewState(path, '');
       assert.equal(s.page, 'customers', path);
@@ -65,6 +74,7 @@ describe('readViewState', () => {
       ...DEFAULT_VIEW,
       filter: ['over-budget'],
       search: 'x',
+      margins: DEFAULT_MARGINS,
     });
     for (const offset of ['abc', '1.5', '1e12', '0', '9007199254740993']) {
       assert.equal(readViewState('/', `?offset=${offset}`).offset, 0, offset);
@@ -110,6 +120,25 @@ describe('customersUrl', () => {
   test('a sort or order that differs only from the other default is still written', () => {
     assert.equal(customersUrl({ sort: 'percentUsed', order: 'asc' }), '/?order=asc');
     assert.equal(customersUrl({ sort: 'name', order: 'desc' }), '/?sort=name');
+  });
+});
+
+describe('marginsUrl', () => {
+  test('the defaults are left out; every other setting is written and reads back the same', () => {
+    assert.equal(marginsUrl(), '/margins');
+    assert.equal(marginsUrl(DEFAULT_MARGINS), '/margins');
+    const view = { period: '2026-10', groupBy: 'meterCategory', sort: 'margin', order: 'asc', offset: 100 } as const;
+    const url = marginsUrl(view);
+    assert.equal(url, '/margins?period=2026-10&groupBy=meterCategory&sort=margin&order=asc&offset=100');
+    assert.deepEqual(readViewState('/margins', url.slice('/margins'.length)).margins, view);
+  });
+
+  test('a wrong grouping or sort falls back to its default; other pages keep only the period', () => {
+    assert.deepEqual(readViewState('/margins', '?groupBy=planet&sort=budget&order=up').margins, DEFAULT_MARGINS);
+    assert.deepEqual(readViewState('/', '?period=2026-09&groupBy=reseller&sort=margin').margins, {
+      ...DEFAULT_MARGINS,
+      period: '2026-09',
+    });
   });
 });
 

@@ -402,6 +402,7 @@ export const MarginRow = closed({
   usdCost: Money,
   usdPrice: Money,
 });
+export type MarginRow = Static<typeof MarginRow>;
 
 export const Delivery = closed({
   id: Type.String({ description: 'msg_…: the webhook-id header of every attempt.' }),

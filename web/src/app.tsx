@@ -4,9 +4,10 @@ import { AlertsPage } from './alerts-page.js';
 import { CustomerPage } from './customer-page.js';
 import { CustomersPage } from './customers-page.js';
 import { DocsPage } from './docs-page.js';
+import { MarginsPage } from './margins-page.js';
 import { t } from './i18n.js';
 import { onLinkClick, useRoute } from './route.js';
-import { customersUrl, customersViewOf } from './view-state.js';
+import { customersUrl, customersViewOf, marginsUrl } from './view-state.js';
 import { SignIn } from './sign-in.js';
 
 export function App() {
@@ -29,6 +30,7 @@ export function App() {
         <span class="brand">{t('title')}</span>
         <nav aria-label="Main">
           {nav(customersUrl({ period }), t('customers'), route.page === 'customers' || route.page === 'customer')}
+          {nav(marginsUrl({ period }), t('margins'), route.page === 'margins')}
           {nav('/alerts', t('alerts'), route.page === 'alerts')}
           {nav('/docs', t('apiReference'), route.page === 'docs')}
         </nav>
@@ -57,6 +59,8 @@ export function App() {
           />
         ) : route.page === 'customer' ? (
           <CustomerPage pc={pc} id={route.customerId!} period={period} />
+        ) : route.page === 'margins' ? (
+          <MarginsPage pc={pc} view={route.margins} />
         ) : route.page === 'alerts' ? (
           <AlertsPage pc={pc} />
         ) : (

@@ -22,3 +22,8 @@ export function Chart(props: {
 }
 
 export const bars = uPlot.paths.bars!({ size: [0.7, 40] });
+/** Two series' bars side by side in each slot: the first left of centre, the second right. */
+export const pairedBars = [
+  uPlot.paths.bars!({ size: [0.35, 20], align: -1 }),
+  uPlot.paths.bars!({ size: [0.35, 20], align: 1 }),
+] as const;

@@ -11,6 +11,7 @@ import { t } from './i18n.js';
 import { onLinkClick } from './route.js';
 import { customersUrl } from './view-state.js';
 import { useLoad } from './use-load.js';
+import { MarginTable } from './margin-table.js';
 
 type Currency = { currencyCode?: string | undefined; currencyLocale?: string | undefined };
 
@@ -101,6 +102,7 @@ export function CustomerPage({ pc, id, period }: { pc: PartnerCenter; id: string
       ) : (
         <p aria-busy="true">{t('loading')}</p>
       )}
+      <CustomerMargins pc={pc} id={id} period={period} />
       <h2>{t('alerts')}</h2>
       {mine.length === 0 ? (
         <p>—</p>
@@ -118,6 +120,41 @@ export function CustomerPage({ pc, id, period }: { pc: PartnerCenter; id: string
         </ul>
       )}
     </>
+  );
+}
+
+/** The customer's cost, price and margin per subscription and per meter category (issue #29). */
+function CustomerMargins(props: { pc: PartnerCenter; id: string; period: string | undefined }) {
+  const of = (groupBy: 'subscription' | 'meterCategory') => () =>
+    props.pc.partnerUsage.margins({ period: props.period, customer: props.id, groupBy, sort: 'price', order: 'desc' });
+  const [bySubscription] = useLoad(of('subscription'), [props.pc, props.id, props.period]);
+  const [byCategory] = useLoad(of('meterCategory'), [props.pc, props.id, props.period]);
+  return (
+    <section aria-labelledby="cost-price-margin">
+      <h2 id="cost-price-margin">{t('costPriceMargin')}</h2>
+      {[
+        ['subscription', bySubscription, t('groupSubscription')] as const,
+        ['meterCategory', byCategory, t('groupMeterCategory')] as const,
+      ].map(([by, rows, label]) =>
+        rows.state === 'ok' ? (
+          <MarginTable
+            key={by}
+            label={`${t('costPriceMargin')}: ${label}`}
+            by={by}
+            rows={rows.value.items}
+            period={props.period}
+          />
+        ) : rows.state === 'error' ? (
+          <p role="alert" class="error" key={by}>
+            {rows.message}
+          </p>
+        ) : (
+          <p aria-busy="true" key={by}>
+            {t('loading')}
+          </p>
+        ),
+      )}
+    </section>
   );
 }
 

@@ -16,6 +16,7 @@ const FILTERS: [ViewFilter, Parameters<typeof t>[0]][] = [
   ['trending-over', 'trendingOver'],
   ['no-budget', 'noBudget'],
   ['anomaly', 'anomaly'],
+  ['negative-margin', 'negativeMargin'],
 ];
 const COLUMNS: [ViewSort, Parameters<typeof t>[0]][] = [
   ['name', 'name'],
@@ -26,6 +27,9 @@ const COLUMNS: [ViewSort, Parameters<typeof t>[0]][] = [
   ['budget', 'budget'],
   ['percentUsed', 'percentUsed'],
   ['forecast', 'forecast'],
+  ['price', 'price'],
+  ['margin', 'margin'],
+  ['marginPercent', 'marginPercent'],
   ['anomalies', 'flags'],
   ['lastModified', 'lastUpdated'],
 ];
@@ -312,10 +316,14 @@ function CustomerRow(props: {
         )}
       </td>
       <td class="num">{money(r.forecastTotalCost, currency)}</td>
+      <td class="num">{money(r.price, currency)}</td>
+      <td class={r.margin?.text.startsWith('-') ? 'num negative' : 'num'}>{money(r.margin, currency)}</td>
+      <td class="num">{r.marginPercent === null ? '—' : percent(r.marginPercent)}</td>
       <td>
         {r.overBudget && <span class="badge over">{t('overBudget')}</span>}
         {r.trendingOver && <span class="badge near">{t('trendingOver')}</span>}
         {r.anomalies > 0 && <span class="badge anomaly">{t('anomaly')}</span>}
+        {r.margin?.text.startsWith('-') && <span class="badge over">{t('negativeMargin')}</span>}
       </td>
       <td>{dateTime(r.lastModifiedDate)}</td>
     </tr>
@@ -364,6 +372,9 @@ function Header(props: {
         <li>
           {t('anomaly')}: <strong data-count="anomaly">{view.counts.anomaly}</strong>
         </li>
+        <li>
+          {t('negativeMargin')}: <strong data-count="negative-margin">{view.counts.negativeMargin}</strong>
+        </li>
       </ul>
       <p class="fresh">
         {t('estimated', {
@@ -393,7 +404,7 @@ function save(blob: Blob, name: string): void {
 /** Every row the view shows (all its pages), with exact amounts, as a CSV file. */
 async function downloadCsv(pc: PartnerCenter, s: CustomersView): Promise<void> {
   const lines = [
-    'id,name,plan,currency,totalCost,usdTotalCost,budget,percentUsed,forecastTotalCost,overBudget,trendingOver,anomalies,lastModifiedDate',
+    'id,name,plan,currency,totalCost,usdTotalCost,budget,percentUsed,forecastTotalCost,price,margin,marginPercent,overBudget,trendingOver,anomalies,lastModifiedDate',
   ];
   for (let offset = 0; ; offset += 1000) {
     const page = await pc.partnerUsage.customerView({ ...s, search: s.search.toLowerCase(), offset, size: 1000 });
@@ -408,6 +419,9 @@ async function downloadCsv(pc: PartnerCenter, s: CustomersView): Promise<void> {
             r.budget?.text ?? '',
             r.percentUsed.text,
             r.forecastTotalCost.text,
+            r.price?.text ?? '',
+            r.margin?.text ?? '',
+            r.marginPercent?.text ?? '',
             String(r.overBudget),
             String(r.trendingOver),
             String(r.anomalies),

@@ -76,11 +76,35 @@ const en = {
   resourceGroup: 'Resource group',
   skip: 'Skip to content',
   dailySeries: 'Daily',
+  price: 'Price',
+  margin: 'Margin',
+  marginPercent: 'Margin %',
+  negativeMargin: 'Negative margin',
+  margins: 'Margins',
+  pecEarned: 'PEC earned',
+  groupBy: 'Group by',
+  groupCustomer: 'Customer',
+  groupReseller: 'Reseller',
+  groupSubscription: 'Subscription',
+  groupMeterCategory: 'Meter category',
+  groupPublisher: 'Publisher',
+  direct: '(direct)',
+  none: '(none)',
+  lines: 'Lines',
+  marginsChart: 'Cost and price in USD of the first {n} groups on this page',
+  notPriced: 'Prices are computed in the background after each import; reload in a moment.',
+  costPriceMargin: 'Cost, price and margin',
+  emptyGroups: 'No lines in this period.',
 } as const;
 
 type Messages = Record<keyof typeof en, string>;
 
 const ko: Partial<Messages> = {
+  price: '가격',
+  margin: '마진',
+  marginPercent: '마진율',
+  negativeMargin: '마이너스 마진',
+  margins: '마진',
   title: 'Azure 지출',
   customers: '고객',
   alerts: '알림',
@@ -158,6 +182,11 @@ const ko: Partial<Messages> = {
 };
 
 const zhTW: Partial<Messages> = {
+  price: '價格',
+  margin: '毛利',
+  marginPercent: '毛利率',
+  negativeMargin: '負毛利',
+  margins: '毛利',
   title: 'Azure 支出',
   customers: '客戶',
   alerts: '警示',

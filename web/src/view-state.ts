@@ -1,10 +1,20 @@
-import { VIEW_FILTERS, VIEW_SORTS, type ViewFilter, type ViewSort } from '../../src/contract/view-options.js';
+import {
+  MARGIN_GROUPS,
+  MARGIN_SORTS,
+  VIEW_FILTERS,
+  VIEW_SORTS,
+  type MarginGroup,
+  type MarginSort,
+  type ViewFilter,
+  type ViewSort,
+} from '../../src/contract/view-options.js';
 
 // The dashboard's state lives in its URL (a view can be shared, Back works): which page, which
-// customer, and the customers view's period, sort, order, filters, plan, currency, search and page.
+// customer, the customers view's period, sort, order, filters, plan, currency, search and page, and
+// the margins screen's period, grouping, sort, order and page.
 // This module is the one place that reads and writes it — pure, tested alone (test/view-state.test.ts).
 
-export type Page = 'customers' | 'customer' | 'alerts' | 'docs';
+export type Page = 'customers' | 'customer' | 'margins' | 'alerts' | 'docs';
 
 /** The customers view's state; each value has a default the URL leaves out. */
 export interface CustomersView {
@@ -19,10 +29,21 @@ export interface CustomersView {
   readonly offset: number;
 }
 
+/** The margins screen's state (issue #29). */
+export interface MarginsView {
+  readonly period: string | undefined;
+  readonly groupBy: MarginGroup;
+  readonly sort: MarginSort;
+  readonly order: 'asc' | 'desc';
+  readonly offset: number;
+}
+
 /** Where the dashboard is: the page, its customer (the customer page) and every view setting. */
 export interface ViewState extends CustomersView {
   readonly page: Page;
   readonly customerId: string | undefined;
+  /** The margins screen's settings (its defaults on every other page). */
+  readonly margins: MarginsView;
 }
 
 export const DEFAULT_VIEW: CustomersView = {
@@ -33,6 +54,15 @@ export const DEFAULT_VIEW: CustomersView = {
   plan: undefined,
   currency: undefined,
   search: '',
+  offset: 0,
+};
+
+/** The largest groups first. */
+export const DEFAULT_MARGINS: MarginsView = {
+  period: undefined,
+  groupBy: 'customer',
+  sort: 'price',
+  order: 'desc',
   offset: 0,
 };
 
@@ -53,28 +83,54 @@ export function readViewState(pathname: string, search: string): ViewState {
   const page: Page =
     customer?.[1] && GUID.test(customer[1])
       ? 'customer'
-      : /^\/alerts\/?$/.test(pathname)
-        ? 'alerts'
-        : /^\/docs\/?$/.test(pathname)
-          ? 'docs'
-          : 'customers';
-  const period = q.get('period') ?? '';
-  const offset = Number(q.get('offset') ?? '0');
+      : /^\/margins\/?$/.test(pathname)
+        ? 'margins'
+        : /^\/alerts\/?$/.test(pathname)
+          ? 'alerts'
+          : /^\/docs\/?$/.test(pathname)
+            ? 'docs'
+            : 'customers';
+  const rawPeriod = q.get('period') ?? '';
+  const period = PERIOD.test(rawPeriod) ? rawPeriod : undefined;
+  const rawOffset = Number(q.get('offset') ?? '0');
+  const offset = Number.isSafeInteger(rawOffset) && rawOffset > 0 && rawOffset <= MAX_OFFSET ? rawOffset : 0;
   const filters = (q.get('filter') ?? '')
     .split(',')
     .filter((f): f is ViewFilter => oneOf(VIEW_FILTERS, f) !== undefined);
   return {
     page,
     customerId: page === 'customer' ? customer![1]!.toLowerCase() : undefined,
-    period: PERIOD.test(period) ? period : undefined,
+    period,
     sort: oneOf(VIEW_SORTS, q.get('sort')) ?? DEFAULT_VIEW.sort,
     order: oneOf(['asc', 'desc'] as const, q.get('order')) ?? DEFAULT_VIEW.order,
     filter: [...new Set(filters)],
     plan: oneOf(['azure-plan', 'legacy'] as const, q.get('plan')),
     currency: /^[A-Za-z]{3}$/.test(q.get('currency') ?? '') ? q.get('currency')!.toUpperCase() : undefined,
     search: q.get('search') ?? '',
-    offset: Number.isSafeInteger(offset) && offset > 0 && offset <= MAX_OFFSET ? offset : 0,
+    offset,
+    margins:
+      page === 'margins'
+        ? {
+            period,
+            groupBy: oneOf(MARGIN_GROUPS, q.get('groupBy')) ?? DEFAULT_MARGINS.groupBy,
+            sort: oneOf(MARGIN_SORTS, q.get('sort')) ?? DEFAULT_MARGINS.sort,
+            order: oneOf(['asc', 'desc'] as const, q.get('order')) ?? DEFAULT_MARGINS.order,
+            offset,
+          }
+        : { ...DEFAULT_MARGINS, period },
   };
+}
+
+/** The URL of the margins screen in `view`, leaving out defaults. */
+export function marginsUrl(view: Partial<MarginsView> = {}): string {
+  const v = { ...DEFAULT_MARGINS, ...view };
+  return withQuery('/margins', {
+    period: v.period,
+    groupBy: v.groupBy === DEFAULT_MARGINS.groupBy ? undefined : v.groupBy,
+    sort: v.sort === DEFAULT_MARGINS.sort ? undefined : v.sort,
+    order: v.order === DEFAULT_MARGINS.order ? undefined : v.order,
+    offset: v.offset > 0 ? String(v.offset) : undefined,
+  });
 }
 
 /** The customers view's settings of a state (what the view's query takes). */
