@@ -8,6 +8,7 @@ import Papa from 'papaparse';
 import { BACKENDS, testDatabase } from './helpers/backends.js';
 import { cli } from './helpers/cli-in-process.js';
 import { PriceBasesWarmer } from '../src/pricing/price-bases-warmer.js';
+import { keptMargins } from '../src/pricing/margins.js';
 import { importFile } from '../src/ingest/importer.js';
 import { generate, REPO, tempDir } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
@@ -585,6 +586,27 @@ describe('price rules and margins', () => {
       );
       assert.equal(await warmer.runOnce(now), 0, 'nothing changed: nothing computed');
       assert.equal(await warmer.runOnce(now), 0);
+      // The customers' margins are kept too, for these lines and rules: a budget change leaves them,
+      // a rule change computes them again.
+      const byCustomer = await keptMargins(store, partner, PERIOD, 'customer');
+      assert.ok(byCustomer && byCustomer.length > 0);
+      await store.setBudget(partner, byCustomer[0]!.group, '100');
+      assert.equal(
+        await keptMargins(store, partner, PERIOD, 'customer'),
+        byCustomer,
+        'the same rows, not computed again',
+      );
+      const none = { customer: null, reseller: null, category: null, publisher: null, from: '2026-01' };
+      const rule = await store.prices.set(partner, { ...none, basis: 'cost', adjust: '50' }, 'test');
+      assert.equal(await warmer.runOnce(now), 0, 'a rule change computes no bases');
+      const repriced = await keptMargins(store, partner, PERIOD, 'customer');
+      assert.notEqual(repriced, byCustomer);
+      assert.equal(
+        repriced!.reduce((n, r) => n + units(r.price), 0n),
+        lines.reduce((n, l) => n + (l.covered ? 0n : l.cost + l.cost / 2n), 0n),
+        'every line at cost + 50 %',
+      );
+      await store.prices.remove(partner, rule.id, 'test');
       const partnerId = (JSON.parse(fs.readFileSync(`${file}.expect.json`, 'utf8')) as { partnerId: string }).partnerId;
       const more = generate(dir, 'warm-more.csv', {
         rows: 100,

@@ -2,7 +2,7 @@ import { basePrice, ruleFor, type PriceBase, type PriceRule } from '../domain/pr
 import { add, compare, divide, formatDecimal, parseDecimal, ZERO, type Decimal } from '../money/decimal.js';
 import type { Store } from '../storage/store.js';
 import type { MarginGroup, MarginSort } from '../contract/view-options.js';
-import { priceBases } from './price-bases.js';
+import { priceBases, snapshotTagOf } from './price-bases.js';
 
 /**
  * One group's figures in one billing currency (a group spanning currencies has a row per
@@ -59,9 +59,20 @@ interface Sums {
 const of = (text: string): Decimal => parseDecimal(text) ?? ZERO;
 
 /**
- * The partner's cost, price, margin and partner-earned credit for a period, per group: every line
- * priced by the rule that applies to it (domain/price-rules.ts), through the period's price bases
- * (a group's price is its rule's factor × its summed base, exactly). Rows by group, then currency.
+ * Margin rows already computed, per store: a slot per (partner, period, grouping, customer) holding
+ * the rows for one version of their inputs — the period's lines (the bases' snapshot tag) and the
+ * rules in force. A budget change or an alert leaves them as they are; new lines or a rule change
+ * compute them again. Bounded in slots; the few large ones (by customer, 100k rows) are the open
+ * periods' that `serve`'s warmer keeps current.
+ */
+const MAX_SLOTS = 32;
+const computed = new WeakMap<Store, Map<string, { version: string; rows: Promise<MarginRow[]> }>>();
+
+/**
+ * The partner's cost, price, margin and partner-earned credit for a period, per group (of one
+ * customer's lines with `customer`): every line priced by the rule that applies to it
+ * (domain/price-rules.ts), through the period's price bases (a group's price is its rule's factor ×
+ * its summed base, exactly). Rows by group, then currency.
  */
 export async function margins(
   store: Store,
@@ -70,14 +81,31 @@ export async function margins(
   by: MarginGroup,
   customer?: string,
 ): Promise<MarginRow[]> {
-  const bases = await priceBases(store, partnerTenantId, period);
-  const inForce = await store.prices.rules(partnerTenantId);
-  return marginRows(customer === undefined ? bases : bases.filter((b) => b.customer === customer), inForce, period, by);
+  const tag = await snapshotTagOf(store, partnerTenantId, period);
+  const rules = await store.prices.rules(partnerTenantId);
+  const slot = [partnerTenantId.toLowerCase(), period, by, customer ?? ''].join('|');
+  const version = `${tag}|${JSON.stringify(rules)}`;
+  let slots = computed.get(store);
+  if (!slots) computed.set(store, (slots = new Map()));
+  const hit = slots.get(slot);
+  slots.delete(slot); // a Map keeps insertion order: set again below, the slot becomes the most recent
+  if (hit?.version === version) {
+    slots.set(slot, hit);
+    return hit.rows;
+  }
+  const rows = priceBases(store, partnerTenantId, period, tag).then((bases) =>
+    marginRows(customer === undefined ? bases : bases.filter((b) => b.customer === customer), rules, period, by),
+  );
+  slots.set(slot, { version, rows });
+  rows.catch(() => slots.get(slot)?.rows === rows && slots.delete(slot));
+  if (slots.size > MAX_SLOTS) slots.delete(slots.keys().next().value!);
+  return rows;
 }
 
 /**
- * The same from the price bases kept for the period's lines as they are now, without computing
- * them: undefined when none are kept (`serve` keeps the open periods' current in the background).
+ * The same by customer where the period's price bases are kept for its lines as they are now,
+ * without computing them: undefined when they are not (`serve` keeps the open periods' current in
+ * the background).
  */
 export async function keptMargins(
   store: Store,
@@ -85,9 +113,9 @@ export async function keptMargins(
   period: string,
   by: MarginGroup,
 ): Promise<MarginRow[] | undefined> {
-  const tag = (await store.lines.snapshotTag(partnerTenantId, period)) ?? '';
-  const bases = await store.prices.bases(partnerTenantId, period, tag);
-  return bases && marginRows(bases, await store.prices.rules(partnerTenantId), period, by);
+  const tag = await snapshotTagOf(store, partnerTenantId, period);
+  if (!(await store.prices.basesKept(partnerTenantId, period, tag))) return undefined;
+  return margins(store, partnerTenantId, period, by);
 }
 
 /** Each sort's key: money compared exactly; no margin % (price 0) sorts last either way. */

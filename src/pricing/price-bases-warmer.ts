@@ -1,12 +1,14 @@
 import { currentBillingPeriod, previousBillingPeriod } from '../domain/usage-model.js';
 import type { Store } from '../storage/store.js';
 import { pollEvery } from '../domain/poll-every.js';
-import { currentPriceBases } from './price-bases.js';
+import { margins } from './margins.js';
+import { ensurePriceBases } from './price-bases.js';
 
 /**
  * Keeps the price bases of the open periods (the current and the previous one) current in the
- * background (`serve`): after an import or a sync, the pass over the lines runs here rather than in
- * the first margins request. Looks every `intervalMs`; works only when the data version moved.
+ * background (`serve`), and their customers' margins: after an import, a sync or a rule change, the
+ * pass over the lines and the pricing of 100k customers run here rather than in the first request.
+ * Looks every `intervalMs`; works only when the data version moved.
  */
 export class PriceBasesWarmer {
   #version: string | undefined;
@@ -24,7 +26,9 @@ export class PriceBasesWarmer {
     let computed = 0;
     for (const partner of await this.store.partners()) {
       for (const period of [current, previousBillingPeriod(current)]) {
-        if ((await currentPriceBases(this.store, partner.tenantId, period)).computed) computed++;
+        if (await ensurePriceBases(this.store, partner.tenantId, period)) computed++;
+        // The customers' figures too (kept per lines and rules): the customers view's next answer reads them.
+        await margins(this.store, partner.tenantId, period, 'customer');
       }
     }
     this.#version = version;

@@ -63,24 +63,31 @@ async function computeBases(store: Store, partnerTenantId: string, period: strin
 }
 
 /**
- * The period's price bases as its lines are now: the ones kept when the period's lines have not
- * changed since (their snapshot tag), else computed from the lines and kept. A million lines take
- * one pass over them once after a change; every request after reads a few thousand rows.
+ * The period's price bases for its lines as tagged `tag` (their snapshot tag): the ones kept when
+ * the lines have not changed since, else computed from the lines and kept. A million lines take one
+ * pass over them once after a change.
  */
-export async function priceBases(store: Store, partnerTenantId: string, period: string): Promise<PriceBase[]> {
-  return (await currentPriceBases(store, partnerTenantId, period)).bases;
-}
-
-/** The same, and whether they had to be computed (the lines had changed). */
-export async function currentPriceBases(
+export async function priceBases(
   store: Store,
   partnerTenantId: string,
   period: string,
-): Promise<{ bases: PriceBase[]; computed: boolean }> {
-  const tag = (await store.lines.snapshotTag(partnerTenantId, period)) ?? '';
+  tag: string,
+): Promise<PriceBase[]> {
   const kept = await store.prices.bases(partnerTenantId, period, tag);
-  if (kept) return { bases: kept, computed: false };
+  if (kept) return kept;
   const bases = await computeBases(store, partnerTenantId, period);
   await store.prices.keepBases(partnerTenantId, period, tag, bases);
-  return { bases, computed: true };
+  return bases;
 }
+
+/** Computes and keeps the period's price bases unless they are kept for its lines as they are now; whether it did. */
+export async function ensurePriceBases(store: Store, partnerTenantId: string, period: string): Promise<boolean> {
+  const tag = await snapshotTagOf(store, partnerTenantId, period);
+  if (await store.prices.basesKept(partnerTenantId, period, tag)) return false;
+  await priceBases(store, partnerTenantId, period, tag);
+  return true;
+}
+
+/** What identifies the period's lines as they are now ('' for none). */
+export const snapshotTagOf = async (store: Store, partnerTenantId: string, period: string): Promise<string> =>
+  (await store.lines.snapshotTag(partnerTenantId, period)) ?? '';

@@ -74,7 +74,6 @@ export function createServer(options: ServerOptions): FastifyInstance {
     tokens: options.tokens,
     cache: new ResponseCache(options.cacheBytes ?? cacheBytesFromEnv()),
     views: new ViewCache(),
-    margins: new ViewCache(),
   };
   app.addHook('onRequest', async (req, reply) => {
     setTracingHeaders(req, reply);

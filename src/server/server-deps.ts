@@ -4,7 +4,6 @@ import type { ContinuationTokens } from './paging/continuation-token.js';
 import type { CustomerViewData } from '../domain/customer-view.js';
 import type { ResponseCache } from './response-cache.js';
 import type { ViewCache } from './view-cache.js';
-import type { MarginRow } from '../pricing/margins.js';
 
 /** What the routes need, passed in once by createServer. */
 export interface ServerDeps {
@@ -14,6 +13,4 @@ export interface ServerDeps {
   readonly cache: ResponseCache;
   /** The dashboard's customers view per partner and period (handlers/customer-view.ts). */
   readonly views: ViewCache<CustomerViewData>;
-  /** The margins route's rows per partner, period, grouping and customer (handlers/prices.ts). */
-  readonly margins: ViewCache<MarginRow[]>;
 }

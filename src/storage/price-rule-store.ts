@@ -149,18 +149,28 @@ export class PriceRuleStore {
     return removed;
   }
 
-  /** The period's price bases kept for its lines as tagged `tag`, or undefined (none kept, or the lines changed since). */
-  async bases(partnerTenantId: string, period: string, tag: string): Promise<PriceBase[] | undefined> {
-    // A partner the database does not hold has no lines: nothing to price.
+  /** Whether the period's price bases are kept for its lines as tagged `tag` (a partner without lines has them: none). */
+  async basesKept(partnerTenantId: string, period: string, tag: string): Promise<boolean> {
     const partnerKey = await partnerKeyOf(this.db, partnerTenantId).catch(() => undefined);
-    if (partnerKey === undefined) return [];
+    return partnerKey === undefined || (await this.#keptTag(partnerKey, period)) === tag;
+  }
+
+  async #keptTag(partnerKey: number, period: string): Promise<string | undefined> {
     const version = await this.db
       .selectFrom('price_base_versions')
       .select('tag')
       .where('partner_key', '=', partnerKey)
       .where('period', '=', period)
       .executeTakeFirst();
-    if (version?.tag !== tag) return undefined;
+    return version?.tag;
+  }
+
+  /** The period's price bases kept for its lines as tagged `tag`, or undefined (none kept, or the lines changed since). */
+  async bases(partnerTenantId: string, period: string, tag: string): Promise<PriceBase[] | undefined> {
+    // A partner the database does not hold has no lines: nothing to price.
+    const partnerKey = await partnerKeyOf(this.db, partnerTenantId).catch(() => undefined);
+    if (partnerKey === undefined) return [];
+    if ((await this.#keptTag(partnerKey, period)) !== tag) return undefined;
     const rows = await this.db
       .selectFrom('price_bases')
       .selectAll()

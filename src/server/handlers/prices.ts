@@ -1,6 +1,6 @@
 import { apiErrors } from '../../contract/api-errors.js';
 import { JsonDecimal } from '../../contract/exact-json.js';
-import { margins, sortMargins } from '../../pricing/margins.js';
+import { margins, sortMargins, type MarginRow } from '../../pricing/margins.js';
 import { statementOf } from '../../pricing/statement.js';
 import { statementCsv, writeStatementPdf } from '../../pricing/statement-pdf.js';
 import { NotFound } from '../../storage/partner-scope.js';
@@ -37,9 +37,20 @@ export const createPriceRule: OperationHandler<'createPriceRule'> = (request, de
 export const deletePriceRule: OperationHandler<'deletePriceRule'> = (request, deps) =>
   changed(deps.store.prices.remove(request.caller.partnerTenantId, request.values['rule-id'], actorOf(request)));
 
+/** Each kept list of rows sorted once per order asked (its pages are then slices): gone with the rows. */
+const sortings = new WeakMap<readonly MarginRow[], Map<string, MarginRow[]>>();
+function sortedOnce(rows: readonly MarginRow[], order: string, sort: () => MarginRow[]): MarginRow[] {
+  let orders = sortings.get(rows);
+  if (!orders) sortings.set(rows, (orders = new Map()));
+  let sorted = orders.get(order);
+  if (!sorted) orders.set(order, (sorted = sort()));
+  return sorted;
+}
+
 /**
- * GET /v1/partnerusage/margins: a sorted page, figures as exact JSON numbers. The rows are computed
- * once per data version (a rule change moves it too): the pages of 100k customers are then only sorted.
+ * GET /v1/partnerusage/margins: a sorted page, figures as exact JSON numbers. The rows are kept for
+ * the lines and rules they were computed from (pricing/margins.ts): the pages of 100k customers are
+ * then only sorted.
  */
 export const getMargins: OperationHandler<'getMargins'> = async ({ caller, values }, deps) => {
   const partner = caller.partnerTenantId;
@@ -48,12 +59,8 @@ export const getMargins: OperationHandler<'getMargins'> = async ({ caller, value
   if (customer !== undefined && (await deps.store.subscriptionIds(partner, customer)) === undefined) {
     throw apiErrors.customerNotFound(customer);
   }
-  const rows = await deps.margins.get(
-    [partner, period, values.groupBy, customer ?? ''].join('|'),
-    deps.store.dataVersion(),
-    () => margins(deps.store, partner, period, values.groupBy, customer),
-  );
-  const sorted = sortMargins(rows, values.sort, values.order);
+  const rows = await margins(deps.store, partner, period, values.groupBy, customer);
+  const sorted = sortedOnce(rows, `${values.sort}|${values.order}`, () => sortMargins(rows, values.sort, values.order));
   const items = sorted.slice(values.offset, values.offset + values.size).map((r) => ({
     ...r,
     cost: new JsonDecimal(r.cost),
