@@ -411,7 +411,10 @@ for (const backend of BACKENDS) {
         // Sorted by margin, the loss comes first, shown as negative.
         await table.getByRole('button', { name: 'Margin', exact: true }).click();
         await page.waitForURL(/sort=margin/);
-        assert.ok(!page.url().includes('order='), 'a figure sorts largest first (the default order) on the first click');
+        assert.ok(
+          !page.url().includes('order='),
+          'a figure sorts largest first (the default order) on the first click',
+        );
         await table.getByRole('button', { name: 'Margin', exact: true }).click();
         await page.waitForURL(/order=asc/);
         await page.waitForFunction(
