@@ -15,7 +15,7 @@ import { stopPostgres } from './helpers/postgres.js';
  * the database opens again it holds exactly the state before the import or after it, and
  * importing the file again ends exact. PARTNER_USAGE_CRASH_POINTS sets the points per backend.
  */
-const POINTS = Number(process.env.PARTNER_USAGE_CRASH_POINTS ?? 20);
+const POINTS = Number(process.env.PARTNER_USAGE_CRASH_POINTS ?? 8);
 const dir = tempDir();
 after(stopPostgres);
 
