@@ -32,7 +32,14 @@ const files = args.length
 const shared = BACKENDS.includes('postgres') ? await startSharedPostgres() : undefined;
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${process.env.PARTNER_USAGE_TEST_CONCURRENCY ?? 2}`, '--test-reporter=spec', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${process.env.PARTNER_USAGE_TEST_CONCURRENCY ?? 2}`,
+    '--test-reporter=spec',
+    ...files,
+  ],
   {
     stdio: 'inherit',
     // Receivers in tests listen on 127.0.0.1, which webhooks may not reach unless allowed.

@@ -69,6 +69,7 @@ describe('token verifier: who is calling', () => {
       user: 'admin@contoso.example',
       canIngest: false,
       canReadBilling: false,
+      role: undefined,
     });
   });
 

@@ -56,6 +56,8 @@ export const apiErrors = {
     new ApiError(503, 800002, 'Too many line-item requests are being stored: try again shortly.', {
       'Retry-After': String(seconds),
     }),
+  roleNotAllowed: (role: string, needed: string) =>
+    new ApiError(403, 900150, `The ${role} role may not do this: it needs the ${needed} role.`),
   appOnlyNotAllowed: () => new ApiError(403, 900150, "This resource can't be accessed by application credentials."),
   customerNotFound: (id: string) => new ApiError(404, 60003, `Customer ${id} was not found.`),
   subscriptionNotFound: (id: string) => new ApiError(404, 20003, `Subscription with id ${id} not found.`),

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { TSchema } from '@sinclair/typebox';
+import type { Access } from './access.js';
 import type { apiErrors } from './api-errors.js';
 import { ISO_4217_CODES } from './currency-codes.js';
 import {
@@ -42,6 +43,7 @@ import {
   AzureResourceMonthlyUsageRecord,
   Delivery,
   MarginRow,
+  Me,
   PriceRule,
   PriceRuleCreate,
   ItemList,
@@ -100,6 +102,8 @@ export interface Operation {
   readonly otherBodyTypes?: readonly string[];
   /** Answers a file (its own media type), not JSON: Accept is not negotiated. */
   readonly download?: boolean;
+  /** What it does as the roles see it, where its method does not say (access.ts: accessOf). */
+  readonly access?: Access;
 }
 
 const C = '/v1/customers/{customer-tenant-id}';
@@ -301,6 +305,19 @@ export const operations = {
     errors: ['routeNotFound'],
   }),
 
+  // partner-usage's own extension (issue #30): who is signed in and what it may do.
+  getMe: op({
+    method: 'GET',
+    path: `${X}/me`,
+    summary:
+      "The caller: its tenant, its user, its role (from the token's app roles or groups; null: a token without any, which keeps Partner Center's rules) and what it may do. Our extension.",
+    auth: 'app-or-user',
+    parameters: [],
+    collection: false,
+    response: Me,
+    errors: [],
+  }),
+
   // partner-usage's own extension (issue #29): what the partner charges and keeps.
   listPriceRules: op({
     method: 'GET',
@@ -385,6 +402,7 @@ export const operations = {
     otherBodyTypes: ['application/x-ndjson', 'application/jsonl'],
     bodyLimit: 32 << 20,
     concurrency: 2,
+    access: 'ingest',
   }),
   getCustomerDays: op({
     method: 'GET',

@@ -404,6 +404,19 @@ export const MarginRow = closed({
 });
 export type MarginRow = Static<typeof MarginRow>;
 
+// Who is signed in (issue #30), our extension.
+export const Me = closed({
+  tenantId: Guid,
+  user: Type.Union([Type.String(), Type.Null()]),
+  role: Type.Union([Type.Literal('admin'), Type.Literal('analyst'), Type.Literal('viewer'), Type.Null()]),
+  may: closed({
+    read: Type.Boolean(),
+    export: Type.Boolean(),
+    change: Type.Boolean(),
+  }),
+});
+export type Me = Static<typeof Me>;
+
 export const Delivery = closed({
   id: Type.String({ description: 'msg_…: the webhook-id header of every attempt.' }),
   alertId: Type.String(),

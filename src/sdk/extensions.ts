@@ -7,6 +7,7 @@ import type {
   CustomerView,
   Delivery,
   MarginRow,
+  Me,
   PriceRule,
   PriceRuleCreate,
   WebhookEndpoint,
@@ -110,6 +111,11 @@ export class PartnerUsageExtensions {
   async #list<T>(path: string, options: RequestOptions): Promise<ItemList<T>> {
     const list = await this.#get<ItemList<T>>(path, options);
     return { ...list, totalCount: numberOf(list.totalCount) };
+  }
+
+  /** GET /v1/partnerusage/me: who the token is, its role and what it may do. */
+  async me(options: RequestOptions = {}): Promise<Static<typeof Me>> {
+    return this.#get<Static<typeof Me>>(operations.getMe.path, options);
   }
 
   /** GET /v1/partnerusage/pricerules: the partner's price rules. */

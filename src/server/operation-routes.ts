@@ -8,6 +8,7 @@ import type { ValuesOf } from '../contract/parameters.js';
 import { bodyReaders, type BodyOf } from './request-bodies.js';
 import type { OperationFastifyRequest, OperationRoute } from './operation-request.js';
 import { authorizeAppUser } from './auth/authorize.js';
+import { accessOf, permits, roleFor } from '../contract/access.js';
 import type { Caller } from './auth/token-verifier.js';
 import { single } from './collection-query.js';
 import { contentTypeOf, negotiateMediaType } from './request-context.js';
@@ -112,8 +113,15 @@ function selfPathOf(o: Operation, values: Record<string, unknown>): string {
   return o.path.replace(/^\/v1/, '').replace(/\{([^}]+)\}/g, (_, name: string) => String(values[name]));
 }
 
+/** The caller, if it may do what the operation does (its role: contract/access.ts); else 401 or 403. */
 async function authorize(o: Operation, deps: ServerDeps, req: FastifyRequest): Promise<Caller> {
-  return o.auth === 'app+user' ? authorizeAppUser(deps.verifier, req) : deps.verifier.verify(req.headers.authorization);
+  const caller =
+    o.auth === 'app+user'
+      ? await authorizeAppUser(deps.verifier, req)
+      : await deps.verifier.verify(req.headers.authorization);
+  const access = accessOf(o);
+  if (!permits(caller.role, access)) throw apiErrors.roleNotAllowed(caller.role!, roleFor(access));
+  return caller;
 }
 
 /**

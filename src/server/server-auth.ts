@@ -1,5 +1,6 @@
 import { discoverJwks, TokenVerifier } from './auth/token-verifier.js';
 import type { Store } from '../storage/store.js';
+import { ROLES, type Role } from '../contract/access.js';
 import { loadOrCreateLocalKeys, type LocalKeys } from './auth/local-keys.js';
 import { GRAPH_AUDIENCES, LOCAL_ISSUER } from './auth/token-settings.js';
 import { ContinuationTokens } from './paging/continuation-token.js';
@@ -14,6 +15,8 @@ export interface AuthSettings {
   readonly audience?: string | undefined;
   /** PARTNER_USAGE_TENANTS: the partner tenants served (default: any whose token verifies). */
   readonly tenants?: readonly string[] | undefined;
+  /** PARTNER_USAGE_ROLE_GROUPS: `<group object id>=<role>,…`, roles from the `groups` claim. */
+  readonly roleGroups?: ReadonlyMap<string, Role> | undefined;
 }
 
 export function authSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AuthSettings {
@@ -27,7 +30,22 @@ export function authSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AuthS
     issuers: list(env.PARTNER_USAGE_ISSUERS),
     audience: env.PARTNER_USAGE_AUDIENCE?.trim() || undefined,
     tenants: list(env.PARTNER_USAGE_TENANTS)?.map((t) => t.toLowerCase()),
+    roleGroups: roleGroupsOf(list(env.PARTNER_USAGE_ROLE_GROUPS)),
   };
+}
+
+/** `<group id>=<role>` pairs; throws on one that is not, so that a typo never silently grants nothing. */
+function roleGroupsOf(pairs: string[] | undefined): ReadonlyMap<string, Role> | undefined {
+  if (!pairs) return undefined;
+  return new Map(
+    pairs.map((pair) => {
+      const [group = '', role = ''] = pair.split('=').map((s) => s.trim());
+      const known = ROLES.find((r) => r === role.toLowerCase());
+      if (!group || !known)
+        throw new Error(`PARTNER_USAGE_ROLE_GROUPS: '${pair}' is not <group id>=admin|analyst|viewer`);
+      return [group.toLowerCase(), known];
+    }),
+  );
 }
 
 export interface ServerAuth {
@@ -46,6 +64,7 @@ export async function createServerAuth(store: Pick<Store, 'secret'>, settings: A
   const common = {
     ...(settings.audience ? { audience: settings.audience } : {}),
     ...(settings.tenants ? { allowedTenants: settings.tenants } : {}),
+    ...(settings.roleGroups ? { roleGroups: settings.roleGroups } : {}),
   };
   if (settings.oidcDiscoveryUrl) {
     const { keys: jwks, issuer } = await discoverJwks(settings.oidcDiscoveryUrl);

@@ -1,4 +1,5 @@
 import { defineCommand } from 'citty';
+import { ROLES } from '../../contract/access.js';
 import { isGuid } from '../../domain/field-syntax.js';
 import { issueLocalToken } from '../../server/auth/issue-token.js';
 import { loadOrCreateLocalKeys } from '../../server/auth/local-keys.js';
@@ -23,6 +24,12 @@ export const tokenCommand = defineCommand({
       description:
         "an application token for Microsoft Graph's audience with PartnerBilling.Read.All: for the billing export routes",
     },
+    role: {
+      type: 'string',
+      description:
+        "partner-usage's role: admin, analyst or viewer (the PartnerUsage.* app role); none keeps Partner Center's rules",
+      valueHint: 'role',
+    },
     'expires-in': { type: 'string', description: 'lifetime in seconds (default 3600)', valueHint: 'seconds' },
     ...dbArg,
   },
@@ -31,6 +38,11 @@ export const tokenCommand = defineCommand({
     const expiresIn = args['expires-in'] === undefined ? 3600 : Number(args['expires-in']);
     if (!Number.isInteger(expiresIn) || expiresIn <= 0)
       throw new CliError('--expires-in must be a positive number of seconds', 2);
+    const role = args.role === undefined ? undefined : ROLES.find((r) => r === args.role?.toLowerCase());
+    if (args.role !== undefined && !role)
+      throw new CliError(`--role must be admin, analyst or viewer, got ${JSON.stringify(args.role)}`, 2);
+    if (role && (args['app-only'] || args.graph))
+      throw new CliError('--role is for a user token (App+User): not with --app-only or --graph', 2);
     const keys = await withStore(args.db, (store) => loadOrCreateLocalKeys(store));
     console.log(
       await issueLocalToken(keys, {
@@ -39,6 +51,7 @@ export const tokenCommand = defineCommand({
         appOnly: args['app-only'] === true,
         ingest: args.ingest === true,
         graph: args.graph === true,
+        ...(role ? { role } : {}),
         expiresInSeconds: expiresIn,
       }),
     );

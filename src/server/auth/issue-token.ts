@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { LocalKeys } from './local-keys.js';
+import { ROLE_CLAIMS, type Role } from '../../contract/access.js';
 import { INGEST_PERMISSION } from './token-verifier.js';
 import { BILLING_PERMISSION, GRAPH_AUDIENCES, LOCAL_ISSUER, PARTNER_CENTER_AUDIENCE } from './token-settings.js';
 
@@ -18,6 +19,8 @@ export interface TokenRequest {
    * what Graph's partner billing exports (served by partner-usage too) require.
    */
   readonly graph?: boolean;
+  /** partner-usage's role, as the Entra ID app role a user was assigned (the `roles` claim). */
+  readonly role?: Role;
   readonly expiresInSeconds?: number;
 }
 
@@ -50,6 +53,7 @@ export async function issueLocalToken(keys: LocalKeys, request: TokenRequest): P
           idtyp: 'user',
           scp: request.ingest ? `user_impersonation ${INGEST_PERMISSION}` : 'user_impersonation',
           upn: request.user ?? `admin@${tid.slice(0, 8)}.onmicrosoft.com`,
+          ...(request.role ? { roles: [ROLE_CLAIMS[request.role]] } : {}),
           oid: crypto.randomUUID(),
           appid: crypto.randomUUID(),
           ver: '1.0',

@@ -2,6 +2,7 @@ import { createRemoteJWKSet, errors, jwtVerify, type CryptoKey, type JWTPayload,
 import { apiErrors } from '../../contract/api-errors.js';
 import { BoundedCache, stringBytes } from '../bounded-cache.js';
 import { isGuid } from '../../domain/field-syntax.js';
+import { roleOf, type Role } from '../../contract/access.js';
 import { BILLING_PERMISSION, CLOCK_TOLERANCE_SECONDS, PARTNER_CENTER_AUDIENCE } from './token-settings.js';
 
 /** Who is calling, from a verified token. */
@@ -17,6 +18,8 @@ export interface Caller {
   readonly canIngest: boolean;
   /** May use Graph's partner billing exports: the PartnerBilling.Read.All role or scope. */
   readonly canReadBilling: boolean;
+  /** partner-usage's role (contract/access.ts): from the app roles, else the mapped groups; undefined without any. */
+  readonly role: Role | undefined;
 }
 
 export interface TokenVerifierOptions {
@@ -27,6 +30,8 @@ export interface TokenVerifierOptions {
   readonly audience?: string | readonly string[];
   /** Partner tenants served; undefined = any whose token verifies. */
   readonly allowedTenants?: readonly string[];
+  /** Group object ids (the `groups` claim) that give a role, for providers without app roles. */
+  readonly roleGroups?: ReadonlyMap<string, Role>;
 }
 
 /** Verified tokens remembered, in bytes of token text (a token is a few KB; headers cap it at 16 KiB). */
@@ -93,6 +98,13 @@ export class TokenVerifier {
       user,
       canIngest: granted(INGEST_PERMISSION),
       canReadBilling: granted(BILLING_PERMISSION),
+      role: roleOf([
+        ...roles.filter((r): r is string => typeof r === 'string'),
+        ...(Array.isArray(payload.groups) ? payload.groups : []).flatMap((g: unknown) => {
+          const role = typeof g === 'string' ? this.#options.roleGroups?.get(g.toLowerCase()) : undefined;
+          return role ? [role] : [];
+        }),
+      ]),
     };
     this.#cache.set(token, { caller, expiresAt: (payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1000 });
     return caller;

@@ -14,6 +14,7 @@ import {
   getSubscriptionUsageRecordsByResource,
 } from './usage-collections.js';
 import { getAzureUtilizationRecords } from './utilization.js';
+import { getMe } from './me.js';
 import { createPriceRule, deletePriceRule, getCustomerStatement, getMargins, listPriceRules } from './prices.js';
 import {
   createWebhookEndpoint,
@@ -53,5 +54,6 @@ export const handlers: OperationHandlers = {
   createPriceRule,
   deletePriceRule,
   getMargins,
+  getMe,
   getCustomerStatement,
 };

@@ -1,0 +1,47 @@
+// Who may do what (issue #30): three roles, from the token's `roles` claim (Entra ID app roles) or
+// mapped from its groups by setting, and what each operation of the table does. A token without
+// any of these roles keeps Partner Center's rules — what a partner's App+User token could do before
+// roles existed — so Partner Center's clients keep working.
+
+/** What an operation does, as the roles see it. */
+export type Access = 'read' | 'export' | 'change' | 'ingest';
+
+export const ROLES = ['viewer', 'analyst', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The app role (Entra ID) that gives each role. */
+export const ROLE_CLAIMS: Readonly<Record<Role, string>> = {
+  admin: 'PartnerUsage.Admin',
+  analyst: 'PartnerUsage.Analyst',
+  viewer: 'PartnerUsage.Viewer',
+};
+
+/** The role a set of app roles or mapped groups gives: the highest of them; undefined without any. */
+export function roleOf(names: Iterable<string>): Role | undefined {
+  let best = -1;
+  for (const name of names) {
+    const i = ROLES.findIndex((r) => ROLE_CLAIMS[r] === name || r === name);
+    if (i > best) best = i;
+  }
+  return best < 0 ? undefined : ROLES[best];
+}
+
+/**
+ * What an operation does: a read (GET), an export (a GET that answers a file), a change (any other
+ * method) — unless the table says otherwise (sending line items: its own PartnerUsage.Ingest permission).
+ */
+export const accessOf = (o: {
+  readonly method: string;
+  readonly download?: boolean;
+  readonly access?: Access;
+}): Access => o.access ?? (o.method === 'GET' ? (o.download ? 'export' : 'read') : 'change');
+
+/** Whether a caller with `role` may do what `access` is: viewers read, analysts also export, admins also change. */
+export function permits(role: Role | undefined, access: Access): boolean {
+  if (role === undefined || access === 'ingest' || access === 'read') return true;
+  return access === 'export' ? role !== 'viewer' : role === 'admin';
+}
+
+/** The least role that may do `access`. */
+export const roleFor = (access: Access): Role =>
+  access === 'change' ? 'admin' : access === 'export' ? 'analyst' : 'viewer';
