@@ -381,6 +381,35 @@ for (const backend of BACKENDS) {
       assert.ok((past.json.totalCount as number) > 0);
     });
 
+    it('shows each role only what it may do: a viewer reads, an analyst also exports, an admin also changes', async () => {
+      for (const role of ['viewer', 'analyst', 'admin'] as const) {
+        const token = await server.token({ tenant: DEMO_PARTNER, user: `${role}@partner.example`, role });
+        const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
+        await context.addInitScript((t) => {
+          (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
+            'partner-usage.token',
+            t,
+          );
+        }, token);
+        const as = await context.newPage();
+        await as.goto(`${server.baseUrl}/`);
+        await as.getByText(`${role}@partner.example · ${role}`).waitFor();
+        const table = as.getByRole('table', { name: 'Customers' });
+        await table.locator('tbody tr').first().waitFor();
+        assert.equal(await as.getByRole('button', { name: 'Download CSV' }).count(), role === 'viewer' ? 0 : 1, role);
+        assert.equal((await table.getByRole('checkbox').count()) > 0, role === 'admin', `${role}: bulk selection`);
+        await as.goto(`${server.baseUrl}/customers/${SEED_CUSTOMERS.modernUk.id}`);
+        await as.getByRole('heading', { name: SEED_CUSTOMERS.modernUk.name }).waitFor();
+        await as.getByRole('table', { name: 'Subscriptions' }).waitFor();
+        assert.equal(await as.getByRole('button', { name: 'Set budget' }).count(), role === 'admin' ? 1 : 0, role);
+        await as.goto(`${server.baseUrl}/alerts`);
+        await as.getByRole('heading', { name: 'Webhook endpoints' }).waitFor();
+        await as.getByRole('heading', { name: 'Deliveries' }).waitFor();
+        assert.equal(await as.getByRole('button', { name: 'Add endpoint' }).count(), role === 'admin' ? 1 : 0, role);
+        await context.close();
+      }
+    });
+
     it('shows price, margin and margin %, sorts and filters by them; the Margins screen; the customer page by subscription and category', async () => {
       const token = await server.token({ tenant: DEMO_PARTNER, user: 'ana@partner.example' });
       const api = async (method: string, url: string, body?: object) => {

@@ -1,12 +1,12 @@
 import { useState } from 'preact/hooks';
 import type { PartnerCenter } from '../../src/sdk/partner-center.js';
-import { describe } from './api.js';
+import { describe, type May } from './api.js';
 import { dateTime } from './format.js';
 import { t } from './i18n.js';
 import { useLoad } from './use-load.js';
 
 /** Alerts, deliveries and webhook endpoints, over our extension's routes. */
-export function AlertsPage({ pc }: { pc: PartnerCenter }) {
+export function AlertsPage({ pc, may }: { pc: PartnerCenter; may: May }) {
   const [alerts] = useLoad(() => pc.partnerUsage.alerts(), [pc]);
   const [deliveries, reload] = useLoad(() => pc.partnerUsage.deliveries(), [pc]);
   const [webhooks, reloadWebhooks] = useLoad(() => pc.partnerUsage.webhooks(), [pc]);
@@ -75,13 +75,15 @@ export function AlertsPage({ pc }: { pc: PartnerCenter }) {
                 <td>{String(d.attempts)}</td>
                 <td>{d.lastError}</td>
                 <td>
-                  <button
-                    type="button"
-                    class="secondary"
-                    onClick={() => void pc.partnerUsage.replay(d.id).then(reload)}
-                  >
-                    {t('replay')}
-                  </button>
+                  {may.change && (
+                    <button
+                      type="button"
+                      class="secondary"
+                      onClick={() => void pc.partnerUsage.replay(d.id).then(reload)}
+                    >
+                      {t('replay')}
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
@@ -97,34 +99,38 @@ export function AlertsPage({ pc }: { pc: PartnerCenter }) {
             <li key={w.id}>
               <code>{w.url}</code> — {w.enabled ? t('enabled') : t('disabled')} ({w.events.join(', ') || t('allEvents')}
               ){' '}
-              <button
-                type="button"
-                class="secondary"
-                aria-label={`Remove ${w.url}`}
-                onClick={() => void act(pc.partnerUsage.removeWebhook(w.id))}
-              >
-                {t('remove')}
-              </button>
+              {may.change && (
+                <button
+                  type="button"
+                  class="secondary"
+                  aria-label={`Remove ${w.url}`}
+                  onClick={() => void act(pc.partnerUsage.removeWebhook(w.id))}
+                >
+                  {t('remove')}
+                </button>
+              )}
             </li>
           ))}
         </ul>
       )}
-      <form
-        class="budget"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void act(
-            pc.partnerUsage.addWebhook(url.trim()).then((w) => {
-              setCreated({ id: w.id, secret: w.secret ?? '' });
-              setUrl('');
-            }),
-          );
-        }}
-      >
-        <label for="webhook-url">{t('endpointUrl')}</label>
-        <input id="webhook-url" type="url" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
-        <button type="submit">{t('addEndpoint')}</button>
-      </form>
+      {may.change && (
+        <form
+          class="budget"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act(
+              pc.partnerUsage.addWebhook(url.trim()).then((w) => {
+                setCreated({ id: w.id, secret: w.secret ?? '' });
+                setUrl('');
+              }),
+            );
+          }}
+        >
+          <label for="webhook-url">{t('endpointUrl')}</label>
+          <input id="webhook-url" type="url" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+          <button type="submit">{t('addEndpoint')}</button>
+        </form>
+      )}
       {created && (
         <p role="status">
           {t('secretOnce', { id: created.id })} <code>{created.secret}</code>

@@ -1,4 +1,8 @@
+import type { Me } from '../../src/contract/resources.js';
 import { PartnerCenter } from '../../src/sdk/partner-center.js';
+
+/** What the signed-in user may do (GET /v1/partnerusage/me): the pages hide the rest. */
+export type May = Me['may'];
 
 const KEY = 'partner-usage.token';
 

@@ -9,12 +9,21 @@ import { t } from './i18n.js';
 import { onLinkClick, useRoute } from './route.js';
 import { customersUrl, customersViewOf, marginsUrl } from './view-state.js';
 import { SignIn } from './sign-in.js';
+import { useLoad } from './use-load.js';
+import type { May } from './api.js';
+
+/** Until the server says, nothing beyond reading is offered. */
+const NOTHING_YET: May = { read: true, export: false, change: false };
+const ROLE_LABEL = { admin: 'roleAdmin', analyst: 'roleAnalyst', viewer: 'roleViewer' } as const;
 
 export function App() {
   const route = useRoute();
   const [token, setToken] = useState(savedToken);
   // One client per token: pages' effects depend on it.
   const pc = useMemo(() => (token ? clientFor(token) : undefined), [token]);
+  // What the signed-in user may do (its role): the pages show only that.
+  const [me] = useLoad(() => (pc ? pc.partnerUsage.me() : Promise.resolve(undefined)), [pc]);
+  const may = me.state === 'ok' && me.value ? me.value.may : NOTHING_YET;
   const period = route.period;
   const nav = (href: string, label: string, current: boolean) => (
     <a href={href} onClick={onLinkClick} aria-current={current ? 'page' : undefined}>
@@ -34,6 +43,12 @@ export function App() {
           {nav('/alerts', t('alerts'), route.page === 'alerts')}
           {nav('/docs', t('apiReference'), route.page === 'docs')}
         </nav>
+        {me.state === 'ok' && me.value && (
+          <span class="who">
+            {me.value.user ?? me.value.tenantId}
+            {me.value.role && ` · ${t(ROLE_LABEL[me.value.role])}`}
+          </span>
+        )}
         {token && (
           <button
             type="button"
@@ -58,13 +73,13 @@ export function App() {
             }}
           />
         ) : route.page === 'customer' ? (
-          <CustomerPage pc={pc} id={route.customerId!} period={period} />
+          <CustomerPage pc={pc} id={route.customerId!} period={period} may={may} />
         ) : route.page === 'margins' ? (
           <MarginsPage pc={pc} view={route.margins} />
         ) : route.page === 'alerts' ? (
-          <AlertsPage pc={pc} />
+          <AlertsPage pc={pc} may={may} />
         ) : (
-          <CustomersPage pc={pc} view={customersViewOf(route)} />
+          <CustomersPage pc={pc} view={customersViewOf(route)} may={may} />
         )}
       </main>
     </>

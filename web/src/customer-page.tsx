@@ -4,7 +4,7 @@ import type { MeterUsageRecord, SubscriptionMonthlyUsageRecord } from '../../src
 import { add, formatDecimal, parseDecimal, ZERO, type Decimal } from '../../src/money/decimal.js';
 import { percentUsed } from '../../src/domain/percent-used.js';
 import type { PartnerCenter } from '../../src/sdk/partner-center.js';
-import { describe } from './api.js';
+import { describe, type May } from './api.js';
 import { bars, Chart } from './chart.js';
 import { dateTime, money, percent, plotted } from './format.js';
 import { t } from './i18n.js';
@@ -20,7 +20,17 @@ const sum = (amounts: readonly (JsonDecimal | string)[]): string =>
     amounts.reduce<Decimal>((a, x) => add(a, parseDecimal(typeof x === 'string' ? x : x.text) ?? ZERO), ZERO),
   );
 
-export function CustomerPage({ pc, id, period }: { pc: PartnerCenter; id: string; period: string | undefined }) {
+export function CustomerPage({
+  pc,
+  id,
+  period,
+  may,
+}: {
+  pc: PartnerCenter;
+  id: string;
+  period: string | undefined;
+  may: May;
+}) {
   const customer = pc.customers.byId(id);
   const q = period ? { period } : {};
   const [summary, reload] = useLoad(() => customer.usageSummary.get(q), [pc, id, period]);
@@ -76,7 +86,7 @@ export function CustomerPage({ pc, id, period }: { pc: PartnerCenter; id: string
           <dd>{dateTime(s.lastModifiedDate)}</dd>
         </div>
       </dl>
-      <BudgetForm pc={pc} id={id} budget={budget?.text ?? null} onChanged={reload} />
+      {may.change && <BudgetForm pc={pc} id={id} budget={budget?.text ?? null} onChanged={reload} />}
       {days.state === 'ok' && (
         <DayCharts
           period={s.billingStartDate.slice(0, 7)}

@@ -3,7 +3,7 @@ import type { CustomerView, CustomerViewRow } from '../../src/contract/resources
 import type { ViewFilter, ViewSort } from '../../src/contract/view-options.js';
 import { csvField, spreadsheetTextField } from '../../src/domain/csv-field.js';
 import type { PartnerCenter } from '../../src/sdk/partner-center.js';
-import { describe } from './api.js';
+import { describe, type May } from './api.js';
 import { dateTime, money, percent, periodName, plotted, usd } from './format.js';
 import { stableName, t } from './i18n.js';
 import { navigate, onLinkClick } from './route.js';
@@ -37,7 +37,7 @@ const THRESHOLDS = [80, 100];
 
 type Row = CustomerViewRow;
 
-export function CustomersPage({ pc, view: s }: { pc: PartnerCenter; view: CustomersView }) {
+export function CustomersPage({ pc, view: s, may }: { pc: PartnerCenter; view: CustomersView; may: May }) {
   const go = (change: Partial<CustomersView>, replace = false) =>
     navigate(customersUrl({ ...s, offset: 0, ...change }), replace);
   const [view, reload] = useLoad(
@@ -115,12 +115,16 @@ export function CustomersPage({ pc, view: s }: { pc: PartnerCenter; view: Custom
             </option>
           ))}
         </select>
-        <button type="button" class="secondary" onClick={() => void downloadCsv(pc, s)}>
-          {t('downloadCsv')}
-        </button>
-        <button type="button" class="secondary" onClick={() => void downloadFocus(pc, s)}>
-          {t('downloadFocus')}
-        </button>
+        {may.export && (
+          <>
+            <button type="button" class="secondary" onClick={() => void downloadCsv(pc, s)}>
+              {t('downloadCsv')}
+            </button>
+            <button type="button" class="secondary" onClick={() => void downloadFocus(pc, s)}>
+              {t('downloadFocus')}
+            </button>
+          </>
+        )}
       </form>
       <div class="bulk" aria-live="polite">
         {selected.size > 0 && (
@@ -169,19 +173,21 @@ export function CustomersPage({ pc, view: s }: { pc: PartnerCenter; view: Custom
               <thead>
                 <tr>
                   <th scope="col">
-                    <input
-                      type="checkbox"
-                      aria-label={t('selectAll')}
-                      checked={v.items.length > 0 && v.items.every((r) => selected.has(r.id))}
-                      onChange={(e) => {
-                        const next = new Map(selected);
-                        for (const r of v.items) {
-                          if (e.currentTarget.checked) next.set(r.id, r);
-                          else next.delete(r.id);
-                        }
-                        setSelected(next);
-                      }}
-                    />
+                    {may.change && (
+                      <input
+                        type="checkbox"
+                        aria-label={t('selectAll')}
+                        checked={v.items.length > 0 && v.items.every((r) => selected.has(r.id))}
+                        onChange={(e) => {
+                          const next = new Map(selected);
+                          for (const r of v.items) {
+                            if (e.currentTarget.checked) next.set(r.id, r);
+                            else next.delete(r.id);
+                          }
+                          setSelected(next);
+                        }}
+                      />
+                    )}
                   </th>
                   {COLUMNS.map(([column, label]) => {
                     const sorted = s.sort === column;
@@ -229,6 +235,7 @@ export function CustomersPage({ pc, view: s }: { pc: PartnerCenter; view: Custom
                     key={r.id}
                     row={r}
                     period={s.period}
+                    selectable={may.change}
                     checked={selected.has(r.id)}
                     onCheck={(on) => {
                       const next = new Map(selected);
@@ -269,6 +276,8 @@ export function CustomersPage({ pc, view: s }: { pc: PartnerCenter; view: Custom
 function CustomerRow(props: {
   row: Row;
   period: string | undefined;
+  /** Budgets may be set in bulk (an admin, or a token without a role). */
+  selectable: boolean;
   checked: boolean;
   onCheck: (on: boolean) => void;
 }) {
@@ -278,12 +287,14 @@ function CustomerRow(props: {
   return (
     <tr>
       <td>
-        <input
-          type="checkbox"
-          aria-label={t('select', { name: r.name })}
-          checked={props.checked}
-          onChange={(e) => props.onCheck(e.currentTarget.checked)}
-        />
+        {props.selectable && (
+          <input
+            type="checkbox"
+            aria-label={t('select', { name: r.name })}
+            checked={props.checked}
+            onChange={(e) => props.onCheck(e.currentTarget.checked)}
+          />
+        )}
       </td>
       <th scope="row">
         <a href={customerUrl(r.id, props.period)} onClick={onLinkClick}>

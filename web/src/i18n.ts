@@ -95,6 +95,9 @@ const en = {
   notPriced: 'Prices are computed in the background after each import; reload in a moment.',
   costPriceMargin: 'Cost, price and margin',
   emptyGroups: 'No lines in this period.',
+  roleAdmin: 'admin',
+  roleAnalyst: 'analyst',
+  roleViewer: 'viewer',
 } as const;
 
 type Messages = Record<keyof typeof en, string>;
