@@ -12,6 +12,8 @@ import { handlers } from './handlers/index.js';
 import { registerOperations } from './operation-routes.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { devTokenRoute } from './routes/dev-token.js';
+import { signInRoute } from './routes/sign-in.js';
+import type { SignIn } from '../contract/sign-in.js';
 import { healthRoute } from './routes/health.js';
 import { graphBillingRoutes } from './routes/graph-billing.js';
 import { BillingExports } from './graph/billing-exports.js';
@@ -34,6 +36,8 @@ export interface ServerOptions {
   readonly cacheBytes?: number;
   /** Embedded mode on a loopback address: the dashboard's "Use development token" asks for one. */
   readonly devToken?: () => Promise<string>;
+  /** An OpenID provider the dashboard signs users in at (server-auth.ts: ServerAuth.signIn). */
+  readonly signIn?: SignIn | undefined;
   /**
    * Serve Microsoft Graph's partner billing exports (under /v1.0 and /beta) from this store: tokens
    * for Graph's audience, the key SAS tokens are signed with (shared by every node), the behaviour.
@@ -80,7 +84,10 @@ export function createServer(options: ServerOptions): FastifyInstance {
     checkUrlLength(req.url);
   });
   // The dashboard at `/` when it is built (dist/web).
-  installErrorHandling(app, dashboardRoutes(app));
+  // The page may call the provider's token endpoint (its origin in connect-src), nothing else outside.
+  const connect = options.signIn ? [new URL(options.signIn.tokenEndpoint).origin] : [];
+  installErrorHandling(app, dashboardRoutes(app, undefined, connect));
+  if (options.signIn) signInRoute(app, options.signIn);
   healthRoute(app, deps);
   if (options.devToken) devTokenRoute(app, options.devToken);
   openApiRoute(app, PACKAGE_VERSION);

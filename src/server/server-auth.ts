@@ -1,6 +1,7 @@
-import { discoverJwks, TokenVerifier } from './auth/token-verifier.js';
+import { discoverJwks, TokenVerifier, type Discovered } from './auth/token-verifier.js';
 import type { Store } from '../storage/store.js';
 import { ROLES, type Role } from '../contract/access.js';
+import type { SignIn } from '../contract/sign-in.js';
 import { loadOrCreateLocalKeys, type LocalKeys } from './auth/local-keys.js';
 import { GRAPH_AUDIENCES, LOCAL_ISSUER } from './auth/token-settings.js';
 import { ContinuationTokens } from './paging/continuation-token.js';
@@ -17,6 +18,12 @@ export interface AuthSettings {
   readonly tenants?: readonly string[] | undefined;
   /** PARTNER_USAGE_ROLE_GROUPS: `<group object id>=<role>,…`, roles from the `groups` claim. */
   readonly roleGroups?: ReadonlyMap<string, Role> | undefined;
+  /** PARTNER_USAGE_OIDC_CLIENT_ID: the dashboard's application (client) id; with discovery, its "Sign in with …" button. */
+  readonly oidcClientId?: string | undefined;
+  /** PARTNER_USAGE_OIDC_SCOPE: what the dashboard asks for (Entra ID: api://<app id>/user_impersonation). */
+  readonly oidcScope?: string | undefined;
+  /** PARTNER_USAGE_OIDC_PROVIDER_NAME: the button's provider (default Microsoft for Entra ID, else the issuer's host). */
+  readonly oidcProviderName?: string | undefined;
 }
 
 export function authSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AuthSettings {
@@ -31,6 +38,9 @@ export function authSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AuthS
     audience: env.PARTNER_USAGE_AUDIENCE?.trim() || undefined,
     tenants: list(env.PARTNER_USAGE_TENANTS)?.map((t) => t.toLowerCase()),
     roleGroups: roleGroupsOf(list(env.PARTNER_USAGE_ROLE_GROUPS)),
+    oidcClientId: env.PARTNER_USAGE_OIDC_CLIENT_ID?.trim() || undefined,
+    oidcScope: env.PARTNER_USAGE_OIDC_SCOPE?.trim() || undefined,
+    oidcProviderName: env.PARTNER_USAGE_OIDC_PROVIDER_NAME?.trim() || undefined,
   };
 }
 
@@ -55,6 +65,29 @@ export interface ServerAuth {
   readonly tokens: ContinuationTokens;
   readonly keys: LocalKeys;
   readonly mode: 'local' | 'oidc';
+  /** The dashboard's sign-in (authorization code with PKCE), where discovery and a client id are set. */
+  readonly signIn?: SignIn;
+}
+
+/** The sign-in of a discovery document and the settings, or undefined without a client id. */
+function signInOf(settings: AuthSettings, discovered: Discovered): SignIn | undefined {
+  const { authorizationEndpoint, tokenEndpoint, issuer } = discovered;
+  if (!settings.oidcClientId) return undefined;
+  if (!authorizationEndpoint || !tokenEndpoint)
+    throw new Error(
+      'PARTNER_USAGE_OIDC_CLIENT_ID is set, but the discovery document has no authorization or token endpoint',
+    );
+  const host = new URL(authorizationEndpoint).hostname;
+  return {
+    providerName:
+      settings.oidcProviderName ?? (/(^|\.)login\.microsoftonline\.(com|us)$/.test(host) ? 'Microsoft' : host),
+    issuer,
+    authorizationEndpoint,
+    tokenEndpoint,
+    clientId: settings.oidcClientId,
+    // Partner Center's delegated scope: what an Entra ID app registered for Partner Center asks for.
+    scope: settings.oidcScope ?? 'https://api.partnercenter.microsoft.com/user_impersonation',
+  };
 }
 
 /** The verifier and continuation tokens of a server on `store` (whose secrets every node shares). */
@@ -67,7 +100,9 @@ export async function createServerAuth(store: Pick<Store, 'secret'>, settings: A
     ...(settings.roleGroups ? { roleGroups: settings.roleGroups } : {}),
   };
   if (settings.oidcDiscoveryUrl) {
-    const { keys: jwks, issuer } = await discoverJwks(settings.oidcDiscoveryUrl);
+    const discovered = await discoverJwks(settings.oidcDiscoveryUrl);
+    const { keys: jwks, issuer } = discovered;
+    const signIn = signInOf(settings, discovered);
     // Entra ID's multi-tenant documents write the tenant as {tenantid}.
     const issuers = settings.issuers ?? [issuer.replace('{tenantid}', '{tid}')];
     return {
@@ -76,6 +111,7 @@ export async function createServerAuth(store: Pick<Store, 'secret'>, settings: A
       tokens,
       keys,
       mode: 'oidc',
+      ...(signIn ? { signIn } : {}),
     };
   }
   const issuers = settings.issuers ?? [LOCAL_ISSUER];

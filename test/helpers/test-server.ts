@@ -29,6 +29,7 @@ export async function startTestServer(
     store,
     verifier: auth.verifier,
     tokens: auth.tokens,
+    signIn: auth.signIn,
     graph: { verifier: auth.graphVerifier, sasKey: auth.keys.hmacSecret, ...graph },
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,12 +1,13 @@
-import { useMemo, useState } from 'preact/hooks';
-import { clientFor, forgetToken, savedToken, saveToken } from './api.js';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { clientFor, describe, forgetToken, savedToken, saveToken } from './api.js';
+import { CALLBACK_PATH, completeSignIn, expiryOf } from './oidc.js';
 import { AlertsPage } from './alerts-page.js';
 import { CustomerPage } from './customer-page.js';
 import { CustomersPage } from './customers-page.js';
 import { DocsPage } from './docs-page.js';
 import { MarginsPage } from './margins-page.js';
 import { t } from './i18n.js';
-import { onLinkClick, useRoute } from './route.js';
+import { navigate, onLinkClick, useRoute } from './route.js';
 import { customersUrl, customersViewOf, marginsUrl } from './view-state.js';
 import { SignIn } from './sign-in.js';
 import { useLoad } from './use-load.js';
@@ -19,6 +20,37 @@ const ROLE_LABEL = { admin: 'roleAdmin', analyst: 'roleAnalyst', viewer: 'roleVi
 export function App() {
   const route = useRoute();
   const [token, setToken] = useState(savedToken);
+  // Why the sign-in screen shows: a session that expired, a sign-in that failed.
+  const [notice, setNotice] = useState<string>();
+  // Back from the provider: the code in the URL for a token (then the URL is the plain root again).
+  useEffect(() => {
+    if (window.location.pathname !== CALLBACK_PATH) return;
+    completeSignIn().then(
+      (value) => {
+        saveToken(value);
+        setToken(value);
+        navigate('/', true);
+      },
+      (error: unknown) => {
+        setNotice(describe(error));
+        navigate('/', true);
+      },
+    );
+  }, []);
+  // A token that expires signs the user out, saying so (no call fails half-way with a 401).
+  useEffect(() => {
+    const expires = token ? expiryOf(token) : undefined;
+    if (expires === undefined) return;
+    const timer = setTimeout(
+      () => {
+        forgetToken();
+        setToken(null);
+        setNotice(t('sessionExpired'));
+      },
+      Math.max(0, expires - Date.now()),
+    );
+    return () => clearTimeout(timer);
+  }, [token]);
   // One client per token: pages' effects depend on it.
   const pc = useMemo(() => (token ? clientFor(token) : undefined), [token]);
   // What the signed-in user may do (its role): the pages show only that.
@@ -67,9 +99,11 @@ export function App() {
           <DocsPage />
         ) : !pc ? (
           <SignIn
+            notice={notice}
             onToken={(value) => {
               saveToken(value);
               setToken(value);
+              setNotice(undefined);
             }}
           />
         ) : route.page === 'customer' ? (

@@ -95,6 +95,7 @@ const en = {
   notPriced: 'Prices are computed in the background after each import; reload in a moment.',
   costPriceMargin: 'Cost, price and margin',
   emptyGroups: 'No lines in this period.',
+  sessionExpired: 'Your session has expired: sign in again.',
   roleAdmin: 'admin',
   roleAnalyst: 'analyst',
   roleViewer: 'viewer',

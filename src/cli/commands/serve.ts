@@ -90,6 +90,7 @@ export const serveCommand = defineCommand({
         : {}),
       verifier: auth.verifier,
       tokens: auth.tokens,
+      signIn: auth.signIn,
       graph: { verifier: auth.graphVerifier, sasKey: auth.keys.hmacSecret, settings: exportSettings },
       logger: { level: process.env.LOG_LEVEL ?? 'info' },
       // Two JSON lines a request were measured at half the throughput of a small response
@@ -139,7 +140,10 @@ export const serveCommand = defineCommand({
       // Listening beyond this machine: a token on the console would end up in a shared log.
       lines.push(`tokens: npx partner-usage token --tenant ${tenant} (none printed when serving beyond this machine)`);
     } else if (auth.mode === 'oidc') {
-      lines.push('tokens are verified against the configured OpenID Connect issuer');
+      lines.push(
+        'tokens are verified against the configured OpenID Connect issuer' +
+          (auth.signIn ? `; the dashboard signs in with ${auth.signIn.providerName}` : ''),
+      );
     }
     if (sync)
       lines.push(

@@ -124,12 +124,30 @@ function describe(error: unknown): string {
   return 'the token is malformed';
 }
 
-/** Keys from an OpenID Connect discovery document (e.g. Entra ID's), fetched once and cached. */
-export async function discoverJwks(discoveryUrl: string): Promise<{ keys: JWTVerifyGetKey; issuer: string }> {
+/** What a discovery document says that partner-usage uses: the keys to verify with, and where the dashboard signs in. */
+export interface Discovered {
+  readonly keys: JWTVerifyGetKey;
+  readonly issuer: string;
+  readonly authorizationEndpoint: string | undefined;
+  readonly tokenEndpoint: string | undefined;
+}
+
+/** Keys and endpoints from an OpenID Connect discovery document (e.g. Entra ID's), fetched once and cached. */
+export async function discoverJwks(discoveryUrl: string): Promise<Discovered> {
   const response = await fetch(discoveryUrl);
   if (!response.ok) throw new Error(`OIDC discovery at ${discoveryUrl} answered ${response.status}`);
-  const document = (await response.json()) as { jwks_uri?: string; issuer?: string };
+  const document = (await response.json()) as {
+    jwks_uri?: string;
+    issuer?: string;
+    authorization_endpoint?: string;
+    token_endpoint?: string;
+  };
   if (!document.jwks_uri || !document.issuer) throw new Error(`${discoveryUrl} has no jwks_uri or issuer`);
   // jose caches the key set and refetches it on an unknown kid, not on every request.
-  return { keys: createRemoteJWKSet(new URL(document.jwks_uri)), issuer: document.issuer };
+  return {
+    keys: createRemoteJWKSet(new URL(document.jwks_uri)),
+    issuer: document.issuer,
+    authorizationEndpoint: document.authorization_endpoint,
+    tokenEndpoint: document.token_endpoint,
+  };
 }

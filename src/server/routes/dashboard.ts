@@ -9,20 +9,22 @@ export const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta
 
 /**
  * Strict: the page's own scripts and styles only (no inline script, no CDN), its API calls to this
- * origin, never framed. Chart and bar widths are set through the CSSOM, which CSP allows.
+ * origin (and the sign-in provider's token endpoint, `connect`), never framed. Chart and bar widths
+ * are set through the CSSOM, which CSP allows.
  */
-export const DASHBOARD_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const dashboardCsp = (connect: readonly string[] = []): string =>
+  [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    ["connect-src 'self'", ...connect].join(' '),
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 
 export type PageHandler = (req: FastifyRequest, reply: FastifyReply) => FastifyReply;
 
@@ -30,9 +32,9 @@ export type PageHandler = (req: FastifyRequest, reply: FastifyReply) => FastifyR
 export const isApiPath = (url: string): boolean =>
   /^\/(v1(\.0)?|beta|blobs)(\/|$|\?)/i.test(url) || url.startsWith('/openapi.json');
 
-function pageHeaders(reply: FastifyReply): FastifyReply {
+function pageHeaders(reply: FastifyReply, csp: string): FastifyReply {
   return reply
-    .header('Content-Security-Policy', DASHBOARD_CSP)
+    .header('Content-Security-Policy', csp)
     .header('X-Content-Type-Options', 'nosniff')
     .header('Referrer-Policy', 'no-referrer')
     .header('Cache-Control', 'no-cache');
@@ -44,7 +46,12 @@ function pageHeaders(reply: FastifyReply): FastifyReply {
  * /customers/{id}, /alerts, /docs …). Returns the handler for paths no route matched, or
  * undefined when the dashboard is not built (the API is served alone).
  */
-export function dashboardRoutes(app: FastifyInstance, dir = DASHBOARD_DIR): PageHandler | undefined {
+export function dashboardRoutes(
+  app: FastifyInstance,
+  dir = DASHBOARD_DIR,
+  connect: readonly string[] = [],
+): PageHandler | undefined {
+  const csp = dashboardCsp(connect);
   const indexFile = path.join(dir, 'index.html');
   if (!fs.existsSync(indexFile)) return undefined;
   const index = fs.readFileSync(indexFile);
@@ -61,5 +68,5 @@ export function dashboardRoutes(app: FastifyInstance, dir = DASHBOARD_DIR): Page
       res.setHeader('X-Content-Type-Options', 'nosniff');
     },
   });
-  return (_req, reply) => pageHeaders(reply).type('text/html; charset=utf-8').send(index);
+  return (_req, reply) => pageHeaders(reply, csp).type('text/html; charset=utf-8').send(index);
 }

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { alertEngine } from '../src/alerts/alert-engine.js';
+import { DEMO_PARTNER, loadDemoData } from '../src/demo/demo-data.js';
+import { createServer } from '../src/server/create-server.js';
+import { authSettingsFromEnv, createServerAuth } from '../src/server/server-auth.js';
+import type { Store } from '../src/storage/store.js';
+import { openStore } from '../src/storage/open-store.js';
+import { BACKENDS, testDatabase } from './helpers/backends.js';
+import { launchChromium } from './helpers/browser.js';
+import { tempDir } from './helpers/fixtures.js';
+import { startOidcProvider, type TestOidcProvider } from './helpers/oidc-provider.js';
+import { stopPostgres } from './helpers/postgres.js';
+
+// Signing in to the dashboard with OpenID Connect (issue #30): a real provider (oidc-provider) in
+// this process, the authorization code flow with PKCE in Chromium, the access token verified by the
+// server through the provider's discovery document and keys — as with Entra ID. No mocked OIDC.
+
+after(stopPostgres);
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+
+declare const sessionStorage: { getItem(key: string): string | null };
+
+for (const backend of BACKENDS) {
+  describe(`signing in with an OpenID provider, on ${backend}`, () => {
+    let idp: TestOidcProvider;
+    let store: Store;
+    let base: string;
+    let close: () => Promise<void>;
+    let browser: Browser;
+
+    before(async () => {
+      const port = await freePort();
+      base = `http://127.0.0.1:${port}`;
+      idp = await startOidcProvider({
+        redirectUri: `${base}/signed-in`,
+        users: {
+          'ana@partner.example': { tenant: DEMO_PARTNER, role: 'admin' },
+          'victor@partner.example': { tenant: DEMO_PARTNER, role: 'viewer' },
+          'brief@partner.example': { tenant: DEMO_PARTNER, role: 'analyst', tokenSeconds: 6 },
+        },
+      });
+      const db = await testDatabase(backend, tempDir(), 'sign-in');
+      store = await openStore(db.location, alertEngine);
+      await loadDemoData(store);
+      const auth = await createServerAuth(
+        store,
+        authSettingsFromEnv({
+          PARTNER_USAGE_OIDC_DISCOVERY: idp.discoveryUrl,
+          PARTNER_USAGE_OIDC_CLIENT_ID: idp.clientId,
+          PARTNER_USAGE_OIDC_SCOPE: 'user_impersonation',
+          PARTNER_USAGE_OIDC_PROVIDER_NAME: 'Contoso ID',
+        }),
+      );
+      assert.equal(auth.mode, 'oidc');
+      const app = createServer({ store, verifier: auth.verifier, tokens: auth.tokens, signIn: auth.signIn });
+      await app.listen({ host: '127.0.0.1', port });
+      close = async () => {
+        await app.close();
+        await store.close();
+        await idp.close();
+      };
+      browser = await launchChromium();
+    });
+    after(async () => {
+      await browser?.close();
+      await close?.();
+    });
+
+    /** Signs `user` in through the provider's own login and consent pages, from the dashboard's button. */
+    async function signIn(user: string): Promise<Page> {
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
+      const page = await context.newPage();
+      await page.goto(`${base}/`);
+      await page.getByRole('button', { name: 'Sign in with Contoso ID' }).click();
+      await page.waitForURL((url) => url.origin === idp.issuer);
+      await page.locator('input[name="login"]').fill(user);
+      await page.locator('input[name="password"]').fill('any password');
+      await page.locator('button[type="submit"]').click();
+      // The provider's consent page: the user lets the dashboard act for it.
+      await page.getByRole('heading', { name: 'Authorize' }).waitFor();
+      await page.getByRole('button', { name: 'Continue' }).click();
+      return page;
+    }
+
+    it('signs an admin in with the code flow and PKCE: no code or token left in the URL, the token in session storage only', async () => {
+      const page = await signIn('ana@partner.example');
+      await page.getByRole('table', { name: 'Customers' }).locator('tbody tr').first().waitFor();
+      await page.getByText('ana@partner.example · admin').waitFor();
+      assert.equal(new URL(page.url()).pathname, '/');
+      assert.doesNotMatch(page.url(), /code=|state=|token/);
+      const token = await page.evaluate(() => sessionStorage.getItem('partner-usage.token'));
+      const claims = JSON.parse(Buffer.from(token!.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+      assert.equal(claims.iss, idp.issuer, "the provider's token, verified by the server through discovery");
+      assert.equal(claims.tid, DEMO_PARTNER);
+      assert.deepEqual(claims.roles, ['PartnerUsage.Admin']);
+      assert.equal(await page.getByRole('button', { name: 'Download CSV' }).count(), 1);
+      // The page may reach the provider's token endpoint, nothing else outside.
+      const csp = (await (await fetch(`${base}/`)).headers.get('content-security-policy'))!;
+      assert.match(csp, new RegExp(`connect-src 'self' ${idp.issuer.replace(/[.:/]/g, '\\$&')};`));
+      await page.context().close();
+    });
+
+    it('a viewer signs in and sees no exports; the API refuses it a change, naming the role', async () => {
+      const page = await signIn('victor@partner.example');
+      await page.getByText('victor@partner.example · viewer').waitFor();
+      await page.getByRole('table', { name: 'Customers' }).locator('tbody tr').first().waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Download CSV' }).count(), 0);
+      const token = (await page.evaluate(() => sessionStorage.getItem('partner-usage.token')))!;
+      const r = await fetch(`${base}/v1/partnerusage/pricerules`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ basis: 'cost' }),
+      });
+      assert.equal(r.status, 403);
+      assert.match(((await r.json()) as { description: string }).description, /The viewer role may not do this/);
+      await page.context().close();
+    });
+
+    it('says "signed out" when the token expires, and signs in again', async () => {
+      const page = await signIn('brief@partner.example');
+      await page.getByText('brief@partner.example · analyst').waitFor();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: 'Your session has expired: sign in again.' })
+        .waitFor({ timeout: 20_000 });
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('partner-usage.token')), null);
+      await page.getByRole('button', { name: 'Sign in with Contoso ID' }).waitFor();
+      await page.context().close();
+    });
+
+    it('refuses a return from the provider that this tab did not start, saying so', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${base}/signed-in?code=forged&state=forged`);
+      await page.getByRole('alert').filter({ hasText: 'No sign-in was started in this tab' }).waitFor();
+      assert.equal(new URL(page.url()).pathname, '/');
+      await context.close();
+    });
+  });
+}
+
+describe('the sign-in settings', () => {
+  it("name Entra ID's provider Microsoft and default to Partner Center's delegated scope", async () => {
+    const settings = authSettingsFromEnv({ PARTNER_USAGE_OIDC_CLIENT_ID: ' 11111111-2222-4333-8444-555555555555 ' });
+    assert.equal(settings.oidcClientId, '11111111-2222-4333-8444-555555555555');
+    assert.equal(settings.oidcScope, undefined);
+  });
+});
