@@ -77,6 +77,17 @@ async function viewAfter(page: Page, action: () => Promise<unknown>): Promise<vo
   ]);
   await page.waitForTimeout(150);
 }
+/** A browser context whose pages start signed in with `token` (in session storage, as the sign-in screen leaves it). */
+async function signedInContext(browser: Browser, token: string, options: Parameters<Browser['newContext']>[0]) {
+  const context = await browser.newContext(options);
+  await context.addInitScript((t) => {
+    (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
+      'partner-usage.token',
+      t,
+    );
+  }, token);
+  return context;
+}
 const count = async (page: Page, which: string) => Number(await page.locator(`[data-count="${which}"]`).textContent());
 
 for (const backend of BACKENDS) {
@@ -283,13 +294,7 @@ for (const backend of BACKENDS) {
     if (pageOnly)
       it('is usable on a phone and in Korean and Traditional Chinese, keeping the names tests rely on', async () => {
         const token = await server.token({ tenant: DEMO_PARTNER, user: 'ana@partner.example' });
-        const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'ko-KR' });
-        await phone.addInitScript((t) => {
-          (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
-            'partner-usage.token',
-            t,
-          );
-        }, token);
+        const phone = await signedInContext(browser, token, { viewport: { width: 390, height: 844 }, locale: 'ko-KR' });
         const small = await phone.newPage();
         await small.goto(`${server.baseUrl}/`);
         await small.getByRole('table', { name: 'Customers' }).waitFor();
@@ -384,13 +389,10 @@ for (const backend of BACKENDS) {
     it('shows each role only what it may do: a viewer reads, an analyst also exports, an admin also changes', async () => {
       for (const role of ['viewer', 'analyst', 'admin'] as const) {
         const token = await server.token({ tenant: DEMO_PARTNER, user: `${role}@partner.example`, role });
-        const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
-        await context.addInitScript((t) => {
-          (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
-            'partner-usage.token',
-            t,
-          );
-        }, token);
+        const context = await signedInContext(browser, token, {
+          viewport: { width: 1400, height: 900 },
+          locale: 'en-US',
+        });
         const as = await context.newPage();
         await as.goto(`${server.baseUrl}/`);
         await as.getByText(`${role}@partner.example · ${role}`).waitFor();

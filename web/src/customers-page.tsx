@@ -4,11 +4,12 @@ import type { ViewFilter, ViewSort } from '../../src/contract/view-options.js';
 import { csvField, spreadsheetTextField } from '../../src/domain/csv-field.js';
 import type { PartnerCenter } from '../../src/sdk/partner-center.js';
 import { describe, type May } from './api.js';
-import { dateTime, money, percent, periodName, plotted, usd } from './format.js';
+import { dateTime, money, percent, plotted, usd } from './format.js';
 import { stableName, t } from './i18n.js';
 import { navigate, onLinkClick } from './route.js';
 import { customersUrl, customerUrl, type CustomersView } from './view-state.js';
 import { useLoad } from './use-load.js';
+import { Pager, PeriodPicker, SortHeader } from './view-controls.js';
 
 const PAGE = 50;
 const FILTERS: [ViewFilter, Parameters<typeof t>[0]][] = [
@@ -189,37 +190,16 @@ export function CustomersPage({ pc, view: s, may }: { pc: PartnerCenter; view: C
                       />
                     )}
                   </th>
-                  {COLUMNS.map(([column, label]) => {
-                    const sorted = s.sort === column;
-                    return (
-                      <th
-                        scope="col"
-                        key={column}
-                        aria-sort={sorted ? (s.order === 'asc' ? 'ascending' : 'descending') : undefined}
-                      >
-                        <button
-                          type="button"
-                          class="sort"
-                          onClick={() =>
-                            go({
-                              sort: column,
-                              order:
-                                sorted && s.order === 'desc'
-                                  ? 'asc'
-                                  : sorted
-                                    ? 'desc'
-                                    : column === 'name'
-                                      ? 'asc'
-                                      : 'desc',
-                            })
-                          }
-                        >
-                          {t(label)}
-                          <span aria-hidden="true">{sorted ? (s.order === 'asc' ? ' ▲' : ' ▼') : ''}</span>
-                        </button>
-                      </th>
-                    );
-                  })}
+                  {COLUMNS.map(([column, label]) => (
+                    <SortHeader
+                      key={column}
+                      label={t(label)}
+                      sorted={s.sort === column}
+                      order={s.order}
+                      firstOrder={column === 'name' ? 'asc' : 'desc'}
+                      onSort={(order) => go({ sort: column, order })}
+                    />
+                  ))}
                 </tr>
               </thead>
               <tbody>
@@ -248,25 +228,7 @@ export function CustomersPage({ pc, view: s, may }: { pc: PartnerCenter; view: C
               </tbody>
             </table>
           </div>
-          <nav class="pager" aria-label="Pages">
-            <button
-              type="button"
-              disabled={s.offset === 0}
-              onClick={() => go({ offset: Math.max(0, s.offset - PAGE) })}
-            >
-              {t('previous')}
-            </button>
-            <span>
-              {v.totalCount === 0 ? 0 : s.offset + 1}–{Math.min(s.offset + PAGE, v.totalCount)} / {v.totalCount}
-            </span>
-            <button
-              type="button"
-              disabled={s.offset + PAGE >= v.totalCount}
-              onClick={() => go({ offset: s.offset + PAGE })}
-            >
-              {t('next')}
-            </button>
-          </nav>
+          <Pager offset={s.offset} size={PAGE} total={v.totalCount} onOffset={(offset) => go({ offset })} />
         </>
       )}
     </>
@@ -350,16 +312,7 @@ function Header(props: {
   const totals = props.summary?.totalsByCurrency ?? [];
   return (
     <section class="header" aria-label={t('totals')}>
-      <label>
-        {t('period')}{' '}
-        <select value={view.period} onChange={(e) => props.onPeriod(e.currentTarget.value)}>
-          {(view.periods.includes(view.period) ? view.periods : [view.period, ...view.periods]).map((p) => (
-            <option key={p} value={p}>
-              {periodName(p)}
-            </option>
-          ))}
-        </select>
-      </label>
+      <PeriodPicker period={view.period} periods={view.periods} onPeriod={props.onPeriod} />
       <ul class="totals">
         {totals.map((x) => (
           <li key={x.currency}>

@@ -4,6 +4,7 @@ import { money, percent } from './format.js';
 import { t } from './i18n.js';
 import { onLinkClick } from './route.js';
 import { customerUrl } from './view-state.js';
+import { SortHeader } from './view-controls.js';
 
 export type Margin = MarginRow;
 
@@ -44,34 +45,22 @@ export function MarginTable(props: {
   sort?: { by: MarginSort; order: 'asc' | 'desc'; onSort: (by: MarginSort, order: 'asc' | 'desc') => void };
 }) {
   const { sort } = props;
-  const header = (column: MarginSort, label: string, numeric: boolean) => {
-    if (!sort)
-      return (
-        <th scope="col" class={numeric ? 'num' : undefined} key={column}>
-          {label}
-        </th>
-      );
-    const sorted = sort.by === column;
-    return (
-      <th
-        scope="col"
+  const header = (column: MarginSort, label: string, numeric: boolean) =>
+    sort ? (
+      <SortHeader
         key={column}
-        class={numeric ? 'num' : undefined}
-        aria-sort={sorted ? (sort.order === 'asc' ? 'ascending' : 'descending') : undefined}
-      >
-        <button
-          type="button"
-          class="sort"
-          onClick={() =>
-            sort.onSort(column, sorted ? (sort.order === 'desc' ? 'asc' : 'desc') : numeric ? 'desc' : 'asc')
-          }
-        >
-          {label}
-          <span aria-hidden="true">{sorted ? (sort.order === 'asc' ? ' ▲' : ' ▼') : ''}</span>
-        </button>
+        label={label}
+        numeric={numeric}
+        sorted={sort.by === column}
+        order={sort.order}
+        firstOrder={numeric ? 'desc' : 'asc'}
+        onSort={(order) => sort.onSort(column, order)}
+      />
+    ) : (
+      <th scope="col" class={numeric ? 'num' : undefined} key={column}>
+        {label}
       </th>
     );
-  };
   return (
     <div class="table-wrap">
       <table aria-label={props.label}>

@@ -2,12 +2,13 @@ import { useMemo } from 'preact/hooks';
 import { MARGIN_GROUPS } from '../../src/contract/view-options.js';
 import type { PartnerCenter } from '../../src/sdk/partner-center.js';
 import { Chart, pairedBars } from './chart.js';
-import { periodName, plotted } from './format.js';
+import { plotted } from './format.js';
 import { t } from './i18n.js';
 import { GROUP_LABEL, groupName, MarginTable, type Margin } from './margin-table.js';
 import { navigate } from './route.js';
 import { marginsUrl, type MarginsView } from './view-state.js';
 import { useLoad } from './use-load.js';
+import { Pager, PeriodPicker } from './view-controls.js';
 
 const PAGE = 50;
 /** Bars the chart draws: the page's first rows, in its order. */
@@ -41,18 +42,7 @@ export function MarginsPage({ pc, view: v }: { pc: PartnerCenter; view: MarginsV
     <>
       <h1>{t('margins')}</h1>
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        {shown && (
-          <label>
-            {t('period')}{' '}
-            <select value={shown.period} onChange={(e) => go({ period: e.currentTarget.value })}>
-              {(shown.periods.includes(shown.period) ? shown.periods : [shown.period, ...shown.periods]).map((p) => (
-                <option key={p} value={p}>
-                  {periodName(p)}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        {shown && <PeriodPicker period={shown.period} periods={shown.periods} onPeriod={(period) => go({ period })} />}
         <label>
           {t('groupBy')}{' '}
           <select value={v.groupBy} onChange={(e) => go({ groupBy: e.currentTarget.value as MarginsView['groupBy'] })}>
@@ -80,26 +70,7 @@ export function MarginsPage({ pc, view: v }: { pc: PartnerCenter; view: MarginsV
             period={v.period}
             sort={{ by: v.sort, order: v.order, onSort: (sort, order) => go({ sort, order }) }}
           />
-          <nav class="pager" aria-label="Pages">
-            <button
-              type="button"
-              disabled={v.offset === 0}
-              onClick={() => go({ offset: Math.max(0, v.offset - PAGE) })}
-            >
-              {t('previous')}
-            </button>
-            <span>
-              {page.totalCount === 0 ? 0 : v.offset + 1}–{Math.min(v.offset + PAGE, page.totalCount)} /{' '}
-              {page.totalCount}
-            </span>
-            <button
-              type="button"
-              disabled={v.offset + PAGE >= page.totalCount}
-              onClick={() => go({ offset: v.offset + PAGE })}
-            >
-              {t('next')}
-            </button>
-          </nav>
+          <Pager offset={v.offset} size={PAGE} total={page.totalCount} onOffset={(offset) => go({ offset })} />
         </>
       )}
     </>
