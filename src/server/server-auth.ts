@@ -12,8 +12,8 @@ export interface AuthSettings {
   readonly oidcDiscoveryUrl?: string | undefined;
   /** PARTNER_USAGE_ISSUERS: accepted issuers, `{tid}` for the token's tenant (default: the discovered one). */
   readonly issuers?: readonly string[] | undefined;
-  /** PARTNER_USAGE_AUDIENCE (default https://api.partnercenter.microsoft.com). */
-  readonly audience?: string | undefined;
+  /** PARTNER_USAGE_AUDIENCE, comma-separated (default https://api.partnercenter.microsoft.com). */
+  readonly audience?: string | readonly string[] | undefined;
   /** PARTNER_USAGE_TENANTS: the partner tenants served (default: any whose token verifies). */
   readonly tenants?: readonly string[] | undefined;
   /** PARTNER_USAGE_ROLE_GROUPS: `<group object id>=<role>,…`, roles from the `groups` claim. */
@@ -27,15 +27,19 @@ export interface AuthSettings {
 }
 
 export function authSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AuthSettings {
-  const list = (v: string | undefined) =>
-    v
+  // A comma-separated setting; unset or empty: undefined (the default).
+  const list = (v: string | undefined) => {
+    const items = v
       ?.split(',')
       .map((s) => s.trim())
       .filter((s) => s !== '');
+    return items?.length ? items : undefined;
+  };
   return {
     oidcDiscoveryUrl: env.PARTNER_USAGE_OIDC_DISCOVERY?.trim() || undefined,
     issuers: list(env.PARTNER_USAGE_ISSUERS),
-    audience: env.PARTNER_USAGE_AUDIENCE?.trim() || undefined,
+    // Comma-separated: Partner Center's audience for its clients and the dashboard's own API's, for example.
+    audience: list(env.PARTNER_USAGE_AUDIENCE),
     tenants: list(env.PARTNER_USAGE_TENANTS)?.map((t) => t.toLowerCase()),
     roleGroups: roleGroupsOf(list(env.PARTNER_USAGE_ROLE_GROUPS)),
     oidcClientId: env.PARTNER_USAGE_OIDC_CLIENT_ID?.trim() || undefined,
