@@ -23,6 +23,7 @@ export default {
       'test/sdk-retries.test.ts',
       'test/alert-decisions.test.ts',
       'test/price-rules.test.ts',
+      'test/access.test.ts',
     ],
     nodeArgs: ['-r', '{{hookFile}}', '--import', 'tsx', '{{testFile}}'],
     forceBail: true,
@@ -30,6 +31,8 @@ export default {
   mutate: [
     'src/money/*.ts',
     'src/contract/exact-json.ts',
+    // Who may do what (issue #30).
+    'src/contract/access.ts',
     'src/domain/percent-used.ts',
     'src/domain/usage-records.ts',
     'src/domain/identifiers.ts',

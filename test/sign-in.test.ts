@@ -37,6 +37,8 @@ for (const backend of BACKENDS) {
     let base: string;
     let close: () => Promise<void>;
     let browser: Browser;
+    // What depends on the page and the provider alone (expiry, a forged return) runs on the first backend only.
+    const pageOnly = backend === BACKENDS[0];
 
     before(async () => {
       const port = await freePort();
@@ -126,26 +128,28 @@ for (const backend of BACKENDS) {
       await page.context().close();
     });
 
-    it('says "signed out" when the token expires, and signs in again', async () => {
-      const page = await signIn('brief@partner.example');
-      await page.getByText('brief@partner.example · analyst').waitFor();
-      await page
-        .getByRole('alert')
-        .filter({ hasText: 'Your session has expired: sign in again.' })
-        .waitFor({ timeout: 20_000 });
-      assert.equal(await page.evaluate(() => sessionStorage.getItem('partner-usage.token')), null);
-      await page.getByRole('button', { name: 'Sign in with Contoso ID' }).waitFor();
-      await page.context().close();
-    });
+    if (pageOnly)
+      it('says "signed out" when the token expires, and signs in again', async () => {
+        const page = await signIn('brief@partner.example');
+        await page.getByText('brief@partner.example · analyst').waitFor();
+        await page
+          .getByRole('alert')
+          .filter({ hasText: 'Your session has expired: sign in again.' })
+          .waitFor({ timeout: 20_000 });
+        assert.equal(await page.evaluate(() => sessionStorage.getItem('partner-usage.token')), null);
+        await page.getByRole('button', { name: 'Sign in with Contoso ID' }).waitFor();
+        await page.context().close();
+      });
 
-    it('refuses a return from the provider that this tab did not start, saying so', async () => {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      await page.goto(`${base}/signed-in?code=forged&state=forged`);
-      await page.getByRole('alert').filter({ hasText: 'No sign-in was started in this tab' }).waitFor();
-      assert.equal(new URL(page.url()).pathname, '/');
-      await context.close();
-    });
+    if (pageOnly)
+      it('refuses a return from the provider that this tab did not start, saying so', async () => {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        await page.goto(`${base}/signed-in?code=forged&state=forged`);
+        await page.getByRole('alert').filter({ hasText: 'No sign-in was started in this tab' }).waitFor();
+        assert.equal(new URL(page.url()).pathname, '/');
+        await context.close();
+      });
   });
 }
 
