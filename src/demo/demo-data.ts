@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { currentBillingPeriod } from '../domain/usage-model.js';
+import { currentBillingPeriod, previousBillingPeriod } from '../domain/usage-model.js';
 import { formatDecimal, parseDecimal, ZERO } from '../money/decimal.js';
 import { csvField } from '../domain/csv-field.js';
 import { DAILY_RATED_COLUMNS, LEGACY_COLUMNS } from '../domain/line-schema.js';
@@ -264,8 +264,8 @@ export function writeDemoFiles(dir: string, options: DemoOptions = {}): string[]
 
 /**
  * Loads the demo into `store` through the importer: the two months before this one and this one to
- * date, the example's budgets, and budgets below, near and over their thresholds for every tenth
- * other customer.
+ * date, the example's budgets, budgets below, near and over their thresholds for every tenth
+ * other customer, and the partner's price rule (cost + 12 %).
  */
 export async function loadDemoData(
   store: Store,
@@ -288,6 +288,13 @@ export async function loadDemoData(
         budgetFor(c.billingTotal, BUDGET_SHARES[(i / 10) % BUDGET_SHARES.length]!),
       );
     }
+    // The partner's price: cost + 12 % from the demo's first month, so that prices and margins show.
+    const first = previousBillingPeriod(previousBillingPeriod(currentBillingPeriod(options.now ?? new Date())));
+    await store.prices.set(
+      DEMO_PARTNER,
+      { basis: 'cost', adjust: '12', customer: null, reseller: null, category: null, publisher: null, from: first },
+      'demo',
+    );
     return { lines, customers: await store.customerCount(DEMO_PARTNER) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
