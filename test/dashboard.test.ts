@@ -475,6 +475,20 @@ for (const backend of BACKENDS) {
           (n) => document.querySelectorAll('table[aria-label="Margins"] tbody tr[data-group]').length === n,
           Math.min(categories.totalCount, 50),
         );
+        // One currency's rows, to compare like with like.
+        await page.getByRole('combobox', { name: 'Currency' }).selectOption('GBP');
+        await page.waitForURL(/currency=GBP/);
+        const gbp = (await api('GET', '/v1/partnerusage/margins?groupBy=meterCategory&currency=GBP')) as {
+          totalCount: number;
+        };
+        await page.waitForFunction(
+          (n) => document.querySelectorAll('table[aria-label="Margins"] tbody tr[data-group]').length === n,
+          gbp.totalCount,
+        );
+        assert.deepEqual(
+          [...new Set(await table.locator('tbody tr[data-group] td:nth-child(2)').allTextContents())],
+          ['GBP'],
+        );
         if (SHOOT && backend === 'sqlite')
           await page.screenshot({ path: path.join(SCREENSHOTS, 'margins.png'), fullPage: true });
         if (pageOnly) {

@@ -463,6 +463,20 @@ describe('price rules and margins', () => {
           page.items.map((r) => r.group),
           all.items.slice(2, 5).map((r) => r.group),
         );
+        // One currency's rows (amounts compared by their numbers only within a currency).
+        const currencies = [...new Set(all.items.map((r) => r.currency))];
+        assert.ok(currencies.length > 1);
+        const one = await pc.partnerUsage.margins({
+          period: PERIOD,
+          currency: currencies[0]!.toLowerCase(),
+          sort: 'margin',
+          order: 'asc',
+        });
+        assert.deepEqual(
+          one.items.map((r) => r.group),
+          all.items.filter((r) => r.currency === currencies[0]).map((r) => r.group),
+        );
+        assert.equal(one.totalCount, one.items.length);
         // One customer's subscriptions and meter categories (the customer page): they sum to its row.
         for (const groupBy of ['subscription', 'meterCategory'] as const) {
           const mine = await pc.partnerUsage.margins({ period: PERIOD, groupBy, customer: loser.toUpperCase() });

@@ -127,9 +127,16 @@ describe('marginsUrl', () => {
   test('the defaults are left out; every other setting is written and reads back the same', () => {
     assert.equal(marginsUrl(), '/margins');
     assert.equal(marginsUrl(DEFAULT_MARGINS), '/margins');
-    const view = { period: '2026-10', groupBy: 'meterCategory', sort: 'margin', order: 'asc', offset: 100 } as const;
+    const view = {
+      period: '2026-10',
+      groupBy: 'meterCategory',
+      currency: 'EUR',
+      sort: 'margin',
+      order: 'asc',
+      offset: 100,
+    } as const;
     const url = marginsUrl(view);
-    assert.equal(url, '/margins?period=2026-10&groupBy=meterCategory&sort=margin&order=asc&offset=100');
+    assert.equal(url, '/margins?period=2026-10&groupBy=meterCategory&currency=EUR&sort=margin&order=asc&offset=100');
     assert.deepEqual(readViewState('/margins', url.slice('/margins'.length)).margins, view);
   });
 

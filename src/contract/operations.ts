@@ -357,7 +357,7 @@ export const operations = {
     summary:
       "The period's cost, price, margin, margin % and partner-earned credit per customer, reseller, subscription, meter category or publisher (of one customer's lines with `customer`), each line priced by its rule; a row per group and billing currency, USD beside; sorted and paged (totalCount counts every row). Our extension.",
     auth: 'app-or-user',
-    parameters: [period, marginGroup, customerFilter, marginSort, marginOrder, offset, marginSize],
+    parameters: [period, marginGroup, customerFilter, currencyFilter, marginSort, marginOrder, offset, marginSize],
     collection: false,
     response: ItemList(MarginRow),
     errors: [],

@@ -259,7 +259,7 @@ export const currencyFilter: OptionalParameter<string, 'currency'> = {
   name: 'currency',
   in: 'query',
   required: false,
-  description: 'Only customers billed in this ISO 4217 currency.',
+  description: 'Only the customers (or rows) billed in this ISO 4217 currency.',
   schema: Type.String({ pattern: '^[A-Za-z]{3}$' }),
   parse: (raw) => {
     if (!/^[A-Za-z]{3}$/.test(raw))

@@ -39,6 +39,8 @@ export interface MarginsQuery extends RequestOptions {
   readonly groupBy?: MarginGroup | undefined;
   /** One customer's lines only (its subscriptions, its meter categories). */
   readonly customer?: string | undefined;
+  /** One billing currency's rows. */
+  readonly currency?: string | undefined;
   readonly sort?: MarginSort | undefined;
   readonly order?: 'asc' | 'desc' | undefined;
   readonly offset?: number | undefined;
@@ -141,9 +143,9 @@ export class PartnerUsageExtensions {
 
   /** GET /v1/partnerusage/margins: cost, price, margin and partner-earned credit per group (exact), a sorted page. */
   margins(q: MarginsQuery = {}): Promise<ItemList<Static<typeof MarginRow>>> {
-    const { period, groupBy, customer, sort, order, offset, size, ...options } = q;
+    const { period, groupBy, customer, currency, sort, order, offset, size, ...options } = q;
     return this.#list(
-      `${operations.getMargins.path}${queryOf({ period, groupBy, customer, sort, order, offset, size })}`,
+      `${operations.getMargins.path}${queryOf({ period, groupBy, customer, currency, sort, order, offset, size })}`,
       options,
     );
   }

@@ -26,6 +26,7 @@ export function MarginsPage({ pc, view: v }: { pc: PartnerCenter; view: MarginsV
       pc.partnerUsage.margins({
         period: v.period,
         groupBy: v.groupBy,
+        currency: v.currency,
         sort: v.sort,
         order: v.order,
         offset: v.offset,
@@ -33,7 +34,7 @@ export function MarginsPage({ pc, view: v }: { pc: PartnerCenter; view: MarginsV
       }),
     [pc, marginsUrl(v)],
   );
-  // The periods, from the customers view (computed once per data version on the server).
+  // The periods and currencies, from the customers view (computed once per data version on the server).
   const [periods] = useLoad(() => pc.partnerUsage.customerView({ period: v.period, size: 1 }), [pc, v.period]);
   const page = rows.state === 'ok' ? rows.value : undefined;
   const shown = periods.state === 'ok' ? periods.value : undefined;
@@ -53,6 +54,18 @@ export function MarginsPage({ pc, view: v }: { pc: PartnerCenter; view: MarginsV
             ))}
           </select>
         </label>
+        <select
+          aria-label={t('currency')}
+          value={v.currency ?? ''}
+          onChange={(e) => go({ currency: e.currentTarget.value || undefined })}
+        >
+          <option value="">{t('allCurrencies')}</option>
+          {shown?.currencies.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
       </form>
       {rows.state === 'error' ? (
         <p role="alert" class="error">

@@ -33,6 +33,8 @@ export interface CustomersView {
 export interface MarginsView {
   readonly period: string | undefined;
   readonly groupBy: MarginGroup;
+  /** One billing currency's rows (amounts of different currencies sort by their numbers otherwise). */
+  readonly currency: string | undefined;
   readonly sort: MarginSort;
   readonly order: 'asc' | 'desc';
   readonly offset: number;
@@ -61,6 +63,7 @@ export const DEFAULT_VIEW: CustomersView = {
 export const DEFAULT_MARGINS: MarginsView = {
   period: undefined,
   groupBy: 'customer',
+  currency: undefined,
   sort: 'price',
   order: 'desc',
   offset: 0,
@@ -94,6 +97,7 @@ export function readViewState(pathname: string, search: string): ViewState {
   const period = PERIOD.test(rawPeriod) ? rawPeriod : undefined;
   const rawOffset = Number(q.get('offset') ?? '0');
   const offset = Number.isSafeInteger(rawOffset) && rawOffset > 0 && rawOffset <= MAX_OFFSET ? rawOffset : 0;
+  const currency = /^[A-Za-z]{3}$/.test(q.get('currency') ?? '') ? q.get('currency')!.toUpperCase() : undefined;
   const filters = (q.get('filter') ?? '')
     .split(',')
     .filter((f): f is ViewFilter => oneOf(VIEW_FILTERS, f) !== undefined);
@@ -105,7 +109,7 @@ export function readViewState(pathname: string, search: string): ViewState {
     order: oneOf(['asc', 'desc'] as const, q.get('order')) ?? DEFAULT_VIEW.order,
     filter: [...new Set(filters)],
     plan: oneOf(['azure-plan', 'legacy'] as const, q.get('plan')),
-    currency: /^[A-Za-z]{3}$/.test(q.get('currency') ?? '') ? q.get('currency')!.toUpperCase() : undefined,
+    currency,
     search: q.get('search') ?? '',
     offset,
     margins:
@@ -113,6 +117,7 @@ export function readViewState(pathname: string, search: string): ViewState {
         ? {
             period,
             groupBy: oneOf(MARGIN_GROUPS, q.get('groupBy')) ?? DEFAULT_MARGINS.groupBy,
+            currency,
             sort: oneOf(MARGIN_SORTS, q.get('sort')) ?? DEFAULT_MARGINS.sort,
             order: oneOf(['asc', 'desc'] as const, q.get('order')) ?? DEFAULT_MARGINS.order,
             offset,
@@ -127,6 +132,7 @@ export function marginsUrl(view: Partial<MarginsView> = {}): string {
   return withQuery('/margins', {
     period: v.period,
     groupBy: v.groupBy === DEFAULT_MARGINS.groupBy ? undefined : v.groupBy,
+    currency: v.currency,
     sort: v.sort === DEFAULT_MARGINS.sort ? undefined : v.sort,
     order: v.order === DEFAULT_MARGINS.order ? undefined : v.order,
     offset: v.offset > 0 ? String(v.offset) : undefined,

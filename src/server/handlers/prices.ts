@@ -61,7 +61,9 @@ export const getMargins: OperationHandler<'getMargins'> = async ({ caller, value
   }
   const rows = await margins(deps.store, partner, period, values.groupBy, customer);
   const sorted = sortedOnce(rows, `${values.sort}|${values.order}`, () => sortMargins(rows, values.sort, values.order));
-  const items = sorted.slice(values.offset, values.offset + values.size).map((r) => ({
+  // One currency's rows: amounts of different currencies are not compared by their numbers.
+  const kept = values.currency === undefined ? sorted : sorted.filter((r) => r.currency === values.currency);
+  const items = kept.slice(values.offset, values.offset + values.size).map((r) => ({
     ...r,
     cost: new JsonDecimal(r.cost),
     price: new JsonDecimal(r.price),
@@ -71,7 +73,7 @@ export const getMargins: OperationHandler<'getMargins'> = async ({ caller, value
     usdCost: new JsonDecimal(r.usdCost),
     usdPrice: new JsonDecimal(r.usdPrice),
   }));
-  return { resource: { totalCount: rows.length, items }, cache: false };
+  return { resource: { totalCount: kept.length, items }, cache: false };
 };
 
 /** GET /v1/partnerusage/customers/{c}/statement.{pdf|csv}: a customer the partner does not have is 404. */
