@@ -116,6 +116,37 @@ describe('token verifier: who is calling', () => {
     assert.equal(other.appOnly, true, 'a scope that only begins with the name is not it');
   });
 
+  it("reads partner-usage's role from the app roles (the highest), else from the mapped groups; none without either", async () => {
+    const groups = new Map([
+      ['aaaa0000-0000-4000-8000-000000000001', 'admin' as const],
+      ['aaaa0000-0000-4000-8000-000000000002', 'viewer' as const],
+    ]);
+    const v = verifier({ roleGroups: groups });
+    const role = async (claims: Record<string, unknown>) => (await v.verify(`Bearer ${await token(claims)}`)).role;
+    assert.equal(await role({}), undefined);
+    assert.equal(await role({ roles: ['PartnerUsage.Analyst'] }), 'analyst');
+    assert.equal(await role({ roles: ['PartnerUsage.Viewer', 'PartnerUsage.Admin'] }), 'admin');
+    assert.equal(
+      await role({ roles: [42, null, 'PartnerUsage.Viewer'] }),
+      'viewer',
+      'entries that are not text are passed over',
+    );
+    assert.equal(await role({ roles: 'PartnerUsage.Admin' }), undefined, 'roles is a list');
+    assert.equal(await role({ groups: ['AAAA0000-0000-4000-8000-000000000002'] }), 'viewer', 'group ids in any case');
+    assert.equal(await role({ groups: [7, 'aaaa0000-0000-4000-8000-000000000001'] }), 'admin');
+    assert.equal(await role({ groups: 'aaaa0000-0000-4000-8000-000000000001' }), undefined, 'groups is a list');
+    assert.equal(await role({ groups: ['bbbb0000-0000-4000-8000-000000000001'] }), undefined);
+    assert.equal(
+      await role({ roles: ['PartnerUsage.Viewer'], groups: ['aaaa0000-0000-4000-8000-000000000001'] }),
+      'admin',
+    );
+    assert.equal(
+      (await verifier().verify(`Bearer ${await token({ groups: ['aaaa0000-0000-4000-8000-000000000001'] })}`)).role,
+      undefined,
+      'no mapping: groups give nothing',
+    );
+  });
+
   it('names the user from upn, else unique_name, else preferred_username', async () => {
     const v = verifier();
     const user = async (claims: Record<string, unknown>) => (await v.verify(`Bearer ${await token(claims)}`)).user;
@@ -308,11 +339,18 @@ describe('token verifier: keys', () => {
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       documents['/keys'] = { keys: [jwk] };
-      documents['/good'] = { issuer: 'https://login.test/{tenantid}/v2.0', jwks_uri: `${base}/keys` };
+      documents['/good'] = {
+        issuer: 'https://login.test/{tenantid}/v2.0',
+        jwks_uri: `${base}/keys`,
+        authorization_endpoint: 'https://login.test/authorize',
+        token_endpoint: 'https://login.test/token',
+      };
       documents['/no-keys'] = { issuer: 'https://login.test/' };
       documents['/no-issuer'] = { jwks_uri: `${base}/keys` };
       const found = await discoverJwks(`${base}/good`);
       assert.equal(found.issuer, 'https://login.test/{tenantid}/v2.0');
+      assert.equal(found.authorizationEndpoint, 'https://login.test/authorize');
+      assert.equal(found.tokenEndpoint, 'https://login.test/token');
       const v = new TokenVerifier({ keys: found.keys, issuers: [ISSUER] });
       const t = await new SignJWT({
         tid: TENANT,
