@@ -9,7 +9,7 @@ import { stableName, t } from './i18n.js';
 import { navigate, onLinkClick } from './route.js';
 import { customersUrl, customerUrl, type CustomersView } from './view-state.js';
 import { useLoad } from './use-load.js';
-import { Pager, PeriodPicker, SortHeader } from './view-controls.js';
+import { CurrencyPicker, Pager, PeriodPicker, SortHeader } from './view-controls.js';
 
 const PAGE = 50;
 const FILTERS: [ViewFilter, Parameters<typeof t>[0]][] = [
@@ -104,18 +104,7 @@ export function CustomersPage({ pc, view: s, may }: { pc: PartnerCenter; view: C
           <option value="azure-plan">{t('azurePlan')}</option>
           <option value="legacy">{t('legacy')}</option>
         </select>
-        <select
-          aria-label={t('currency')}
-          value={s.currency ?? ''}
-          onChange={(e) => go({ currency: e.currentTarget.value || undefined })}
-        >
-          <option value="">{t('allCurrencies')}</option>
-          {v?.currencies.map((c) => (
-            <option key={c} value={c}>
-              {c}
-            </option>
-          ))}
-        </select>
+        <CurrencyPicker currency={s.currency} currencies={v?.currencies} onCurrency={(currency) => go({ currency })} />
         {may.export && (
           <>
             <button type="button" class="secondary" onClick={() => void downloadCsv(pc, s)}>

@@ -8,7 +8,7 @@ import { GROUP_LABEL, groupName, MarginTable, type Margin } from './margin-table
 import { navigate } from './route.js';
 import { marginsUrl, type MarginsView } from './view-state.js';
 import { useLoad } from './use-load.js';
-import { Pager, PeriodPicker } from './view-controls.js';
+import { CurrencyPicker, Pager, PeriodPicker } from './view-controls.js';
 
 const PAGE = 50;
 /** Bars the chart draws: the page's first rows, in its order. */
@@ -54,18 +54,11 @@ export function MarginsPage({ pc, view: v }: { pc: PartnerCenter; view: MarginsV
             ))}
           </select>
         </label>
-        <select
-          aria-label={t('currency')}
-          value={v.currency ?? ''}
-          onChange={(e) => go({ currency: e.currentTarget.value || undefined })}
-        >
-          <option value="">{t('allCurrencies')}</option>
-          {shown?.currencies.map((c) => (
-            <option key={c} value={c}>
-              {c}
-            </option>
-          ))}
-        </select>
+        <CurrencyPicker
+          currency={v.currency}
+          currencies={shown?.currencies}
+          onCurrency={(currency) => go({ currency })}
+        />
       </form>
       {rows.state === 'error' ? (
         <p role="alert" class="error">

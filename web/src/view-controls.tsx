@@ -70,3 +70,25 @@ export function PeriodPicker(props: {
     </label>
   );
 }
+
+/** One billing currency, or all: the currencies the data holds. */
+export function CurrencyPicker(props: {
+  currency: string | undefined;
+  currencies: readonly string[] | undefined;
+  onCurrency: (currency: string | undefined) => void;
+}) {
+  return (
+    <select
+      aria-label={t('currency')}
+      value={props.currency ?? ''}
+      onChange={(e) => props.onCurrency(e.currentTarget.value || undefined)}
+    >
+      <option value="">{t('allCurrencies')}</option>
+      {props.currencies?.map((c) => (
+        <option key={c} value={c}>
+          {c}
+        </option>
+      ))}
+    </select>
+  );
+}
