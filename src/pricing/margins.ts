@@ -93,9 +93,17 @@ export async function margins(
     slots.set(slot, hit);
     return hit.rows;
   }
-  const rows = priceBases(store, partnerTenantId, period, tag).then((bases) =>
-    marginRows(customer === undefined ? bases : bases.filter((b) => b.customer === customer), rules, period, by),
-  );
+  // Kept bases are summed as they are read; others are computed (and kept) first.
+  const rows = (async () =>
+    marginRows(
+      (await store.prices.basesKept(partnerTenantId, period, tag))
+        ? store.prices.eachBase(partnerTenantId, period)
+        : await priceBases(store, partnerTenantId, period, tag),
+      rules,
+      period,
+      by,
+      customer,
+    ))();
   slots.set(slot, { version, rows });
   rows.catch(() => slots.get(slot)?.rows === rows && slots.delete(slot));
   if (slots.size > MAX_SLOTS) slots.delete(slots.keys().next().value!);
@@ -149,14 +157,16 @@ export function sortMargins(rows: readonly MarginRow[], sort: MarginSort, order:
   return keyed.map((k) => k.row);
 }
 
-function marginRows(
-  bases: readonly PriceBase[],
+async function marginRows(
+  bases: Iterable<PriceBase> | AsyncIterable<PriceBase>,
   inForce: readonly PriceRule[],
   period: string,
   by: MarginGroup,
-): MarginRow[] {
+  customer: string | undefined,
+): Promise<MarginRow[]> {
   const sums = new Map<string, Sums>();
-  for (const base of bases) {
+  for await (const base of bases) {
+    if (customer !== undefined && base.customer !== customer) continue;
     const { key, name } = groupOf(base, by);
     const id = `${key}\u0000${base.currency}`;
     let s = sums.get(id);

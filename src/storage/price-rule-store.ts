@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { priceRuleProblem, type PriceBase, type PriceRule } from '../domain/price-rules.js';
 import { formatDecimal, parseDecimal } from '../money/decimal.js';
-import type { Database, PriceRulesTable } from './schema.js';
+import type { Database, PriceBasesTable, PriceRulesTable } from './schema.js';
 import { NotFound, partnerKeyOf, writeAudit, type Actor } from './partner-scope.js';
 
 const newRuleId = (): string => `pr_${crypto.randomUUID().replaceAll('-', '')}`;
@@ -38,6 +38,7 @@ const describe = (r: Omit<PriceRule, 'id'>): string =>
 export class PriceRuleStore {
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly kind: 'sqlite' | 'postgres',
     private readonly noteChange: () => Promise<void>,
   ) {}
 
@@ -171,30 +172,28 @@ export class PriceRuleStore {
     const partnerKey = await partnerKeyOf(this.db, partnerTenantId).catch(() => undefined);
     if (partnerKey === undefined) return [];
     if ((await this.#keptTag(partnerKey, period)) !== tag) return undefined;
-    const rows = await this.db
+    return (await this.#basesQuery(partnerKey, period).execute()).map(baseOf);
+  }
+
+  /**
+   * The period's kept price bases one at a time (whatever their tag: see basesKept), for summing
+   * without holding them all. SQLite streams them — 2.2 s for 383k bases here against 4–5.6 s read
+   * at once; PostgreSQL reads them at once (its dialect has no cursor).
+   */
+  async *eachBase(partnerTenantId: string, period: string): AsyncGenerator<PriceBase> {
+    const partnerKey = await partnerKeyOf(this.db, partnerTenantId).catch(() => undefined);
+    if (partnerKey === undefined) return;
+    const query = this.#basesQuery(partnerKey, period);
+    if (this.kind === 'sqlite') for await (const r of query.stream(1000)) yield baseOf(r);
+    else for (const r of await query.execute()) yield baseOf(r);
+  }
+
+  #basesQuery(partnerKey: number, period: string) {
+    return this.db
       .selectFrom('price_bases')
       .selectAll()
       .where('partner_key', '=', partnerKey)
-      .where('period', '=', period)
-      .execute();
-    return rows.map((r) => ({
-      customer: r.customer_tenant_id,
-      customerName: r.customer_name,
-      currency: r.currency,
-      subscription: r.subscription_id,
-      subscriptionName: r.subscription_name,
-      reseller: r.reseller,
-      category: r.category,
-      publisher: r.publisher,
-      lines: Number(r.lines),
-      cost: String(r.cost),
-      costUncovered: String(r.cost_uncovered),
-      retailUncovered: String(r.retail_uncovered),
-      pec: String(r.pec),
-      usd: String(r.usd),
-      usdUncovered: String(r.usd_uncovered),
-      usdRetailUncovered: String(r.usd_retail_uncovered),
-    }));
+      .where('period', '=', period);
   }
 
   /** Keeps a period's price bases, computed for its lines as tagged `tag`, in place of any before. */
@@ -240,4 +239,26 @@ export class PriceRuleStore {
     // Views computed without them (the customers' price and margin) are computed again.
     await this.noteChange();
   }
+}
+
+/** A stored price base. */
+function baseOf(r: Selectable<PriceBasesTable>): PriceBase {
+  return {
+    customer: r.customer_tenant_id,
+    customerName: r.customer_name,
+    currency: r.currency,
+    subscription: r.subscription_id,
+    subscriptionName: r.subscription_name,
+    reseller: r.reseller,
+    category: r.category,
+    publisher: r.publisher,
+    lines: Number(r.lines),
+    cost: String(r.cost),
+    costUncovered: String(r.cost_uncovered),
+    retailUncovered: String(r.retail_uncovered),
+    pec: String(r.pec),
+    usd: String(r.usd),
+    usdUncovered: String(r.usd_uncovered),
+    usdRetailUncovered: String(r.usd_retail_uncovered),
+  };
 }

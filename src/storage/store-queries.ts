@@ -53,7 +53,7 @@ export abstract class StoreQueries {
 
   /** The partner's price rules (what it charges its customers). */
   get prices(): PriceRuleStore {
-    return (this.#prices ??= new PriceRuleStore(this.db, () => this.noteChange()));
+    return (this.#prices ??= new PriceRuleStore(this.db, this.kind, () => this.noteChange()));
   }
 
   /** The stored lines with their owners: what the emulated Microsoft endpoints and the exports read. */
