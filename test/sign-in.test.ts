@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -154,9 +155,62 @@ for (const backend of BACKENDS) {
 }
 
 describe('the sign-in settings', () => {
-  it("name Entra ID's provider Microsoft and default to Partner Center's delegated scope", async () => {
-    const settings = authSettingsFromEnv({ PARTNER_USAGE_OIDC_CLIENT_ID: ' 11111111-2222-4333-8444-555555555555 ' });
-    assert.equal(settings.oidcClientId, '11111111-2222-4333-8444-555555555555');
-    assert.equal(settings.oidcScope, undefined);
+  it("name Entra ID's provider Microsoft, another by its host or its setting, and default to Partner Center's delegated scope", async () => {
+    // Discovery documents as Entra ID and another provider publish them, served here.
+    const documents: Record<string, object> = {
+      '/entra': {
+        issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+        jwks_uri: 'https://login.microsoftonline.com/common/discovery/v2.0/keys',
+        authorization_endpoint: 'https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize',
+        token_endpoint: 'https://login.microsoftonline.com/organizations/oauth2/v2.0/token',
+      },
+      '/other': {
+        issuer: 'https://id.contoso.example',
+        jwks_uri: 'https://id.contoso.example/jwks',
+        authorization_endpoint: 'https://id.contoso.example/authorize',
+        token_endpoint: 'https://id.contoso.example/token',
+      },
+      '/no-endpoints': { issuer: 'https://id.contoso.example', jwks_uri: 'https://id.contoso.example/jwks' },
+    };
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(documents[req.url ?? ''] ?? {}));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const store = await openStore(`${tempDir()}/settings.db`, alertEngine);
+    try {
+      const signIn = async (env: Record<string, string>) =>
+        (await createServerAuth(store, authSettingsFromEnv(env))).signIn;
+      const client = ' 11111111-2222-4333-8444-555555555555 ';
+      assert.deepEqual(
+        await signIn({ PARTNER_USAGE_OIDC_DISCOVERY: `${base}/entra`, PARTNER_USAGE_OIDC_CLIENT_ID: client }),
+        {
+          providerName: 'Microsoft',
+          issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+          authorizationEndpoint: 'https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize',
+          tokenEndpoint: 'https://login.microsoftonline.com/organizations/oauth2/v2.0/token',
+          clientId: '11111111-2222-4333-8444-555555555555',
+          scope: 'https://api.partnercenter.microsoft.com/user_impersonation',
+        },
+      );
+      const other = await signIn({ PARTNER_USAGE_OIDC_DISCOVERY: `${base}/other`, PARTNER_USAGE_OIDC_CLIENT_ID: 'c' });
+      assert.equal(other?.providerName, 'id.contoso.example');
+      const named = await signIn({
+        PARTNER_USAGE_OIDC_DISCOVERY: `${base}/other`,
+        PARTNER_USAGE_OIDC_CLIENT_ID: 'c',
+        PARTNER_USAGE_OIDC_PROVIDER_NAME: 'Contoso ID',
+        PARTNER_USAGE_OIDC_SCOPE: 'openid api://c/user_impersonation',
+      });
+      assert.deepEqual([named?.providerName, named?.scope], ['Contoso ID', 'openid api://c/user_impersonation']);
+      // Without a client id the dashboard offers no provider (tokens are still verified through discovery).
+      assert.equal(await signIn({ PARTNER_USAGE_OIDC_DISCOVERY: `${base}/other` }), undefined);
+      await assert.rejects(
+        signIn({ PARTNER_USAGE_OIDC_DISCOVERY: `${base}/no-endpoints`, PARTNER_USAGE_OIDC_CLIENT_ID: 'c' }),
+        /the discovery document has no authorization or token endpoint/,
+      );
+    } finally {
+      await store.close();
+      server.close();
+    }
   });
 });
