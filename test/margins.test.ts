@@ -463,6 +463,10 @@ describe('price rules and margins', () => {
           page.items.map((r) => r.group),
           all.items.slice(2, 5).map((r) => r.group),
         );
+        // A page past the end is empty and still counts every row; a period without lines has none.
+        const past = await pc.partnerUsage.margins({ period: PERIOD, offset: all.totalCount, size: 10 });
+        assert.deepEqual([past.totalCount, past.items], [all.totalCount, []]);
+        assert.deepEqual(await pc.partnerUsage.margins({ period: '2020-01' }), { totalCount: 0, items: [] });
         // One currency's rows (amounts compared by their numbers only within a currency).
         const currencies = [...new Set(all.items.map((r) => r.currency))];
         assert.ok(currencies.length > 1);

@@ -81,7 +81,18 @@ export async function margins(
   by: MarginGroup,
   customer?: string,
 ): Promise<MarginRow[]> {
-  const tag = await snapshotTagOf(store, partnerTenantId, period);
+  return marginsAt(store, partnerTenantId, period, by, customer, await snapshotTagOf(store, partnerTenantId, period));
+}
+
+/** The same for the period's lines as tagged `tag` (read once by the caller). */
+async function marginsAt(
+  store: Store,
+  partnerTenantId: string,
+  period: string,
+  by: MarginGroup,
+  customer: string | undefined,
+  tag: string,
+): Promise<MarginRow[]> {
   const rules = await store.prices.rules(partnerTenantId);
   const slot = [partnerTenantId.toLowerCase(), period, by, customer ?? ''].join('|');
   const version = `${tag}|${JSON.stringify(rules)}`;
@@ -123,7 +134,7 @@ export async function keptMargins(
 ): Promise<MarginRow[] | undefined> {
   const tag = await snapshotTagOf(store, partnerTenantId, period);
   if (!(await store.prices.basesKept(partnerTenantId, period, tag))) return undefined;
-  return margins(store, partnerTenantId, period, by);
+  return marginsAt(store, partnerTenantId, period, by, undefined, tag);
 }
 
 /** Each sort's key: money compared exactly; no margin % (price 0) sorts last either way. */
