@@ -29,6 +29,7 @@ const main = defineCommand({
     export: () => import('./commands/export.js').then((m) => m.exportCommand),
     credentials: () => import('./commands/credentials.js').then((m) => m.credentialsCommand),
     prices: () => import('./commands/prices.js').then((m) => m.pricesCommand),
+    access: () => import('./commands/access.js').then((m) => m.accessCommand),
     margins: () => import('./commands/margins.js').then((m) => m.marginsCommand),
     statement: () => import('./commands/statement.js').then((m) => m.statementCommand),
   },

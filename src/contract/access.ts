@@ -45,3 +45,15 @@ export function permits(role: Role | undefined, access: Access): boolean {
 /** The least role that may do `access`. */
 export const roleFor = (access: Access): Role =>
   access === 'change' ? 'admin' : access === 'export' ? 'analyst' : 'viewer';
+
+/**
+ * What a grantee — a customer's or a reseller's tenant with an access grant — gets of an
+ * operation: `view`, the operation answered from its scope's priced view (pricing/priced-view.ts);
+ * `own`, a change it may make on its own scope with the analyst role (its customers' budgets);
+ * `none`, nothing (the partner's own: its webhooks, rules, margins, grants): 404, as a path that
+ * does not exist. Unless the table says otherwise, reads and exports are `view`, changes `none`.
+ */
+export type GrantedUse = 'view' | 'own' | 'none';
+
+export const grantedOf = (o: Parameters<typeof accessOf>[0] & { readonly granted?: GrantedUse }): GrantedUse =>
+  o.granted ?? (accessOf(o) === 'read' || accessOf(o) === 'export' ? 'view' : 'none');

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { TSchema } from '@sinclair/typebox';
-import type { Access } from './access.js';
+import type { Access, GrantedUse } from './access.js';
 import type { apiErrors } from './api-errors.js';
 import { ISO_4217_CODES } from './currency-codes.js';
 import {
@@ -21,6 +21,7 @@ import {
   marginSize,
   marginSort,
   currencyFilter,
+  grantTenantId,
   customerFilter,
   exportFile,
   days,
@@ -34,6 +35,8 @@ import {
   type Parameter,
 } from './parameters.js';
 import {
+  AccessGrant,
+  AccessGrantCreate,
   AlertEvent,
   CustomerDay,
   CustomerView,
@@ -104,6 +107,8 @@ export interface Operation {
   readonly download?: boolean;
   /** What it does as the roles see it, where its method does not say (access.ts: accessOf). */
   readonly access?: Access;
+  /** What a grantee (a customer's or reseller's tenant) gets of it, where its access does not say (access.ts: grantedOf). */
+  readonly granted?: GrantedUse;
 }
 
 const C = '/v1/customers/{customer-tenant-id}';
@@ -165,6 +170,8 @@ export const operations = {
     body: SpendingBudgetPatch,
     response: UsageBudget,
     errors: ['customerNotFound', 'invalidBody', 'unsupportedMediaType', 'bodyTooLarge'],
+    // A grantee with the analyst role sets its own customers' budgets (issue #30).
+    granted: 'own',
   }),
   getSubscriptionUsageRecords: op({
     method: 'GET',
@@ -251,6 +258,7 @@ export const operations = {
     collection: false,
     response: ItemList(AlertEvent),
     errors: [],
+    granted: 'none',
   }),
   listWebhookEndpoints: op({
     method: 'GET',
@@ -261,6 +269,7 @@ export const operations = {
     collection: false,
     response: ItemList(WebhookEndpoint),
     errors: [],
+    granted: 'none',
   }),
   createWebhookEndpoint: op({
     method: 'POST',
@@ -293,6 +302,7 @@ export const operations = {
     collection: false,
     response: ItemList(Delivery),
     errors: [],
+    granted: 'none',
   }),
   replayDelivery: op({
     method: 'POST',
@@ -328,6 +338,7 @@ export const operations = {
     collection: false,
     response: ItemList(PriceRule),
     errors: [],
+    granted: 'none',
   }),
   createPriceRule: op({
     method: 'POST',
@@ -351,6 +362,42 @@ export const operations = {
     response: PriceRule,
     errors: ['routeNotFound'],
   }),
+  // partner-usage's own extension (issue #30): customers' and resellers' tenants given views of their own.
+  listAccessGrants: op({
+    method: 'GET',
+    path: `${X}/access`,
+    summary:
+      "The partner's access grants: customers' and resellers' tenants that see their scope at prices. Admin only. Our extension.",
+    auth: 'app-or-user',
+    parameters: [],
+    collection: false,
+    response: ItemList(AccessGrant),
+    errors: [],
+    // Who sees what is an administrator's to know, as to change.
+    access: 'change',
+  }),
+  createAccessGrant: op({
+    method: 'POST',
+    path: `${X}/access`,
+    summary:
+      "Gives a tenant a view of one customer or one tier-2 reseller's lines (a grant of the same tenant is replaced); audited. Admin only. Our extension.",
+    auth: 'app-or-user',
+    parameters: [],
+    collection: false,
+    body: AccessGrantCreate,
+    response: AccessGrant,
+    errors: ['invalidBody'],
+  }),
+  deleteAccessGrant: op({
+    method: 'DELETE',
+    path: `${X}/access/{tenant-id}`,
+    summary: "Removes a tenant's access grant; audited. Admin only. Our extension.",
+    auth: 'app-or-user',
+    parameters: [grantTenantId],
+    collection: false,
+    response: AccessGrant,
+    errors: ['routeNotFound'],
+  }),
   getMargins: op({
     method: 'GET',
     path: `${X}/margins`,
@@ -361,6 +408,7 @@ export const operations = {
     collection: false,
     response: ItemList(MarginRow),
     errors: [],
+    granted: 'none',
   }),
 
   getCustomerStatement: op({

@@ -70,6 +70,8 @@ const guid = <N extends string>(name: N, description: string): PathParameter<str
 });
 
 export const customerTenantId = guid('customer-tenant-id', "The customer's tenant id.");
+/** A grantee's tenant (issue #30: access grants). */
+export const grantTenantId = guid('tenant-id', "A grantee's tenant id: a customer's or a reseller's tenant.");
 export const subscriptionId = guid(
   'subscription-id',
   "The subscription id; for an Azure plan, the plan's Partner Center subscription id.",

@@ -405,8 +405,46 @@ export const MarginRow = closed({
 export type MarginRow = Static<typeof MarginRow>;
 
 // Who is signed in (issue #30), our extension.
+const GrantFields = {
+  customer: Type.Union([Guid, Type.Null()], {
+    description: "The customer's tenant id its users see (one of customer and reseller).",
+  }),
+  reseller: Type.Union([Type.String(), Type.Null()], {
+    description: "The tier-2 reseller's MPN id whose lines its users see.",
+  }),
+};
+
+export const AccessGrant = closed({
+  tenantId: Type.String({ description: "The grantee's tenant: its users' tokens carry it as tid." }),
+  ...GrantFields,
+  role: Type.Union([Type.Literal('viewer'), Type.Literal('analyst')], {
+    description: "viewer reads; analyst also exports and sets its customers' budgets.",
+  }),
+  createdAt: Type.String(),
+});
+export type AccessGrant = Static<typeof AccessGrant>;
+
+export const AccessGrantCreate = Type.Object(
+  {
+    tenantId: Type.String(),
+    customer: Type.Optional(Type.String()),
+    reseller: Type.Optional(Type.String()),
+    role: Type.Optional(
+      Type.Union([Type.Literal('viewer'), Type.Literal('analyst')], { description: 'Default viewer.' }),
+    ),
+  },
+  {
+    description: "A tenant's view of one customer or of one reseller's lines; a grant of the same tenant is replaced.",
+  },
+);
+
 export const Me = closed({
   tenantId: Guid,
+  /** The partner whose data it sees: its own tenant, or the partner that gave its grant. */
+  partnerTenantId: Guid,
+  grant: Type.Union([closed(GrantFields), Type.Null()], {
+    description: "A grantee's scope (it sees only that, at prices); null for the partner's own users.",
+  }),
   user: Type.Union([Type.String(), Type.Null()]),
   role: Type.Union([Type.Literal('admin'), Type.Literal('analyst'), Type.Literal('viewer'), Type.Null()]),
   may: closed({

@@ -9,6 +9,8 @@ import type {
   MarginRow,
   Me,
   PriceRule,
+  AccessGrant,
+  AccessGrantCreate,
   PriceRuleCreate,
   WebhookEndpoint,
 } from '../contract/resources.js';
@@ -139,6 +141,27 @@ export class PartnerUsageExtensions {
   async deletePriceRule(id: string, options: RequestOptions = {}): Promise<Static<typeof PriceRule>> {
     const path = expandPath(operations.deletePriceRule.path, { 'rule-id': id });
     return (await this.client.request('DELETE', path, options)).body as Static<typeof PriceRule>;
+  }
+
+  /** GET /v1/partnerusage/access: the partner's access grants (admin only). */
+  accessGrants(options: RequestOptions = {}): Promise<ItemList<Static<typeof AccessGrant>>> {
+    return this.#list(operations.listAccessGrants.path, options);
+  }
+
+  /** POST /v1/partnerusage/access: gives a tenant a view of one customer or one reseller's lines (admin only). */
+  async createAccessGrant(
+    grant: Static<typeof AccessGrantCreate>,
+    options: RequestOptions = {},
+  ): Promise<Static<typeof AccessGrant>> {
+    return (
+      await this.client.request('POST', operations.createAccessGrant.path, { ...options, body: JSON.stringify(grant) })
+    ).body as Static<typeof AccessGrant>;
+  }
+
+  /** DELETE /v1/partnerusage/access/{tenant-id}: removes a tenant's grant; answers it as it was. */
+  async deleteAccessGrant(tenantId: string, options: RequestOptions = {}): Promise<Static<typeof AccessGrant>> {
+    const path = expandPath(operations.deleteAccessGrant.path, { 'tenant-id': tenantId });
+    return (await this.client.request('DELETE', path, options)).body as Static<typeof AccessGrant>;
   }
 
   /** GET /v1/partnerusage/margins: cost, price, margin and partner-earned credit per group (exact), a sorted page. */

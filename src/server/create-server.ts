@@ -8,6 +8,9 @@ import type { ContinuationTokens } from './paging/continuation-token.js';
 import { requestIdOf, setTracingHeaders } from './request-context.js';
 import { cacheBytesFromEnv, ResponseCache } from './response-cache.js';
 import { ViewCache } from './view-cache.js';
+import { GrantViews } from './grant-views.js';
+import { openStore } from '../storage/open-store.js';
+import { alertEngine } from '../alerts/alert-engine.js';
 import { handlers } from './handlers/index.js';
 import { registerOperations } from './operation-routes.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -38,6 +41,8 @@ export interface ServerOptions {
   readonly devToken?: () => Promise<string>;
   /** An OpenID provider the dashboard signs users in at (server-auth.ts: ServerAuth.signIn). */
   readonly signIn?: SignIn | undefined;
+  /** Opens a grantee's view (an empty store at `file`); default: SQLite with the alert rules. */
+  readonly openView?: (file: string) => Promise<Store>;
   /**
    * Serve Microsoft Graph's partner billing exports (under /v1.0 and /beta) from this store: tokens
    * for Graph's audience, the key SAS tokens are signed with (shared by every node), the behaviour.
@@ -78,7 +83,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
     tokens: options.tokens,
     cache: new ResponseCache(options.cacheBytes ?? cacheBytesFromEnv()),
     views: new ViewCache(),
+    grants: new GrantViews(options.store, options.openView ?? ((file) => openStore(file, alertEngine))),
   };
+  app.addHook('onClose', () => deps.grants.close());
   app.addHook('onRequest', async (req, reply) => {
     setTracingHeaders(req, reply);
     checkUrlLength(req.url);

@@ -8,7 +8,9 @@ import type { ValuesOf } from '../contract/parameters.js';
 import { bodyReaders, type BodyOf } from './request-bodies.js';
 import type { OperationFastifyRequest, OperationRoute } from './operation-request.js';
 import { authorizeAppUser } from './auth/authorize.js';
-import { accessOf, permits, roleFor } from '../contract/access.js';
+import { accessOf, grantedOf, permits, roleFor } from '../contract/access.js';
+import type { Store } from '../storage/store.js';
+import { ViewCache } from './view-cache.js';
 import type { Caller } from './auth/token-verifier.js';
 import { single } from './collection-query.js';
 import { contentTypeOf, negotiateMediaType } from './request-context.js';
@@ -113,15 +115,48 @@ function selfPathOf(o: Operation, values: Record<string, unknown>): string {
   return o.path.replace(/^\/v1/, '').replace(/\{([^}]+)\}/g, (_, name: string) => String(values[name]));
 }
 
-/** The caller, if it may do what the operation does (its role: contract/access.ts); else 401 or 403. */
+/**
+ * The caller, if it may do what the operation does (its role: contract/access.ts); else 401 or 403.
+ * A grantee's token (its tenant has an access grant) is the granting partner's caller with the
+ * grant's role and the grant; what grantees never get is 404, as a path that does not exist.
+ */
 async function authorize(o: Operation, deps: ServerDeps, req: FastifyRequest): Promise<Caller> {
-  const caller =
+  const verified =
     o.auth === 'app+user'
       ? await authorizeAppUser(deps.verifier, req)
       : await deps.verifier.verify(req.headers.authorization);
+  const grant = await deps.grants.grantOf(verified.partnerTenantId);
   const access = accessOf(o);
-  if (!permits(caller.role, access)) throw apiErrors.roleNotAllowed(caller.role!, roleFor(access));
+  if (!grant) {
+    if (!permits(verified.role, access)) throw apiErrors.roleNotAllowed(verified.role!, roleFor(access));
+    return verified;
+  }
+  const caller = { ...verified, partnerTenantId: grant.partnerTenantId, role: grant.role, grant };
+  const use = grantedOf(o);
+  if (use === 'none') throw apiErrors.routeNotFound();
+  if (use === 'own' ? grant.role !== 'analyst' : !permits(grant.role, access))
+    throw apiErrors.roleNotAllowed(grant.role, 'analyst');
   return caller;
+}
+
+/** Per grantee view, the dependencies its requests are answered with (its own customers view cache). */
+const viewDeps = new WeakMap<Store, ServerDeps>();
+
+/**
+ * What a request is answered from: the server's store, or a grantee's priced view of its scope
+ * (pricing/priced-view.ts) — for its changes, the server's store once the customer named is in it.
+ */
+async function servedFrom(o: Operation, deps: ServerDeps, caller: Caller, customer: unknown): Promise<ServerDeps> {
+  if (!caller.grant) return deps;
+  const view = await deps.grants.viewOf(caller.grant);
+  if (grantedOf(o) === 'own') {
+    const id = String(customer);
+    if ((await view.subscriptionIds(caller.partnerTenantId, id)) === undefined) throw apiErrors.customerNotFound(id);
+    return deps;
+  }
+  let served = viewDeps.get(view);
+  if (!served) viewDeps.set(view, (served = { ...deps, store: view, views: new ViewCache() }));
+  return served;
 }
 
 /**
@@ -170,9 +205,11 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
         // handler and even parameter validation, since only a valid request was ever stored.
         const version = deps.store.dataVersion();
         const token = o.collection ? req.headers['ms-continuationtoken'] : undefined;
+        // A grantee's answers are its view's: cached apart from its partner's.
+        const who = caller.grant ? `${caller.partnerTenantId}/${caller.grant.tenantId}` : caller.partnerTenantId;
         const cacheKey =
           o.method === 'GET'
-            ? `${caller.partnerTenantId}|${id}|${req.url.toLowerCase()}|${Array.isArray(token) ? token[0] : (token ?? '')}`
+            ? `${who}|${id}|${req.url.toLowerCase()}|${Array.isArray(token) ? token[0] : (token ?? '')}`
             : undefined;
         if (cacheKey !== undefined) {
           const cached = deps.cache.get(cacheKey, version);
@@ -181,9 +218,10 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
         const seek = o.collection && single(req.query, 'seek_operation') !== undefined;
         const values = readValues(o, req, names, seek);
         const parsed = readBody(id, req);
+        const served = await servedFrom(o, deps, caller, values['customer-tenant-id']);
         const answer = await handler(
           { caller, values, body: parsed, selfPath: selfPathOf(o, values), seek, req },
-          deps,
+          served,
         );
         if ('notReady' in answer) {
           return reply.code(204).header('Retry-After', String(answer.notReady.retryAfterSeconds)).send();
@@ -203,7 +241,7 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
         }
         if ('collection' in answer) {
           if (cacheKey === undefined) throw new Error(`${id}: a collection is answered to GET only`);
-          return answerCollection(deps, caller, req, reply, answer.collection, { key: cacheKey, version });
+          return answerCollection(served, caller, req, reply, answer.collection, { key: cacheKey, version });
         }
         const body = stringifyExact(answer.resource);
         if (cacheKey !== undefined && answer.cache !== false) deps.cache.set(cacheKey, version, body);

@@ -5,6 +5,7 @@ import type { OperationId } from '../contract/operations.js';
 import { ALERT_TYPES, type AlertType } from '../domain/alert-rules.js';
 import { readBudgetAmount } from '../domain/budget.js';
 import type { PriceRule } from '../domain/price-rules.js';
+import type { GrantRole, GrantScope } from '../domain/access-grant.js';
 import { currentBillingPeriod } from '../domain/usage-model.js';
 
 /** A budget body is a few dozen bytes; anything far larger is not one. */
@@ -112,6 +113,21 @@ function priceRuleBody(req: FastifyRequest): Omit<PriceRule, 'id'> {
   };
 }
 
+/** POST access: a tenant and one scope (checked by the store: domain/access-grant.ts); the role defaults to viewer. */
+function accessGrantBody(req: FastifyRequest): { tenantId: string; scope: GrantScope; id: string; role: GrantRole } {
+  const body = jsonObject(req, '{"tenantId": "…", "customer": "…"}', true);
+  const tenantId = optionalText(body, 'tenantId');
+  if (tenantId === null) throw apiErrors.invalidBody('The body has no tenantId.');
+  const customer = optionalText(body, 'customer');
+  const reseller = optionalText(body, 'reseller');
+  if ((customer === null) === (reseller === null)) throw apiErrors.invalidBody('Give one of customer and reseller.');
+  const role = optionalText(body, 'role') ?? 'viewer';
+  if (role !== 'viewer' && role !== 'analyst') throw apiErrors.invalidBody('role must be viewer or analyst.');
+  return customer !== null
+    ? { tenantId, scope: 'customer', id: customer, role }
+    : { tenantId, scope: 'reseller', id: reseller!, role };
+}
+
 /**
  * The operations whose handler gets a parsed body (`request.body`, typed from the reader): read
  * and checked by the engine before the handler runs, a 400 with Partner Center's fault body when
@@ -121,6 +137,7 @@ export const bodyReaders = {
   patchCustomerUsageSpendingBudget: budgetBody,
   createWebhookEndpoint: webhookBody,
   createPriceRule: priceRuleBody,
+  createAccessGrant: accessGrantBody,
 } satisfies { readonly [K in OperationId]?: (req: FastifyRequest) => unknown };
 
 /** The parsed body operation K's handler gets: its reader's value, or undefined without one. */

@@ -4,6 +4,7 @@ import type { ContinuationTokens } from './paging/continuation-token.js';
 import type { CustomerViewData } from '../domain/customer-view.js';
 import type { ResponseCache } from './response-cache.js';
 import type { ViewCache } from './view-cache.js';
+import type { GrantViews } from './grant-views.js';
 
 /** What the routes need, passed in once by createServer. */
 export interface ServerDeps {
@@ -13,4 +14,6 @@ export interface ServerDeps {
   readonly cache: ResponseCache;
   /** The dashboard's customers view per partner and period (handlers/customer-view.ts). */
   readonly views: ViewCache<CustomerViewData>;
+  /** Access grants and the grantees' priced views (issue #30). */
+  readonly grants: GrantViews;
 }

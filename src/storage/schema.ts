@@ -21,6 +21,7 @@ export interface Database {
   sync_credentials: { partner_tenant_id: string; settings: string; secret: string; updated_at: string };
   audit_log: AuditLogTable;
   price_rules: PriceRulesTable;
+  access_grants: AccessGrantsTable;
   price_base_versions: { partner_key: number; period: string; tag: string };
   price_bases: PriceBasesTable;
   entitlements: EntitlementsTable;
@@ -279,6 +280,16 @@ export interface PriceRulesTable {
   category: string;
   publisher: string;
   from_period: string;
+  created_at: string;
+}
+
+/** Migration 0014. */
+export interface AccessGrantsTable {
+  tenant_id: string;
+  partner_key: number;
+  scope: string;
+  scope_id: string;
+  role: string;
   created_at: string;
 }
 

@@ -6,6 +6,7 @@ import { SummedLines } from './usage-lines.js';
 import type { AlertEngine } from './alert-engine.js';
 import { AlertStore } from './alert-store.js';
 import { PriceRuleStore } from './price-rule-store.js';
+import { AccessGrantStore } from './access-grant-store.js';
 import { NotFound, type Actor } from './partner-scope.js';
 import { LineReader } from './line-reader.js';
 import { SyncState } from './sync-state.js';
@@ -44,6 +45,7 @@ export abstract class StoreQueries {
   #alerts: AlertStore | undefined;
   #lines: LineReader | undefined;
   #prices: PriceRuleStore | undefined;
+  #access: AccessGrantStore | undefined;
   #sync: SyncState | undefined;
 
   /** Alert rules, webhooks, e-mail recipients, deliveries and the audit log. */
@@ -54,6 +56,11 @@ export abstract class StoreQueries {
   /** The partner's price rules (what it charges its customers). */
   get prices(): PriceRuleStore {
     return (this.#prices ??= new PriceRuleStore(this.db, this.kind, () => this.noteChange()));
+  }
+
+  /** Access grants: the tenants of customers and resellers given a view of their scope (issue #30). */
+  get access(): AccessGrantStore {
+    return (this.#access ??= new AccessGrantStore(this.db, () => this.noteChange()));
   }
 
   /** The stored lines with their owners: what the emulated Microsoft endpoints and the exports read. */

@@ -14,6 +14,7 @@ import type { LineBatch } from '../domain/line-batch.js';
 import type { Database } from './schema.js';
 import type { AlertStore } from './alert-store.js';
 import type { PriceRuleStore } from './price-rule-store.js';
+import type { AccessGrantStore } from './access-grant-store.js';
 import type { LineReader } from './line-reader.js';
 import type { SyncState } from './sync-state.js';
 
@@ -75,6 +76,8 @@ export interface Store {
   readonly alerts: AlertStore;
   /** Price rules: what the partner charges its customers (issue #29). */
   readonly prices: PriceRuleStore;
+  /** Access grants: customers' and resellers' tenants given a view of their scope (issue #30). */
+  readonly access: AccessGrantStore;
   /** The stored lines with their customer, subscription, resource and meter, streamed. */
   readonly lines: LineReader;
   /** Emulated export operations, synced snapshots' eTags, staged pages, sync credentials. */

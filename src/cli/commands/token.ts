@@ -12,7 +12,12 @@ export const tokenCommand = defineCommand({
     description: 'Print a bearer token the server accepts (signed with the local key beside the database)',
   },
   args: {
-    tenant: { type: 'string', description: 'partner tenant id (the tid claim)', required: true, valueHint: 'tid' },
+    tenant: {
+      type: 'string',
+      description: "the tid claim: a partner's tenant, or a grantee's (partner-usage access add)",
+      required: true,
+      valueHint: 'tid',
+    },
     user: { type: 'string', description: 'user principal name of an App+User token', valueHint: 'upn' },
     'app-only': { type: 'boolean', description: 'an application token (refused by App+User routes with 403)' },
     ingest: {

@@ -1,3 +1,4 @@
+import type { PartnerGrant } from '../../storage/access-grant-store.js';
 import { createRemoteJWKSet, errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { apiErrors } from '../../contract/api-errors.js';
 import { BoundedCache, stringBytes } from '../bounded-cache.js';
@@ -20,6 +21,11 @@ export interface Caller {
   readonly canReadBilling: boolean;
   /** partner-usage's role (contract/access.ts): from the app roles, else the mapped groups; undefined without any. */
   readonly role: Role | undefined;
+  /**
+   * A grantee's grant (issue #30): its token's tenant is a customer's or reseller's given a view
+   * of that scope; `partnerTenantId` is then the partner that gave it (operation-routes: authorize).
+   */
+  readonly grant?: PartnerGrant;
 }
 
 export interface TokenVerifierOptions {

@@ -1,24 +1,12 @@
-import { apiErrors } from '../../contract/api-errors.js';
 import { NotFound } from '../../storage/partner-scope.js';
-import type { OperationHandler, RequestBase } from '../operation-routes.js';
+import type { OperationHandler } from '../operation-routes.js';
+import { actorOf, changed } from './changes.js';
 
 /** Our extension routes under /v1/partnerusage/: alerts, webhook endpoints, deliveries. */
 
-const actorOf = (r: RequestBase) => r.caller.user ?? 'application';
 const list = <T>(items: readonly T[]) => ({ totalCount: items.length, items });
 // Written in the background by the delivery sender: never served from the response cache.
 const fresh = (resource: object) => ({ resource, cache: false });
-
-/** A change's answer: its row, or the alert store's refusal as Partner Center's fault body. */
-async function changed(work: Promise<object>) {
-  try {
-    return fresh(await work);
-  } catch (error) {
-    if (error instanceof NotFound) throw apiErrors.routeNotFound();
-    if (error instanceof RangeError) throw apiErrors.invalidBody(error.message);
-    throw error;
-  }
-}
 
 /** A partner the database holds no usage of has nothing to list (not a 404: the route exists for it). */
 async function listOf<T>(work: Promise<readonly T[]>) {
@@ -42,17 +30,23 @@ export const createWebhookEndpoint: OperationHandler<'createWebhookEndpoint'> = 
       request.caller.partnerTenantId,
       request.body.url,
       request.body.events,
-      actorOf(request),
+      actorOf(request.caller),
     ),
   );
 
 export const deleteWebhookEndpoint: OperationHandler<'deleteWebhookEndpoint'> = (request, deps) =>
   changed(
-    deps.store.alerts.removeWebhook(request.caller.partnerTenantId, request.values['webhook-id'], actorOf(request)),
+    deps.store.alerts.removeWebhook(
+      request.caller.partnerTenantId,
+      request.values['webhook-id'],
+      actorOf(request.caller),
+    ),
   );
 
 export const listDeliveries: OperationHandler<'listDeliveries'> = ({ caller }, deps) =>
   listOf(deps.store.alerts.deliveries(caller.partnerTenantId));
 
 export const replayDelivery: OperationHandler<'replayDelivery'> = (request, deps) =>
-  changed(deps.store.alerts.replay(request.caller.partnerTenantId, request.values['delivery-id'], actorOf(request)));
+  changed(
+    deps.store.alerts.replay(request.caller.partnerTenantId, request.values['delivery-id'], actorOf(request.caller)),
+  );

@@ -1,6 +1,7 @@
 import { apiErrors } from '../../contract/api-errors.js';
 import type { EXPORT_FILES } from '../../contract/parameters.js';
 import { ExportError, prepareExport, type ExportEncoding, type ExportFormat } from '../../export/write-export.js';
+import { customerFocusLayout } from '../../pricing/customer-focus.js';
 import { resolvePeriod } from '../collection-query.js';
 import type { OperationHandler } from '../operation-routes.js';
 
@@ -30,6 +31,8 @@ export const getExport: OperationHandler<'getExport'> = async ({ caller, values 
       customerTenantId: customer,
       format,
       encoding,
+      // A grantee's view holds its lines at their prices already: FOCUS from the customer's side.
+      ...(caller.grant ? { focusLayout: customerFocusLayout([]) } : {}),
     });
   } catch (error) {
     if (error instanceof ExportError) throw apiErrors.exportNotPossible(error.message);

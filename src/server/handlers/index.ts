@@ -15,6 +15,7 @@ import {
 } from './usage-collections.js';
 import { getAzureUtilizationRecords } from './utilization.js';
 import { getMe } from './me.js';
+import { createAccessGrant, deleteAccessGrant, listAccessGrants } from './access.js';
 import { createPriceRule, deletePriceRule, getCustomerStatement, getMargins, listPriceRules } from './prices.js';
 import {
   createWebhookEndpoint,
@@ -56,4 +57,7 @@ export const handlers: OperationHandlers = {
   getMargins,
   getMe,
   getCustomerStatement,
+  listAccessGrants,
+  createAccessGrant,
+  deleteAccessGrant,
 };

@@ -5,26 +5,11 @@ import { statementOf } from '../../pricing/statement.js';
 import { statementCsv, writeStatementPdf } from '../../pricing/statement-pdf.js';
 import { NotFound } from '../../storage/partner-scope.js';
 import { resolvePeriod } from '../collection-query.js';
-import type { OperationHandler, RequestBase } from '../operation-routes.js';
+import type { OperationHandler } from '../operation-routes.js';
+import { actorOf, changed } from './changes.js';
 
 // Our extension routes for what the partner charges and keeps (issue #29). Rules change what the
 // margins answer: never served from the response cache.
-
-const actorOf = (r: RequestBase) => r.caller.user ?? 'application';
-
-/**
- * A change's answer, or the store's refusal as Partner Center's fault body: what is not found is
- * the route's 404, or (`named`) a 400 naming what the body named that the partner does not have.
- */
-async function changed(work: Promise<object>, named = false) {
-  try {
-    return { resource: await work, cache: false };
-  } catch (error) {
-    if (error instanceof NotFound) throw named ? apiErrors.invalidBody(`${error.message}.`) : apiErrors.routeNotFound();
-    if (error instanceof RangeError) throw apiErrors.invalidBody(error.message);
-    throw error;
-  }
-}
 
 export const listPriceRules: OperationHandler<'listPriceRules'> = async ({ caller }, deps) => {
   const items = await deps.store.prices.rules(caller.partnerTenantId);
@@ -32,10 +17,10 @@ export const listPriceRules: OperationHandler<'listPriceRules'> = async ({ calle
 };
 
 export const createPriceRule: OperationHandler<'createPriceRule'> = (request, deps) =>
-  changed(deps.store.prices.set(request.caller.partnerTenantId, request.body, actorOf(request)), true);
+  changed(deps.store.prices.set(request.caller.partnerTenantId, request.body, actorOf(request.caller)), true);
 
 export const deletePriceRule: OperationHandler<'deletePriceRule'> = (request, deps) =>
-  changed(deps.store.prices.remove(request.caller.partnerTenantId, request.values['rule-id'], actorOf(request)));
+  changed(deps.store.prices.remove(request.caller.partnerTenantId, request.values['rule-id'], actorOf(request.caller)));
 
 /** Each kept list of rows sorted once per order asked (its pages are then slices): gone with the rows. */
 const sortings = new WeakMap<readonly MarginRow[], Map<string, MarginRow[]>>();

@@ -1,4 +1,5 @@
 import { apiErrors } from '../../contract/api-errors.js';
+import { actorOf } from './changes.js';
 import { currentBillingPeriod } from '../../domain/usage-model.js';
 import { usageBudget } from '../../domain/usage-records.js';
 import type { OperationHandler } from '../operation-routes.js';
@@ -20,7 +21,7 @@ export const patchCustomerUsageSpendingBudget: OperationHandler<'patchCustomerUs
   deps,
 ) => {
   const customer = values['customer-tenant-id'];
-  if (!(await deps.store.setBudget(caller.partnerTenantId, customer, amount, caller.user ?? 'application')))
+  if (!(await deps.store.setBudget(caller.partnerTenantId, customer, amount, actorOf(caller))))
     throw apiErrors.customerNotFound(customer);
   return { resource: usageBudget(amount, versionedPath(req.url), 'PATCH'), cache: false };
 };

@@ -12,6 +12,7 @@ import * as snapshotPeriods from './2026-12-06-0010-snapshot-periods.js';
 import * as lineFields from './2026-12-06-0011-line-fields.js';
 import * as priceRules from './2026-12-07-0012-price-rules.js';
 import * as priceBases from './2026-12-07-0013-price-bases.js';
+import * as accessGrants from './2026-12-07-0014-access-grants.js';
 
 /** Every migration, in order. Names sort by date; a released migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-06-0011-line-fields': lineFields,
   '2026-12-07-0012-price-rules': priceRules,
   '2026-12-07-0013-price-bases': priceBases,
+  '2026-12-07-0014-access-grants': accessGrants,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely';
+
+/**
+ * Access grants (issue #30): a tenant other than the partner's — a customer's or a tier-2
+ * reseller's — whose users see that scope of the partner's data. One grant per grantee tenant
+ * (its users' tokens name only the tenant); adding it again replaces it.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('access_grants')
+    .addColumn('tenant_id', 'text', (c) => c.primaryKey())
+    .addColumn('partner_key', 'integer', (c) => c.notNull())
+    .addColumn('scope', 'text', (c) => c.notNull())
+    .addColumn('scope_id', 'text', (c) => c.notNull())
+    .addColumn('role', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('access_grants_partner').on('access_grants').column('partner_key').execute();
+}
