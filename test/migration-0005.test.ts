@@ -53,6 +53,7 @@ describe('migration 0005: per-day customer totals for a database stored before i
         'price_rules',
         'price_base_versions',
         'price_bases',
+        'access_grants',
       ])
         await db.execute(`DROP TABLE ${table}`);
       await db.execute("DELETE FROM kysely_migration WHERE name >= '2026-12-02-0005'");

@@ -93,6 +93,8 @@ for (const backend of BACKENDS) {
         new PartnerCenter({ baseUrl: server.baseUrl, credential: token, maxRetries: 0 }).partnerUsage.me();
       assert.deepEqual(await me(tokens.get('viewer')!), {
         tenantId: DEMO_PARTNER,
+        partnerTenantId: DEMO_PARTNER,
+        grant: null,
         user: 'viewer@partner.example',
         role: 'viewer',
         may: { read: true, export: false, change: false },
@@ -101,6 +103,8 @@ for (const backend of BACKENDS) {
       assert.deepEqual((await me(tokens.get('admin')!)).may, { read: true, export: true, change: true });
       assert.deepEqual(await me(tokens.get('none')!), {
         tenantId: DEMO_PARTNER,
+        partnerTenantId: DEMO_PARTNER,
+        grant: null,
         user: 'pc@partner.example',
         role: null,
         may: { read: true, export: true, change: true },

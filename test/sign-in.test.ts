@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import path from 'node:path';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { alertEngine } from '../src/alerts/alert-engine.js';
-import { DEMO_PARTNER, loadDemoData } from '../src/demo/demo-data.js';
+import { DEMO_GRANTEES, DEMO_PARTNER, DEMO_RESELLER, loadDemoData, SEED_CUSTOMERS } from '../src/demo/demo-data.js';
 import { createServer } from '../src/server/create-server.js';
 import { authSettingsFromEnv, createServerAuth } from '../src/server/server-auth.js';
 import type { Store } from '../src/storage/store.js';
 import { openStore } from '../src/storage/open-store.js';
 import { BACKENDS, testDatabase } from './helpers/backends.js';
 import { launchChromium } from './helpers/browser.js';
-import { tempDir } from './helpers/fixtures.js';
+import { REPO, tempDir } from './helpers/fixtures.js';
 import { startOidcProvider, type TestOidcProvider } from './helpers/oidc-provider.js';
 import { stopPostgres } from './helpers/postgres.js';
 
@@ -28,6 +29,12 @@ const freePort = () =>
       probe.close(() => resolve(port));
     });
   });
+
+// PARTNER_USAGE_SCREENSHOTS=1: the README's pictures of a customer's and a reseller's screens.
+const shoot = (backend: string, page: Page, name: string) =>
+  process.env.PARTNER_USAGE_SCREENSHOTS === '1' && backend === 'sqlite'
+    ? page.screenshot({ path: path.join(REPO, 'docs/screenshots', name), fullPage: true })
+    : undefined;
 
 declare const sessionStorage: { getItem(key: string): string | null };
 
@@ -50,6 +57,9 @@ for (const backend of BACKENDS) {
           'ana@partner.example': { tenant: DEMO_PARTNER, role: 'admin' },
           'victor@partner.example': { tenant: DEMO_PARTNER, role: 'viewer' },
           'brief@partner.example': { tenant: DEMO_PARTNER, role: 'analyst', tokenSeconds: 6 },
+          // Users of a customer's and of a reseller's own tenants: access grants, no app role.
+          'cleo@modern-uk.example': { tenant: DEMO_GRANTEES.customer },
+          'rita@reseller.example': { tenant: DEMO_GRANTEES.reseller },
         },
       });
       const db = await testDatabase(backend, tempDir(), 'sign-in');
@@ -126,6 +136,55 @@ for (const backend of BACKENDS) {
       });
       assert.equal(r.status, 403);
       assert.match(((await r.json()) as { description: string }).description, /The viewer role may not do this/);
+      await page.context().close();
+    });
+
+    it("a customer's user signs in with its own tenant and sees its own page at its prices: no margins, no alerts, no other customer", async () => {
+      const page = await signIn('cleo@modern-uk.example');
+      await page.getByText('cleo@modern-uk.example · viewer · your prices').waitFor();
+      await page.getByRole('heading', { name: SEED_CUSTOMERS.modernUk.name }).waitFor();
+      const token = (await page.evaluate(() => sessionStorage.getItem('partner-usage.token')))!;
+      const summary = async (bearer: string) =>
+        (await (
+          await fetch(`${base}/v1/customers/${SEED_CUSTOMERS.modernUk.id}/usagesummary`, {
+            headers: { authorization: `Bearer ${bearer}` },
+          })
+        ).json()) as { totalCost: number };
+      // Its figure is its price (the demo's cost + 12 %), not the partner's cost.
+      const spend = await page.locator('[data-figure="total"]').textContent();
+      const price = (await summary(token)).totalCost;
+      assert.ok(spend!.replace(/[^\d]/g, '').startsWith(String(Math.floor(price))), `${spend} shows ${price}`);
+      for (const hidden of ['Margins', 'Alerts'])
+        assert.equal(
+          await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: hidden }).count(),
+          0,
+        );
+      assert.equal(await page.getByRole('heading', { name: 'Cost, price and margin' }).count(), 0);
+      await page.locator('[data-figure="total"]').waitFor();
+      await shoot(backend, page, 'customer-own.png');
+      await page.goto(`${base}/margins`);
+      await page.getByRole('alert').filter({ hasText: 'This page is your partner’s own.' }).waitFor();
+      await page.context().close();
+    });
+
+    it("a reseller's user sees its customers only, at prices, and may set their budgets", async () => {
+      const page = await signIn('rita@reseller.example');
+      await page.getByText(`rita@reseller.example · analyst · reseller ${DEMO_RESELLER}, at prices`).waitFor();
+      const table = page.getByRole('table', { name: 'Customers' });
+      await table.locator('tbody tr').first().waitFor();
+      const token = (await page.evaluate(() => sessionStorage.getItem('partner-usage.token')))!;
+      const view = (await (
+        await fetch(`${base}/v1/partnerusage/customers?size=1`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { totalCount: number };
+      const all = await store.customerCount(DEMO_PARTNER);
+      assert.ok(view.totalCount > 10 && view.totalCount < all / 2, `${view.totalCount} of ${all}`);
+      assert.equal(await page.locator('[data-count="customers"]').textContent(), String(view.totalCount));
+      assert.equal(await table.getByText(SEED_CUSTOMERS.modernUk.name).count(), 0, 'a direct customer');
+      for (const column of ['Price', 'Margin', 'Margin %'])
+        assert.equal(await table.getByRole('columnheader', { name: column, exact: true }).count(), 0, column);
+      // An analyst's grant: its customers' budgets may be set (the row checkboxes).
+      assert.ok((await table.getByRole('checkbox').count()) > 0);
+      await shoot(backend, page, 'reseller.png');
       await page.context().close();
     });
 

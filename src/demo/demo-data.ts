@@ -26,7 +26,21 @@ interface DemoCustomer {
   readonly budget?: string;
   /** Usage only in the previous month: totalCost 0 now, as in the example. */
   readonly idleNow?: boolean;
+  /** The tier-2 reseller it buys through (Tier2MpnId); none: the partner sells to it directly. */
+  readonly reseller?: string;
 }
+
+/** The demo's tier-2 reseller: every third generated customer buys through it. */
+export const DEMO_RESELLER = '7654321';
+
+/**
+ * Tenants the demo gives views of their own (access grants, issue #30): Modern Azure Customer UK's
+ * own tenant (a viewer) and the reseller's (an analyst). `token --tenant <one of them>` signs in as it.
+ */
+export const DEMO_GRANTEES = {
+  customer: 'd3d3d3d3-0000-4000-8000-0000000000c1',
+  reseller: 'e4e4e4e4-0000-4000-8000-0000000000a1',
+} as const;
 
 /** The example's customers (shared/seeds/000). The legacy one comes from a legacy file. */
 export const SEED_CUSTOMERS = {
@@ -144,7 +158,7 @@ export function writeDemoFiles(dir: string, options: DemoOptions = {}): string[]
   for (let i = customers.length; i < (options.customers ?? 300); i++) {
     const [country, currency, rate] = MARKETS[Math.floor(rnd() * MARKETS.length)]!;
     const name = `${NAMES[i % NAMES.length]!} ${Math.floor(i / NAMES.length) + 1} ${SUFFIXES[Math.floor(rnd() * SUFFIXES.length)]!}`;
-    customers.push({ id: guid(), name, currency, rate, country });
+    customers.push({ id: guid(), name, currency, rate, country, ...(i % 3 === 0 ? { reseller: DEMO_RESELLER } : {}) });
   }
 
   const lines: string[] = [DAILY_RATED_COLUMNS.join(',')];
@@ -185,6 +199,7 @@ export function writeDemoFiles(dir: string, options: DemoOptions = {}): string[]
             CustomerDomainName: `${c.name.toLowerCase().replace(/[^a-z0-9]/g, '')}.onmicrosoft.com`,
             CustomerCountry: c.country,
             MpnId: '1234567',
+            Tier2MpnId: c.reseller ?? '',
             ProductId: 'DZH318Z0BPS6',
             SkuId: '0001',
             AvailabilityId: 'DZH318Z0BML6',
@@ -265,7 +280,7 @@ export function writeDemoFiles(dir: string, options: DemoOptions = {}): string[]
 /**
  * Loads the demo into `store` through the importer: the two months before this one and this one to
  * date, the example's budgets, budgets below, near and over their thresholds for every tenth
- * other customer, and the partner's price rule (cost + 12 %).
+ * other customer, the partner's price rule (cost + 12 %) and two access grants (DEMO_GRANTEES).
  */
 export async function loadDemoData(
   store: Store,
@@ -293,6 +308,16 @@ export async function loadDemoData(
     await store.prices.set(
       DEMO_PARTNER,
       { basis: 'cost', adjust: '12', customer: null, reseller: null, category: null, publisher: null, from: first },
+      'demo',
+    );
+    await store.access.add(
+      DEMO_PARTNER,
+      { tenantId: DEMO_GRANTEES.customer, scope: 'customer', id: SEED_CUSTOMERS.modernUk.id, role: 'viewer' },
+      'demo',
+    );
+    await store.access.add(
+      DEMO_PARTNER,
+      { tenantId: DEMO_GRANTEES.reseller, scope: 'reseller', id: DEMO_RESELLER, role: 'analyst' },
       'demo',
     );
     return { lines, customers: await store.customerCount(DEMO_PARTNER) };

@@ -93,7 +93,7 @@ export async function buildPricedView(
     // Stamped as the partner's last import, so the view's records show when the data changed.
     const at = await store.lastImportAt(partnerTenantId);
     const now = () => (at === null ? new Date() : new Date(at));
-    for (const target of Object.values(files)) await importFile(view, target.file, { parsers: 0, now });
+    for (const target of Object.values(files)) await importFile(view, target.file, { now });
     const customers = new Set((await view.customerCurrencies(partnerTenantId)).map(([, customer]) => customer));
     const [latest] = await store.periods(partnerTenantId);
     if (latest === undefined) return;

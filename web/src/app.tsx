@@ -56,6 +56,9 @@ export function App() {
   // What the signed-in user may do (its role): the pages show only that.
   const [me] = useLoad(() => (pc ? pc.partnerUsage.me() : Promise.resolve(undefined)), [pc]);
   const may = me.state === 'ok' && me.value ? me.value.may : NOTHING_YET;
+  // A customer's or reseller's user (an access grant): its scope at prices, none of the partner's screens.
+  const grant = me.state === 'ok' && me.value ? me.value.grant : null;
+  const priced = grant !== null;
   const period = route.period;
   const nav = (href: string, label: string, current: boolean) => (
     <a href={href} onClick={onLinkClick} aria-current={current ? 'page' : undefined}>
@@ -71,14 +74,16 @@ export function App() {
         <span class="brand">{t('title')}</span>
         <nav aria-label="Main">
           {nav(customersUrl({ period }), t('customers'), route.page === 'customers' || route.page === 'customer')}
-          {nav(marginsUrl({ period }), t('margins'), route.page === 'margins')}
-          {nav('/alerts', t('alerts'), route.page === 'alerts')}
+          {!priced && nav(marginsUrl({ period }), t('margins'), route.page === 'margins')}
+          {!priced && nav('/alerts', t('alerts'), route.page === 'alerts')}
           {nav('/docs', t('apiReference'), route.page === 'docs')}
         </nav>
         {me.state === 'ok' && me.value && (
           <span class="who">
             {me.value.user ?? me.value.tenantId}
             {me.value.role && ` · ${t(ROLE_LABEL[me.value.role])}`}
+            {grant?.customer && ` · ${t('customerView')}`}
+            {grant?.reseller && ` · ${t('resellerView', { id: grant.reseller })}`}
           </span>
         )}
         {token && (
@@ -106,14 +111,19 @@ export function App() {
               setNotice(undefined);
             }}
           />
-        ) : route.page === 'customer' ? (
-          <CustomerPage pc={pc} id={route.customerId!} period={period} may={may} />
+        ) : route.page === 'customer' || (grant?.customer && route.page === 'customers') ? (
+          // A customer's own user lands on its own page.
+          <CustomerPage pc={pc} id={route.customerId ?? grant!.customer!} period={period} may={may} priced={priced} />
+        ) : priced && (route.page === 'margins' || route.page === 'alerts') ? (
+          <p role="alert" class="error">
+            {t('notYours')}
+          </p>
         ) : route.page === 'margins' ? (
           <MarginsPage pc={pc} view={route.margins} />
         ) : route.page === 'alerts' ? (
           <AlertsPage pc={pc} may={may} />
         ) : (
-          <CustomersPage pc={pc} view={customersViewOf(route)} may={may} />
+          <CustomersPage pc={pc} view={customersViewOf(route)} may={may} priced={priced} />
         )}
       </main>
     </>

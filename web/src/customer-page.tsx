@@ -25,19 +25,23 @@ export function CustomerPage({
   id,
   period,
   may,
+  priced,
 }: {
   pc: PartnerCenter;
   id: string;
   period: string | undefined;
   may: May;
+  /** A grantee's view: its figures are its prices; no margins, no alerts (the partner's). */
+  priced: boolean;
 }) {
   const customer = pc.customers.byId(id);
   const q = period ? { period } : {};
   const [summary, reload] = useLoad(() => customer.usageSummary.get(q), [pc, id, period]);
   const [days] = useLoad(() => pc.partnerUsage.customerDays(id, { period }), [pc, id, period]);
   const [subs] = useLoad(() => customer.subscriptions.usageRecords.get(q), [pc, id, period]);
-  const [alerts] = useLoad(() => pc.partnerUsage.alerts(), [pc]);
-  const [deliveries] = useLoad(() => pc.partnerUsage.deliveries(), [pc]);
+  const none = { totalCount: 0, items: [] };
+  const [alerts] = useLoad(() => (priced ? Promise.resolve(none) : pc.partnerUsage.alerts()), [pc, priced]);
+  const [deliveries] = useLoad(() => (priced ? Promise.resolve(none) : pc.partnerUsage.deliveries()), [pc, priced]);
 
   if (summary.state === 'error')
     return (
@@ -112,9 +116,9 @@ export function CustomerPage({
       ) : (
         <p aria-busy="true">{t('loading')}</p>
       )}
-      <CustomerMargins pc={pc} id={id} period={period} />
-      <h2>{t('alerts')}</h2>
-      {mine.length === 0 ? (
+      {!priced && <CustomerMargins pc={pc} id={id} period={period} />}
+      {!priced && <h2>{t('alerts')}</h2>}
+      {priced ? null : mine.length === 0 ? (
         <p>—</p>
       ) : (
         <ul>

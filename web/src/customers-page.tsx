@@ -34,11 +34,26 @@ const COLUMNS: [ViewSort, Parameters<typeof t>[0]][] = [
   ['anomalies', 'flags'],
   ['lastModified', 'lastUpdated'],
 ];
+/** What a grantee (a customer's or reseller's tenant) does not see: its spend is its price, it has no margin. */
+const PARTNER_ONLY: readonly string[] = ['price', 'margin', 'marginPercent', 'negative-margin'];
 const THRESHOLDS = [80, 100];
 
 type Row = CustomerViewRow;
 
-export function CustomersPage({ pc, view: s, may }: { pc: PartnerCenter; view: CustomersView; may: May }) {
+export function CustomersPage({
+  pc,
+  view: s,
+  may,
+  priced,
+}: {
+  pc: PartnerCenter;
+  view: CustomersView;
+  may: May;
+  /** A grantee's view: prices only (no price, margin or margin columns). */
+  priced: boolean;
+}) {
+  const columns = priced ? COLUMNS.filter(([c]) => !PARTNER_ONLY.includes(c)) : COLUMNS;
+  const filters = priced ? FILTERS.filter(([f]) => !PARTNER_ONLY.includes(f)) : FILTERS;
   const go = (change: Partial<CustomersView>, replace = false) =>
     navigate(customersUrl({ ...s, offset: 0, ...change }), replace);
   const [view, reload] = useLoad(
@@ -70,6 +85,7 @@ export function CustomersPage({ pc, view: s, may }: { pc: PartnerCenter; view: C
       <h1>{t('customers')}</h1>
       {v && (
         <Header
+          priced={priced}
           view={v}
           summary={summary.state === 'ok' ? summary.value : undefined}
           onPeriod={(p) => go({ period: p })}
@@ -83,7 +99,7 @@ export function CustomersPage({ pc, view: s, may }: { pc: PartnerCenter; view: C
           value={s.search}
           onInput={(e) => go({ search: e.currentTarget.value }, true)}
         />
-        {FILTERS.map(([f, label]) => (
+        {filters.map(([f, label]) => (
           <label class="check" key={f}>
             <input
               type="checkbox"
@@ -179,7 +195,7 @@ export function CustomersPage({ pc, view: s, may }: { pc: PartnerCenter; view: C
                       />
                     )}
                   </th>
-                  {COLUMNS.map(([column, label]) => (
+                  {columns.map(([column, label]) => (
                     <SortHeader
                       key={column}
                       label={t(label)}
@@ -194,7 +210,7 @@ export function CustomersPage({ pc, view: s, may }: { pc: PartnerCenter; view: C
               <tbody>
                 {v.items.length === 0 && (
                   <tr>
-                    <td colSpan={COLUMNS.length + 1} class="empty">
+                    <td colSpan={columns.length + 1} class="empty">
                       {t('empty')}
                     </td>
                   </tr>
@@ -205,6 +221,7 @@ export function CustomersPage({ pc, view: s, may }: { pc: PartnerCenter; view: C
                     row={r}
                     period={s.period}
                     selectable={may.change}
+                    priced={priced}
                     checked={selected.has(r.id)}
                     onCheck={(on) => {
                       const next = new Map(selected);
@@ -229,6 +246,7 @@ function CustomerRow(props: {
   period: string | undefined;
   /** Budgets may be set in bulk (an admin, or a token without a role). */
   selectable: boolean;
+  priced: boolean;
   checked: boolean;
   onCheck: (on: boolean) => void;
 }) {
@@ -278,9 +296,13 @@ function CustomerRow(props: {
         )}
       </td>
       <td class="num">{money(r.forecastTotalCost, currency)}</td>
-      <td class="num">{money(r.price, currency)}</td>
-      <td class={r.margin?.text.startsWith('-') ? 'num negative' : 'num'}>{money(r.margin, currency)}</td>
-      <td class="num">{r.marginPercent === null ? '—' : percent(r.marginPercent)}</td>
+      {!props.priced && (
+        <>
+          <td class="num">{money(r.price, currency)}</td>
+          <td class={r.margin?.text.startsWith('-') ? 'num negative' : 'num'}>{money(r.margin, currency)}</td>
+          <td class="num">{r.marginPercent === null ? '—' : percent(r.marginPercent)}</td>
+        </>
+      )}
       <td>
         {r.overBudget && <span class="badge over">{t('overBudget')}</span>}
         {r.trendingOver && <span class="badge near">{t('trendingOver')}</span>}
@@ -296,6 +318,7 @@ function Header(props: {
   view: CustomerView;
   summary: Awaited<ReturnType<PartnerCenter['usageSummary']['get']>> | undefined;
   onPeriod: (period: string) => void;
+  priced: boolean;
 }) {
   const { view } = props;
   const totals = props.summary?.totalsByCurrency ?? [];
@@ -325,9 +348,11 @@ function Header(props: {
         <li>
           {t('anomaly')}: <strong data-count="anomaly">{view.counts.anomaly}</strong>
         </li>
-        <li>
-          {t('negativeMargin')}: <strong data-count="negative-margin">{view.counts.negativeMargin}</strong>
-        </li>
+        {!props.priced && (
+          <li>
+            {t('negativeMargin')}: <strong data-count="negative-margin">{view.counts.negativeMargin}</strong>
+          </li>
+        )}
       </ul>
       <p class="fresh">
         {t('estimated', {

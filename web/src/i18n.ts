@@ -99,6 +99,9 @@ const en = {
   roleAdmin: 'admin',
   roleAnalyst: 'analyst',
   roleViewer: 'viewer',
+  customerView: 'your prices',
+  resellerView: 'reseller {id}, at prices',
+  notYours: 'This page is your partner’s own.',
 } as const;
 
 type Messages = Record<keyof typeof en, string>;
