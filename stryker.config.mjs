@@ -33,6 +33,7 @@ export default {
     'src/contract/exact-json.ts',
     // Who may do what (issue #30).
     'src/contract/access.ts',
+    'src/domain/access-grant.ts',
     'src/domain/percent-used.ts',
     'src/domain/usage-records.ts',
     'src/domain/identifiers.ts',

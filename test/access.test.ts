@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { accessOf, permits, roleFor, roleOf, ROLES } from '../src/contract/access.js';
+import { accessOf, grantedOf, permits, roleFor, roleOf, ROLES } from '../src/contract/access.js';
+import { accessGrantProblem, describeGrant } from '../src/domain/access-grant.js';
 
 // The role rule alone (issue #30); test/roles.test.ts drives it through every route of the server.
 
@@ -48,5 +49,48 @@ describe('permits and roleFor', () => {
     assert.equal(roleFor('export'), 'analyst');
     assert.equal(roleFor('read'), 'viewer');
     assert.equal(roleFor('ingest'), 'viewer');
+  });
+});
+
+describe('grantedOf', () => {
+  it('a grantee gets reads and exports from its view, no change, unless the table says otherwise', () => {
+    assert.equal(grantedOf({ method: 'GET' }), 'view');
+    assert.equal(grantedOf({ method: 'GET', download: true }), 'view');
+    for (const method of ['POST', 'PATCH', 'DELETE']) assert.equal(grantedOf({ method }), 'none');
+    assert.equal(grantedOf({ method: 'POST', access: 'ingest' }), 'none');
+    assert.equal(grantedOf({ method: 'GET', access: 'change' }), 'none', 'an admin-only read');
+    assert.equal(grantedOf({ method: 'GET', granted: 'none' }), 'none');
+    assert.equal(grantedOf({ method: 'PATCH', granted: 'own' }), 'own');
+  });
+});
+
+describe('accessGrantProblem', () => {
+  const tenant = 'c0c0c0c0-0000-4000-8000-000000000001';
+  const customer = 'D3D3D3D3-EEEE-FFFF-AAAA-B4B4B4B4B4B4';
+  it('takes a tenant with one customer (a GUID in any case) or one reseller (digits), as viewer or analyst', () => {
+    assert.equal(accessGrantProblem({ tenantId: tenant, scope: 'customer', id: customer, role: 'viewer' }), undefined);
+    assert.equal(
+      accessGrantProblem({ tenantId: tenant, scope: 'reseller', id: '7654321', role: 'analyst' }),
+      undefined,
+    );
+  });
+  it('says what is wrong with any other', () => {
+    const problem = (g: Partial<Parameters<typeof accessGrantProblem>[0]>) =>
+      accessGrantProblem({ tenantId: tenant, scope: 'customer', id: customer, role: 'viewer', ...g });
+    assert.equal(problem({ tenantId: 'contoso' }), 'names tenant "contoso": a tenant id (GUID)');
+    assert.equal(problem({ tenantId: `${tenant}0` }), `names tenant "${tenant}0": a tenant id (GUID)`);
+    assert.equal(problem({ id: '7654321' }), `names customer "7654321": a customer's tenant id (GUID)`);
+    assert.equal(problem({ scope: 'reseller', id: customer }), `names reseller "${customer}": an MPN id (digits)`);
+    assert.equal(problem({ scope: 'reseller', id: '12a' }), 'names reseller "12a": an MPN id (digits)');
+    assert.equal(
+      problem({ scope: 'reseller', id: '1234567890123' }),
+      'names reseller "1234567890123": an MPN id (digits)',
+    );
+    assert.equal(problem({ scope: 'reseller', id: '1' }), undefined);
+    assert.equal(problem({ scope: 'tenant' as 'customer' }), 'has no scope: a customer or a reseller');
+    assert.equal(problem({ role: 'admin' as 'viewer' }), 'gives role "admin": viewer or analyst');
+  });
+  it('describes a grant for the audit log', () => {
+    assert.equal(describeGrant({ scope: 'reseller', id: '7654321', role: 'analyst' }), 'reseller 7654321 (analyst)');
   });
 });
