@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { accessOf, grantedOf, permits, roleFor, roleOf, ROLES } from '../src/contract/access.js';
-import { accessGrantProblem, describeGrant } from '../src/domain/access-grant.js';
+import { accessGrantProblem, describeGrant, grantJson, scopeFields } from '../src/domain/access-grant.js';
 
 // The role rule alone (issue #30); test/roles.test.ts drives it through every route of the server.
 
@@ -92,5 +92,19 @@ describe('accessGrantProblem', () => {
   });
   it('describes a grant for the audit log', () => {
     assert.equal(describeGrant({ scope: 'reseller', id: '7654321', role: 'analyst' }), 'reseller 7654321 (analyst)');
+  });
+  it('gives a grant as the API does: its scope as customer or reseller, the other null', () => {
+    const at = '2026-12-07T00:00:00.000Z';
+    assert.deepEqual(
+      grantJson({ tenantId: tenant, scope: 'reseller', id: '7654321', role: 'analyst', createdAt: at }),
+      {
+        tenantId: tenant,
+        customer: null,
+        reseller: '7654321',
+        role: 'analyst',
+        createdAt: at,
+      },
+    );
+    assert.deepEqual(scopeFields({ scope: 'customer', id: tenant }), { customer: tenant, reseller: null });
   });
 });

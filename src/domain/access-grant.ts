@@ -37,6 +37,20 @@ export function accessGrantProblem(grant: Pick<AccessGrant, 'tenantId' | 'scope'
   return undefined;
 }
 
+/** A grant's scope as the API and `--json` give it: `customer` or `reseller`, the other null. */
+export const scopeFields = (g: Pick<AccessGrant, 'scope' | 'id'>) => ({
+  customer: g.scope === 'customer' ? g.id : null,
+  reseller: g.scope === 'reseller' ? g.id : null,
+});
+
+/** A grant as the API and `--json` give it. */
+export const grantJson = (g: AccessGrant) => ({
+  tenantId: g.tenantId,
+  ...scopeFields(g),
+  role: g.role,
+  createdAt: g.createdAt,
+});
+
 /** A grant as the audit log and the CLI show it. */
 export const describeGrant = (g: Pick<AccessGrant, 'scope' | 'id' | 'role'>): string =>
   `${g.scope} ${g.id} (${g.role})`;

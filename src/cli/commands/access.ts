@@ -1,19 +1,10 @@
 import { defineCommand } from 'citty';
-import type { AccessGrant, GrantRole } from '../../domain/access-grant.js';
+import { grantJson, type GrantRole } from '../../domain/access-grant.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { dbArg, jsonArg, partnerArg, withPartner } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
 
 const common = { ...partnerArg, ...dbArg } as const;
-
-/** A grant as the API and `--json` give it: its scope as `customer` or `reseller`. */
-const jsonOf = (g: AccessGrant) => ({
-  tenantId: g.tenantId,
-  customer: g.scope === 'customer' ? g.id : null,
-  reseller: g.scope === 'reseller' ? g.id : null,
-  role: g.role,
-  createdAt: g.createdAt,
-});
 
 const add = defineCommand({
   meta: {
@@ -55,7 +46,7 @@ const add = defineCommand({
         'cli',
       ),
     );
-    if (args.json) console.log(JSON.stringify(jsonOf(grant), null, 2));
+    if (args.json) console.log(JSON.stringify(grantJson(grant), null, 2));
     else console.log(`tenant ${grant.tenantId} sees ${grant.scope} ${grant.id} as ${grant.role}`);
   },
 });
@@ -65,7 +56,7 @@ const list = defineCommand({
   args: { ...common, ...jsonArg },
   async run({ args }) {
     const grants = await withPartner(args, (store, partner) => store.access.list(partner));
-    if (args.json) return console.log(JSON.stringify(grants.map(jsonOf), null, 2));
+    if (args.json) return console.log(JSON.stringify(grants.map(grantJson), null, 2));
     if (grants.length === 0) return console.log("no access grants: only the partner's own users sign in");
     console.log(
       renderTable(

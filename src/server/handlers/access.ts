@@ -1,25 +1,16 @@
-import type { AccessGrant } from '../../domain/access-grant.js';
+import { grantJson } from '../../domain/access-grant.js';
 import type { OperationHandler } from '../operation-routes.js';
 import { actorOf, changed } from './changes.js';
 
 // Our extension routes for access grants (issue #30); admin only (contract/operations.ts).
 
-/** A grant as the API gives it: its scope as `customer` or `reseller`. */
-const resourceOf = (g: AccessGrant) => ({
-  tenantId: g.tenantId,
-  customer: g.scope === 'customer' ? g.id : null,
-  reseller: g.scope === 'reseller' ? g.id : null,
-  role: g.role,
-  createdAt: g.createdAt,
-});
-
 export const listAccessGrants: OperationHandler<'listAccessGrants'> = async ({ caller }, deps) => {
-  const items = (await deps.store.access.list(caller.partnerTenantId)).map(resourceOf);
+  const items = (await deps.store.access.list(caller.partnerTenantId)).map(grantJson);
   return { resource: { totalCount: items.length, items }, cache: false };
 };
 
 export const createAccessGrant: OperationHandler<'createAccessGrant'> = ({ caller, body }, deps) =>
-  changed(deps.store.access.add(caller.partnerTenantId, body, actorOf(caller)).then(resourceOf), true);
+  changed(deps.store.access.add(caller.partnerTenantId, body, actorOf(caller)).then(grantJson), true);
 
 export const deleteAccessGrant: OperationHandler<'deleteAccessGrant'> = ({ caller, values }, deps) =>
-  changed(deps.store.access.remove(caller.partnerTenantId, values['tenant-id'], actorOf(caller)).then(resourceOf));
+  changed(deps.store.access.remove(caller.partnerTenantId, values['tenant-id'], actorOf(caller)).then(grantJson));

@@ -1,4 +1,5 @@
 import { permits } from '../../contract/access.js';
+import { scopeFields } from '../../domain/access-grant.js';
 import type { OperationHandler } from '../operation-routes.js';
 
 /** GET /v1/partnerusage/me: who the token is and what it may do (the dashboard hides the rest). */
@@ -6,12 +7,7 @@ export const getMe: OperationHandler<'getMe'> = async ({ caller }) => ({
   resource: {
     tenantId: caller.grant?.tenantId ?? caller.partnerTenantId,
     partnerTenantId: caller.partnerTenantId,
-    grant: caller.grant
-      ? {
-          customer: caller.grant.scope === 'customer' ? caller.grant.id : null,
-          reseller: caller.grant.scope === 'reseller' ? caller.grant.id : null,
-        }
-      : null,
+    grant: caller.grant ? scopeFields(caller.grant) : null,
     user: caller.user ?? null,
     role: caller.role ?? null,
     may: {
