@@ -67,24 +67,25 @@ describe('bounded cache', () => {
 describe('response cache', () => {
   it('serves an entry only at the data version it was made at, and drops all at a new one', () => {
     const cache = new ResponseCache(1 << 20);
+    const text = (b: Buffer | undefined) => b?.toString('utf8');
     assert.equal(cache.get('k', 'v1'), undefined);
-    cache.set('k', 'v1', 'body');
+    assert.equal(text(cache.set('k', 'v1', 'body')), 'body', 'set gives back the bytes to send');
     cache.set('j', 'v1', 'other');
-    assert.equal(cache.get('k', 'v1'), 'body');
+    assert.equal(text(cache.get('k', 'v1')), 'body');
     assert.equal(cache.get('k', 'v2'), undefined, 'an import or a budget change makes a new version');
     assert.equal(cache.bytes, 0, 'every entry of the old version is dropped');
     assert.equal(cache.get('j', 'v2'), undefined);
-    cache.set('k', 'v1', 'stale');
+    assert.equal(text(cache.set('k', 'v1', 'stale')), 'stale', 'given back, though not kept');
     assert.equal(cache.get('k', 'v2'), undefined, 'a body made at an older version is not kept');
-    cache.set('k', 'v2', 'fresh');
-    assert.equal(cache.get('k', 'v2'), 'fresh');
-    assert.equal(cache.bytes, stringBytes('k') + stringBytes('fresh'));
+    cache.set('k', 'v2', 'fresh €');
+    assert.deepEqual(cache.get('k', 'v2'), Buffer.from('fresh €', 'utf8'));
+    assert.equal(cache.bytes, stringBytes('k') + Buffer.byteLength('fresh €'), 'a body counts its UTF-8 bytes');
   });
 
   it('holds nothing with a bound of 0', () => {
     const cache = new ResponseCache(0);
     cache.get('k', 'v');
-    cache.set('k', 'v', 'body');
+    assert.equal(cache.set('k', 'v', 'body').toString(), 'body');
     assert.equal(cache.get('k', 'v'), undefined);
   });
 

@@ -57,6 +57,54 @@ describe('server hardening (SQLite)', () => {
   const get = (url: string, init: RequestInit = {}) =>
     fetch(`${server.baseUrl}${url}`, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
 
+  it("logs each request's lines with its correlation id, the client's or the one it answers with", async () => {
+    const lines: { correlationId?: string; reqId?: string; msg?: string }[] = [];
+    const stream = { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) };
+    const app = createServer({
+      store: server.store,
+      verifier: server.auth.verifier,
+      tokens: server.auth.tokens,
+      logger: { level: 'info', stream },
+    });
+    const given = await app.inject({ url: '/healthz', headers: { 'ms-correlationid': 'given-id-1' } });
+    const made = await app.inject({ url: '/healthz' });
+    await app.close();
+    const of = (reqId: string) => lines.filter((l) => l.reqId === reqId).map((l) => l.correlationId);
+    assert.deepEqual(of(given.headers['ms-requestid'] as string), ['given-id-1', 'given-id-1']);
+    assert.deepEqual(of(made.headers['ms-requestid'] as string), [
+      made.headers['ms-correlationid'],
+      made.headers['ms-correlationid'],
+    ]);
+    // Without a line per request, an error's line still names both.
+    const quiet: typeof lines = [];
+    const failing = Object.create(server.store) as typeof server.store;
+    failing.dataVersion = () => {
+      throw new Error('the store failed');
+    };
+    const bare = createServer({
+      store: failing,
+      verifier: server.auth.verifier,
+      tokens: server.auth.tokens,
+      logger: {
+        level: 'info',
+        stream: { write: (line: string) => void quiet.push(JSON.parse(line) as (typeof lines)[number]) },
+      },
+      requestLogging: false,
+    });
+    assert.equal((await bare.inject({ url: '/v1/nothing-here' })).statusCode, 404);
+    assert.equal(quiet.length, 0, `no line per request: ${JSON.stringify(quiet)}`);
+    const failed = await bare.inject({
+      url: '/v1/customers/usagerecords',
+      headers: { authorization: `Bearer ${token}`, 'ms-correlationid': 'given-id-2' },
+    });
+    await bare.close();
+    assert.equal(failed.statusCode, 500);
+    assert.deepEqual(
+      quiet.map((l) => [l.msg, l.reqId, l.correlationId]),
+      [['unexpected error', failed.headers['ms-requestid'], 'given-id-2']],
+    );
+  });
+
   it('gives the development token only to a page of this server on this machine (Host and Origin)', async () => {
     const store = await db.open();
     const auth = await createServerAuth(store, {});

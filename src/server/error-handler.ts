@@ -5,7 +5,7 @@ import { ApiError, apiErrors } from '../contract/api-errors.js';
 import { GraphError, graphErrors } from '../contract/graph-errors.js';
 import { REQUEST_LIMITS } from './request-limits.js';
 import { isApiPath, type PageHandler } from './routes/dashboard.js';
-import { contentTypeOf, negotiateMediaType, SERVER_ID, setTracingHeaders } from './request-context.js';
+import { contentTypeOf, logIds, negotiateMediaType, SERVER_ID, setTracingHeaders } from './request-context.js';
 
 /**
  * The one place errors become responses: an ApiError is Partner Center's status and body;
@@ -26,7 +26,7 @@ export function installErrorHandling(app: FastifyInstance, page?: PageHandler): 
             ? apiErrors.unsupportedMediaType()
             : apiErrors.invalidInput(error.validation ? 'Invalid request input.' : error.message);
     } else {
-      req.log.error({ err: error }, 'unexpected error');
+      req.log.error({ err: error, ...logIds(req) }, 'unexpected error');
       apiError = apiErrors.unexpected();
     }
     return sendFault(req, reply, apiError);

@@ -13,7 +13,7 @@ import type { Store } from '../storage/store.js';
 import { ViewCache } from './view-cache.js';
 import type { Caller } from './auth/token-verifier.js';
 import { single } from './collection-query.js';
-import { contentTypeOf, negotiateMediaType } from './request-context.js';
+import { contentTypeOf, logIds, negotiateMediaType } from './request-context.js';
 import { answerCollection, type UsageCollectionRoute } from './routes/usage-collection.js';
 import type { ServerDeps } from './server-deps.js';
 
@@ -230,7 +230,7 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
           const { contentType, filename, write } = answer.download;
           const body = new PassThrough();
           write(body).catch((error: unknown) => {
-            req.log.error({ err: error }, 'export failed after its first bytes');
+            req.log.error({ err: error, ...logIds(req) }, 'export failed after its first bytes');
             body.destroy(error as Error);
           });
           return reply
@@ -244,8 +244,9 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
           return answerCollection(served, caller, req, reply, answer.collection, { key: cacheKey, version });
         }
         const body = stringifyExact(answer.resource);
-        if (cacheKey !== undefined && answer.cache !== false) deps.cache.set(cacheKey, version, body);
-        return reply.send(body);
+        return reply.send(
+          cacheKey !== undefined && answer.cache !== false ? deps.cache.set(cacheKey, version, body) : body,
+        );
       },
     });
   }

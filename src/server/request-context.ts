@@ -28,20 +28,35 @@ export function requestIdOf(req: { headers: Record<string, string | string[] | u
   return safeHeader(req.headers['ms-requestid']) ?? crypto.randomUUID();
 }
 
+const correlationIds = new WeakMap<object, string>();
+
+/** The request's correlation id: the client's MS-CorrelationId when usable, else a new GUID (one per request). */
+export function correlationIdOf(raw: { headers: Record<string, string | string[] | undefined> }): string {
+  let id = correlationIds.get(raw);
+  if (id === undefined)
+    correlationIds.set(raw, (id = safeHeader(raw.headers['ms-correlationid']) ?? crypto.randomUUID()));
+  return id;
+}
+
 /**
  * Partner Center's tracing headers on every response, errors included: MS-RequestId and
- * MS-CorrelationId echoed (new GUIDs when absent), MS-CV, MS-ServerId.
+ * MS-CorrelationId echoed (new GUIDs when absent), MS-CV, MS-ServerId. (Log lines carry the
+ * correlation id through the request's logger: create-server.ts, childLoggerFactory.)
  */
 export function setTracingHeaders(req: FastifyRequest, reply: FastifyReply): void {
-  const correlationId = safeHeader(req.headers['ms-correlationid']) ?? crypto.randomUUID();
   const cv = safeHeader(req.headers['ms-cv']) ?? `${CV_PREFIX}${(cvCounter++).toString(36)}.0`;
   reply.header('MS-RequestId', req.id);
-  reply.header('MS-CorrelationId', correlationId);
+  reply.header('MS-CorrelationId', correlationIdOf(req.raw));
   reply.header('MS-CV', cv);
   reply.header('MS-ServerId', SERVER_ID);
-  // Log lines carry the correlation id too (the request id is Fastify's own).
-  if (req.log.level !== 'silent') req.log = req.log.child({ correlationId });
 }
+
+/**
+ * The request's ids for an error's log line, where its logger does not carry them: the server's
+ * own logger when there is no line per request (create-server.ts, childLoggerFactory).
+ */
+export const logIds = (req: FastifyRequest): { reqId?: string; correlationId?: string } =>
+  req.log === req.server.log ? { reqId: req.id, correlationId: correlationIdOf(req.raw) } : {};
 
 export type ResponseMediaType = 'application/json' | 'text/json';
 

@@ -81,9 +81,7 @@ export async function answerCollection<T>(
       headers: [{ key: 'MS-ContinuationToken', value: token }],
     };
   }
-  const body = stringifyExact(collection(page.items, route.selfUri, next));
-  deps.cache.set(key, version, body);
-  return reply.send(body);
+  return reply.send(deps.cache.set(key, version, stringifyExact(collection(page.items, route.selfUri, next))));
 }
 
 /**
