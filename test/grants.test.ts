@@ -9,6 +9,9 @@ import { cli } from './helpers/cli-in-process.js';
 import { generate, tempDir, type Generated } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { alertEngine } from '../src/alerts/alert-engine.js';
+import { GrantViews } from '../src/server/grant-views.js';
+import { openStore } from '../src/storage/open-store.js';
 
 // Views of their own (issue #30): a customer's or a tier-2 reseller's tenant given an access grant
 // sees only its scope, at prices, on every route of the operations table. Generated from the table:
@@ -233,6 +236,30 @@ for (const backend of BACKENDS) {
       const audit = await server.store.alerts.audit(w.partner);
       assert.equal(audit[0]!.actor, `ann@reseller.example (tenant ${RESELLER_TENANT})`);
       assert.equal(audit[0]!.newValue, '900.25');
+    });
+
+    it('views in use are rebuilt ahead of their next request after a change, and dropped with their grant', async () => {
+      const views = new GrantViews(server.store, (file) => openStore(file, alertEngine));
+      try {
+        const grant = (await views.grantOf(RESELLER_TENANT))!;
+        const first = await views.viewOf(grant);
+        assert.equal(await views.refresh(), 0, 'nothing changed');
+        await server.store.setBudget(w.partner, w.customer, '777', 'test');
+        assert.equal(await views.refresh(), 1);
+        const rebuilt = await views.viewOf(grant);
+        assert.notEqual(rebuilt, first, 'a new view, built by refresh');
+        assert.equal((await rebuilt.customerUsage(w.partner, PERIOD, undefined, w.customer))[0]!.budget, '777');
+        assert.equal(views.viewOf(grant), views.viewOf(grant), 'the next requests find it built');
+        await server.store.access.remove(w.partner, RESELLER_TENANT, 'test');
+        assert.equal(await views.refresh(), 0, 'a view whose grant is gone is dropped, not rebuilt');
+        await server.store.access.add(
+          w.partner,
+          { tenantId: RESELLER_TENANT, scope: 'reseller', id: w.reseller, role: 'analyst' },
+          'test',
+        );
+      } finally {
+        await views.close();
+      }
     });
 
     it('grants through the API: admin only; a grantee and a partner viewer are refused; the CLI lists and removes them', async () => {

@@ -9,6 +9,7 @@ import { correlationIdOf, requestIdOf, setTracingHeaders } from './request-conte
 import { cacheBytesFromEnv, ResponseCache } from './response-cache.js';
 import { ViewCache } from './view-cache.js';
 import { GrantViews } from './grant-views.js';
+import { pollEvery } from '../domain/poll-every.js';
 import { openStore } from '../storage/open-store.js';
 import { alertEngine } from '../alerts/alert-engine.js';
 import { handlers } from './handlers/index.js';
@@ -41,6 +42,8 @@ export interface ServerOptions {
   readonly devToken?: () => Promise<string>;
   /** An OpenID provider the dashboard signs users in at (server-auth.ts: ServerAuth.signIn). */
   readonly signIn?: SignIn | undefined;
+  /** Rebuild grantees' views in use after a change this often (ms), not on their next request; default: not. */
+  readonly refreshViewsEveryMs?: number;
   /** Opens a grantee's view (an empty store at `file`); default: SQLite with the alert rules. */
   readonly openView?: (file: string) => Promise<Store>;
   /**
@@ -92,7 +95,19 @@ export function createServer(options: ServerOptions): FastifyInstance {
     views: new ViewCache(),
     grants: new GrantViews(options.store, options.openView ?? ((file) => openStore(file, alertEngine))),
   };
-  app.addHook('onClose', () => deps.grants.close());
+  const refresher =
+    options.refreshViewsEveryMs === undefined
+      ? undefined
+      : pollEvery(
+          () => deps.grants.refresh(),
+          options.refreshViewsEveryMs,
+          (error) => app.log.error({ err: error }, "rebuilding grantees' views"),
+          options.refreshViewsEveryMs,
+        );
+  app.addHook('onClose', async () => {
+    await refresher?.stop();
+    await deps.grants.close();
+  });
   app.addHook('onRequest', async (req, reply) => {
     setTracingHeaders(req, reply);
     checkUrlLength(req.url);

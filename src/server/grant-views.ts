@@ -69,6 +69,27 @@ export class GrantViews {
     return view;
   }
 
+  /**
+   * Rebuilds, ahead of their grantees' next request, the views in use whose data changed (an
+   * import, a budget, a rule); drops those whose grant is gone. How many it rebuilt. (`serve` runs
+   * it every few seconds: ServerOptions.refreshViewsEveryMs.)
+   */
+  async refresh(): Promise<number> {
+    let rebuilt = 0;
+    for (const [tenant, kept] of [...this.#views]) {
+      if (kept.version === this.store.dataVersion()) continue;
+      const grant = await this.grantOf(tenant);
+      if (grant) {
+        await this.viewOf(grant);
+        rebuilt++;
+      } else if (this.#views.get(tenant) === kept) {
+        this.#views.delete(tenant);
+        this.#closeLater(kept);
+      }
+    }
+    return rebuilt;
+  }
+
   async #build(grant: PartnerGrant, file: string): Promise<Store> {
     const work = `${file}.lines`;
     await fs.promises.mkdir(work);

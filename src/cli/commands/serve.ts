@@ -96,6 +96,8 @@ export const serveCommand = defineCommand({
       // Two JSON lines a request were measured at half the throughput of a small response
       // (612 bytes: 4,498 req/s against 8,588 bare); access logs are opt-in.
       requestLogging: process.env.PARTNER_USAGE_REQUEST_LOG === '1',
+      // Grantees' views in use are rebuilt after a change here, not in their next request.
+      refreshViewsEveryMs: Number(process.env.PARTNER_USAGE_VIEWS_POLL_MS ?? 5000),
     });
     let address: string;
     try {
