@@ -98,13 +98,21 @@ console.log(
       headers: { Authorization: `Bearer ${token}` },
     })
   ).json()) as { items: { id: string }[] };
+  // The older line-item API's query: the UK customer's currency, this month.
+  const unbilled = '?provider=onetime&invoicelineitemtype=usagelineitems&currencycode=GBP&period=current';
   for (const [id, o] of Object.entries(operations)) {
-    if (o.method !== 'GET') continue;
+    // Files (statements, exports) are bench:export's.
+    if (o.method !== 'GET' || ('download' in o && o.download)) continue;
     const legacyOnly = id === 'getSubscriptionResourceUsageRecords';
     const route = legacyOnly
       ? `${o.path.replace('{customer-tenant-id}', legacy).replace('{subscription-id}', legacySubs.items[0]!.id)}?period=${previousPeriod}`
       : o.path.replace('{customer-tenant-id}', c).replace('{subscription-id}', s);
-    const url = `${apiBase}${route}${route.endsWith('/utilizations/azure') ? `?start_time=${start}&end_time=${end}&size=100` : ''}`;
+    const query = route.endsWith('/utilizations/azure')
+      ? `?start_time=${start}&end_time=${end}&size=100`
+      : id === 'getUnbilledLineItems'
+        ? unbilled
+        : '';
+    const url = `${apiBase}${route}${query}`;
     const sample = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
     const body = await sample.text();
     if (sample.status !== 200) throw new Error(`${route} answered ${sample.status}: ${body}`);
