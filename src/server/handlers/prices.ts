@@ -12,8 +12,9 @@ import { actorOf, changed } from './changes.js';
 // margins answer: never served from the response cache.
 
 export const listPriceRules: OperationHandler<'listPriceRules'> = async ({ caller }, deps) => {
+  // Rules change only through the store, which moves the data version: cached as any read.
   const items = await deps.store.prices.rules(caller.partnerTenantId);
-  return { resource: { totalCount: items.length, items }, cache: false };
+  return { resource: { totalCount: items.length, items } };
 };
 
 export const createPriceRule: OperationHandler<'createPriceRule'> = (request, deps) =>
