@@ -8,8 +8,9 @@ import { resolvePeriod } from '../collection-query.js';
 import type { OperationHandler } from '../operation-routes.js';
 import { actorOf, changed } from './changes.js';
 
-// Our extension routes for what the partner charges and keeps (issue #29). Rules change what the
-// margins answer: never served from the response cache.
+// Our extension routes for what the partner charges and keeps (issue #29). Rules, lines and kept
+// price bases change only through the store, which moves the data version: the reads are cached
+// as any other.
 
 export const listPriceRules: OperationHandler<'listPriceRules'> = async ({ caller }, deps) => {
   // Rules change only through the store, which moves the data version: cached as any read.
@@ -59,7 +60,7 @@ export const getMargins: OperationHandler<'getMargins'> = async ({ caller, value
     usdCost: new JsonDecimal(r.usdCost),
     usdPrice: new JsonDecimal(r.usdPrice),
   }));
-  return { resource: { totalCount: kept.length, items }, cache: false };
+  return { resource: { totalCount: kept.length, items } };
 };
 
 /** GET /v1/partnerusage/customers/{c}/statement.{pdf|csv}: a customer the partner does not have is 404. */
