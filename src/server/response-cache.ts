@@ -35,7 +35,7 @@ export class ResponseCache {
 
   /** Keeps a response's body (while `version` is the data's) and gives it back as the bytes to send. */
   set(key: string, version: string, body: string): Buffer {
-    const bytes = Buffer.from(body, 'utf8');
+    const bytes = Buffer.from(body);
     if (version === this.#version) this.#entries.set(key, bytes);
     return bytes;
   }
