@@ -45,6 +45,41 @@ describe('the customers view (sort, filter, search, page)', () => {
     assert.deepEqual(ids(viewCustomers(rows, query({ sort: 'totalCost', order: 'asc' })).items), ['b', 'a', 'c']);
   });
 
+  it('orders values a double cannot tell apart exactly, among others it can, and negatives below zero', () => {
+    const rows = [
+      row('big', 'E', { margin: '123456789012345678901.000000000000000002' }),
+      row('big-less', 'F', { margin: '123456789012345678901.000000000000000001' }),
+      row('tiny-more', 'B', { margin: '0.100000000000000000002' }),
+      row('tiny', 'C', { margin: '0.100000000000000000001' }),
+      row('loss', 'D', { margin: '-5' }),
+      row('none', 'G'),
+      row('zero', 'A', { margin: '0' }),
+    ];
+    assert.deepEqual(ids(viewCustomers(rows, query({ sort: 'margin', order: 'asc' })).items), [
+      'loss',
+      'zero',
+      'tiny',
+      'tiny-more',
+      'big-less',
+      'big',
+      'none',
+    ]);
+    assert.deepEqual(ids(viewCustomers(rows, query({ sort: 'margin', order: 'desc' })).items), [
+      'big',
+      'big-less',
+      'tiny-more',
+      'tiny',
+      'zero',
+      'loss',
+      'none',
+    ]);
+    // The same list asked again, in another order and filtered: from the orders sorted once.
+    assert.deepEqual(
+      ids(viewCustomers(rows, query({ sort: 'margin', order: 'asc', filters: ['negative-margin'] })).items),
+      ['loss'],
+    );
+  });
+
   it('sorts customers without a budget last in either order, and ties by name, then id', () => {
     const rows = [
       row('x2', 'Same', { budget: '10' }),

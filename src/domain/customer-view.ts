@@ -82,55 +82,87 @@ const KEEP: Record<ViewFilter, (r: ViewRow) => boolean> = {
   'negative-margin': (r) => r.margin !== null && r.margin.startsWith('-'),
 };
 
-type Key = string | number | Decimal | null;
-const decimal = (text: string | null): Decimal | null => (text === null ? null : (parseDecimal(text) ?? ZERO));
+/** The columns that hold money (exact decimal text, or null): compared exactly, see sortedRows. */
+const MONEY: Partial<Record<ViewSort, (r: ViewRow) => string | null>> = {
+  totalCost: (r) => r.totalCost,
+  usdTotalCost: (r) => r.usdTotalCost,
+  budget: (r) => r.budget,
+  percentUsed: (r) => r.percentUsed,
+  forecast: (r) => r.forecast,
+  price: (r) => r.price,
+  margin: (r) => r.margin,
+  marginPercent: (r) => r.marginPercent,
+};
 
-/** Each sort's key; money compared exactly (as decimals), not as floats. */
-const KEY_OF: Record<ViewSort, (r: ViewRow) => Key> = {
+/** The other columns' keys (null: no value). */
+const PLAIN: Partial<Record<ViewSort, (r: ViewRow) => string | number | null>> = {
   name: (r) => r.name.toLowerCase(),
   plan: (r) => r.plan,
   currency: (r) => r.currency,
-  totalCost: (r) => decimal(r.totalCost),
-  usdTotalCost: (r) => decimal(r.usdTotalCost),
-  budget: (r) => decimal(r.budget),
-  percentUsed: (r) => decimal(r.percentUsed),
-  forecast: (r) => decimal(r.forecast),
   anomalies: (r) => r.anomalies,
   lastModified: (r) => r.lastModified,
-  price: (r) => decimal(r.price),
-  margin: (r) => decimal(r.margin),
-  marginPercent: (r) => decimal(r.marginPercent),
 };
 
-function compareKeys(a: Key, b: Key): number {
-  if (a === b) return 0;
-  // No value (no budget, never modified) sorts last in either order: see sortRows.
-  if (a === null) return 1;
-  if (b === null) return -1;
-  if (typeof a === 'object') return compare(a, b as Decimal);
-  return a < b ? -1 : 1;
+const exact = (text: string): Decimal => parseDecimal(text) ?? ZERO;
+
+/** Per row list: its names in lower case (the tie-break of every sort), and its sorted orders by sort and order. */
+const sortings = new WeakMap<readonly ViewRow[], { names: string[]; orders: Map<string, readonly ViewRow[]> }>();
+
+/**
+ * The rows in the query's order — no value (no budget, never modified) last in either order, ties
+ * by name, then id, so that pages never overlap — sorted once per row list (kept per data version)
+ * and order. Money is compared by the nearest double first (parsing rounds correctly, so it never
+ * orders two values the wrong way round, only ties those closer than a double tells apart), then,
+ * for those ties alone, as exact decimals. Indexes are sorted over typed arrays of keys: 100k rows
+ * in about a tenth of a second.
+ */
+function sortedRows(rows: readonly ViewRow[], sort: ViewSort, order: 'asc' | 'desc'): readonly ViewRow[] {
+  let kept = sortings.get(rows);
+  if (!kept) sortings.set(rows, (kept = { names: rows.map((r) => r.name.toLowerCase()), orders: new Map() }));
+  const known = kept.orders.get(`${sort}|${order}`);
+  if (known) return known;
+  const { names } = kept;
+  const sign = order === 'asc' ? 1 : -1;
+  const tie = (i: number, j: number) =>
+    names[i]! < names[j]! ? -1 : names[i]! > names[j]! ? 1 : rows[i]!.id < rows[j]!.id ? -1 : 1;
+  const index = Array.from({ length: rows.length }, (_, i) => i);
+  const moneyOf = MONEY[sort];
+  if (moneyOf) {
+    const texts = rows.map(moneyOf);
+    const near = Float64Array.from(texts, (t) => (t === null ? NaN : Number(t) || 0));
+    index.sort((i, j) => {
+      const a = texts[i]!;
+      const b = texts[j]!;
+      if (a === null || b === null) return a === b ? tie(i, j) : a === null ? 1 : -1;
+      const by = near[i] !== near[j] ? (near[i]! < near[j]! ? -1 : 1) : a === b ? 0 : compare(exact(a), exact(b));
+      return sign * by || tie(i, j);
+    });
+  } else {
+    const keys = rows.map(PLAIN[sort]!);
+    index.sort((i, j) => {
+      const a = keys[i]!;
+      const b = keys[j]!;
+      if (a === null || b === null) return a === b ? tie(i, j) : a === null ? 1 : -1;
+      return sign * (a < b ? -1 : a > b ? 1 : 0) || tie(i, j);
+    });
+  }
+  const sorted = Array.from(index, (i) => rows[i]!);
+  kept.orders.set(`${sort}|${order}`, sorted);
+  return sorted;
 }
 
 /**
- * The view: rows filtered (every filter must hold), searched (name contains, or tenant id starts
- * with, the text), sorted (ties by name, then id, so that pages never overlap), then the page.
- * Keys are computed once per row (a decimal parse per row, not per comparison): 100k rows sort in
- * tens of milliseconds (bench:api's view figures).
+ * The view: rows sorted (once per row list and order: sortedRows), then filtered (every filter
+ * must hold), searched (name contains, or tenant id starts with, the text), then the page. A
+ * request after the first of an order is a pass over the sorted rows (100k in milliseconds).
  */
 export function viewCustomers(rows: readonly ViewRow[], q: ViewQuery): { totalCount: number; items: ViewRow[] } {
-  const kept = rows.filter(
+  const kept = sortedRows(rows, q.sort, q.order).filter(
     (r) =>
       q.filters.every((f) => KEEP[f](r)) &&
       (q.plan === undefined || r.plan === q.plan) &&
       (q.currency === undefined || r.currency === q.currency) &&
       (!q.search || r.name.toLowerCase().includes(q.search) || r.id.startsWith(q.search)),
   );
-  const keyOf = KEY_OF[q.sort];
-  const keyed = kept.map((row) => ({ row, key: keyOf(row), name: row.name.toLowerCase() }));
-  const sign = q.order === 'asc' ? 1 : -1;
-  keyed.sort((x, y) => {
-    const byKey = x.key === null || y.key === null ? compareKeys(x.key, y.key) : sign * compareKeys(x.key, y.key);
-    return byKey || (x.name < y.name ? -1 : x.name > y.name ? 1 : x.row.id < y.row.id ? -1 : 1);
-  });
-  return { totalCount: kept.length, items: keyed.slice(q.offset, q.offset + q.size).map((k) => k.row) };
+  return { totalCount: kept.length, items: kept.slice(q.offset, q.offset + q.size) };
 }
