@@ -1,6 +1,7 @@
 import { apiErrors } from '../../contract/api-errors.js';
 import { JsonDecimal } from '../../contract/exact-json.js';
-import { countRows, viewCustomers, type CustomerViewData, type ViewRow } from '../../domain/customer-view.js';
+import { countRows, presort, viewCustomers, type CustomerViewData, type ViewRow } from '../../domain/customer-view.js';
+import { VIEW_SORTS, type ViewSort } from '../../contract/view-options.js';
 import { percentUsed } from '../../domain/percent-used.js';
 import { addDays, dayDate, periodDays, periodOf } from '../../domain/usage-day.js';
 import { formatDecimal } from '../../money/decimal.js';
@@ -61,6 +62,27 @@ async function viewData(deps: ServerDeps, partner: string, period: string): Prom
   };
 }
 
+/**
+ * The order a click on each column header asks first (name ascending, the others descending),
+ * sorted in the background one at a time once a view's rows are computed, so that the first click
+ * after an import or a budget change finds its order sorted (~50 ms each at 100k customers).
+ */
+function presortLater(rows: readonly ViewRow[]): void {
+  // The likeliest first: spend and name, then the other money columns.
+  const likely = ['totalCost', 'name', 'budget', 'forecast', 'price', 'margin', 'marginPercent', 'usdTotalCost'];
+  const orders = [...likely, ...VIEW_SORTS.filter((s) => !likely.includes(s))].map(
+    (sort) => [sort as ViewSort, sort === 'name' ? 'asc' : 'desc'] as const,
+  );
+  const next = (i: number) => {
+    if (i < orders.length)
+      setImmediate(() => {
+        presort(rows, ...orders[i]!);
+        next(i + 1);
+      });
+  };
+  next(0);
+}
+
 const wire = (r: ViewRow) => ({
   id: r.id,
   name: r.name,
@@ -86,9 +108,11 @@ export const getCustomerView: OperationHandler<'getCustomerView'> = async ({ cal
   const partner = caller.partnerTenantId;
   const period = resolvePeriod(values.period);
   const offset = values.offset;
-  const data = await deps.views.get(`${partner}|${period}`, deps.store.dataVersion(), () =>
-    viewData(deps, partner, period),
-  );
+  const data = await deps.views.get(`${partner}|${period}`, deps.store.dataVersion(), async () => {
+    const computed = await viewData(deps, partner, period);
+    presortLater(computed.rows);
+    return computed;
+  });
   const page = viewCustomers(data.rows, {
     sort: values.sort,
     order: values.order,
