@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { alertEngine } from '../src/alerts/alert-engine.js';
 import { issueLocalToken } from '../src/server/auth/issue-token.js';
 import { createServer } from '../src/server/create-server.js';
@@ -61,10 +61,16 @@ async function signedInPage(browser: Browser, token: string | undefined): Promis
 }
 
 /** Time from `action` until the table's first row shows a new customer (or, first, any). */
-async function redrawn(page: Page, action: () => Promise<unknown>): Promise<number> {
+/**
+ * From a click on `target` (or an action) until the table's first row is another: the user's wait.
+ * An element to click is found before the clock starts (Playwright's first query by role reads the page's accessibility
+ * tree: ~140 ms no user waits for).
+ */
+async function redrawn(page: Page, target: Locator | (() => Promise<unknown>)): Promise<number> {
+  const element = typeof target === 'function' ? undefined : await target.elementHandle();
   const before = await page.locator('tbody th a').first().textContent();
   const started = performance.now();
-  await action();
+  await (element ? element.click() : (target as () => Promise<unknown>)());
   await page.waitForFunction(
     (b) => {
       const a = (
@@ -116,8 +122,8 @@ try {
   const clicks: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     // Each click brings another customer to the top (by spend: Customer 99999; by name: Customer 0).
-    clicks.push(await redrawn(page, () => page.getByRole('button', { name: 'Month to date', exact: true }).click()));
-    clicks.push(await redrawn(page, () => page.getByRole('button', { name: 'Name' }).click()));
+    clicks.push(await redrawn(page, page.getByRole('button', { name: 'Month to date', exact: true })));
+    clicks.push(await redrawn(page, page.getByRole('button', { name: 'Name' })));
   }
   const filters: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
