@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { accessOf, grantedOf, permits } from '../src/contract/access.js';
 import { operations, type Operation } from '../src/contract/operations.js';
@@ -7,6 +8,7 @@ import { PartnerCenter } from '../src/sdk/partner-center.js';
 import { BACKENDS, testDatabase, type TestDatabase } from './helpers/backends.js';
 import { cli } from './helpers/cli-in-process.js';
 import { generate, tempDir, type Generated } from './helpers/fixtures.js';
+import { usageLine, writeDailyRated } from './helpers/daily-rated-lines.js';
 import { stopPostgres } from './helpers/postgres.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 import { alertEngine } from '../src/alerts/alert-engine.js';
@@ -331,6 +333,27 @@ for (const backend of BACKENDS) {
           ['access.add', 'admin@partner.example'],
         ],
       );
+    });
+
+    // Last: it adds a second partner to the database (the CLI then needs --partner).
+    it("a grantee's tenant that becomes a partner (its own lines imported) is that partner, not a grantee", async () => {
+      const tenant = 'abababab-0000-4000-8000-0000000000f1';
+      await server.store.access.add(
+        w.partner,
+        { tenantId: tenant, scope: 'customer', id: w.customer, role: 'viewer' },
+        'test',
+      );
+      const views = new GrantViews(server.store, (file) => openStore(file, alertEngine));
+      try {
+        assert.equal((await views.grantOf(tenant))?.partnerTenantId, w.partner);
+        const file = path.join(tempDir(), 'own.csv');
+        writeDailyRated(file, [usageLine(tenant, 'cdcdcdcd-0000-4000-8000-0000000000f2', { BillingCurrency: 'EUR' })]);
+        await importFile(server.store, file);
+        assert.equal(await views.grantOf(tenant), undefined);
+      } finally {
+        await views.close();
+        await server.store.access.remove(w.partner, tenant, 'test');
+      }
     });
   });
 }

@@ -36,7 +36,11 @@ export class GrantViews {
   async grantOf(tenantId: string): Promise<PartnerGrant | undefined> {
     const version = this.store.dataVersion();
     if (this.#grants?.version !== version) {
-      const byTenant = this.store.access.all().then((all) => new Map(all.map((g) => [g.tenantId, g])));
+      // A tenant that has become a partner since its grant (its own lines imported) is that partner.
+      const byTenant = Promise.all([this.store.access.all(), this.store.partners()]).then(([all, partners]) => {
+        const own = new Set(partners.map((p) => p.tenantId.toLowerCase()));
+        return new Map(all.filter((g) => !own.has(g.tenantId)).map((g) => [g.tenantId, g]));
+      });
       byTenant.catch(() => (this.#grants = undefined));
       this.#grants = { version, byTenant };
     }
