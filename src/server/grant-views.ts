@@ -24,7 +24,8 @@ interface Built {
 export class GrantViews {
   #grants: { version: string; byTenant: Promise<Map<string, PartnerGrant>> } | undefined;
   readonly #views = new Map<string, Built>();
-  readonly #dir = fs.mkdtempSync(path.join(os.tmpdir(), 'partner-usage-views-'));
+  // Made with the first view: a server without grantees leaves nothing behind.
+  #dir: string | undefined;
   #files = 0;
 
   constructor(
@@ -58,6 +59,7 @@ export class GrantViews {
       this.#views.set(key, kept);
       return kept.view;
     }
+    this.#dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'partner-usage-views-'));
     const file = path.join(this.#dir, `view-${++this.#files}.db`);
     const view = this.#build(grant, file);
     view.catch(() => {
@@ -128,6 +130,6 @@ export class GrantViews {
     const views = [...this.#views.values()];
     this.#views.clear();
     for (const built of views) await this.#discard(built);
-    await fs.promises.rm(this.#dir, { recursive: true, force: true });
+    if (this.#dir !== undefined) await fs.promises.rm(this.#dir, { recursive: true, force: true });
   }
 }
