@@ -51,15 +51,12 @@ export interface BlockRow {
   readonly fields: Buffer;
 }
 
-export interface StoredBlock {
+/** A stored block as a later import reads it: a block row's lines, and which of them are replaced. */
+export interface StoredBlock extends Pick<
+  BlockRow,
+  'count' | 'identities' | 'ordinals' | 'resources' | 'meters' | 'days' | 'amounts'
+> {
   readonly blockKey: number;
-  readonly count: number;
-  readonly identities: Buffer;
-  readonly ordinals: Buffer;
-  readonly resources: Buffer;
-  readonly meters: Buffer;
-  readonly days: Buffer;
-  readonly amounts: Buffer;
   readonly replaced: Buffer | null;
   /** 2: identities of normalised ids; 1: stored before migration 0004 (matched coarsely). */
   readonly identityScheme: number;

@@ -241,11 +241,13 @@ export type SubscriptionSummaryResult =
       readonly lastModified: string | null;
     });
 
-export type ResourceUsageResult =
-  MissingOwner | (SubscriptionOwner & { readonly found: 'ok'; readonly resources: ResourceUsageRow[] });
+/** What a query about one subscription finds: its owner missing, or the subscription and `K`. */
+type SubscriptionResult<K extends string, T> =
+  MissingOwner | (SubscriptionOwner & { readonly found: 'ok' } & { readonly [P in K]: T });
 
-export type SubscriptionDaysResult =
-  MissingOwner | (SubscriptionOwner & { readonly found: 'ok'; readonly days: DayUsageRow[] });
+export type ResourceUsageResult = SubscriptionResult<'resources', ResourceUsageRow[]>;
+
+export type SubscriptionDaysResult = SubscriptionResult<'days', DayUsageRow[]>;
 
 export interface CustomerDayRow {
   readonly customerTenantId: string;
@@ -253,11 +255,9 @@ export interface CustomerDayRow {
   readonly billingTotal: string;
 }
 
-export type UsageLinesResult =
-  MissingOwner | (SubscriptionOwner & { readonly found: 'ok'; readonly lines: UsageLines });
+export type UsageLinesResult = SubscriptionResult<'lines', UsageLines>;
 
-export type MeterUsageResult =
-  MissingOwner | (SubscriptionOwner & { readonly found: 'ok'; readonly meters: MeterUsageRow[] });
+export type MeterUsageResult = SubscriptionResult<'meters', MeterUsageRow[]>;
 
 export interface ImportBatchRow {
   readonly batchId: number;

@@ -3,6 +3,7 @@ import { stringifyExact } from '../../contract/exact-json.js';
 import { meterUsageRecord } from '../../domain/usage-records.js';
 import { CliError } from '../cli-error.js';
 import { renderTable } from '../text-table.js';
+import { subscriptionArgs } from './subscription-args.js';
 import { billingPeriod, choosePartner, dbArg, jsonArg, partnerArg, periodArg, withStore } from '../shared-args.js';
 
 export const metersCommand = defineCommand({
@@ -11,12 +12,7 @@ export const metersCommand = defineCommand({
     description: 'Per-meter totals of one subscription (GET /v1/customers/{c}/subscriptions/{s}/meterusagerecords)',
   },
   args: {
-    customer: { type: 'positional', description: 'customer tenant id', required: true },
-    subscription: {
-      type: 'positional',
-      description: 'subscription id (for an Azure plan, the plan id)',
-      required: true,
-    },
+    ...subscriptionArgs,
     ...periodArg,
     ...partnerArg,
     ...dbArg,
