@@ -335,6 +335,31 @@ for (const backend of BACKENDS) {
       );
     });
 
+    it('a grant whose scope has no lines sees an empty partner: no customer, every customer 404', async () => {
+      const tenant = 'efefefef-0000-4000-8000-0000000000e1';
+      await server.store.access.add(
+        w.partner,
+        { tenantId: tenant, scope: 'reseller', id: '9999999', role: 'viewer' },
+        'test',
+      );
+      try {
+        const token = await server.token({ tenant, user: 'nobody@reseller.example' });
+        const get = (url: string) => fetch(server.baseUrl + url, { headers: { authorization: `Bearer ${token}` } });
+        const list = await get(`/v1/customers/usagerecords?period=${PERIOD}`);
+        assert.equal(list.status, 200);
+        assert.deepEqual(((await list.json()) as { items: unknown[] }).items, []);
+        const view = (await (await get(`/v1/partnerusage/customers?period=${PERIOD}`)).json()) as {
+          totalCount: number;
+        };
+        assert.equal(view.totalCount, 0);
+        const one = await get(`/v1/customers/${w.customer}/usagesummary?period=${PERIOD}`);
+        assert.equal(one.status, 404);
+        assert.equal(((await one.json()) as { code: number }).code, 60003);
+      } finally {
+        await server.store.access.remove(w.partner, tenant, 'test');
+      }
+    });
+
     // Last: it adds a second partner to the database (the CLI then needs --partner).
     it("a grantee's tenant that becomes a partner (its own lines imported) is that partner, not a grantee", async () => {
       const tenant = 'abababab-0000-4000-8000-0000000000f1';

@@ -74,7 +74,8 @@ export async function buildPricedView(
   const rules = await store.prices.rules(partnerTenantId);
   const keep = inScope(grant);
   const customerTenantId = grant.scope === 'customer' ? grant.id : undefined;
-  const files: Partial<Record<LineFormat, { file: string; sink: RowSink; layout: ExportLayout }>> = {};
+  const files: Partial<Record<LineFormat, { file: string; out: fs.WriteStream; sink: RowSink; layout: ExportLayout }>> =
+    {};
   try {
     for (const period of await store.periods(partnerTenantId)) {
       for await (const row of store.lines.rows(partnerTenantId, period, { customerTenantId })) {
@@ -84,7 +85,8 @@ export async function buildPricedView(
         if (!target) {
           const layout = pricedLayout(format, rules);
           const file = path.join(workDir, `${format}.csv`);
-          target = files[format] = { file, layout, sink: csvSink(fs.createWriteStream(file), layout.columns) };
+          const out = fs.createWriteStream(file);
+          target = files[format] = { file, out, layout, sink: csvSink(out, layout.columns) };
         }
         await target.sink.write(target.layout.values(row));
       }
@@ -102,6 +104,10 @@ export async function buildPricedView(
         await view.setBudget(partnerTenantId, row.tenantId, row.budget, 'partner');
     }
   } finally {
-    for (const target of Object.values(files)) await fs.promises.rm(target.file, { force: true });
+    // A build that failed half-way leaves no file open (destroy: nothing, once a file is ended).
+    for (const target of Object.values(files)) {
+      target.out.destroy();
+      await fs.promises.rm(target.file, { force: true });
+    }
   }
 }
