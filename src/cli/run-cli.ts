@@ -32,6 +32,7 @@ const main = defineCommand({
     access: () => import('./commands/access.js').then((m) => m.accessCommand),
     margins: () => import('./commands/margins.js').then((m) => m.marginsCommand),
     statement: () => import('./commands/statement.js').then((m) => m.statementCommand),
+    snapshot: () => import('./commands/snapshot.js').then((m) => m.snapshotCommand),
   },
 });
 

@@ -6,7 +6,13 @@
 
 import type { ApiFault } from './resources.js';
 
-export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 406 | 408 | 413 | 414 | 415 | 431 | 500 | 503;
+export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 406 | 408 | 413 | 414 | 415 | 429 | 431 | 500 | 502 | 503 | 504;
+
+/** Partner Center's throttling body, which is not an ApiFault (partner-center-api.md §7.3). */
+export interface ThrottleFault {
+  readonly statusCode: 429;
+  readonly message: string;
+}
 
 export class ApiError extends Error {
   constructor(
@@ -20,7 +26,8 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  toFault(): ApiFault {
+  toFault(): ApiFault | ThrottleFault {
+    if (this.status === 429) return { statusCode: 429, message: this.message };
     return { code: this.code, description: this.message, data: [], source: 'PartnerFD' };
   }
 }
@@ -81,4 +88,23 @@ export const apiErrors = {
   notAcceptable: () =>
     new ApiError(406, 800002, 'The requested media type is not supported: use application/json or text/json.'),
   unexpected: () => new ApiError(500, 800003, 'Unexpected service error.'),
+  throttled: (seconds: number) =>
+    new ApiError(429, 0, `Rate limit is exceeded. Try again in ${seconds} seconds.`, {
+      'Retry-After': String(seconds),
+    }),
+  /** An emulator's fault rule (`serve --faults`): the status it names, with Partner Center's words for it. */
+  injected: (status: 403 | 408 | 500 | 502 | 503 | 504, retryAfter?: number) =>
+    new ApiError(
+      status,
+      status === 403 ? 900150 : status === 408 ? 800002 : 800003,
+      {
+        403: 'Access to this resource is denied (an emulated fault).',
+        408: 'The request timed out (an emulated fault).',
+        500: 'Unexpected service error.',
+        502: 'Bad gateway (an emulated fault).',
+        503: 'The service is temporarily unavailable (an emulated fault).',
+        504: 'The gateway timed out (an emulated fault).',
+      }[status],
+      retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) },
+    ),
 } as const;

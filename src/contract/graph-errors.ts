@@ -5,11 +5,13 @@
  */
 export class GraphError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 415,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 408 | 415 | 429 | 500 | 502 | 503 | 504,
     readonly code: string,
     message: string,
     /** Azure Storage's XML error (blob downloads) rather than Graph's JSON. */
     readonly storage = false,
+    /** Extra response headers (Retry-After on throttling). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = 'GraphError';
@@ -47,4 +49,35 @@ export const graphErrors = {
   sasRefused: (reason: string) => new GraphError(403, 'AuthenticationFailed', reason, true),
   blobNotFound: () =>
     new GraphError(404, 'BlobNotFound', 'The specified blob does not exist (its snapshot is no longer held).', true),
+  /**
+   * An emulator's fault rule (`serve --faults`) on a Graph route, or on a blob in Azure Storage's
+   * words (403 there is an expired SAS).
+   */
+  injected: (status: 403 | 408 | 429 | 500 | 502 | 503 | 504, blob: boolean, retryAfter?: number) => {
+    const headers = retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) };
+    const [code, message] = blob
+      ? (
+          {
+            403: ['AuthenticationFailed', 'Signature not valid in the specified time frame (an emulated fault).'],
+            408: ['OperationTimedOut', 'The operation could not be completed within the permitted time.'],
+            429: ['ServerBusy', 'The server is busy.'],
+            500: ['InternalError', 'The server encountered an internal error. Please retry the request.'],
+            502: ['InternalError', 'The server encountered an internal error. Please retry the request.'],
+            503: ['ServerBusy', 'The server is currently unable to receive requests. Please retry your request.'],
+            504: ['OperationTimedOut', 'The operation could not be completed within the permitted time.'],
+          } as const
+        )[status]
+      : (
+          {
+            403: ['Forbidden', 'Access is denied (an emulated fault).'],
+            408: ['RequestTimeout', 'The request timed out (an emulated fault).'],
+            429: ['TooManyRequests', 'Too many requests (an emulated fault).'],
+            500: ['InternalServerError', 'An internal server error occurred (an emulated fault).'],
+            502: ['BadGateway', 'Bad gateway (an emulated fault).'],
+            503: ['ServiceNotAvailable', 'The service is temporarily unavailable (an emulated fault).'],
+            504: ['GatewayTimeout', 'The gateway timed out (an emulated fault).'],
+          } as const
+        )[status];
+    return new GraphError(status, code, message, blob, headers);
+  },
 };

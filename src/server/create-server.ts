@@ -24,6 +24,13 @@ import { BillingExports } from './graph/billing-exports.js';
 import { DEFAULT_EXPORT_SETTINGS, type ExportSettings } from './graph/export-settings.js';
 import { openApiRoute } from './routes/openapi.js';
 import type { ServerDeps } from './server-deps.js';
+import { operations } from '../contract/operations.js';
+import { FaultRules } from './emulator/fault-rules.js';
+import { injectFaults } from './emulator/fault-injection.js';
+import { emulatorRoutes, type EmulatorOptions } from './routes/emulator.js';
+import { GRAPH_OPERATIONS } from './routes/graph-billing.js';
+import { metricsRoute, ServerMetrics } from './metrics.js';
+import { RateLimits, type RateLimitSettings } from './rate-limits.js';
 
 // The version the OpenAPI document states: package.json's, two levels up from src/ and dist/.
 const PACKAGE_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -50,6 +57,14 @@ export interface ServerOptions {
    * Serve Microsoft Graph's partner billing exports (under /v1.0 and /beta) from this store: tokens
    * for Graph's audience, the key SAS tokens are signed with (shared by every node), the behaviour.
    */
+  /** Serve HTTPS with this certificate and key (PEM), as Azurite's --cert/--key; default HTTP. */
+  readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
+  /** Request budgets per partner and per partner and customer (`serve --rate-limit`); default none. */
+  readonly rateLimits?: RateLimitSettings | undefined;
+  /** The token GET /metrics asks for (PARTNER_USAGE_METRICS_TOKEN); without one it answers loopback only. */
+  readonly metricsToken?: string | undefined;
+  /** Emulator mode (`serve --faults`): fault rules and the state routes under /_emulator. */
+  readonly emulator?: Omit<EmulatorOptions, 'faults'>;
   readonly graph?: {
     readonly verifier: TokenVerifier;
     readonly sasKey: Buffer;
@@ -65,6 +80,8 @@ export interface ServerOptions {
  */
 export function createServer(options: ServerOptions): FastifyInstance {
   const app = Fastify({
+    // HTTPS changes only the listener: the instance is typed as HTTP's, its requests are the same.
+    ...((options.https ? { https: options.https } : {}) as object),
     logger: options.logger ?? false,
     genReqId: requestIdOf,
     // With a line per request, the request's logger carries its ids (one child, not a second one);
@@ -93,6 +110,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     tokens: options.tokens,
     cache: new ResponseCache(options.cacheBytes ?? cacheBytesFromEnv()),
     views: new ViewCache(),
+    limits: options.rateLimits ? new RateLimits(options.rateLimits) : undefined,
     grants: new GrantViews(options.store, options.openView ?? ((file) => openStore(file, alertEngine))),
   };
   const refresher =
@@ -112,6 +130,15 @@ export function createServer(options: ServerOptions): FastifyInstance {
     setTracingHeaders(req, reply);
     checkUrlLength(req.url);
   });
+  // Before every route: hooks apply to the routes declared after them.
+  const metrics = new ServerMetrics(options.store, deps.cache);
+  metricsRoute(app, metrics, options.metricsToken);
+  if (options.emulator) {
+    const faults = new FaultRules([...Object.keys(operations), ...GRAPH_OPERATIONS]);
+    faults.onFired = (rule) => metrics.faultInjected(rule);
+    injectFaults(app, faults);
+    emulatorRoutes(app, options.store, { ...options.emulator, faults });
+  }
   // The dashboard at `/` when it is built (dist/web).
   // The page may call the provider's token endpoint (its origin in connect-src), nothing else outside.
   const connect = options.signIn ? [new URL(options.signIn.tokenEndpoint).origin] : [];

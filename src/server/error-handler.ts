@@ -56,7 +56,7 @@ function sendFault(req: FastifyRequest, reply: FastifyReply, apiError: ApiError)
 
 /** Graph's error envelope, or Azure Storage's XML error for a blob download. */
 function sendGraphError(req: FastifyRequest, reply: FastifyReply, error: GraphError): FastifyReply {
-  reply.code(error.status);
+  reply.code(error.status).headers(error.headers);
   if (error.storage) {
     const message = `${error.message}\nRequestId:${req.id}\nTime:${new Date().toISOString()}`;
     return reply

@@ -176,6 +176,9 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
     methods.add(o.method);
     if (o.method === 'GET') methods.add('HEAD');
     const handler = handlers[id] as EngineHandler;
+    const customerParam = names.indexOf('customer-tenant-id');
+    const customerOf = (req: OperationFastifyRequest): string | undefined =>
+      customerParam < 0 ? undefined : req.params[`p${customerParam}`];
     // Bounded concurrency: counted before the body is read (onRequest), released when answered.
     let inFlight = 0;
     const limit = o.concurrency;
@@ -184,6 +187,7 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
     app.route<OperationRoute>({
       method: o.method,
       url,
+      config: { operationId: id },
       ...(o.bodyLimit === undefined ? {} : { bodyLimit: o.bodyLimit }),
       ...(limit === undefined
         ? {}
@@ -200,6 +204,8 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
       handler: async (req, reply) => {
         const mediaType = o.download ? 'application/json' : negotiateMediaType(req.headers.accept);
         const caller = await authorize(o, deps, req);
+        // Budgets count every request of a caller that is who it says, cached answers too.
+        if (deps.limits) await deps.limits.consume(caller.partnerTenantId, customerOf(req));
         reply.type(contentTypeOf(mediaType));
         // A GET answer is cached by the request (its URL, and a page's token): a hit skips the
         // handler and even parameter validation, since only a valid request was ever stored.

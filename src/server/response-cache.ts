@@ -14,6 +14,9 @@ export class ResponseCache {
   // a millisecond a request to encode, a third of what a bare route spends on it).
   readonly #entries: BoundedCache<Buffer>;
   #version = '';
+  /** Lookups answered from memory, and not (for /metrics). */
+  hits = 0;
+  misses = 0;
 
   constructor(maxBytes = DEFAULT_CACHE_BYTES) {
     this.#entries = new BoundedCache(maxBytes, (key, body) => stringBytes(key) + body.length);
@@ -28,9 +31,13 @@ export class ResponseCache {
     if (version !== this.#version) {
       this.#entries.clear();
       this.#version = version;
+      this.misses++;
       return undefined;
     }
-    return this.#entries.get(key);
+    const body = this.#entries.get(key);
+    if (body === undefined) this.misses++;
+    else this.hits++;
+    return body;
   }
 
   /** Keeps a response's body (while `version` is the data's) and gives it back as the bytes to send. */

@@ -5,6 +5,7 @@ import type { CustomerViewData } from '../domain/customer-view.js';
 import type { ResponseCache } from './response-cache.js';
 import type { ViewCache } from './view-cache.js';
 import type { GrantViews } from './grant-views.js';
+import type { RateLimits } from './rate-limits.js';
 
 /** What the routes need, passed in once by createServer. */
 export interface ServerDeps {
@@ -16,4 +17,6 @@ export interface ServerDeps {
   readonly views: ViewCache<CustomerViewData>;
   /** Access grants and the grantees' priced views (issue #30). */
   readonly grants: GrantViews;
+  /** Request budgets per partner and customer (`serve --rate-limit`); undefined: no limit. */
+  readonly limits?: RateLimits | undefined;
 }

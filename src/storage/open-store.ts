@@ -24,6 +24,7 @@ export async function openStore(location: string, alerts: AlertEngine): Promise<
 
 /** The location as it may be shown: a PostgreSQL URL without its password. */
 export function displayLocation(location: string): string {
+  if (location === ':memory:') return 'memory (kept until the process ends)';
   if (!isPostgresUrl(location)) return location;
   try {
     const url = new URL(location);

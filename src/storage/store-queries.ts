@@ -24,6 +24,7 @@ import type {
   MeterInfoRow,
   UsageLinesResult,
   ImportBatchRow,
+  StoreActivity,
   KeysetPage,
   MeterUsageQuery,
   MeterUsageResult,
@@ -531,6 +532,29 @@ export abstract class StoreQueries {
     return (
       await this.db.selectFrom('server_secrets').select('value').where('name', '=', name).executeTakeFirstOrThrow()
     ).value;
+  }
+
+  async activity(): Promise<StoreActivity> {
+    const deliveries = await this.db
+      .selectFrom('deliveries')
+      .select([
+        'status',
+        (eb) => eb.fn.countAll<number | string>().as('count'),
+        (eb) => eb.fn.sum<number | string>('attempts').as('attempts'),
+      ])
+      .groupBy('status')
+      .execute();
+    const synced = await this.db
+      .selectFrom('sync_snapshots')
+      .select([
+        (eb) => eb.fn.countAll<number | string>().as('count'),
+        (eb) => eb.fn.sum<number | string | null>('lines').as('lines'),
+      ])
+      .executeTakeFirstOrThrow();
+    return {
+      deliveries: deliveries.map((d) => ({ status: d.status, count: Number(d.count), attempts: Number(d.attempts) })),
+      syncSnapshots: { count: Number(synced.count), lines: Number(synced.lines ?? 0) },
+    };
   }
 
   async importBatches(): Promise<ImportBatchRow[]> {

@@ -1,3 +1,4 @@
+import type { SnapshotInfo } from './snapshot.js';
 import type {
   CustomerUsageRow,
   DayUsageRow,
@@ -85,8 +86,16 @@ export interface Store {
   /** The subscription ids of one of the partner's customers; undefined when it has no such customer. */
   subscriptionIds(partnerTenantId: string, customerTenantId: string): Promise<string[] | undefined>;
   importBatches(): Promise<ImportBatchRow[]>;
+  /** What the database has seen happen, for /metrics: deliveries by state, sync snapshots kept. */
+  activity(): Promise<StoreActivity>;
   /** A server secret shared by every process on this database, created by `create` on first use. */
   secret(name: string, create: () => Promise<string>): Promise<string>;
+  /** A consistent copy of the data (not the server's secrets) in `file`, taken while the store is in use (snapshot.ts). */
+  saveSnapshot(file: string): Promise<SnapshotInfo>;
+  /** Every row replaced by the snapshot's, in one transaction: a failure leaves the data as it was. */
+  loadSnapshot(file: string): Promise<SnapshotInfo>;
+  /** Every row removed, in one transaction (the server's secrets kept). */
+  clear(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -258,6 +267,11 @@ export interface CustomerDayRow {
 export type UsageLinesResult = SubscriptionResult<'lines', UsageLines>;
 
 export type MeterUsageResult = SubscriptionResult<'meters', MeterUsageRow[]>;
+
+export interface StoreActivity {
+  readonly deliveries: readonly { readonly status: string; readonly count: number; readonly attempts: number }[];
+  readonly syncSnapshots: { readonly count: number; readonly lines: number };
+}
 
 export interface ImportBatchRow {
   readonly batchId: number;

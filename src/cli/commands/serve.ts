@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import { createSecureContext } from 'node:tls';
+import path from 'node:path';
 import { defineCommand } from 'citty';
 import { DeliveryWorker, deliveryOptionsFromEnv } from '../../alerts/delivery-worker.js';
 import { PriceBasesWarmer } from '../../pricing/price-bases-warmer.js';
@@ -8,6 +11,7 @@ import { createServer } from '../../server/create-server.js';
 import { authSettingsFromEnv, createServerAuth } from '../../server/server-auth.js';
 import { displayLocation, resolveDatabase } from '../../storage/open-store.js';
 import { exportSettingsFromEnv } from '../../server/graph/export-settings.js';
+import { rateLimitsFromEnv } from '../../server/rate-limits.js';
 import { credentialsKey } from '../../sync/credential-vault.js';
 import { startSyncSchedule, validateCronExpression } from '../../sync/sync-schedule.js';
 import { CliError, EXIT } from '../cli-error.js';
@@ -31,6 +35,27 @@ export const serveCommand = defineCommand({
     },
     ...dbArg,
     demo: { type: 'boolean', description: 'load demo data into an empty database', default: true },
+    faults: {
+      type: 'boolean',
+      description:
+        'emulator mode: fault rules, reset and snapshots under /_emulator (default PARTNER_USAGE_FAULTS=1; this machine only)',
+    },
+    emulator: { type: 'boolean', description: 'the same as --faults' },
+    'faults-anywhere': {
+      type: 'boolean',
+      description: 'allow emulator mode on an address other than loopback (anyone who reaches it can fail or erase it)',
+    },
+    'rate-limit': {
+      type: 'boolean',
+      description:
+        'answer 429 with Retry-After when a partner, or a partner about one customer, spends its request budget (PARTNER_USAGE_RATE_LIMITS sets them; default partner=600/60,customer=120/60)',
+    },
+    cert: { type: 'string', description: 'serve HTTPS with this certificate (PEM; with --key)', valueHint: 'pem' },
+    key: { type: 'string', description: "the certificate's private key (PEM)", valueHint: 'pem' },
+    'in-memory': {
+      type: 'boolean',
+      description: 'a throwaway database in memory (with demo data unless --no-demo); nothing is written to disk',
+    },
     'sync-schedule': {
       type: 'string',
       description:
@@ -51,11 +76,13 @@ export const serveCommand = defineCommand({
     const host = args.host ?? (process.env.HOST?.trim() || DEFAULT_HOST);
     let deliveryOptions;
     let exportSettings;
+    let rateLimits;
     let syncKey: Buffer | undefined;
     const schedule = args['sync-schedule'] ?? (process.env.PARTNER_USAGE_SYNC_SCHEDULE?.trim() || undefined);
     try {
       deliveryOptions = deliveryOptionsFromEnv();
       exportSettings = exportSettingsFromEnv();
+      rateLimits = args['rate-limit'] ? rateLimitsFromEnv() : undefined;
       if (schedule !== undefined) {
         validateCronExpression(schedule);
         syncKey = credentialsKey();
@@ -63,10 +90,30 @@ export const serveCommand = defineCommand({
     } catch (error) {
       throw new CliError((error as Error).message, EXIT.usage);
     }
+    const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
+    const emulator = args.faults === true || args.emulator === true || process.env.PARTNER_USAGE_FAULTS === '1';
+    if (emulator && !loopback && !args['faults-anywhere']) {
+      throw new CliError(
+        `emulator mode (--faults) listens on this machine only, not on ${host}: add --faults-anywhere if everyone who can reach it may fail and erase it`,
+        EXIT.usage,
+      );
+    }
+    if ((args.cert === undefined) !== (args.key === undefined)) {
+      throw new CliError('HTTPS needs both --cert and --key', EXIT.usage);
+    }
+    let tls: { cert: Buffer; key: Buffer } | undefined;
+    try {
+      tls = args.cert && args.key ? { cert: fs.readFileSync(args.cert), key: fs.readFileSync(args.key) } : undefined;
+      if (tls) createSecureContext(tls); // a certificate and a key that do not make a pair fail here, in one line
+    } catch (error) {
+      throw new CliError(`cannot read the certificate or its key: ${(error as Error).message}`, EXIT.usage);
+    }
+    if (args['in-memory'] && args.db !== undefined)
+      throw new CliError('give --db or --in-memory, not both', EXIT.usage);
     // A port in use is found before anything is created or loaded (a demo database is 7 MB).
     await ensurePortFree(host, port);
-    const database = resolveDatabase(args.db);
-    const store = await openDatabase(args.db);
+    const database = args['in-memory'] ? ':memory:' : resolveDatabase(args.db);
+    const store = await openDatabase(database);
     const auth = await createServerAuth(store, authSettingsFromEnv());
     if (args.demo && (await store.partners()).length === 0) {
       const started = performance.now();
@@ -78,7 +125,6 @@ export const serveCommand = defineCommand({
     }
     const partners = await store.partners();
     const tenant = partners.some((p) => p.tenantId === DEMO_PARTNER) ? DEMO_PARTNER : partners[0]?.tenantId;
-    const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
     const app = createServer({
       store,
       // The dashboard's "Use development token": embedded mode, on this machine only.
@@ -92,6 +138,17 @@ export const serveCommand = defineCommand({
       tokens: auth.tokens,
       signIn: auth.signIn,
       graph: { verifier: auth.graphVerifier, sasKey: auth.keys.hmacSecret, settings: exportSettings },
+      rateLimits,
+      metricsToken: process.env.PARTNER_USAGE_METRICS_TOKEN?.trim() || undefined,
+      https: tls,
+      ...(emulator
+        ? {
+            emulator: {
+              snapshots: process.env.PARTNER_USAGE_SNAPSHOTS?.trim() || path.resolve('data', 'snapshots'),
+              demo: loadDemoData,
+            },
+          }
+        : {}),
       logger: { level: process.env.LOG_LEVEL ?? 'info' },
       // Two JSON lines a request were measured at half the throughput of a small response
       // (612 bytes: 4,498 req/s against 8,588 bare); access logs are opt-in.
@@ -130,6 +187,8 @@ export const serveCommand = defineCommand({
     const lines = [
       `partner-usage is serving ${address}/v1 and the dashboard at ${address}/ (database ${displayLocation(database)})`,
     ];
+    if (emulator)
+      lines.push(`emulator mode: fault rules, reset and snapshots at ${address}/_emulator (README, "Emulator")`);
     if (auth.mode === 'local' && tenant && loopback) {
       const token = await issueLocalToken(auth.keys, { tenant, expiresInSeconds: 12 * 3600 });
       lines.push(

@@ -5,6 +5,15 @@ import type { Caller, TokenVerifier } from '../auth/token-verifier.js';
 import type { BillingExports } from '../graph/billing-exports.js';
 
 const BASE = '/reports/partners/billing';
+
+/** The Graph routes' operation ids (as Graph's own API reference names them), for fault rules and metrics. */
+export const GRAPH_OPERATIONS = [
+  'billedUsage.export',
+  'unbilledUsage.export',
+  'operation.get',
+  'manifest.get',
+  'blob.download',
+] as const;
 /** OData lets a bound action be called by its short name or its qualified one (Microsoft's SDKs send the latter). */
 const ACTIONS = ['export', 'microsoft.graph.partners.billing.export'];
 
@@ -34,7 +43,8 @@ export function graphBillingRoutes(app: FastifyInstance, verifier: TokenVerifier
   for (const version of ['v1.0', 'beta'] as const) {
     for (const kind of ['unbilled', 'billed'] as const) {
       for (const action of ACTIONS) {
-        app.post(`/${version}${BASE}/usage/${kind}/${action}`, async (req, reply) => {
+        const config = { operationId: GRAPH_OPERATIONS[kind === 'billed' ? 0 : 1] };
+        app.post(`/${version}${BASE}/usage/${kind}/${action}`, { config }, async (req, reply) => {
           const caller = await billingCaller(verifier, req);
           const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
           if (type !== 'application/json') throw graphErrors.unsupportedMediaType();
@@ -46,20 +56,22 @@ export function graphBillingRoutes(app: FastifyInstance, verifier: TokenVerifier
         });
       }
     }
-    app.get<{ Params: { id: string } }>(`/${version}${BASE}/operations/:id`, async (req, reply) => {
+    const operationRoute = { config: { operationId: GRAPH_OPERATIONS[2] } };
+    app.get<{ Params: { id: string } }>(`/${version}${BASE}/operations/:id`, operationRoute, async (req, reply) => {
       const caller = await billingCaller(verifier, req);
       const { body, retryAfterSeconds } = await exports.poll(caller.partnerTenantId, req.params.id, originOf(req));
       if (retryAfterSeconds !== undefined) reply.header('Retry-After', String(retryAfterSeconds));
       return reply.type('application/json').send(JSON.stringify(body));
     });
-    app.get<{ Params: { id: string } }>(`/${version}${BASE}/manifests/:id`, async (req, reply) => {
+    const manifestRoute = { config: { operationId: GRAPH_OPERATIONS[3] } };
+    app.get<{ Params: { id: string } }>(`/${version}${BASE}/manifests/:id`, manifestRoute, async (req, reply) => {
       const caller = await billingCaller(verifier, req);
       const manifest = await exports.manifest(caller.partnerTenantId, req.params.id, originOf(req));
       return reply.type('application/json').send(JSON.stringify(manifest));
     });
   }
   // Blobs are read with the manifest's SAS, not a token, as from Azure Storage.
-  app.get('/blobs/*', async (req, reply) => {
+  app.get('/blobs/*', { config: { operationId: GRAPH_OPERATIONS[4] } }, async (req, reply) => {
     const url = new URL(req.url, 'http://blob');
     const bytes = await exports.blob(decodeURIComponent(url.pathname), url.searchParams);
     return reply

@@ -7,6 +7,8 @@ import type { AlertEngine } from '../alert-engine.js';
 import { StoreQueries } from '../store-queries.js';
 import type { ImportMeta, ImportSession, Store } from '../store.js';
 import { PostgresImportWriter } from './postgres-import-writer.js';
+import type { SnapshotInfo } from '../snapshot.js';
+import { clearPostgres, loadPostgresSnapshot, savePostgresSnapshot } from './postgres-snapshot.js';
 
 // BIGINT (counts, versions) as a JS number: they stay far below 2^53. NUMERIC stays text (exact).
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -72,6 +74,21 @@ export class PostgresStore extends StoreQueries implements Store {
   protected async noteChange(bumpShared = true): Promise<void> {
     this.#ownWrites++;
     if (bumpShared) await sql`UPDATE store_state SET version = version + 1 WHERE id = 1`.execute(this.db);
+  }
+
+  saveSnapshot(file: string): Promise<SnapshotInfo> {
+    return savePostgresSnapshot(this.#pool, file);
+  }
+
+  async loadSnapshot(file: string): Promise<SnapshotInfo> {
+    const info = await loadPostgresSnapshot(this.#pool, file);
+    await this.noteChange(false);
+    return info;
+  }
+
+  async clear(): Promise<void> {
+    await clearPostgres(this.#pool);
+    await this.noteChange(false);
   }
 
   async #poll(): Promise<void> {

@@ -9,6 +9,8 @@ import { StoreQueries } from '../store-queries.js';
 import type { ImportMeta, ImportSession, Store } from '../store.js';
 import { BlockImportSession } from '../block-import-session.js';
 import { SqliteImportWriter } from './sqlite-import-writer.js';
+import type { SnapshotInfo } from '../snapshot.js';
+import { clearSqlite, loadSqliteSnapshot, saveSqliteSnapshot } from './sqlite-snapshot.js';
 
 const DATA_VERSION_POLL_MS = 200;
 
@@ -38,11 +40,13 @@ export class SqliteStore extends StoreQueries implements Store {
   #checkedAt = -Infinity;
 
   readonly #file: string;
+  readonly #alerts: AlertEngine;
 
   private constructor(sqlite: BetterSqlite3.Database, db: Kysely<Database>, file: string, alerts: AlertEngine) {
     super(db, alerts);
     this.#sqlite = sqlite;
     this.#file = file;
+    this.#alerts = alerts;
     this.#version = sqlite.prepare('PRAGMA data_version').pluck();
   }
 
@@ -84,14 +88,7 @@ export class SqliteStore extends StoreQueries implements Store {
    * imports of one file take turns here; another process waits for the lock (up to 10 minutes).
    */
   async beginImport(meta: ImportMeta): Promise<ImportSession> {
-    const previous = importTurns.get(this.#file) ?? Promise.resolve();
-    let endTurn!: () => void;
-    const turn = new Promise<void>((resolve) => (endTurn = resolve));
-    importTurns.set(
-      this.#file,
-      previous.then(() => turn),
-    );
-    await previous;
+    const endTurn = await this.#turn();
     const writer = new SqliteImportWriter(this.#sqlite, this.db);
     this.#sqlite.pragma('busy_timeout = 600000');
     try {
@@ -122,6 +119,48 @@ export class SqliteStore extends StoreQueries implements Store {
       this.#checkedAt = now;
     }
     return `${this.#otherWrites}.${this.#ownWrites}`;
+  }
+
+  saveSnapshot(file: string): Promise<SnapshotInfo> {
+    return saveSqliteSnapshot(this.#sqlite, file);
+  }
+
+  /** In the import's turn: a snapshot never lands in the middle of an import of this process. */
+  async loadSnapshot(file: string): Promise<SnapshotInfo> {
+    const info = await this.#inImportTurn(() =>
+      loadSqliteSnapshot(this.#sqlite, file, async (copy) => {
+        await (await SqliteStore.open({ file: copy, alerts: this.#alerts })).close();
+      }),
+    );
+    await this.noteChange();
+    return info;
+  }
+
+  async clear(): Promise<void> {
+    await this.#inImportTurn(async () => clearSqlite(this.#sqlite));
+    await this.noteChange();
+  }
+
+  async #inImportTurn<T>(work: () => Promise<T>): Promise<T> {
+    const endTurn = await this.#turn();
+    try {
+      return await work();
+    } finally {
+      endTurn();
+    }
+  }
+
+  /** Waits for this file's turn (see beginImport); the function returned ends it. */
+  async #turn(): Promise<() => void> {
+    const previous = importTurns.get(this.#file) ?? Promise.resolve();
+    let endTurn!: () => void;
+    const turn = new Promise<void>((resolve) => (endTurn = resolve));
+    importTurns.set(
+      this.#file,
+      previous.then(() => turn),
+    );
+    await previous;
+    return endTurn;
   }
 
   protected noteChange(): Promise<void> {
