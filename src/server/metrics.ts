@@ -33,12 +33,14 @@ async function readFigures(store: Store): Promise<Figures> {
 
 let processRegistry: Registry | undefined;
 
-/** The process's own figures (memory, CPU, event loop, GC), collected once per process however many servers it runs. */
+/**
+ * The process's own figures (memory, CPU, event loop, GC), collected once per process however many
+ * servers it runs; under their standard names (process_*, nodejs_*), which dashboards expect.
+ */
 function processMetrics(): Registry {
   if (!processRegistry) {
     processRegistry = new Registry();
-    processRegistry.setDefaultLabels({ node: SERVER_ID });
-    collectDefaultMetrics({ register: processRegistry, prefix: 'partner_usage_process_' });
+    collectDefaultMetrics({ register: processRegistry });
   }
   return processRegistry;
 }
@@ -55,8 +57,6 @@ export class ServerMetrics {
 
   constructor(store: Store, cache: ResponseCache) {
     const registers = [this.registry];
-    // Every series says which node it is (several API processes may share a database).
-    this.registry.setDefaultLabels({ node: SERVER_ID });
     this.#requests = new Counter({
       name: 'partner_usage_http_requests_total',
       help: 'Requests answered, by operation id (the operations table, a Graph route, or "other") and status',
@@ -177,7 +177,9 @@ export class ServerMetrics {
 
   /** Everything, in Prometheus' text format. */
   text(): Promise<string> {
-    return Registry.merge([processMetrics(), this.registry]).metrics();
+    const merged = Registry.merge([processMetrics(), this.registry]);
+    merged.setDefaultLabels({ node: SERVER_ID }); // a merge keeps the metrics, not their registries' labels
+    return merged.metrics();
   }
 
   answered(operation: string, status: number, seconds: number): void {
@@ -210,7 +212,7 @@ export function metricsRoute(app: FastifyInstance, metrics: ServerMetrics, token
   app.addHook('onResponse', async (req, reply) => {
     metrics.answered(req.routeOptions.config.operationId ?? 'other', reply.statusCode, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', async (req, reply) => {
+  app.get('/metrics', { config: { operationId: 'metrics' } }, async (req, reply) => {
     const given = req.headers.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
     if (token !== undefined ? given === undefined || !sameToken(given, token) : !loopbackPeer(req)) {
       throw new ApiError(

@@ -21,6 +21,7 @@ export async function startTestServer(
   settings: Partial<AuthSettings> = {},
   wrapStore?: (s: Store) => Store,
   graph?: Omit<NonNullable<ServerOptions['graph']>, 'verifier' | 'sasKey'>,
+  more: Pick<ServerOptions, 'emulator' | 'rateLimits' | 'metricsToken' | 'https'> = {},
 ): Promise<TestServer> {
   const opened = await db.open();
   const store = wrapStore ? wrapStore(opened) : opened;
@@ -31,6 +32,7 @@ export async function startTestServer(
     tokens: auth.tokens,
     signIn: auth.signIn,
     graph: { verifier: auth.graphVerifier, sasKey: auth.keys.hmacSecret, ...graph },
+    ...more,
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Socket } from 'node:net';
 import { Readable, Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiErrors } from '../../contract/api-errors.js';
@@ -27,7 +28,7 @@ function tenantOf(authorization: string | undefined): string | undefined {
 }
 
 /** The first `bytes` of a body, then the connection broken: a download cut short. */
-function cutShort(payload: unknown, bytes: number): Readable {
+function cutShort(payload: unknown, bytes: number, socket: Socket): Readable {
   let left = bytes;
   const cut = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -37,9 +38,9 @@ function cutShort(payload: unknown, bytes: number): Readable {
       }
       this.push(chunk.subarray(0, left));
       left = 0;
-      // After the bytes are flushed, so the client sees them before the break.
-      setImmediate(() => this.destroy(new Error('emulated fault: the body was cut short')));
+      // After the bytes are written, so the client sees them before the break.
       done();
+      setTimeout(() => socket.destroy(), 10);
     },
   });
   const source =
@@ -88,6 +89,6 @@ export function injectFaults(app: FastifyInstance, rules: FaultRules): void {
   });
   app.addHook('onSend', async (req, _reply, payload) => {
     const bytes = cuts.get(req);
-    return bytes === undefined ? payload : cutShort(payload, bytes);
+    return bytes === undefined ? payload : cutShort(payload, bytes, req.raw.socket);
   });
 }

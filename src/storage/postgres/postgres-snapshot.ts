@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
 import readline from 'node:readline';
+import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import type pg from 'pg';
@@ -144,14 +145,22 @@ export async function loadPostgresSnapshot(pool: pg.Pool, file: string): Promise
   const kind = snapshotKind(file);
   if (kind !== 'postgres') throw otherBackend(file, kind);
   return inTransaction(pool, async (client) => {
-    const lines = readline.createInterface({
-      input: fs.createReadStream(file).pipe(zlib.createGunzip()),
-      crlfDelay: Infinity,
-    });
+    // Asked before the file is opened: lines read meanwhile would be lost to the loop below.
     const tables = await dataTables(client);
     const known = new Set(tables);
+    const gunzip = zlib.createGunzip();
+    const source = fs.createReadStream(file);
+    const lines = readline.createInterface({ input: source.pipe(gunzip), crlfDelay: Infinity });
+    // A read or inflate error ends the lines; it is thrown after them (readline does not always pass it on).
+    let broken: Error | undefined;
+    const stop = (error: Error) => {
+      broken ??= error;
+      lines.close();
+    };
+    source.on('error', stop);
+    gunzip.on('error', stop);
     let header: PostgresSnapshotHeader | undefined;
-    let copy: NodeJS.WritableStream | undefined;
+    let copy: Writable | undefined;
     let rows = 0;
     try {
       for await (const line of lines) {
@@ -180,16 +189,22 @@ export async function loadPostgresSnapshot(pool: pg.Pool, file: string): Promise
             throw new SnapshotError(`${file} is damaged: a table section was expected, not ${line.slice(0, 80)}`);
           }
           const columns = JSON.parse(section[2]!) as string[];
-          copy = client.query(
-            copyFrom(`COPY ${quote(section[1]!)} (${columns.map(quote).join(', ')}) FROM STDIN`),
-          ) as NodeJS.WritableStream;
+          copy = client.query(copyFrom(`COPY ${quote(section[1]!)} (${columns.map(quote).join(', ')}) FROM STDIN`));
         }
       }
+      if (broken) throw broken;
+      if (!header || copy) throw new SnapshotError(`${file} is cut short: its last table has no end`);
     } catch (error) {
+      // A COPY left open holds the connection: ended with CopyFail, the ROLLBACK that follows can run.
+      if (copy) {
+        copy.destroy(error as Error);
+        await finished(copy).catch(() => undefined);
+      }
+      lines.close();
+      gunzip.destroy();
       if (error instanceof SnapshotError) throw error;
       throw new SnapshotError(`${file} cannot be loaded: ${(error as Error).message}`, { cause: error });
     }
-    if (!header || copy) throw new SnapshotError(`${file} is cut short: its last table has no end`);
     // Keys given by sequences continue after the largest one loaded.
     const { rows: sequences } = await client.query<{ table_name: string; column_name: string }>(
       `SELECT table_name, column_name FROM information_schema.columns

@@ -72,9 +72,24 @@ function inOneTransaction(sqlite: BetterSqlite3.Database, change: () => void): v
 
 /** Every row of every data table removed, in one transaction (the server's secrets kept). */
 export function clearSqlite(sqlite: BetterSqlite3.Database): void {
-  inOneTransaction(sqlite, () => {
-    for (const t of dataTables(sqlite)) sqlite.prepare(`DELETE FROM main.${quote(t)}`).run();
-  });
+  inOneTransaction(sqlite, () => emptyTables(sqlite, dataTables(sqlite)));
+}
+
+/**
+ * Empties the tables and sets their AUTOINCREMENT counters back (sqlite_sequence: keys start
+ * again, as in a new file; the counters' rows stay where they are).
+ */
+function emptyTables(sqlite: BetterSqlite3.Database, tables: readonly string[]): void {
+  for (const t of tables) sqlite.prepare(`DELETE FROM main.${quote(t)}`).run();
+  if (hasSequences(sqlite, 'main')) {
+    sqlite
+      .prepare(`UPDATE main.sqlite_sequence SET seq = 0 WHERE name IN (SELECT value FROM json_each(?))`)
+      .run(JSON.stringify(tables));
+  }
+}
+
+function hasSequences(sqlite: BetterSqlite3.Database, schema: string): boolean {
+  return sqlite.prepare(`SELECT 1 FROM ${schema}.sqlite_master WHERE name = 'sqlite_sequence'`).get() !== undefined;
 }
 
 /**
@@ -119,7 +134,7 @@ export async function loadSqliteSnapshot(
       const theirs = new Set(dataTables(sqlite, 'snap'));
       const tables = dataTables(sqlite);
       inOneTransaction(sqlite, () => {
-        for (const t of tables) sqlite.prepare(`DELETE FROM main.${quote(t)}`).run();
+        emptyTables(sqlite, tables);
         for (const t of tables.filter((name) => theirs.has(name))) {
           // By name, not position: a column added by a later migration sits last in both.
           const columns = (sqlite.prepare(`PRAGMA main.table_info(${quote(t)})`).all() as { name: string }[])
@@ -128,6 +143,28 @@ export async function loadSqliteSnapshot(
           rows += sqlite
             .prepare(`INSERT INTO main.${quote(t)} (${columns}) SELECT ${columns} FROM snap.${quote(t)}`)
             .run().changes;
+        }
+        // The counters as saved, so that the next keys are the ones the saved database would give.
+        if (hasSequences(sqlite, 'main') && hasSequences(sqlite, 'snap')) {
+          const names = JSON.stringify(tables);
+          sqlite
+            .prepare(
+              `UPDATE main.sqlite_sequence SET seq = coalesce((SELECT s.seq FROM snap.sqlite_sequence s WHERE s.name = sqlite_sequence.name), 0)
+                WHERE name IN (SELECT value FROM json_each(?))`,
+            )
+            .run(names);
+          sqlite
+            .prepare(
+              `DELETE FROM main.sqlite_sequence WHERE seq = 0 AND name IN (SELECT value FROM json_each(?))
+                AND name NOT IN (SELECT name FROM snap.sqlite_sequence)`,
+            )
+            .run(names);
+          sqlite
+            .prepare(
+              `INSERT INTO main.sqlite_sequence (name, seq) SELECT name, seq FROM snap.sqlite_sequence
+                WHERE name IN (SELECT value FROM json_each(?)) AND name NOT IN (SELECT name FROM main.sqlite_sequence)`,
+            )
+            .run(names);
         }
       });
       return { tables: tables.length, rows, bytes: fs.statSync(file).size };
