@@ -3,6 +3,7 @@ import { alertEngine } from '../alerts/alert-engine.js';
 import { NotFound } from '../storage/partner-scope.js';
 import type { Store } from '../storage/store.js';
 import { billingPeriodProblem } from '../contract/billing-period.js';
+import { cloudNamed, type Cloud } from '../contract/clouds.js';
 import { currentBillingPeriod } from '../domain/usage-model.js';
 import { describeStorageFailure } from '../storage/storage-failure.js';
 import { CliError, EXIT } from './cli-error.js';
@@ -48,6 +49,24 @@ export function maxBytesOf(text: string | undefined): number | undefined {
     throw new CliError(`--max-bytes must be a whole number of bytes, got ${JSON.stringify(text)}`, EXIT.usage);
   }
   return maxBytes;
+}
+
+export const cloudArg = {
+  cloud: {
+    type: 'string',
+    description:
+      "Microsoft's cloud: global, usgov (US Government) or china (21Vianet); its endpoints and token audiences (default PARTNER_USAGE_CLOUD, else global)",
+    valueHint: 'global|usgov|china',
+  },
+} as const;
+
+/** The cloud --cloud (or PARTNER_USAGE_CLOUD) names; another name is a usage mistake. */
+export function cloudOf(name: string | undefined): Cloud {
+  try {
+    return cloudNamed(name ?? (process.env.PARTNER_USAGE_CLOUD || undefined));
+  } catch (error) {
+    throw new CliError(`--cloud: ${(error as Error).message}`, EXIT.usage);
+  }
 }
 
 export const jsonArg = {

@@ -1,3 +1,4 @@
+import { CLOUDS, CLOUD_NAMES, type CloudName } from '../contract/clouds.js';
 import { parseExact, type JsonDecimal } from '../contract/exact-json.js';
 import { TokenCache, type TokenProvider } from './credentials.js';
 import {
@@ -9,13 +10,15 @@ import {
   retryAfterSeconds,
 } from './errors.js';
 
-export const PARTNER_CENTER_URL = 'https://api.partnercenter.microsoft.com';
+export const PARTNER_CENTER_URL = CLOUDS.global.partnerCenter;
 /** Partner Center operated by 21Vianet (China). */
-export const PARTNER_CENTER_CHINA_URL = 'https://partner.partnercenterapi.microsoft.cn';
+export const PARTNER_CENTER_CHINA_URL = CLOUDS.china.partnerCenter;
 
 export interface ClientOptions {
-  /** Partner Center (the default), its China cloud, or a partner-usage server's origin. */
+  /** A partner-usage server's origin, or Partner Center elsewhere; default: the cloud's Partner Center. */
   readonly baseUrl?: string;
+  /** Microsoft's cloud whose Partner Center is the default baseUrl: global (default), usgov or china. */
+  readonly cloud?: CloudName;
   /** A bearer token, or a provider asked again when its token is about to expire. */
   readonly credential: string | TokenProvider;
   /** Retries of a call after 408, 429, 5xx, a network error or a timeout (default 2). */
@@ -59,6 +62,7 @@ function checkOptions(options: ClientOptions): void {
   }
   const known = new Set([
     'baseUrl',
+    'cloud',
     'credential',
     'maxRetries',
     'timeoutMs',
@@ -78,6 +82,9 @@ function checkOptions(options: ClientOptions): void {
     throw new TypeError('The credential is an empty string');
   if (unknown.length > 0)
     throw new TypeError(`Unknown PartnerCenter option${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
+  if (options.cloud !== undefined && !CLOUD_NAMES.includes(options.cloud)) {
+    throw new TypeError(`cloud must be ${CLOUD_NAMES.join(', ')}, got ${JSON.stringify(options.cloud)}`);
+  }
   if (options.baseUrl !== undefined && !/^https?:\/\/[^/]/i.test(options.baseUrl)) {
     throw new TypeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}`);
   }
@@ -101,7 +108,7 @@ export class ApiClient {
   constructor(options: ClientOptions) {
     checkOptions(options);
     this.#options = { ...options };
-    this.baseUrl = (options.baseUrl ?? PARTNER_CENTER_URL).replace(/\/+$/, '');
+    this.baseUrl = (options.baseUrl ?? CLOUDS[options.cloud ?? 'global'].partnerCenter).replace(/\/+$/, '');
     this.#tokens = new TokenCache(options.credential);
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#correlationId = options.correlationId ?? crypto.randomUUID();

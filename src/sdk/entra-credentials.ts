@@ -1,7 +1,8 @@
+import { CLOUDS, type CloudName } from '../contract/clouds.js';
 import type { AccessToken, TokenProvider } from './credentials.js';
 
-/** Partner Center's scope for Entra ID v2 tokens. */
-export const PARTNER_CENTER_SCOPE = 'https://api.partnercenter.microsoft.com/.default';
+/** Partner Center's scope for Entra ID v2 tokens (the global cloud's). */
+export const PARTNER_CENTER_SCOPE = `${CLOUDS.global.partnerCenter}/.default`;
 
 // The slice of @azure/msal-node these helpers use, typed here so that msal-node stays an
 // optional peer dependency: it is loaded only when a helper is called.
@@ -24,9 +25,11 @@ export interface EntraAppOptions {
   readonly tenantId: string;
   readonly clientId: string;
   readonly clientSecret: string;
-  /** Default https://login.microsoftonline.com. */
+  /** Microsoft's cloud: global (default), usgov or china; sets the authority and the scope. */
+  readonly cloud?: CloudName;
+  /** Default: the cloud's Entra ID (https://login.microsoftonline.com). */
   readonly authorityHost?: string;
-  /** Default Partner Center's .default scope. */
+  /** Default: the cloud's Partner Center .default scope. */
   readonly scopes?: readonly string[];
   /** @internal another msal-node (tests). */
   readonly msal?: MsalModule;
@@ -37,10 +40,14 @@ async function confidentialClient(options: EntraAppOptions): Promise<Confidentia
   return new msal.ConfidentialClientApplication({
     auth: {
       clientId: options.clientId,
-      authority: `${options.authorityHost ?? 'https://login.microsoftonline.com'}/${options.tenantId}`,
+      authority: `${options.authorityHost ?? CLOUDS[options.cloud ?? 'global'].authority}/${options.tenantId}`,
       clientSecret: options.clientSecret,
     },
   });
+}
+
+function scopesOf(options: EntraAppOptions): string[] {
+  return [...(options.scopes ?? [`${CLOUDS[options.cloud ?? 'global'].partnerCenter}/.default`])];
 }
 
 function accessToken(result: AuthenticationResult | null, flow: string): AccessToken {
@@ -59,7 +66,7 @@ export function refreshTokenCredential(options: EntraAppOptions & { readonly ref
     const result = await (
       await client
     ).acquireTokenByRefreshToken({
-      scopes: [...(options.scopes ?? [PARTNER_CENTER_SCOPE])],
+      scopes: scopesOf(options),
       refreshToken: options.refreshToken,
     });
     return accessToken(result, 'refresh token');
@@ -74,9 +81,7 @@ export function clientCredentialsCredential(options: EntraAppOptions): TokenProv
   let client: Promise<ConfidentialClient> | undefined;
   return async () => {
     client ??= confidentialClient(options);
-    const result = await (
-      await client
-    ).acquireTokenByClientCredential({ scopes: [...(options.scopes ?? [PARTNER_CENTER_SCOPE])] });
+    const result = await (await client).acquireTokenByClientCredential({ scopes: scopesOf(options) });
     return accessToken(result, 'client credentials');
   };
 }

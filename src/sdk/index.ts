@@ -10,6 +10,8 @@
  * }
  */
 export { JsonDecimal } from '../contract/exact-json.js';
+export { CLOUDS, CLOUD_NAMES } from '../contract/clouds.js';
+export type { Cloud, CloudName } from '../contract/clouds.js';
 export type * from '../contract/resources.js';
 export { ApiClient, PARTNER_CENTER_CHINA_URL, PARTNER_CENTER_URL } from './client.js';
 export type { ApiResponse, ClientOptions, RequestOptions } from './client.js';

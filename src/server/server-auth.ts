@@ -3,7 +3,8 @@ import type { Store } from '../storage/store.js';
 import { ROLES, type Role } from '../contract/access.js';
 import type { SignIn } from '../contract/sign-in.js';
 import { loadOrCreateLocalKeys, type LocalKeys } from './auth/local-keys.js';
-import { GRAPH_AUDIENCES, LOCAL_ISSUER } from './auth/token-settings.js';
+import { LOCAL_ISSUER } from './auth/token-settings.js';
+import { CLOUDS, cloudNamed, graphAudiences, type Cloud } from '../contract/clouds.js';
 import { ContinuationTokens } from './paging/continuation-token.js';
 
 /** How tokens are verified: the local key pair (embedded default), or Entra ID via OIDC discovery. */
@@ -12,7 +13,9 @@ export interface AuthSettings {
   readonly oidcDiscoveryUrl?: string | undefined;
   /** PARTNER_USAGE_ISSUERS: accepted issuers, `{tid}` for the token's tenant (default: the discovered one). */
   readonly issuers?: readonly string[] | undefined;
-  /** PARTNER_USAGE_AUDIENCE, comma-separated (default https://api.partnercenter.microsoft.com). */
+  /** PARTNER_USAGE_CLOUD (`serve --cloud`): the cloud whose Partner Center and Graph audiences tokens carry. */
+  readonly cloud?: Cloud | undefined;
+  /** PARTNER_USAGE_AUDIENCE, comma-separated (default: the cloud's Partner Center, https://api.partnercenter.microsoft.com). */
   readonly audience?: string | readonly string[] | undefined;
   /** PARTNER_USAGE_TENANTS: the partner tenants served (default: any whose token verifies). */
   readonly tenants?: readonly string[] | undefined;
@@ -36,6 +39,7 @@ export function authSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AuthS
     return items?.length ? items : undefined;
   };
   return {
+    cloud: env.PARTNER_USAGE_CLOUD?.trim() ? cloudNamed(env.PARTNER_USAGE_CLOUD) : undefined,
     oidcDiscoveryUrl: env.PARTNER_USAGE_OIDC_DISCOVERY?.trim() || undefined,
     issuers: list(env.PARTNER_USAGE_ISSUERS),
     // Comma-separated: Partner Center's audience for its clients and the dashboard's own API's, for example.
@@ -74,7 +78,7 @@ export interface ServerAuth {
 }
 
 /** The sign-in of a discovery document and the settings, or undefined without a client id. */
-function signInOf(settings: AuthSettings, discovered: Discovered): SignIn | undefined {
+function signInOf(settings: AuthSettings, cloud: Cloud, discovered: Discovered): SignIn | undefined {
   const { authorizationEndpoint, tokenEndpoint, issuer } = discovered;
   if (!settings.oidcClientId) return undefined;
   if (!authorizationEndpoint || !tokenEndpoint)
@@ -84,13 +88,14 @@ function signInOf(settings: AuthSettings, discovered: Discovered): SignIn | unde
   const host = new URL(authorizationEndpoint).hostname;
   return {
     providerName:
-      settings.oidcProviderName ?? (/(^|\.)login\.microsoftonline\.(com|us)$/.test(host) ? 'Microsoft' : host),
+      settings.oidcProviderName ??
+      (/(^|\.)login\.(microsoftonline\.(com|us)|chinacloudapi\.cn)$/.test(host) ? 'Microsoft' : host),
     issuer,
     authorizationEndpoint,
     tokenEndpoint,
     clientId: settings.oidcClientId,
     // Partner Center's delegated scope: what an Entra ID app registered for Partner Center asks for.
-    scope: settings.oidcScope ?? 'https://api.partnercenter.microsoft.com/user_impersonation',
+    scope: settings.oidcScope ?? `${cloud.partnerCenter}/user_impersonation`,
   };
 }
 
@@ -98,20 +103,22 @@ function signInOf(settings: AuthSettings, discovered: Discovered): SignIn | unde
 export async function createServerAuth(store: Pick<Store, 'secret'>, settings: AuthSettings = {}): Promise<ServerAuth> {
   const keys = await loadOrCreateLocalKeys(store);
   const tokens = new ContinuationTokens(keys.hmacSecret);
+  const cloud = settings.cloud ?? CLOUDS.global;
+  const graphAudience = graphAudiences(cloud);
   const common = {
-    ...(settings.audience ? { audience: settings.audience } : {}),
+    audience: settings.audience ?? cloud.partnerCenter,
     ...(settings.tenants ? { allowedTenants: settings.tenants } : {}),
     ...(settings.roleGroups ? { roleGroups: settings.roleGroups } : {}),
   };
   if (settings.oidcDiscoveryUrl) {
     const discovered = await discoverJwks(settings.oidcDiscoveryUrl);
     const { keys: jwks, issuer } = discovered;
-    const signIn = signInOf(settings, discovered);
+    const signIn = signInOf(settings, cloud, discovered);
     // Entra ID's multi-tenant documents write the tenant as {tenantid}.
     const issuers = settings.issuers ?? [issuer.replace('{tenantid}', '{tid}')];
     return {
       verifier: new TokenVerifier({ keys: jwks, issuers, ...common }),
-      graphVerifier: new TokenVerifier({ keys: jwks, issuers, ...common, audience: GRAPH_AUDIENCES }),
+      graphVerifier: new TokenVerifier({ keys: jwks, issuers, ...common, audience: graphAudience }),
       tokens,
       keys,
       mode: 'oidc',
@@ -121,7 +128,7 @@ export async function createServerAuth(store: Pick<Store, 'secret'>, settings: A
   const issuers = settings.issuers ?? [LOCAL_ISSUER];
   return {
     verifier: new TokenVerifier({ keys: keys.publicKey, issuers, ...common }),
-    graphVerifier: new TokenVerifier({ keys: keys.publicKey, issuers, ...common, audience: GRAPH_AUDIENCES }),
+    graphVerifier: new TokenVerifier({ keys: keys.publicKey, issuers, ...common, audience: graphAudience }),
     tokens,
     keys,
     mode: 'local',

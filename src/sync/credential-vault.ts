@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { CloudName } from '../contract/clouds.js';
 import type { SyncState } from '../storage/sync-state.js';
 import type { SyncSource } from './sync-run.js';
 
@@ -12,7 +13,9 @@ export interface SyncCredential {
     | { readonly kind: 'client-secret'; readonly value: string }
     | { readonly kind: 'certificate'; readonly privateKeyPem: string; readonly certificatePem: string };
   readonly source: SyncSource;
-  /** Entra ID's root (default https://login.microsoftonline.com; a national cloud's, or a test's). */
+  /** The Microsoft cloud the partner lives in (the scopes asked for); stored before clouds: global. */
+  readonly cloud?: CloudName;
+  /** Entra ID's root (default: the cloud's; a test's). */
   readonly authorityUrl: string;
   readonly graphUrl: string;
   readonly partnerCenterUrl: string;

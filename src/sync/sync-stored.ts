@@ -2,7 +2,7 @@ import { BILLING_CURRENCIES } from '../domain/currency.js';
 import type { Store } from '../storage/store.js';
 import { CredentialVault, type SyncCredential } from './credential-vault.js';
 import { graphRoot, partnerCenterRoot } from './endpoints.js';
-import { clientCredentialsToken, SCOPES } from './entra-token.js';
+import { clientCredentialsToken, scopeOf } from './entra-token.js';
 import { syncPartner, type SnapshotResult, type SyncOptions } from './sync-run.js';
 
 export interface StoredSyncResult {
@@ -38,7 +38,7 @@ export async function syncStoredPartners(
       source,
       partnerTenantId: credential.partnerTenantId,
       currencies: options.currencies ?? credential.currencies ?? BILLING_CURRENCIES,
-      token: clientCredentialsToken(credential, SCOPES[source]),
+      token: clientCredentialsToken(credential, scopeOf(source, credential.cloud)),
       graphUrl: graphRoot(credential.graphUrl),
       partnerCenterUrl: partnerCenterRoot(credential.partnerCenterUrl),
     });

@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import { defineCommand } from 'citty';
 import { isGuid } from '../../domain/field-syntax.js';
 import { CredentialVault, credentialsKey, type SyncCredential } from '../../sync/credential-vault.js';
-import { MICROSOFT } from '../../sync/endpoints.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { renderTable } from '../text-table.js';
-import { dbArg, withStore } from '../shared-args.js';
+import { cloudArg, cloudOf, dbArg, withStore } from '../shared-args.js';
 
 function vaultKey(): Buffer {
   try {
@@ -69,13 +68,10 @@ const add = defineCommand({
       description: 'billing currencies to sync, comma-separated (default: all known)',
       valueHint: 'USD,EUR',
     },
-    'authority-url': { type: 'string', description: `Entra ID (default ${MICROSOFT.authority})`, valueHint: 'url' },
-    'graph-url': { type: 'string', description: `Graph (default ${MICROSOFT.graph})`, valueHint: 'url' },
-    'partner-center-url': {
-      type: 'string',
-      description: `Partner Center (default ${MICROSOFT.partnerCenter})`,
-      valueHint: 'url',
-    },
+    ...cloudArg,
+    'authority-url': { type: 'string', description: "Entra ID (default: the cloud's)", valueHint: 'url' },
+    'graph-url': { type: 'string', description: "Graph (default: the cloud's)", valueHint: 'url' },
+    'partner-center-url': { type: 'string', description: "Partner Center (default: the cloud's)", valueHint: 'url' },
     ...dbArg,
   },
   async run({ args }) {
@@ -95,6 +91,7 @@ const add = defineCommand({
         `--currency must be three-letter codes separated by commas, got ${JSON.stringify(args.currency)}`,
         EXIT.usage,
       );
+    const cloud = cloudOf(args.cloud);
     const credential: SyncCredential = {
       partnerTenantId: tenant,
       clientId: args['client-id'],
@@ -103,9 +100,10 @@ const add = defineCommand({
           ? { kind: 'client-secret', value: secretText }
           : { kind: 'certificate', ...readCertificate(args.certificate!) },
       source,
-      authorityUrl: args['authority-url'] ?? MICROSOFT.authority,
-      graphUrl: args['graph-url'] ?? MICROSOFT.graph,
-      partnerCenterUrl: args['partner-center-url'] ?? MICROSOFT.partnerCenter,
+      cloud: cloud.name,
+      authorityUrl: args['authority-url'] ?? cloud.authority,
+      graphUrl: args['graph-url'] ?? cloud.graph,
+      partnerCenterUrl: args['partner-center-url'] ?? cloud.partnerCenter,
       ...(currencies && currencies.length > 0 ? { currencies } : {}),
     };
     const key = vaultKey();

@@ -15,7 +15,7 @@ import { rateLimitsFromEnv } from '../../server/rate-limits.js';
 import { credentialsKey } from '../../sync/credential-vault.js';
 import { startSyncSchedule, validateCronExpression } from '../../sync/sync-schedule.js';
 import { CliError, EXIT } from '../cli-error.js';
-import { dbArg, openDatabase } from '../shared-args.js';
+import { cloudArg, cloudOf, dbArg, openDatabase } from '../shared-args.js';
 
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -34,6 +34,7 @@ export const serveCommand = defineCommand({
       valueHint: 'address',
     },
     ...dbArg,
+    ...cloudArg,
     demo: { type: 'boolean', description: 'load demo data into an empty database', default: true },
     faults: {
       type: 'boolean',
@@ -77,12 +78,14 @@ export const serveCommand = defineCommand({
     let deliveryOptions;
     let exportSettings;
     let rateLimits;
+    let authSettings;
     let syncKey: Buffer | undefined;
     const schedule = args['sync-schedule'] ?? (process.env.PARTNER_USAGE_SYNC_SCHEDULE?.trim() || undefined);
     try {
       deliveryOptions = deliveryOptionsFromEnv();
       exportSettings = exportSettingsFromEnv();
       rateLimits = args['rate-limit'] ? rateLimitsFromEnv() : undefined;
+      authSettings = authSettingsFromEnv();
       if (schedule !== undefined) {
         validateCronExpression(schedule);
         syncKey = credentialsKey();
@@ -108,13 +111,17 @@ export const serveCommand = defineCommand({
     } catch (error) {
       throw new CliError(`cannot read the certificate or its key: ${(error as Error).message}`, EXIT.usage);
     }
+    const cloud = args.cloud === undefined ? undefined : cloudOf(args.cloud);
     if (args['in-memory'] && args.db !== undefined)
       throw new CliError('give --db or --in-memory, not both', EXIT.usage);
     // A port in use is found before anything is created or loaded (a demo database is 7 MB).
     await ensurePortFree(host, port);
     const database = args['in-memory'] ? ':memory:' : resolveDatabase(args.db);
     const store = await openDatabase(database);
-    const auth = await createServerAuth(store, authSettingsFromEnv());
+    const auth = await createServerAuth(store, {
+      ...authSettings,
+      ...(cloud ? { cloud } : {}),
+    });
     if (args.demo && (await store.partners()).length === 0) {
       const started = performance.now();
       const demo = await loadDemoData(store);

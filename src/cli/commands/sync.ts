@@ -4,12 +4,12 @@ import { BILLING_CURRENCIES } from '../../domain/currency.js';
 import { currentBillingPeriod, previousBillingPeriod } from '../../domain/usage-model.js';
 import { isGuid } from '../../domain/field-syntax.js';
 import { credentialsKey } from '../../sync/credential-vault.js';
-import { graphRoot, MICROSOFT, partnerCenterRoot } from '../../sync/endpoints.js';
+import { graphRoot, partnerCenterRoot } from '../../sync/endpoints.js';
 import { syncPartner, type SnapshotResult, type SyncSource } from '../../sync/sync-run.js';
 import { syncStoredPartners } from '../../sync/sync-stored.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { renderTable } from '../text-table.js';
-import { dbArg, jsonArg, maxBytesArg, maxBytesOf, withStore } from '../shared-args.js';
+import { cloudArg, cloudOf, dbArg, jsonArg, maxBytesArg, maxBytesOf, withStore } from '../shared-args.js';
 
 /** The tid claim of a JWT, read without verifying it (the endpoint verifies; this only names the partner). */
 function tenantOfToken(token: string): string | undefined {
@@ -93,14 +93,15 @@ export const syncCommand = defineCommand({
     },
     'graph-url': {
       type: 'string',
-      description: `Graph's endpoint (default ${MICROSOFT.graph}; /v1.0 is added)`,
+      description: "Graph's endpoint (default: the cloud's; /v1.0 is added)",
       valueHint: 'url',
     },
     'partner-center-url': {
       type: 'string',
-      description: `Partner Center's endpoint (default ${MICROSOFT.partnerCenter}; /v1 is added)`,
+      description: "Partner Center's endpoint (default: the cloud's; /v1 is added)",
       valueHint: 'url',
     },
+    ...cloudArg,
     'max-polls': { type: 'string', description: 'polls of an export before giving up (default 60)', valueHint: 'n' },
     'skip-invalid': {
       type: 'boolean',
@@ -127,6 +128,8 @@ export const syncCommand = defineCommand({
     if (maxPolls !== undefined && !(Number.isInteger(maxPolls) && maxPolls > 0))
       throw new CliError('--max-polls must be a positive whole number', EXIT.usage);
     const maxBytes = maxBytesOf(args['max-bytes']);
+    // With --token; stored credentials carry the cloud they were added with.
+    const cloud = cloudOf(args.cloud);
     const common = {
       period,
       ...(maxBytes === undefined ? {} : { maxBytes }),
@@ -148,8 +151,8 @@ export const syncCommand = defineCommand({
           invoiceId: args.invoice,
           currencies: currencies(args.currency) ?? BILLING_CURRENCIES,
           token: () => Promise.resolve(token),
-          graphUrl: graphRoot(args['graph-url'] ?? MICROSOFT.graph),
-          partnerCenterUrl: partnerCenterRoot(args['partner-center-url'] ?? MICROSOFT.partnerCenter),
+          graphUrl: graphRoot(args['graph-url'] ?? cloud.graph),
+          partnerCenterUrl: partnerCenterRoot(args['partner-center-url'] ?? cloud.partnerCenter),
         });
         return [{ partnerTenantId: partner, results }];
       }

@@ -4,7 +4,7 @@ import { isGuid } from '../../domain/field-syntax.js';
 import { issueLocalToken } from '../../server/auth/issue-token.js';
 import { loadOrCreateLocalKeys } from '../../server/auth/local-keys.js';
 import { CliError } from '../cli-error.js';
-import { dbArg, withStore } from '../shared-args.js';
+import { cloudArg, cloudOf, dbArg, withStore } from '../shared-args.js';
 
 export const tokenCommand = defineCommand({
   meta: {
@@ -36,6 +36,7 @@ export const tokenCommand = defineCommand({
       valueHint: 'role',
     },
     'expires-in': { type: 'string', description: 'lifetime in seconds (default 3600)', valueHint: 'seconds' },
+    ...cloudArg,
     ...dbArg,
   },
   async run({ args }) {
@@ -48,6 +49,7 @@ export const tokenCommand = defineCommand({
       throw new CliError(`--role must be admin, analyst or viewer, got ${JSON.stringify(args.role)}`, 2);
     if (role && (args['app-only'] || args.graph))
       throw new CliError('--role is for a user token (App+User): not with --app-only or --graph', 2);
+    const cloud = cloudOf(args.cloud);
     const keys = await withStore(args.db, (store) => loadOrCreateLocalKeys(store));
     console.log(
       await issueLocalToken(keys, {
@@ -58,6 +60,7 @@ export const tokenCommand = defineCommand({
         graph: args.graph === true,
         ...(role ? { role } : {}),
         expiresInSeconds: expiresIn,
+        cloud: cloud.name,
       }),
     );
   },

@@ -3,7 +3,8 @@ import { SignJWT } from 'jose';
 import type { LocalKeys } from './local-keys.js';
 import { ROLE_CLAIMS, type Role } from '../../contract/access.js';
 import { INGEST_PERMISSION } from './token-verifier.js';
-import { BILLING_PERMISSION, GRAPH_AUDIENCES, LOCAL_ISSUER, PARTNER_CENTER_AUDIENCE } from './token-settings.js';
+import { CLOUDS, type CloudName } from '../../contract/clouds.js';
+import { BILLING_PERMISSION, LOCAL_ISSUER } from './token-settings.js';
 
 export interface TokenRequest {
   /** The partner tenant id (the `tid` claim). */
@@ -22,6 +23,8 @@ export interface TokenRequest {
   /** partner-usage's role, as the Entra ID app role a user was assigned (the `roles` claim). */
   readonly role?: Role;
   readonly expiresInSeconds?: number;
+  /** Whose audience the token carries (default global): a server started with `--cloud` expects its own. */
+  readonly cloud?: CloudName;
 }
 
 /**
@@ -30,6 +33,7 @@ export interface TokenRequest {
  */
 export async function issueLocalToken(keys: LocalKeys, request: TokenRequest): Promise<string> {
   const tid = request.tenant.toLowerCase();
+  const cloud = CLOUDS[request.cloud ?? 'global'];
   const claims = request.graph
     ? {
         tid,
@@ -61,7 +65,7 @@ export async function issueLocalToken(keys: LocalKeys, request: TokenRequest): P
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'RS256', kid: keys.kid, typ: 'JWT' })
     .setIssuer(LOCAL_ISSUER.replace('{tid}', tid))
-    .setAudience(request.graph ? GRAPH_AUDIENCES[0]! : PARTNER_CENTER_AUDIENCE)
+    .setAudience(request.graph ? cloud.graph : cloud.partnerCenter)
     .setIssuedAt()
     .setNotBefore('0s')
     .setExpirationTime(`${request.expiresInSeconds ?? 3600}s`)

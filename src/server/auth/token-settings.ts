@@ -1,8 +1,10 @@
-/** What a token must say to be accepted. */
-export const PARTNER_CENTER_AUDIENCE = 'https://api.partnercenter.microsoft.com';
+import { CLOUDS, graphAudiences } from '../../contract/clouds.js';
+
+/** What a token must say to be accepted (the global cloud's; `serve --cloud` picks another). */
+export const PARTNER_CENTER_AUDIENCE = CLOUDS.global.partnerCenter;
 
 /** Microsoft Graph's audience, as a URL and as Graph's application id (Entra ID issues either). */
-export const GRAPH_AUDIENCES = ['https://graph.microsoft.com', '00000003-0000-0000-c000-000000000000'];
+export const GRAPH_AUDIENCES = graphAudiences(CLOUDS.global);
 
 /** The Graph permission the partner billing exports need, as an application role or a delegated scope. */
 export const BILLING_PERMISSION = 'PartnerBilling.Read.All';
