@@ -121,6 +121,7 @@ export class DeliveryWorker {
   }
 
   async #attempt(d: DueDelivery): Promise<void> {
+    let outcome: Parameters<Store['alerts']['recordAttempt']>[1];
     try {
       if (d.channel === 'webhook') {
         if (d.url === null || d.secret === null) throw new Error('the endpoint was removed');
@@ -129,17 +130,19 @@ export class DeliveryWorker {
         const mail = alertEmail(JSON.parse(d.payload) as AlertEvent);
         await this.#transport!.sendMail({ from: this.options.from, to: d.target, ...mail });
       }
-      await this.store.alerts.recordAttempt(d, { ok: true }, this.options.disableAfterFailures);
+      outcome = { ok: true };
     } catch (error) {
       const attempt = d.attempts + 1;
       const retryAt =
         attempt >= this.options.maxAttempts ? null : Date.now() + retryDelay(this.options.retryBaseMs, attempt);
-      const message = error instanceof Error ? error.message : String(error);
-      await this.store.alerts.recordAttempt(
-        d,
-        { ok: false, error: message, retryAt },
-        this.options.disableAfterFailures,
-      );
+      outcome = { ok: false, error: error instanceof Error ? error.message : String(error), retryAt };
+    }
+    try {
+      await this.store.alerts.recordAttempt(d, outcome, this.options.disableAfterFailures);
+    } catch (error) {
+      // The database is down: the lease runs out and the delivery is tried again, sent twice at
+      // worst (receivers dedupe by webhook-id), never lost.
+      console.error(`partner-usage: recording delivery ${d.id}: ${String(error)}`);
     }
   }
 

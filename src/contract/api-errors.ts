@@ -63,6 +63,11 @@ export const apiErrors = {
     new ApiError(503, 800002, 'Too many line-item requests are being stored: try again shortly.', {
       'Retry-After': String(seconds),
     }),
+  /** The database cannot be used for now (PostgreSQL down, a full disk): nothing was changed, try again. */
+  storageUnavailable: (reason: string) =>
+    new ApiError(503, 800003, `The service is temporarily unavailable: ${reason}. Nothing was changed; try again.`, {
+      'Retry-After': '5',
+    }),
   roleNotAllowed: (role: string, needed: string) =>
     new ApiError(403, 900150, `The ${role} role may not do this: it needs the ${needed} role.`),
   appOnlyNotAllowed: () => new ApiError(403, 900150, "This resource can't be accessed by application credentials."),

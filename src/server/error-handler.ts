@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, apiErrors } from '../contract/api-errors.js';
 import { GraphError, graphErrors } from '../contract/graph-errors.js';
+import { describeStorageFailure } from '../storage/storage-failure.js';
 import { REQUEST_LIMITS } from './request-limits.js';
 import { isApiPath, type PageHandler } from './routes/dashboard.js';
 import { contentTypeOf, logIds, negotiateMediaType, SERVER_ID, setTracingHeaders } from './request-context.js';
@@ -10,7 +11,8 @@ import { contentTypeOf, logIds, negotiateMediaType, SERVER_ID, setTracingHeaders
 /**
  * The one place errors become responses: an ApiError is Partner Center's status and body;
  * Fastify's own client errors (a body too large, an unsupported body) keep their status with
- * that body; anything else is logged with the request ids and answered 500 with no detail. Every
+ * that body; a database that cannot be used is 503 with Retry-After (it recovers by itself); anything
+ * else is logged with the request ids and answered 500 with no detail. Every
  * answer, down to a request Node's HTTP parser refuses, carries the fault body and the ids.
  */
 export function installErrorHandling(app: FastifyInstance, page?: PageHandler): void {
@@ -26,8 +28,10 @@ export function installErrorHandling(app: FastifyInstance, page?: PageHandler): 
             ? apiErrors.unsupportedMediaType()
             : apiErrors.invalidInput(error.validation ? 'Invalid request input.' : error.message);
     } else {
-      req.log.error({ err: error, ...logIds(req) }, 'unexpected error');
-      apiError = apiErrors.unexpected();
+      const storage = describeStorageFailure(error);
+      // A database that is down or full is the operator's to fix, not a bug: 503, retried by clients.
+      req.log[storage ? 'warn' : 'error']({ err: error, ...logIds(req) }, storage ?? 'unexpected error');
+      apiError = storage ? apiErrors.storageUnavailable(storage) : apiErrors.unexpected();
     }
     return sendFault(req, reply, apiError);
   });

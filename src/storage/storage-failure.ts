@@ -5,7 +5,7 @@
  */
 export function describeStorageFailure(error: unknown): string | undefined {
   const code = codeOf(error);
-  if (code === undefined) return undefined;
+  if (code === undefined) return connectionLost(error) ? 'the connection to PostgreSQL was lost' : undefined;
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === '53100' || code === 'EDQUOT') {
     return 'the disk is full';
   }
@@ -22,9 +22,22 @@ export function describeStorageFailure(error: unknown): string | undefined {
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT') {
     return 'the PostgreSQL server cannot be reached';
   }
+  // Shut down, crashed or starting (57P0x), a connection exception (08xxx), a socket reset.
+  if (/^57P0[123]$/.test(code) || code.startsWith('08') || code === 'ECONNRESET' || code === 'EPIPE') {
+    return 'the connection to PostgreSQL was lost';
+  }
   if (code === '28P01' || code === '28000') return 'PostgreSQL refused the user name or password';
   if (code === '3D000') return 'the PostgreSQL database does not exist';
   return undefined;
+}
+
+/** node-postgres's own errors for a connection that ended or never came, which carry no code. */
+const CONNECTION_LOST =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed)/;
+
+function connectionLost(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) if (CONNECTION_LOST.test(e.message)) return true;
+  return false;
 }
 
 function codeOf(error: unknown): string | undefined {

@@ -534,6 +534,10 @@ export abstract class StoreQueries {
     ).value;
   }
 
+  async ping(): Promise<void> {
+    await this.db.selectFrom('store_state').select('version').limit(1).execute();
+  }
+
   async activity(): Promise<StoreActivity> {
     const deliveries = await this.db
       .selectFrom('deliveries')

@@ -86,6 +86,8 @@ export interface Store {
   /** The subscription ids of one of the partner's customers; undefined when it has no such customer. */
   subscriptionIds(partnerTenantId: string, customerTenantId: string): Promise<string[] | undefined>;
   importBatches(): Promise<ImportBatchRow[]>;
+  /** One round trip to the database (a table read): throws when it cannot be used (/healthz). */
+  ping(): Promise<void>;
   /** What the database has seen happen, for /metrics: deliveries by state, sync snapshots kept. */
   activity(): Promise<StoreActivity>;
   /** A server secret shared by every process on this database, created by `create` on first use. */

@@ -7,7 +7,8 @@ export type SyncFailure =
   | 'operation' // the export operation failed, or never finished within the polls allowed
   | 'network' // the endpoint could not be reached
   | 'protocol' // an answer that is not what the API documents
-  | 'import'; // the lines were refused by the importer (nothing was stored)
+  | 'import' // the lines were refused by the importer (nothing was stored)
+  | 'storage'; // the database could not be used (PostgreSQL gone, a full disk): nothing was stored
 
 export class SyncError extends Error {
   constructor(

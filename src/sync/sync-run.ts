@@ -1,3 +1,4 @@
+import { describeStorageFailure } from '../storage/storage-failure.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -215,6 +216,9 @@ function syncFailure(error: unknown, snapshot: string): SyncError {
       `${snapshot}: the lines were refused, nothing was stored: ${error.message.replace(/^[^:]*:\d*:? ?/, '')}`,
       { cause: error },
     );
+  const storage = describeStorageFailure(error);
+  if (storage)
+    return new SyncError('storage', `${snapshot}: ${storage}; nothing of the snapshot was stored`, { cause: error });
   if (error instanceof Error) return new SyncError('protocol', `${snapshot}: ${error.message}`, { cause: error });
   return new SyncError('protocol', `${snapshot}: ${String(error)}`);
 }

@@ -34,7 +34,17 @@ export class PostgresStore extends StoreQueries implements Store {
 
   /** `alerts`: the alert rules (src/alerts' alertEngine). */
   static async open(options: { url: string; poolSize?: number; alerts: AlertEngine }): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // A connection that cannot be made in 10 s fails the request (503) instead of holding it.
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 10_000,
+    });
+    // A connection the server ends (a restart, a failover) fails the queries on it, and is dropped
+    // when released; the next query opens another. Its 'error' event, idle (the pool's) or in use
+    // (the client's, which pg-pool leaves unheard), would otherwise end the process.
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
     if (error) {
