@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import https from 'node:https';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +25,7 @@ import type { Store } from '../src/storage/store.js';
 import { graphRoot, partnerCenterRoot } from '../src/sync/endpoints.js';
 import { syncPartner } from '../src/sync/sync-run.js';
 import { BACKENDS, testDatabase, type TestDatabase } from './helpers/backends.js';
+import { bundled } from './helpers/bundled.js';
 import { cli } from './helpers/cli-in-process.js';
 import { generate, tempDir, type Expected } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
@@ -541,6 +543,37 @@ describe('GET /metrics and HTTPS', () => {
 });
 
 describe('serve: emulator and TLS flags', () => {
+  it('serve --faults --in-memory: a throwaway server with demo data that writes nothing to disk', async () => {
+    const cwd = tempDir();
+    const child = spawn(
+      process.execPath,
+      [await bundled('src/cli/main.ts'), 'serve', '--faults', '--in-memory', '--port', '0'],
+      {
+        cwd,
+        env: { ...process.env, LOG_LEVEL: 'warn', PARTNER_USAGE_DB: '' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    try {
+      const baseUrl = await new Promise<string>((resolve, reject) => {
+        let stderr = '';
+        child.stderr.on('data', (c: Buffer) => {
+          stderr += c.toString();
+          const m = /serving (http:\/\/[^/]+)\/v1 .*\(database memory/.exec(stderr);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+      });
+      const rule = await post(`${baseUrl}/_emulator/faults`, { operation: 'getCustomerUsageRecords', status: 500 });
+      assert.equal(rule.status, 201);
+      const reset = await post(`${baseUrl}/_emulator/reset`, { demo: true });
+      assert.ok(((await reset.json()) as { partners: number }).partners >= 1, 'the demo data, back');
+      assert.deepEqual(fs.readdirSync(cwd), [], 'no database, no snapshot folder');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
   it('refuses emulator mode beyond loopback without --faults-anywhere, and half a certificate', async () => {
     const anywhere = await cli(['serve', '--faults', '--host', '0.0.0.0', '--port', '0', '--no-demo', '--in-memory']);
     assert.equal(anywhere.status, 2);
