@@ -55,7 +55,7 @@ export default {
     'src/server/response-cache.ts',
     'src/server/bounded-cache.ts',
     // The SDK's request loop, request() to sleep(): retries, Retry-After, backoff, timeouts.
-    'src/sdk/client.ts:117-237',
+    'src/sdk/client.ts:124-244',
     'src/sdk/errors.ts:155-170',
     // The alert rules (issue #28: moved out of storage as pure functions).
     'src/alerts/alert-decisions.ts',
