@@ -53,10 +53,6 @@ export interface ServerOptions {
   readonly refreshViewsEveryMs?: number;
   /** Opens a grantee's view (an empty store at `file`); default: SQLite with the alert rules. */
   readonly openView?: (file: string) => Promise<Store>;
-  /**
-   * Serve Microsoft Graph's partner billing exports (under /v1.0 and /beta) from this store: tokens
-   * for Graph's audience, the key SAS tokens are signed with (shared by every node), the behaviour.
-   */
   /** Serve HTTPS with this certificate and key (PEM), as Azurite's --cert/--key; default HTTP. */
   readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
   /** Request budgets per partner and per partner and customer (`serve --rate-limit`); default none. */
@@ -65,6 +61,10 @@ export interface ServerOptions {
   readonly metricsToken?: string | undefined;
   /** Emulator mode (`serve --faults`): fault rules and the state routes under /_emulator. */
   readonly emulator?: Omit<EmulatorOptions, 'faults'>;
+  /**
+   * Serve Microsoft Graph's partner billing exports (under /v1.0 and /beta) from this store: tokens
+   * for Graph's audience, the key SAS tokens are signed with (shared by every node), the behaviour.
+   */
   readonly graph?: {
     readonly verifier: TokenVerifier;
     readonly sasKey: Buffer;
