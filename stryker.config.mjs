@@ -24,6 +24,7 @@ export default {
       'test/alert-decisions.test.ts',
       'test/price-rules.test.ts',
       'test/access.test.ts',
+      'test/fault-rules.test.ts',
     ],
     nodeArgs: ['-r', '{{hookFile}}', '--import', 'tsx', '{{testFile}}'],
     forceBail: true,
@@ -61,6 +62,9 @@ export default {
     'src/alerts/alert-decisions.ts',
     // Price rules (issue #29): which rule prices a line, its exact price.
     'src/domain/price-rules.ts',
+    // The emulator's fault rules and the request budgets (issue #32): which requests fail, how often.
+    'src/server/emulator/fault-rules.ts',
+    'src/server/rate-limits.ts',
   ],
   coverageAnalysis: 'perTest',
   // A mutant in module-level code (the line schema's table, lookup tables) runs every test file
