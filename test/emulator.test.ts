@@ -569,6 +569,16 @@ describe('serve: emulator and TLS flags', () => {
       const reset = await post(`${baseUrl}/_emulator/reset`, { demo: true });
       assert.ok(((await reset.json()) as { partners: number }).partners >= 1, 'the demo data, back');
       assert.deepEqual(fs.readdirSync(cwd), [], 'no database, no snapshot folder');
+      // A named snapshot of the memory database is a file; loaded back after a reset.
+      assert.equal((await post(`${baseUrl}/_emulator/snapshot`, { name: 'demo' })).status, 201);
+      assert.ok(fs.existsSync(path.join(cwd, 'data', 'snapshots', 'demo.snapshot')));
+      assert.equal(((await (await post(`${baseUrl}/_emulator/reset`, {})).json()) as { partners: number }).partners, 0);
+      const loaded = await post(`${baseUrl}/_emulator/load`, { name: 'demo' });
+      assert.equal(loaded.status, 200, await loaded.clone().text());
+      assert.ok(((await loaded.json()) as { rows: number }).rows > 1000, 'the demo data, back');
+      const after = (await (await fetch(`${baseUrl}/_emulator/snapshots`)).json()) as { totalCount: number };
+      assert.equal(after.totalCount, 1);
+      assert.equal((await fetch(`${baseUrl}/healthz`)).status, 200);
     } finally {
       child.kill('SIGTERM');
     }
