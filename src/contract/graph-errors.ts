@@ -18,6 +18,45 @@ export class GraphError extends Error {
   }
 }
 
+type InjectedStatus = 403 | 408 | 429 | 500 | 502 | 503 | 504;
+// Azure Storage's own words, shared by two statuses each.
+const INTERNAL = ['InternalError', 'The server encountered an internal error. Please retry the request.'] as const;
+const TOO_LONG = ['OperationTimedOut', 'The operation could not be completed within the permitted time.'] as const;
+
+/** An emulated fault's code and message: in Graph's words, and in Azure Storage's (a blob). */
+const INJECTED: Readonly<
+  Record<InjectedStatus, { graph: readonly [string, string]; storage: readonly [string, string] }>
+> = {
+  403: {
+    graph: ['Forbidden', 'Access is denied (an emulated fault).'],
+    storage: ['AuthenticationFailed', 'Signature not valid in the specified time frame (an emulated fault).'],
+  },
+  408: {
+    graph: ['RequestTimeout', 'The request timed out (an emulated fault).'],
+    storage: TOO_LONG,
+  },
+  429: {
+    graph: ['TooManyRequests', 'Too many requests (an emulated fault).'],
+    storage: ['ServerBusy', 'The server is busy.'],
+  },
+  500: {
+    graph: ['InternalServerError', 'An internal server error occurred (an emulated fault).'],
+    storage: INTERNAL,
+  },
+  502: {
+    graph: ['BadGateway', 'Bad gateway (an emulated fault).'],
+    storage: INTERNAL,
+  },
+  503: {
+    graph: ['ServiceNotAvailable', 'The service is temporarily unavailable (an emulated fault).'],
+    storage: ['ServerBusy', 'The server is currently unable to receive requests. Please retry your request.'],
+  },
+  504: {
+    graph: ['GatewayTimeout', 'The gateway timed out (an emulated fault).'],
+    storage: TOO_LONG,
+  },
+};
+
 export const graphErrors = {
   unauthenticated: (reason: string) => new GraphError(401, 'InvalidAuthenticationToken', reason),
   forbidden: () =>
@@ -53,31 +92,9 @@ export const graphErrors = {
    * An emulator's fault rule (`serve --faults`) on a Graph route, or on a blob in Azure Storage's
    * words (403 there is an expired SAS).
    */
-  injected: (status: 403 | 408 | 429 | 500 | 502 | 503 | 504, blob: boolean, retryAfter?: number) => {
+  injected: (status: InjectedStatus, blob: boolean, retryAfter?: number) => {
     const headers = retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) };
-    const [code, message] = blob
-      ? (
-          {
-            403: ['AuthenticationFailed', 'Signature not valid in the specified time frame (an emulated fault).'],
-            408: ['OperationTimedOut', 'The operation could not be completed within the permitted time.'],
-            429: ['ServerBusy', 'The server is busy.'],
-            500: ['InternalError', 'The server encountered an internal error. Please retry the request.'],
-            502: ['InternalError', 'The server encountered an internal error. Please retry the request.'],
-            503: ['ServerBusy', 'The server is currently unable to receive requests. Please retry your request.'],
-            504: ['OperationTimedOut', 'The operation could not be completed within the permitted time.'],
-          } as const
-        )[status]
-      : (
-          {
-            403: ['Forbidden', 'Access is denied (an emulated fault).'],
-            408: ['RequestTimeout', 'The request timed out (an emulated fault).'],
-            429: ['TooManyRequests', 'Too many requests (an emulated fault).'],
-            500: ['InternalServerError', 'An internal server error occurred (an emulated fault).'],
-            502: ['BadGateway', 'Bad gateway (an emulated fault).'],
-            503: ['ServiceNotAvailable', 'The service is temporarily unavailable (an emulated fault).'],
-            504: ['GatewayTimeout', 'The gateway timed out (an emulated fault).'],
-          } as const
-        )[status];
+    const [code, message] = INJECTED[status][blob ? 'storage' : 'graph'];
     return new GraphError(status, code, message, blob, headers);
   },
 };

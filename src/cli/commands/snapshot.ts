@@ -9,54 +9,48 @@ const fileArg = {
   file: { type: 'positional', description: 'the snapshot file', valueHint: 'file', required: true },
 } as const;
 
-/** Runs a save or a load, a snapshot that cannot be loaded being one line (exit 1), the database untouched. */
-async function withSnapshot(
-  db: string | undefined,
-  work: (store: Store) => Promise<SnapshotInfo>,
-  done: (info: SnapshotInfo) => string,
-): Promise<void> {
-  const started = performance.now();
-  try {
-    const info = await withStore(db, work);
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.error(
-      `${done(info)}: ${info.rows.toLocaleString('en-US')} rows in ${info.tables} tables, ${info.bytes.toLocaleString('en-US')} bytes (${seconds} s)`,
-    );
-  } catch (error) {
-    if (error instanceof SnapshotError) throw new CliError(error.message, EXIT.refused);
-    throw error;
-  }
+/**
+ * `snapshot save` or `snapshot load`: runs `work` on the database, saying what it did with the
+ * snapshot's size; a snapshot that cannot be loaded is one line (exit 1), the database untouched.
+ */
+function fileCommand(
+  name: 'save' | 'load',
+  description: string,
+  work: (store: Store, file: string) => Promise<SnapshotInfo>,
+  said: (file: string, database: string) => string,
+) {
+  return defineCommand({
+    meta: { name, description },
+    args: { ...fileArg, ...dbArg },
+    async run({ args }) {
+      const started = performance.now();
+      try {
+        const info = await withStore(args.db, (store) => work(store, args.file));
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        console.error(
+          `${said(args.file, displayLocation(resolveDatabase(args.db)))}: ${info.rows.toLocaleString('en-US')} rows in ${info.tables} tables, ${info.bytes.toLocaleString('en-US')} bytes (${seconds} s)`,
+        );
+      } catch (error) {
+        if (error instanceof SnapshotError) throw new CliError(error.message, EXIT.refused);
+        throw error;
+      }
+    },
+  });
 }
 
-const save = defineCommand({
-  meta: {
-    name: 'save',
-    description: "A consistent copy of the database's data in a file, taken while servers use it (a backup)",
-  },
-  args: { ...fileArg, ...dbArg },
-  async run({ args }) {
-    await withSnapshot(
-      args.db,
-      (store) => store.saveSnapshot(args.file),
-      () => `saved ${displayLocation(resolveDatabase(args.db))} to ${args.file}`,
-    );
-  },
-});
+const save = fileCommand(
+  'save',
+  "A consistent copy of the database's data in a file, taken while servers use it (a backup)",
+  (store, file) => store.saveSnapshot(file),
+  (file, database) => `saved ${database} to ${file}`,
+);
 
-const load = defineCommand({
-  meta: {
-    name: 'load',
-    description: "Replace every row of the database by a snapshot's, in one transaction (a restore)",
-  },
-  args: { ...fileArg, ...dbArg },
-  async run({ args }) {
-    await withSnapshot(
-      args.db,
-      (store) => store.loadSnapshot(args.file),
-      () => `loaded ${args.file} into ${displayLocation(resolveDatabase(args.db))}`,
-    );
-  },
-});
+const load = fileCommand(
+  'load',
+  "Replace every row of the database by a snapshot's, in one transaction (a restore)",
+  (store, file) => store.loadSnapshot(file),
+  (file, database) => `loaded ${file} into ${database}`,
+);
 
 export const snapshotCommand = defineCommand({
   meta: {
