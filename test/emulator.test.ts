@@ -77,6 +77,37 @@ describe('fault rules (serve --faults)', () => {
   });
   after(() => server.close());
 
+  it('answers no page of another site, nor a rebinding name, so a browser cannot be made to wipe or fail it', async () => {
+    const host = new URL(server.baseUrl).host;
+    const reset = (headers: Record<string, string>, remoteAddress = '127.0.0.1') =>
+      server.app.inject({ method: 'POST', url: '/_emulator/reset', headers, remoteAddress, payload: '' });
+    for (const [headers, remoteAddress] of [
+      [{ host, origin: 'https://evil.example' }, '127.0.0.1'],
+      [{ host: 'evil.example:8787', origin: 'http://evil.example:8787' }, '127.0.0.1'], // DNS rebinding
+      [{ host: 'evil.example:8787' }, '127.0.0.1'],
+      [{ host: 'usage.internal:8787', origin: 'https://evil.example' }, '10.1.2.3'], // --faults-anywhere
+    ] as const) {
+      const res = await reset(headers, remoteAddress);
+      assert.equal(res.statusCode, 403, JSON.stringify(headers));
+      assert.match(res.json<{ description: string }>().description, /not a page of another site/);
+    }
+    assert.equal((await usage()).status, 200, 'nothing was reset');
+    const page = await server.app.inject({
+      method: 'GET',
+      url: '/_emulator/faults',
+      headers: { host, origin: `http://${host}` },
+      remoteAddress: '127.0.0.1',
+    });
+    assert.equal(page.statusCode, 200, "this server's own page");
+    const remote = await server.app.inject({
+      method: 'GET',
+      url: '/_emulator/faults',
+      headers: { host: 'usage.internal:8787' },
+      remoteAddress: '10.1.2.3',
+    });
+    assert.equal(remote.statusCode, 200, 'a tool on another machine (--faults-anywhere)');
+  });
+
   it('refuses a rule that is not one, with the fault body naming what is wrong', async () => {
     const cases: [unknown, RegExp][] = [
       [{ path: '/v1/customers', status: 500, bogus: 1 }, /bogus/],

@@ -57,6 +57,12 @@ export const apiErrors = {
   ingestNotAllowed: () =>
     new ApiError(403, 900150, 'Sending line items needs the PartnerUsage.Ingest role (application) or scope (user).'),
   tooManyItems: (limit: number) => new ApiError(413, 800002, `The request holds more than ${limit} line items.`),
+  emulatorCrossSite: () =>
+    new ApiError(
+      403,
+      900150,
+      "The emulator's routes answer tools and this server's own pages, not a page of another site.",
+    ),
   otherOrigin: () =>
     new ApiError(403, 900150, 'A development token is given only to a page of this server on this machine.'),
   ingestBusy: (seconds: number) =>

@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
-import type { FastifyInstance, FastifyRequest, onResponseHookHandler } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { ApiError } from '../contract/api-errors.js';
 import type { Store, StoreActivity } from '../storage/store.js';
 import { SERVER_ID } from './request-context.js';
+import { isLoopbackPeer } from './request-origin.js';
 import type { ResponseCache } from './response-cache.js';
 import type { FaultRule } from './emulator/fault-rules.js';
 import { RequestTally } from './request-tally.js';
@@ -186,11 +187,6 @@ export class ServerMetrics {
   }
 }
 
-function loopbackPeer(req: FastifyRequest): boolean {
-  const peer = req.socket.remoteAddress ?? '';
-  return peer === '::1' || peer.startsWith('127.') || peer.startsWith('::ffff:127.');
-}
-
 /** A token compared in constant time (its length aside). */
 function sameToken(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -218,7 +214,9 @@ export function metricsRoute(app: FastifyInstance, metrics: ServerMetrics, token
   });
   app.get('/metrics', { config: { operationId: 'metrics' } }, async (req, reply) => {
     const given = req.headers.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
-    if (token !== undefined ? given === undefined || !sameToken(given, token) : !loopbackPeer(req)) {
+    if (
+      token !== undefined ? given === undefined || !sameToken(given, token) : !isLoopbackPeer(req.socket.remoteAddress)
+    ) {
       throw new ApiError(
         403,
         900150,

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { apiErrors } from '../../contract/api-errors.js';
 import type { Store } from '../../storage/store.js';
 import { SnapshotError } from '../../storage/snapshot.js';
 import type { FaultRules } from '../emulator/fault-rules.js';
+import { isLoopbackPeer, sameMachine, sameOrigin } from '../request-origin.js';
 
 /** Emulator mode (`serve --faults`): what its /_emulator routes work with. */
 export interface EmulatorOptions {
@@ -44,6 +45,19 @@ function snapshotFile(options: EmulatorOptions, body: Record<string, unknown>): 
   return { name, file: path.join(options.snapshots, `${name}${SUFFIX}`) };
 }
 
+/**
+ * The routes take no token, so a browser must not be made to call them: a page of another site
+ * (its Origin), or one reaching 127.0.0.1 through a name of its own (DNS rebinding: a loopback
+ * peer with a Host that is not this machine), could otherwise wipe the data or inject faults.
+ * curl, test runners and SDKs send no Origin.
+ */
+const notFromAnotherSite: onRequestHookHandler = (req, _reply, done) => {
+  const { host, origin } = req.headers;
+  const ok = isLoopbackPeer(req.socket.remoteAddress) ? sameMachine(host, origin) : sameOrigin(host, origin);
+  done(ok ? undefined : apiErrors.emulatorCrossSite());
+};
+const guarded = { onRequest: notFromAnotherSite };
+
 const json = (reply: FastifyReply, status: number, body: unknown): FastifyReply =>
   reply
     .code(status)
@@ -58,21 +72,21 @@ const json = (reply: FastifyReply, status: number, body: unknown): FastifyReply 
  */
 export function emulatorRoutes(app: FastifyInstance, store: Store, options: EmulatorOptions): void {
   const { faults } = options;
-  app.get('/_emulator/faults', async (_req, reply) => {
+  app.get('/_emulator/faults', guarded, async (_req, reply) => {
     const items = faults.list();
     return json(reply, 200, { totalCount: items.length, items });
   });
-  app.post('/_emulator/faults', async (req, reply) => json(reply, 201, faults.add(jsonBody(req))));
-  app.delete('/_emulator/faults', async (_req, reply) => {
+  app.post('/_emulator/faults', guarded, async (req, reply) => json(reply, 201, faults.add(jsonBody(req))));
+  app.delete('/_emulator/faults', guarded, async (_req, reply) => {
     faults.remove();
     return reply.code(204).send();
   });
-  app.delete<{ Params: { id: string } }>('/_emulator/faults/:id', async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/_emulator/faults/:id', guarded, async (req, reply) => {
     if (!faults.remove(req.params.id)) throw apiErrors.routeNotFound();
     return reply.code(204).send();
   });
 
-  app.post('/_emulator/reset', async (req, reply) => {
+  app.post('/_emulator/reset', guarded, async (req, reply) => {
     const body = jsonBody(req);
     if (body.demo !== undefined && typeof body.demo !== 'boolean') {
       throw apiErrors.invalidBody('"demo" is true (back to the demo data) or false (empty).');
@@ -81,7 +95,7 @@ export function emulatorRoutes(app: FastifyInstance, store: Store, options: Emul
     if (body.demo === true) await options.demo(store);
     return json(reply, 200, { demo: body.demo === true, partners: (await store.partners()).length });
   });
-  app.get('/_emulator/snapshots', async (_req, reply) => {
+  app.get('/_emulator/snapshots', guarded, async (_req, reply) => {
     const names = fs.existsSync(options.snapshots)
       ? fs
           .readdirSync(options.snapshots)
@@ -91,12 +105,12 @@ export function emulatorRoutes(app: FastifyInstance, store: Store, options: Emul
       : [];
     return json(reply, 200, { totalCount: names.length, items: names.map((name) => ({ name })) });
   });
-  app.post('/_emulator/snapshot', async (req, reply) => {
+  app.post('/_emulator/snapshot', guarded, async (req, reply) => {
     const { name, file } = snapshotFile(options, jsonBody(req));
     fs.mkdirSync(options.snapshots, { recursive: true });
     return json(reply, 201, { name, ...(await store.saveSnapshot(file)) });
   });
-  app.post('/_emulator/load', async (req, reply) => {
+  app.post('/_emulator/load', guarded, async (req, reply) => {
     const { name, file } = snapshotFile(options, jsonBody(req));
     if (!fs.existsSync(file))
       throw apiErrors.invalidBody(`There is no snapshot ${name}: GET /_emulator/snapshots lists them.`);
