@@ -523,6 +523,16 @@ describe('GET /metrics and HTTPS', () => {
       const remote = await server.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '10.1.2.3' });
       assert.equal(remote.statusCode, 403);
       assert.match(remote.json<{ description: string }>().description, /PARTNER_USAGE_METRICS_TOKEN/);
+      // Through a reverse proxy on this machine (it connects from 127.0.0.1 for everyone): refused too.
+      for (const header of ['x-forwarded-for', 'forwarded', 'x-real-ip']) {
+        const proxied = await server.app.inject({
+          method: 'GET',
+          url: '/metrics',
+          remoteAddress: '127.0.0.1',
+          headers: { [header]: header === 'forwarded' ? 'for=203.0.113.9' : '203.0.113.9' },
+        });
+        assert.equal(proxied.statusCode, 403, header);
+      }
     } finally {
       await server.close();
     }

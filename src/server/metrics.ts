@@ -4,7 +4,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { ApiError } from '../contract/api-errors.js';
 import type { Store, StoreActivity } from '../storage/store.js';
 import { SERVER_ID } from './request-context.js';
-import { isLoopbackPeer } from './request-origin.js';
+import { fromThisMachine } from './request-origin.js';
 import type { ResponseCache } from './response-cache.js';
 import type { FaultRule } from './emulator/fault-rules.js';
 import { RequestTally } from './request-tally.js';
@@ -214,9 +214,7 @@ export function metricsRoute(app: FastifyInstance, metrics: ServerMetrics, token
   });
   app.get('/metrics', { config: { operationId: 'metrics' } }, async (req, reply) => {
     const given = req.headers.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
-    if (
-      token !== undefined ? given === undefined || !sameToken(given, token) : !isLoopbackPeer(req.socket.remoteAddress)
-    ) {
+    if (token !== undefined ? given === undefined || !sameToken(given, token) : !fromThisMachine(req)) {
       throw new ApiError(
         403,
         900150,

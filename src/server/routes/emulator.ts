@@ -5,7 +5,7 @@ import { apiErrors } from '../../contract/api-errors.js';
 import type { Store } from '../../storage/store.js';
 import { SnapshotError } from '../../storage/snapshot.js';
 import type { FaultRules } from '../emulator/fault-rules.js';
-import { isLoopbackPeer, sameMachine, sameOrigin } from '../request-origin.js';
+import { fromThisMachine, sameMachine, sameOrigin } from '../request-origin.js';
 
 /** Emulator mode (`serve --faults`): what its /_emulator routes work with. */
 export interface EmulatorOptions {
@@ -53,7 +53,7 @@ function snapshotFile(options: EmulatorOptions, body: Record<string, unknown>): 
  */
 const notFromAnotherSite: onRequestHookHandler = (req, _reply, done) => {
   const { host, origin } = req.headers;
-  const ok = isLoopbackPeer(req.socket.remoteAddress) ? sameMachine(host, origin) : sameOrigin(host, origin);
+  const ok = fromThisMachine(req) ? sameMachine(host, origin) : sameOrigin(host, origin);
   done(ok ? undefined : apiErrors.emulatorCrossSite());
 };
 const guarded = { onRequest: notFromAnotherSite };
