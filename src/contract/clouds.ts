@@ -15,8 +15,6 @@ export interface Cloud {
   readonly graph: string;
   /** Entra ID's root (the token endpoint is `<authority>/<tenant>/oauth2/v2.0/token`). */
   readonly authority: string;
-  /** The issuers of Entra ID's v1 and v2 tokens in this cloud; `{tid}` is the tenant. */
-  readonly issuers: readonly string[];
 }
 
 /** Microsoft Graph's application id: Entra ID writes it as the audience of some Graph tokens. */
@@ -28,22 +26,18 @@ export const CLOUDS: Readonly<Record<CloudName, Cloud>> = {
     partnerCenter: 'https://api.partnercenter.microsoft.com',
     graph: 'https://graph.microsoft.com',
     authority: 'https://login.microsoftonline.com',
-    issuers: ['https://sts.windows.net/{tid}/', 'https://login.microsoftonline.com/{tid}/v2.0'],
   },
   usgov: {
     name: 'usgov',
     partnerCenter: 'https://api.partnercenter.microsoft.com',
     graph: 'https://graph.microsoft.us',
     authority: 'https://login.microsoftonline.us',
-    // v1 tokens are issued by sts.windows.net here as in the global cloud.
-    issuers: ['https://sts.windows.net/{tid}/', 'https://login.microsoftonline.us/{tid}/v2.0'],
   },
   china: {
     name: 'china',
     partnerCenter: 'https://partner.partnercenterapi.microsoftonline.cn',
     graph: 'https://microsoftgraph.chinacloudapi.cn',
     authority: 'https://login.chinacloudapi.cn',
-    issuers: ['https://sts.chinacloudapi.cn/{tid}/', 'https://login.chinacloudapi.cn/{tid}/v2.0'],
   },
 };
 
