@@ -249,22 +249,87 @@ describe('request budgets', () => {
     }
   });
 
-  it('allows a partner its budget, then answers 429 with Retry-After; a customer’s budget is its own', async () => {
-    const limits = new RateLimits({ partner: { requests: 5, seconds: 60 }, customer: { requests: 2, seconds: 30 } });
-    const other = '22222222-2222-4222-8222-222222222222';
-    await limits.consume(PARTNER, CUSTOMER);
-    await limits.consume(PARTNER, CUSTOMER.toUpperCase()); // the same customer, whatever its case
-    const spent = await limits.consume(PARTNER, CUSTOMER).then(
-      () => undefined,
-      (error: unknown) => error,
+  /** The 429 a spent budget throws, or undefined when the request is allowed. */
+  const refused = (fn: () => void): ApiError | undefined => {
+    try {
+      fn();
+      return undefined;
+    } catch (error) {
+      assert.ok(error instanceof ApiError);
+      return error;
+    }
+  };
+
+  it('allows a partner its budget, then answers 429 with Retry-After; a customer’s budget is its own', () => {
+    let now = 1_000_000;
+    const limits = new RateLimits(
+      { partner: { requests: 5, seconds: 60 }, customer: { requests: 2, seconds: 30 } },
+      () => now,
     );
-    assert.ok(spent instanceof ApiError);
-    assert.equal(spent.status, 429);
-    const retryAfter = Number(spent.headers['Retry-After']);
-    assert.ok(retryAfter >= 29 && retryAfter <= 30, `the budget's window: ${retryAfter}`);
-    await limits.consume(PARTNER, 'c0000000-0000-4000-8000-000000000002'); // another customer
-    await limits.consume(PARTNER, undefined); // the partner's fifth
-    await assert.rejects(limits.consume(PARTNER, undefined), (e: ApiError) => e.status === 429);
-    await limits.consume(other, CUSTOMER); // another partner's budget is untouched
+    const other = '22222222-2222-4222-8222-222222222222';
+    limits.consume(PARTNER, CUSTOMER);
+    now += 10_500;
+    limits.consume(PARTNER, CUSTOMER.toUpperCase()); // the same customer, whatever its case
+    const spent = refused(() => limits.consume(PARTNER, CUSTOMER));
+    assert.equal(spent?.status, 429);
+    assert.equal(spent.headers['Retry-After'], '20', 'until its window closes: 30 s after its first request');
+    limits.consume(PARTNER, 'c0000000-0000-4000-8000-000000000002'); // another customer
+    const fifth = refused(() => limits.consume(PARTNER, undefined)); // the partner's fifth
+    assert.equal(fifth, undefined);
+    assert.equal(refused(() => limits.consume(PARTNER, undefined))?.headers['Retry-After'], '50');
+    assert.equal(
+      refused(() => limits.consume(other, CUSTOMER)),
+      undefined,
+      "another partner's budget is its own",
+    );
+    now += 0.4;
+    assert.equal(refused(() => limits.consume(PARTNER, undefined))?.headers['Retry-After'], '50', 'whole seconds up');
+    now = 1_000_000 + 60_000;
+    assert.equal(
+      refused(() => limits.consume(PARTNER, CUSTOMER)),
+      undefined,
+      'both windows closed: a new budget',
+    );
+  });
+
+  it('forgets windows that closed, so made-up customer ids cannot grow its memory', () => {
+    let now = 0;
+    const limits = new RateLimits(
+      { partner: { requests: 1e9, seconds: 60 }, customer: { requests: 1, seconds: 60 } },
+      () => now,
+    );
+    for (let minute = 0; minute < 10; minute++) {
+      for (let i = 0; i < 1000; i++) limits.consume(PARTNER, `made-up-${minute}-${i}`);
+      now += 60_000;
+    }
+    assert.equal(limits.keys, 1 + 1000, "the partner's window and the last minute's customers: the rest swept");
+    assert.equal(
+      refused(() => limits.consume(PARTNER, 'made-up-9-1')),
+      undefined,
+      "a closed window's key counts anew",
+    );
+    assert.equal(limits.keys, 1 + 1, 'the last minute swept too');
+  });
+
+  it('a sweep keeps the windows still open, and a window closes at its exact end, swept or not', () => {
+    let now = 0;
+    const limits = new RateLimits(
+      { partner: { requests: 1e9, seconds: 60 }, customer: { requests: 1, seconds: 60 } },
+      () => now,
+    );
+    limits.consume(PARTNER, 'a'); // a sweep at 0, the next at 60 s
+    now = 30_000;
+    limits.consume(PARTNER, 'b'); // b's window: 30 s → 90 s
+    now = 61_000; // a sweep: a's window closed, b's open
+    limits.consume(PARTNER, 'c');
+    assert.equal(refused(() => limits.consume(PARTNER, 'b'))?.status, 429, "b's window survived the sweep");
+    now = 89_999;
+    assert.equal(refused(() => limits.consume(PARTNER, 'b'))?.headers['Retry-After'], '1');
+    now = 90_000; // b's window ends here; the next sweep is at 121 s
+    assert.equal(
+      refused(() => limits.consume(PARTNER, 'b')),
+      undefined,
+      'closed at its exact end, before any sweep',
+    );
   });
 });

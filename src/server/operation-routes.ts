@@ -205,7 +205,7 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
         const mediaType = o.download ? 'application/json' : negotiateMediaType(req.headers.accept);
         const caller = await authorize(o, deps, req);
         // Budgets count every request of a caller that is who it says, cached answers too.
-        if (deps.limits) await deps.limits.consume(caller.partnerTenantId, customerOf(req));
+        deps.limits?.consume(caller.partnerTenantId, customerOf(req));
         reply.type(contentTypeOf(mediaType));
         // A GET answer is cached by the request (its URL, and a page's token): a hit skips the
         // handler and even parameter validation, since only a valid request was ever stored.
