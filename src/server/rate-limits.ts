@@ -47,8 +47,8 @@ export function rateLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): RateLim
  * `requests` in it, the seconds until it closes. Written here rather than taken from
  * rate-limiter-flexible, which this replaced: its promise per budget consumed cost the smallest
  * cached answer ~10 % of its throughput, this none measurable (docs/benchmarks.md,
- * bench:operations); it is a map lookup. Windows that closed are swept once a window, so the map holds at most the keys of the
- * last two windows, however many customer ids a caller makes up.
+ * bench:operations); it is a map lookup. Windows that closed are swept once a window, so the map
+ * holds at most the keys of the last two windows, however many customer ids a caller makes up.
  */
 class FixedWindows {
   readonly #windows = new Map<string, { count: number; closesAt: number }>();
