@@ -171,7 +171,7 @@ describe('national clouds: --cloud global|usgov|china', () => {
       assert.equal(Number(customers[0]!.n), Object.keys(expect.customers).length);
     });
 
-    it('an unknown --cloud is a usage mistake, for serve, sync, token and credentials alike', async () => {
+    it('an unknown --cloud is a usage mistake, for serve, sync and token alike; --cloud without --token too', async () => {
       for (const args of [
         ['serve', '--cloud', 'germany', '--in-memory', '--port', '0'],
         ['sync', '--cloud', 'germany', '--token', 'x'],
@@ -181,6 +181,10 @@ describe('national clouds: --cloud global|usgov|china', () => {
         assert.equal(res.status, 2, `${args[0]}: ${res.stderr}`);
         assert.match(res.stderr, /--cloud: the cloud must be global, usgov, china/);
       }
+      // Without --token, sync reads stored credentials, which carry their own cloud: --cloud would be ignored.
+      const stored = await cli(['sync', '--cloud', 'china'], { PARTNER_USAGE_CREDENTIALS_KEY: KEY.toString('base64') });
+      assert.equal(stored.status, 2);
+      assert.match(stored.stderr, /--cloud is for --token/);
     });
   });
 });

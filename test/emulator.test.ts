@@ -630,5 +630,6 @@ describe('serve: emulator and TLS flags', () => {
     assert.match(half.stderr, /both --cert and --key/);
     const both = await cli(['serve', '--in-memory', '--db', 'x.db', '--port', '0']);
     assert.equal(both.status, 2);
+    assert.match(both.stderr, /--db or --in-memory, not both/);
   });
 });

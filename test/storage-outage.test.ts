@@ -167,9 +167,20 @@ describe('PostgreSQL stopped and started again', () => {
 
   it('the delivery queue loses nothing: deliveries due while it is down go out once it is back', async () => {
     const seen = new Set<string>();
+    const received: string[] = [];
+    // Set: the database goes away while this receiver answers, so the send cannot be recorded.
+    let stopOnNext = false;
+    let cut: string | undefined;
     const receiver = http.createServer((req, res) => {
-      seen.add(String(req.headers['webhook-id']));
-      req.resume().on('end', () => res.writeHead(204).end());
+      const id = String(req.headers['webhook-id']);
+      seen.add(id);
+      received.push(id);
+      req.resume().on('end', () => {
+        if (stopOnNext) cut = id;
+        const stopping = stopOnNext ? proxy.stop() : Promise.resolve();
+        stopOnNext = false;
+        void stopping.then(() => res.writeHead(204).end());
+      });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const worker = new DeliveryWorker(server.store, {
@@ -199,6 +210,27 @@ describe('PostgreSQL stopped and started again', () => {
       const delivered = new Set((await server.store.alerts.deliveries(expect.partnerId)).map((d) => d.id));
       for (const id of queued) assert.ok(delivered.has(id), `${id} delivered`);
       assert.deepEqual(delivered, seen, 'every delivery reached the receiver');
+
+      // Sent, then the database gone before the send is recorded: recorded once it is back (a
+      // query that waited for a connection), or sent again when its lease runs out — never lost.
+      const customer = Object.keys(expect.customers)[3]!;
+      await server.store.setBudget(expect.partnerId, customer, '0.01');
+      const pending = (await server.store.alerts.deliveries(expect.partnerId))
+        .filter((d) => d.status !== 'delivered')
+        .map((d) => d.id);
+      assert.ok(pending.length >= 1);
+      stopOnNext = true;
+      await worker.runOnce().catch(() => 0); // no crash, whatever the round met
+      const during = cut;
+      assert.ok(during !== undefined && pending.includes(during), 'the send during which the database went away');
+      await proxy.start();
+      await eventually(async () => {
+        await worker.runOnce(Date.now() + 61_000).catch(() => 0); // every lease run out
+        const rows = await server.store.alerts.deliveries(expect.partnerId).catch(() => []);
+        return pending.every((id) => rows.find((d) => d.id === id)?.status === 'delivered');
+      });
+      const sends = received.filter((id) => id === during).length;
+      assert.ok(sends === 1 || sends === 2, `sent once, or again after its lease: ${sends}`);
     } finally {
       worker.close();
       await new Promise((resolve) => receiver.close(resolve));

@@ -49,6 +49,12 @@ export function cloudNamed(name: string | undefined): Cloud {
   return CLOUDS[cloud];
 }
 
+/** The `.default` scope of Graph's or Partner Center's API in a cloud: what an app asks Entra ID for. */
+export function defaultScope(api: 'graph' | 'partner-center', cloud: CloudName = 'global'): string {
+  const { graph, partnerCenter } = CLOUDS[cloud];
+  return `${api === 'graph' ? graph : partnerCenter}/.default`;
+}
+
 /** The audiences a Graph token of `cloud` may carry: Graph's root or its application id. */
 export function graphAudiences(cloud: Cloud): string[] {
   return [cloud.graph, GRAPH_APP_ID];

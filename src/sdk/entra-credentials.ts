@@ -1,8 +1,8 @@
-import { CLOUDS, type CloudName } from '../contract/clouds.js';
+import { CLOUDS, defaultScope, type CloudName } from '../contract/clouds.js';
 import type { AccessToken, TokenProvider } from './credentials.js';
 
 /** Partner Center's scope for Entra ID v2 tokens (the global cloud's). */
-export const PARTNER_CENTER_SCOPE = `${CLOUDS.global.partnerCenter}/.default`;
+export const PARTNER_CENTER_SCOPE = defaultScope('partner-center');
 
 // The slice of @azure/msal-node these helpers use, typed here so that msal-node stays an
 // optional peer dependency: it is loaded only when a helper is called.
@@ -47,7 +47,7 @@ async function confidentialClient(options: EntraAppOptions): Promise<Confidentia
 }
 
 function scopesOf(options: EntraAppOptions): string[] {
-  return [...(options.scopes ?? [`${CLOUDS[options.cloud ?? 'global'].partnerCenter}/.default`])];
+  return [...(options.scopes ?? [defaultScope('partner-center', options.cloud)])];
 }
 
 function accessToken(result: AuthenticationResult | null, flow: string): AccessToken {

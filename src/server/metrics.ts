@@ -52,10 +52,7 @@ function processMetrics(): Registry {
 /** What a server counts as it goes; the rest is read from the database when scraped. */
 export class ServerMetrics {
   readonly registry = new Registry();
-  readonly #answered = new RequestTally(DURATION_BUCKETS, {
-    requests: 'partner_usage_http_requests_total',
-    duration: 'partner_usage_http_request_duration_seconds',
-  });
+  readonly #answered = new RequestTally(DURATION_BUCKETS);
 
   readonly #faults: Counter<'effect'>;
 
@@ -63,11 +60,15 @@ export class ServerMetrics {
     const registers = [this.registry];
     this.registry.registerMetric(
       this.#answered.requestsMetric(
+        'partner_usage_http_requests_total',
         'Requests answered, by operation id (the operations table, a Graph route, or "other") and status',
       ),
     );
     this.registry.registerMetric(
-      this.#answered.durationMetric('Time from a request received to its answer sent, by operation id'),
+      this.#answered.durationMetric(
+        'partner_usage_http_request_duration_seconds',
+        'Time from a request received to its answer sent, by operation id',
+      ),
     );
     // The cache counts its own lookups (an increment per request); read when scraped.
     new Counter({

@@ -19,10 +19,8 @@ interface OperationTally {
 export class RequestTally {
   readonly #operations = new Map<string, OperationTally>();
 
-  constructor(
-    private readonly bounds: readonly number[],
-    private readonly names: { readonly requests: string; readonly duration: string },
-  ) {}
+  /** `bounds`: the latency histogram's upper bounds, in seconds, ascending. */
+  constructor(private readonly bounds: readonly number[]) {}
 
   add(operation: string, status: number, seconds: number): void {
     let tally = this.#operations.get(operation);
@@ -31,15 +29,16 @@ export class RequestTally {
       this.#operations.set(operation, tally);
     }
     tally.statuses.set(status, (tally.statuses.get(status) ?? 0) + 1);
-    const bucket = this.bounds.findIndex((bound) => seconds <= bound);
-    if (bucket >= 0) tally.buckets[bucket]!++;
+    let bucket = 0;
+    while (bucket < this.bounds.length && seconds > this.bounds[bucket]!) bucket++;
+    if (bucket < this.bounds.length) tally.buckets[bucket]!++;
     tally.sum += seconds;
     tally.count++;
   }
 
   /** The counter of requests by operation and status, as a registry reads a metric. */
-  requestsMetric(help: string): Metric {
-    return this.#metric(this.names.requests, help, 'counter', () =>
+  requestsMetric(name: string, help: string): Metric {
+    return this.#metric(name, help, 'counter', () =>
       [...this.#operations].flatMap(([operation, t]) =>
         [...t.statuses].map(([status, value]) => ({ labels: { operation, status }, value })),
       ),
@@ -47,8 +46,7 @@ export class RequestTally {
   }
 
   /** The latency histogram by operation (`_bucket` with `le`, `_sum`, `_count`). */
-  durationMetric(help: string): Metric {
-    const name = this.names.duration;
+  durationMetric(name: string, help: string): Metric {
     return this.#metric(name, help, 'histogram', () =>
       [...this.#operations].flatMap(([operation, t]) => {
         let cumulative = 0;

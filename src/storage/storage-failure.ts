@@ -4,8 +4,10 @@
  * to whoever runs the command. Undefined for any other error.
  */
 export function describeStorageFailure(error: unknown): string | undefined {
+  // node-postgres's own words first: the error that carries them may sit inside one with a code.
+  if (connectionLost(error)) return 'the connection to PostgreSQL was lost';
   const code = codeOf(error);
-  if (code === undefined) return connectionLost(error) ? 'the connection to PostgreSQL was lost' : undefined;
+  if (code === undefined) return undefined;
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === '53100' || code === 'EDQUOT') {
     return 'the disk is full';
   }

@@ -1,19 +1,8 @@
 import crypto from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
-import { CLOUDS, type CloudName } from '../contract/clouds.js';
 import type { SyncCredential } from './credential-vault.js';
-import type { SyncSource } from './sync-run.js';
 import { answerMessage, jsonOf, send } from './http.js';
 import { SyncError } from './sync-error.js';
-
-/**
- * The .default scope of the API a source reads, in the credential's cloud (Graph's exports need
- * PartnerBilling.Read.All granted to the app).
- */
-export function scopeOf(source: SyncSource, cloud: CloudName = 'global'): string {
-  const { graph, partnerCenter } = CLOUDS[cloud];
-  return `${source === 'graph' ? graph : partnerCenter}/.default`;
-}
 
 /** A certificate's x5t: the base64url SHA-1 thumbprint of its DER bytes, as Entra ID identifies it. */
 function thumbprint(certificatePem: string): string {

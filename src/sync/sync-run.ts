@@ -1,4 +1,3 @@
-import { describeStorageFailure } from '../storage/storage-failure.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -7,6 +6,7 @@ import { MAX_RECORD_BYTES } from '../ingest/csv-scanner.js';
 import { currentBillingPeriod, previousBillingPeriod } from '../domain/usage-model.js';
 import type { Store } from '../storage/store.js';
 import { recordSnapshot } from '../storage/sync-state.js';
+import { describeStorageFailure } from '../storage/storage-failure.js';
 import { GraphSource, type ExportedSnapshot } from './graph-source.js';
 import type { HttpOptions } from './http.js';
 import { LineFile, removeStaleSyncFolders } from './line-file.js';

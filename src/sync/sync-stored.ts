@@ -2,7 +2,8 @@ import { BILLING_CURRENCIES } from '../domain/currency.js';
 import type { Store } from '../storage/store.js';
 import { CredentialVault, type SyncCredential } from './credential-vault.js';
 import { graphRoot, partnerCenterRoot } from './endpoints.js';
-import { clientCredentialsToken, scopeOf } from './entra-token.js';
+import { defaultScope } from '../contract/clouds.js';
+import { clientCredentialsToken } from './entra-token.js';
 import { syncPartner, type SnapshotResult, type SyncOptions } from './sync-run.js';
 
 export interface StoredSyncResult {
@@ -38,7 +39,8 @@ export async function syncStoredPartners(
       source,
       partnerTenantId: credential.partnerTenantId,
       currencies: options.currencies ?? credential.currencies ?? BILLING_CURRENCIES,
-      token: clientCredentialsToken(credential, scopeOf(source, credential.cloud)),
+      // The API's .default scope in the credential's cloud (Graph's exports need PartnerBilling.Read.All).
+      token: clientCredentialsToken(credential, defaultScope(source, credential.cloud)),
       graphUrl: graphRoot(credential.graphUrl),
       partnerCenterUrl: partnerCenterRoot(credential.partnerCenterUrl),
     });

@@ -111,17 +111,14 @@ export const serveCommand = defineCommand({
     } catch (error) {
       throw new CliError(`cannot read the certificate or its key: ${(error as Error).message}`, EXIT.usage);
     }
-    const cloud = args.cloud === undefined ? undefined : cloudOf(args.cloud);
+    const cloud = cloudOf(args.cloud); // the flag, else PARTNER_USAGE_CLOUD, else global
     if (args['in-memory'] && args.db !== undefined)
       throw new CliError('give --db or --in-memory, not both', EXIT.usage);
     // A port in use is found before anything is created or loaded (a demo database is 7 MB).
     await ensurePortFree(host, port);
     const database = args['in-memory'] ? ':memory:' : resolveDatabase(args.db);
     const store = await openDatabase(database);
-    const auth = await createServerAuth(store, {
-      ...authSettings,
-      ...(cloud ? { cloud } : {}),
-    });
+    const auth = await createServerAuth(store, { ...authSettings, cloud });
     if (args.demo && (await store.partners()).length === 0) {
       const started = performance.now();
       const demo = await loadDemoData(store);

@@ -130,6 +130,11 @@ export const syncCommand = defineCommand({
     const maxBytes = maxBytesOf(args['max-bytes']);
     // With --token; stored credentials carry the cloud they were added with.
     const cloud = cloudOf(args.cloud);
+    if (args.cloud !== undefined && args.token === undefined)
+      throw new CliError(
+        '--cloud is for --token: stored credentials sync from the cloud they were added with (credentials add --cloud)',
+        EXIT.usage,
+      );
     const common = {
       period,
       ...(maxBytes === undefined ? {} : { maxBytes }),
