@@ -154,6 +154,7 @@ export abstract class LineDecoder {
   #keysUsed = 0;
 
   readonly #fields: LineFieldsEncoder;
+  #entryBytes = 0;
   /** Per column of the layout (line-schema.ts), its position in the file (-1: absent) and its name. */
   readonly #fieldColumns: Int32Array;
   readonly #fieldNames: readonly string[];
@@ -181,12 +182,26 @@ export abstract class LineDecoder {
     return this.#batch.count;
   }
 
+  /**
+   * The bytes of the batch's records that brought new entries: their text is held as strings
+   * until the batch is taken, so the parser takes it early when they are many (parse-task.ts).
+   */
+  get pendingEntryBytes(): number {
+    return this.#entryBytes;
+  }
+
+  /** A record brings new entries (its rows are in the batch). */
+  protected noteEntries(rec: ScannedRecord): void {
+    this.#entryBytes += rec.end - rec.start;
+  }
+
   /** Hands over the batch built so far and starts a new one. */
   take(): LineBatch {
     const batch = this.#batch;
     ({ fields: batch.fields, delta: batch.fieldsDelta } = this.#fields.take(batch.fieldsSpace));
     batch.fieldsSpace = new Uint8Array(batch.fields.buffer); // grown, when it was too small
     this.#batch = newLineBatch(this.#recycled.pop());
+    this.#entryBytes = 0;
     return batch;
   }
 
@@ -609,6 +624,7 @@ export class DailyRatedDecoder extends LineDecoder {
     this.keepFields(rec, resource, usd === pricing);
     if (customer >= 0) this.customerCurrency(customer, billingCurrency, rec, 'BillingCurrency');
     if (resource < 0 || meter < 0) {
+      this.noteEntries(rec);
       // Every new entry's row first (each validates its fields), then the entries: all or none.
       const partnerRow = partner < 0 ? this.partnerRow(rec, c.PartnerId, this.text(rec, c.PartnerName)) : undefined;
       const customerRow = customer < 0 ? this.#customerRow(rec, billingCurrency) : undefined;
@@ -743,6 +759,7 @@ export class LegacyDecoder extends LineDecoder {
     );
     if (customer >= 0) this.customerCurrency(customer, currency, rec, 'Currency');
     if (subscription < 0 || meter < 0) {
+      this.noteEntries(rec);
       const partnerRow = partner < 0 ? this.partnerRow(rec, c.PartnerId, this.text(rec, c.PartnerName)) : undefined;
       const customerRow = customer < 0 ? this.#customerRow(rec, currency) : undefined;
       const subscriptionRow = subscription < 0 ? this.#subscriptionRow(rec) : undefined;

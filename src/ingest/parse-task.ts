@@ -63,6 +63,11 @@ export type WorkerMessage =
 /** Batches posted and not yet written; the worker waits beyond this, so memory stays flat. */
 export const BATCHES_IN_FLIGHT = 4;
 const FIRST_BATCH_LINES = 1024;
+/**
+ * A batch is taken early when this many bytes of its records brought new entries, or of rejected
+ * records: both are held as strings until then, and a worker's heap is bounded (spawn-worker.ts).
+ */
+const BATCH_TEXT_BYTES = 4 << 20;
 // A batch is posted after the chunk that fills it, so it can hold a chunk's lines more than
 // BATCH_LINES: line-batch.ts's capacity allows for ~2k lines of this size.
 const CHUNK_BYTES = 1 << 20;
@@ -98,6 +103,7 @@ async function run(task: ParseTask, port: MessagePort): Promise<void> {
     wake?.();
   });
   let rejections: Rejection[] = [];
+  let rejectedBytes = 0;
   let headerSkipped = !task.skipHeader;
   let bytes = 0;
   const scanner = new CsvScanner(
@@ -117,6 +123,7 @@ async function run(task: ParseTask, port: MessagePort): Promise<void> {
           value: error.value,
           record: rec.buf.toString('utf8', rec.start, rec.end),
         });
+        rejectedBytes += rec.end - rec.start;
       }
     },
     {
@@ -124,8 +131,10 @@ async function run(task: ParseTask, port: MessagePort): Promise<void> {
       width: task.header.length,
       ...(task.skipInvalid
         ? {
-            onInvalid: (error: CsvFormatError, record: string) =>
-              rejections.push({ line: error.line, column: '(record)', reason: error.message, value: '', record }),
+            onInvalid: (error: CsvFormatError, record: string) => {
+              rejections.push({ line: error.line, column: '(record)', reason: error.message, value: '', record });
+              rejectedBytes += record.length;
+            },
           }
         : {}),
     },
@@ -137,6 +146,7 @@ async function run(task: ParseTask, port: MessagePort): Promise<void> {
     const batch = decoder.take();
     const message: WorkerMessage = { type: 'batch', batch, rejections, bytes };
     rejections = [];
+    rejectedBytes = 0;
     port.postMessage(message); // shared buffers: nothing is copied or transferred (line-batch.ts)
   };
   // The first batch goes out small, so that the importer starts writing (its first batches carry
@@ -155,7 +165,11 @@ async function run(task: ParseTask, port: MessagePort): Promise<void> {
       throw new Error(`the file's content is larger than ${task.maxBytes} bytes, the import limit (--max-bytes)`);
     }
     scanner.push(chunk);
-    if (decoder.pending >= threshold) {
+    if (
+      decoder.pending >= threshold ||
+      decoder.pendingEntryBytes >= BATCH_TEXT_BYTES ||
+      rejectedBytes >= BATCH_TEXT_BYTES
+    ) {
       await post();
       threshold = BATCH_LINES;
     }
