@@ -126,6 +126,31 @@ for (const backend of BACKENDS) {
     }
   });
 
+  describe(`${backend}: aggregate tables of more rows than one write`, () => {
+    it('stores every row of each, exactly (written in chunks as they are made)', async () => {
+      const db = await testDatabase(backend, dir, 'many-aggregates');
+      // One day: a resource's few meters, thousands of resources and of (subscription, meter).
+      const gen = generate(dir, 'many-aggregates.csv', {
+        rows: 9000,
+        customers: 900,
+        meters: 20,
+        days: 1,
+        period: PERIOD,
+        seed: 19,
+      });
+      await importInto(db, gen.file);
+      const [header, ...records] = readRecords(gen.file);
+      const uri = header!.indexOf('ResourceURI');
+      const resources = new Set(records.map((r) => r[uri]!.toLowerCase())).size;
+      assert.ok(resources > 4096, `${resources} resources: more than one write of resource_usage`);
+      const [stored] = await db.query<{ n: number | string }>('SELECT count(*) AS n FROM resource_usage');
+      assert.equal(Number(stored!.n), resources);
+      const reference = referenceTotals(gen.file);
+      assert.ok(reference.meters.size > 4096, `meter_usage has ${reference.meters.size} rows: more than one write`);
+      await assertTotalsEqual(db, reference);
+    });
+  });
+
   describe(`${backend}: newer downloads of the same period`, () => {
     it('replace the lines they repeat instead of adding to them', async () => {
       const db = await testDatabase(backend, dir, 'snapshots');

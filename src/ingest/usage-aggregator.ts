@@ -1,6 +1,6 @@
 import { SumTable } from '../money/sum-table.js';
 import { AMOUNTS, DAY_AMOUNTS } from '../domain/line-batch.js';
-import type { ImportScope, PeriodAggregates, StoredLine } from '../storage/store.js';
+import type { AggregateRows, ImportScope, PeriodAggregates, StoredLine } from '../storage/store.js';
 
 // Amount columns of the tables below (line-batch.ts's order).
 const QUANTITY = 0;
@@ -91,41 +91,29 @@ export class UsageAggregator {
         for (let k = QUANTITY; k <= USD; k++) table.addFrom(row, k, groups, g, k);
       }
     }
-    const money = (table: SumTable, row: number) => ({ billing: table.text(row, BILLING), usd: table.text(row, USD) });
-    const out: PeriodAggregates = {
+    const rowsOf = (table: SumTable, keys: readonly number[], values: readonly number[]): AggregateRows => ({
+      count: table.rows,
+      key: (i, c) => table.key(i, keys[c]!),
+      row: (i) => [...keys.map((c) => table.key(i, c)), ...values.map((k) => table.text(i, k))],
+    });
+    const money = [BILLING, USD];
+    return {
       scope,
-      customers: [],
-      subscriptions: [],
-      meters: [],
-      resources: [],
-      customerDays: this.#customerDays(),
+      table: (name) => {
+        switch (name) {
+          case 'customers':
+            return rowsOf(customers, [0], money);
+          case 'subscriptions':
+            return rowsOf(subscriptions, [0], money);
+          case 'meters':
+            return rowsOf(meters, [0, 1], [QUANTITY, ...money]);
+          case 'resources':
+            // Keyed (resource, subscription) above; stored as (subscription, resource), the table's order.
+            return rowsOf(resources, [1, 0], money);
+          case 'customerDays':
+            return rowsOf(this.#days, [0, 1], [0, 1]);
+        }
+      },
     };
-    for (let r = 0; r < customers.rows; r++) {
-      out.customers.push({ customer: customers.key(r, 0), ...money(customers, r) });
-    }
-    for (let r = 0; r < subscriptions.rows; r++) {
-      out.subscriptions.push({ subscription: subscriptions.key(r, 0), ...money(subscriptions, r) });
-    }
-    for (let r = 0; r < meters.rows; r++) {
-      out.meters.push({
-        subscription: meters.key(r, 0),
-        meter: meters.key(r, 1),
-        quantity: meters.text(r, QUANTITY),
-        ...money(meters, r),
-      });
-    }
-    for (let r = 0; r < resources.rows; r++) {
-      out.resources.push({ resource: resources.key(r, 0), subscription: resources.key(r, 1), ...money(resources, r) });
-    }
-    return out;
-  }
-
-  #customerDays(): PeriodAggregates['customerDays'] {
-    const days = this.#days;
-    const out: PeriodAggregates['customerDays'] = [];
-    for (let r = 0; r < days.rows; r++) {
-      out.push({ customer: days.key(r, 0), day: days.key(r, 1), billing: days.text(r, 0), usd: days.text(r, 1) });
-    }
-    return out;
   }
 }

@@ -193,14 +193,26 @@ export interface ImportSummaryCounts {
 }
 
 /** Exact decimal text everywhere below. */
+/** The aggregate tables an import writes for each of its periods (aggregate-writer.ts). */
+export type AggregateTable = 'customers' | 'subscriptions' | 'meters' | 'resources' | 'customerDays';
+
+/** One aggregate table's rows, read one at a time (a file of a million resources has a million). */
+export interface AggregateRows {
+  readonly count: number;
+  /** Row i's key column c (every key is a number). */
+  key(i: number, c: number): number;
+  /** Row i: its keys, then its values. */
+  row(i: number): (number | string)[];
+}
+
 export interface PeriodAggregates {
   readonly scope: ImportScope;
-  readonly customers: { customer: number; billing: string; usd: string }[];
-  readonly subscriptions: { subscription: number; billing: string; usd: string }[];
-  readonly meters: { subscription: number; meter: number; quantity: string; billing: string; usd: string }[];
-  readonly resources: { subscription: number; resource: number; billing: string; usd: string }[];
-  /** Per usage day (yyyymmdd). */
-  readonly customerDays: { customer: number; day: number; billing: string; usd: string }[];
+  /**
+   * customers [customer, billing, usd], subscriptions [subscription, billing, usd], meters
+   * [subscription, meter, quantity, billing, usd], resources [subscription, resource, billing, usd],
+   * customerDays [customer, yyyymmdd, billing, usd].
+   */
+  table(name: AggregateTable): AggregateRows;
 }
 
 export interface PartnerRow {
