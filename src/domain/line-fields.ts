@@ -35,6 +35,9 @@ const MAX_IMPORT_BYTES = 64 << 20;
 const parts = new Float64Array(2);
 const isSpace = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d);
 
+const latin1 = (bytes: Uint8Array, start: number, end: number): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+
 /**
  * Why a value is refused for its column's type; undefined when it is accepted. Surrounding ASCII
  * white space is allowed, as the importer allows it around ids and numbers.
@@ -43,7 +46,6 @@ function typeProblem(type: ColumnType, bytes: Uint8Array, start: number, end: nu
   while (start < end && isSpace(bytes[start]!)) start++;
   while (end > start && isSpace(bytes[end - 1]!)) end--;
   if (start === end) return undefined; // every column may be empty
-  const latin1 = () => Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
   switch (type) {
     case 'decimal':
     case 'percent': {
@@ -51,9 +53,9 @@ function typeProblem(type: ColumnType, bytes: Uint8Array, start: number, end: nu
       return read === DecimalRead.Invalid || read === DecimalRead.OutOfRange ? decimalProblem(read) : undefined;
     }
     case 'datetime':
-      return parseUsageDay(latin1()) === undefined ? 'is not a date' : undefined;
+      return parseUsageDay(latin1(bytes, start, end)) === undefined ? 'is not a date' : undefined;
     case 'guid':
-      return isGuid(latin1()) ? undefined : 'is not a GUID';
+      return isGuid(latin1(bytes, start, end)) ? undefined : 'is not a GUID';
     default:
       return isUtf8(bytes.subarray(start, end)) ? undefined : 'is not valid UTF-8 (the file must be UTF-8)';
   }
@@ -496,7 +498,9 @@ export class LineFieldsEncoder {
     escaped: boolean,
   ): string | undefined {
     if (escaped) {
-      ({ buf, start, end } = this.#unescape(buf, start, end));
+      end = this.#unescape(buf, start, end);
+      start = 0;
+      buf = this.#scratch;
       view = this.#scratchView;
     }
     const mode = this.#modes[k]!;
@@ -621,7 +625,8 @@ export class LineFieldsEncoder {
     this.#pending = false;
   }
 
-  #unescape(buf: Uint8Array, start: number, end: number): { buf: Uint8Array; start: number; end: number } {
+  /** Writes the field's bytes with doubled quotes undone into #scratch; returns their length there. */
+  #unescape(buf: Uint8Array, start: number, end: number): number {
     if (this.#scratch.length < end - start) {
       this.#scratch = new Uint8Array(2 * (end - start));
       this.#scratchView = new DataView(this.#scratch.buffer);
@@ -632,7 +637,7 @@ export class LineFieldsEncoder {
       out[n++] = buf[i]!;
       if (buf[i] === 0x22 && buf[i + 1] === 0x22) i++;
     }
-    return { buf: out, start: 0, end: n };
+    return n;
   }
 }
 

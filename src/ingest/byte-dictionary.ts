@@ -86,7 +86,8 @@ export class ByteDictionary {
     if (e === this.#hashes.length) this.#growEntries();
     const len = end - start;
     if (this.#arenaUsed + len > this.#arena.length) {
-      const next = Buffer.alloc(Math.max(this.#arena.length * 2, this.#arenaUsed + len));
+      // By half: a file's resource keys fill megabytes, and doubling left up to half of it unused.
+      const next = Buffer.alloc(Math.max(Math.ceil(this.#arena.length * 1.5), this.#arenaUsed + len));
       this.#arena.copy(next, 0, 0, this.#arenaUsed);
       this.#arena = next;
       this.#arenaView = new DataView(next.buffer, next.byteOffset, next.length);

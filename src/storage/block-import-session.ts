@@ -103,8 +103,8 @@ export class BlockImportSession implements ImportSession {
     const scopeOf = new Map<string, number>();
     for (let i = 0, partner = -1, period = -1; i < n; i++) {
       // Lines of one partner's period come in runs: look a scope up only where a run starts.
-      if (keys.resource[batch.resource[i]!]![3] === partner && batch.period[i] === period) continue;
-      partner = keys.resource[batch.resource[i]!]![3];
+      if (keys.resource.partner(batch.resource[i]!) === partner && batch.period[i] === period) continue;
+      partner = keys.resource.partner(batch.resource[i]!);
       period = batch.period[i]!;
       const name = `${partner}|${period}`;
       if (!scopeOf.has(name)) scopeOf.set(name, await this.#scope(partner, keys.periods[period]!));
@@ -120,12 +120,13 @@ export class BlockImportSession implements ImportSession {
     let scope = -1;
     let mixed = false;
     for (let i = 0; i < n; i++) {
-      const owners = keys.resource[batch.resource[i]!]!;
-      resources[i] = owners[0];
+      const local = batch.resource[i]!;
+      const owner = keys.resource.partner(local);
+      resources[i] = keys.resource.resource(local);
       meters[i] = keys.meter[batch.meter[i]!]!;
       const period = batch.period[i]!;
-      if (owners[3] !== lastPartner || period !== lastPeriod) {
-        lastPartner = owners[3];
+      if (owner !== lastPartner || period !== lastPeriod) {
+        lastPartner = owner;
         lastPeriod = period;
         scope = scopeOf.get(`${lastPartner}|${period}`)!;
         if (i > 0 && scope !== scopes[0]) mixed = true;
@@ -175,10 +176,17 @@ export class BlockImportSession implements ImportSession {
 
   keysOf(source: number, resource: number, meter: number, period: number): LineKeys {
     const keys = this.#sources[source]!;
-    const [resourceKey, subscription, customer, partner] = keys.resource[resource]!;
+    const owners = keys.resource;
+    const partner = owners.partner(resource);
     const scope = this.#scopeOf(partner, keys.periods[period]!);
     if (scope === undefined) throw new Error(`no lines were written for partner ${partner} in ${keys.periods[period]}`);
-    return { scope, customer, subscription, resource: resourceKey, meter: keys.meter[meter]! };
+    return {
+      scope,
+      customer: owners.customer(resource),
+      subscription: owners.subscription(resource),
+      resource: owners.resource(resource),
+      meter: keys.meter[meter]!,
+    };
   }
 
   dayKeysOf(source: number, customer: number, day: number): DayKeys {

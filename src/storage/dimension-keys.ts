@@ -10,8 +10,7 @@ export interface SourceKeys {
   readonly subscription: number[];
   readonly entitlement: number[];
   readonly meter: number[];
-  /** Per local resource: [resource key, subscription key, customer key, partner key]. */
-  readonly resource: [number, number, number, number][];
+  readonly resource: ResourceOwners;
   readonly periods: string[];
   // Local parent indexes, to find a resource's owners.
   readonly customerParent: number[];
@@ -25,12 +24,50 @@ export const newSourceKeys = (): SourceKeys => ({
   subscription: [],
   entitlement: [],
   meter: [],
-  resource: [],
+  resource: new ResourceOwners(),
   periods: [],
   customerParent: [],
   subscriptionParent: [],
   entitlementParent: [],
 });
+
+/**
+ * Per local resource, its resource, subscription, customer and partner keys: four numbers in one
+ * typed array, not an array each (a file's tens of thousands of resources, read for every line).
+ */
+export class ResourceOwners {
+  #keys = new Int32Array(4 * 1024);
+  #count = 0;
+
+  push(resource: number, subscription: number, customer: number, partner: number): void {
+    if (4 * this.#count === this.#keys.length) {
+      const grown = new Int32Array(2 * this.#keys.length);
+      grown.set(this.#keys);
+      this.#keys = grown;
+    }
+    const at = 4 * this.#count++;
+    this.#keys[at] = resource;
+    this.#keys[at + 1] = subscription;
+    this.#keys[at + 2] = customer;
+    this.#keys[at + 3] = partner;
+  }
+
+  resource(local: number): number {
+    return this.#keys[4 * local]!;
+  }
+
+  subscription(local: number): number {
+    return this.#keys[4 * local + 1]!;
+  }
+
+  customer(local: number): number {
+    return this.#keys[4 * local + 2]!;
+  }
+
+  partner(local: number): number {
+    return this.#keys[4 * local + 3]!;
+  }
+}
 
 /** push(...items) without an argument per item (which overflows the stack for large batches). */
 function append<T>(target: T[], items: readonly T[]): void {
@@ -88,12 +125,12 @@ export class DimensionKeys {
       const subscription = keys.entitlementParent[r.entitlement]!;
       const customer = keys.subscriptionParent[subscription]!;
       const partner = keys.customerParent[customer]!;
-      keys.resource.push([
+      keys.resource.push(
         resourceKeys[i]!,
         keys.subscription[subscription]!,
         keys.customer[customer]!,
         keys.partner[partner]!,
-      ]);
+      );
     });
   }
 
