@@ -25,6 +25,7 @@ export default {
       'test/price-rules.test.ts',
       'test/access.test.ts',
       'test/fault-rules.test.ts',
+      'test/parse-task.test.ts',
     ],
     nodeArgs: ['-r', '{{hookFile}}', '--import', 'tsx', '{{testFile}}'],
     forceBail: true,

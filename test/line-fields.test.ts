@@ -115,6 +115,32 @@ describe('line fields: every column of a block, as written', () => {
     );
   });
 
+  it('undoes doubled quotes of values of any length, and only in quoted fields', () => {
+    const encoder = new LineFieldsEncoder('daily-rated');
+    const long = `{""app"":""${'v'.repeat(600)}""}`; // past the encoder's first 256-byte scratch
+    const lines = [
+      { CustomerName: '""""', Tags: long, ResourceGroup: 'rg""x' },
+      { CustomerName: 'a""', Tags: long, ResourceGroup: 'rg""x' },
+    ];
+    const quoted = [index('daily-rated', 'CustomerName'), index('daily-rated', 'Tags')];
+    for (const values of lines) {
+      encoder.line(-1, true);
+      const r = record(line('daily-rated', values), quoted);
+      assert.equal(encoder.encodeLine(r.buf, r.view, r.starts, r.ends, r.escaped, positions('daily-rated')), -1);
+      encoder.commit(-1);
+    }
+    const { fields: blob, delta } = encoder.take();
+    const dictionary = new LineDictionary();
+    dictionary.apply(delta);
+    const fields = new LineFields(blob, ['', '', '', '', '', ''], dictionary);
+    const at = (i: number, name: string) => fields.at(i, index('daily-rated', name));
+    assert.equal(at(0, 'CustomerName'), '""');
+    assert.equal(at(1, 'CustomerName'), 'a"');
+    assert.equal(at(0, 'Tags'), `{"app":"${'v'.repeat(600)}"}`);
+    assert.equal(at(1, 'Tags'), at(0, 'Tags'));
+    assert.equal(at(0, 'ResourceGroup'), 'rg""x', 'a field that was not quoted is kept as it was');
+  });
+
   it('stores an amount once: as the block amount, unless its text differs from it', () => {
     const q = index('daily-rated', 'Quantity');
     const p = index('daily-rated', 'PricingPreTaxTotal');

@@ -58,6 +58,8 @@ describe('a parse task takes a batch early', () => {
     assert.ok(batches.length >= 4, `${batches.length} batches`);
     for (const { batch } of batches.slice(1, -1)) {
       assert.ok(batch.count < BATCH_LINES, `a batch of ${batch.count} lines, all new resources: over 4 MiB`);
+      // …and not far below it: 4 MiB are ~4,900 of these lines.
+      assert.ok(batch.count > 4000, `a batch of ${batch.count} lines: under 4 MiB of new entries`);
       assert.ok(batch.resources.length === batch.count, 'every line of it brought its resource');
     }
   });
