@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import Papa from 'papaparse';
 import { ImportError, importFile, type ImportOptions } from '../src/ingest/importer.js';
 import { BACKENDS, testDatabase, type TestDatabase } from './helpers/backends.js';
@@ -125,6 +125,42 @@ for (const backend of BACKENDS) {
       });
     }
   });
+
+  // The parse workers are the same on every database: on the first backend only.
+  if (backend === BACKENDS[0]) {
+    describe(`${backend}: the parse workers' heap bound`, () => {
+      afterEach(() => delete process.env.PARTNER_USAGE_PARSER_HEAP_MB);
+
+      it('imports a file whose parsers pass the bound by parsing it again without one, exactly', async () => {
+        // Quantities in exponent notation, as some exports write them: exact sums outside the
+        // fast form, which live on a worker's heap. The same values as the plain file's.
+        const plain = generate(dir, 'plain-quantities.csv', {
+          rows: 8000,
+          customers: 800,
+          days: 1,
+          period: PERIOD,
+          seed: 23,
+        });
+        const [header, ...records] = readRecords(plain.file);
+        const q = header!.indexOf('Quantity');
+        for (const record of records) record[q] = Number(record[q]).toExponential();
+        const exponents = path.join(dir, 'exponent-quantities.csv');
+        writeRecords(exponents, [header!, ...records]);
+        const db = await testDatabase(backend, dir, 'heap-bound');
+        process.env.PARTNER_USAGE_PARSER_HEAP_MB = '1'; // not even a worker's start fits
+        const summary = await importInto(db, exponents, { parsers: 2 });
+        assert.equal(summary.lines, 8000);
+        await assertTotalsEqual(db, referenceTotals(plain.file));
+      });
+
+      it('refuses a bound that is not a whole number of MB, naming it', async () => {
+        const db = await testDatabase(backend, dir, 'heap-refused');
+        process.env.PARTNER_USAGE_PARSER_HEAP_MB = '48 MB';
+        const { file } = generate(dir, 'any.csv', { rows: 10, seed: 24 });
+        await assert.rejects(importInto(db, file), /PARTNER_USAGE_PARSER_HEAP_MB must be a whole number of MB/);
+      });
+    });
+  }
 
   describe(`${backend}: aggregate tables of more rows than one write`, () => {
     it('stores every row of each, exactly (written in chunks as they are made)', async () => {

@@ -71,6 +71,30 @@ export function maxFileBytes(options: Pick<ImportOptions, 'maxBytes'>, file: str
   return value;
 }
 
+/**
+ * The parse workers' old generation, in MB (PARTNER_USAGE_PARSER_HEAP_MB; 0: unbounded). What a
+ * worker promotes — the strings of the first batches' new entries — is soon garbage, and V8
+ * collected it only past ~25 MB a worker; bounded, it collects sooner (peak RSS of the
+ * million-line import −40 MB, docs/benchmarks.md). A worker's live heap is small (a batch is taken
+ * once 4 MiB of its records brought entries or were refused, parse-task.ts), but exact sums of
+ * amounts outside the fast form (exponents, over 15 decimals) live on the heap: a worker that
+ * passes the bound is parsed again without one (runImport's caller), not refused.
+ */
+const DEFAULT_PARSER_HEAP_MB = 48;
+
+function parserHeapMb(file: string): number | undefined {
+  const env = process.env.PARTNER_USAGE_PARSER_HEAP_MB;
+  if (env === undefined || env === '') return DEFAULT_PARSER_HEAP_MB;
+  const value = Number(env);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ImportError(
+      file,
+      `PARTNER_USAGE_PARSER_HEAP_MB must be a whole number of MB (0: unbounded), got ${JSON.stringify(env)}`,
+    );
+  }
+  return value === 0 ? undefined : value;
+}
+
 export interface ImportProgress {
   /** Uncompressed files only: bytes parsed so far and the file's size. */
   readonly bytesRead: number;
@@ -169,13 +193,19 @@ export async function importFile(store: Store, file: string, options: ImportOpti
     firstDay: FIRST_USAGE_DAY,
     lastDay: lastUsageDay(now()),
   };
-  const plan = { file, layout, format: header.format, rules, maxBytes, started, now };
-  try {
-    return await runImport(store, plan, await planParts(plan, options), options);
-  } catch (error) {
-    if (!(error instanceof SplitMismatch)) throw error;
-    // The split point was inside a quoted field holding lines: parse the file in one part.
-    return runImport(store, plan, await planParts(plan, { ...options, parsers: 1 }), options);
+  const plan = { file, layout, format: header.format, rules, maxBytes, started, now, heapMb: parserHeapMb(file) };
+  let parsers = options.parsers;
+  for (;;) {
+    try {
+      const parts = await planParts(plan, parsers === undefined ? options : { ...options, parsers });
+      return await runImport(store, plan, parts, options);
+    } catch (error) {
+      // The split point was inside a quoted field holding lines: parse the file in one part.
+      if (error instanceof SplitMismatch && parsers !== 1) parsers = 1;
+      // A parser passed its heap bound (its file's exact sums need more): again, unbounded.
+      else if (error instanceof ParserOutOfMemory && plan.heapMb !== undefined) plan.heapMb = undefined;
+      else throw error;
+    }
   }
 }
 
@@ -187,10 +217,15 @@ interface ImportPlan {
   readonly maxBytes: number;
   readonly started: number;
   readonly now: () => Date;
+  /** The parse workers' heap bound (parserHeapMb), dropped when a worker passes it. */
+  heapMb: number | undefined;
 }
 
 /** The first part of a split file ended inside a record: the split was not between records. */
 class SplitMismatch extends Error {}
+
+/** A parse worker passed its heap bound. */
+class ParserOutOfMemory extends Error {}
 
 async function runImport(
   store: Store,
@@ -226,7 +261,7 @@ async function runImport(
     const inThread =
       options.parsers === 0 || (options.parsers === undefined && !layout.gzip && layout.size < IN_THREAD_BYTES);
     for (const [i, part] of parts.entries()) {
-      parsers.push(startParser(part.task, inThread, (message) => queue.push(i, message)));
+      parsers.push(startParser(part.task, inThread, (message) => queue.push(i, message), plan.heapMb));
     }
     while (parts.some((p) => !p.done)) {
       const { source, message } = await queue.next();
@@ -234,6 +269,7 @@ async function runImport(
       if (part.done) continue;
       if (message.type === 'error') {
         if (message.badSplit) throw new SplitMismatch();
+        if (message.outOfMemory && plan.heapMb !== undefined) throw new ParserOutOfMemory();
         const line = message.line === undefined ? undefined : await absolute(part, message.line);
         const error = new ImportError(file, message.message, line, message.column);
         if (source === 0 || parts[0]!.done) throw error;

@@ -58,6 +58,8 @@ export type WorkerMessage =
       readonly column?: string;
       /** The split point fell inside a record (a quoted field holding lines): parse the file whole. */
       readonly badSplit?: true;
+      /** The worker passed its heap bound (parser.ts): parse again without one. */
+      readonly outOfMemory?: true;
     };
 
 /** Batches posted and not yet written; the worker waits beyond this, so memory stays flat. */
@@ -65,7 +67,7 @@ export const BATCHES_IN_FLIGHT = 4;
 const FIRST_BATCH_LINES = 1024;
 /**
  * A batch is taken early when this many bytes of its records brought new entries, or of rejected
- * records: both are held as strings until then, and a worker's heap is bounded (spawn-worker.ts).
+ * records: both are held as strings until then, and a worker's heap is bounded (importer.ts).
  */
 const BATCH_TEXT_BYTES = 4 << 20;
 // A batch is posted after the chunk that fills it, so it can hold a chunk's lines more than
