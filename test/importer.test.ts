@@ -132,8 +132,8 @@ for (const backend of BACKENDS) {
       afterEach(() => delete process.env.PARTNER_USAGE_PARSER_HEAP_MB);
 
       it('imports a file whose parsers pass the bound by parsing it again without one, exactly', async () => {
-        // Quantities in exponent notation, as some exports write them: exact sums outside the
-        // fast form, which live on a worker's heap. The same values as the plain file's.
+        // Quantities in exponent notation, as some exports write them: the same values as the
+        // plain file's, so its totals. The bound is passed at a worker's start.
         const plain = generate(dir, 'plain-quantities.csv', {
           rows: 8000,
           customers: 800,
@@ -151,6 +151,37 @@ for (const backend of BACKENDS) {
         const summary = await importInto(db, exponents, { parsers: 2 });
         assert.equal(summary.lines, 8000);
         await assertTotalsEqual(db, referenceTotals(plain.file));
+      });
+
+      it('starts again without the bound, early, when a parser holds many exact sums on its heap', async () => {
+        // 16 decimals in every quantity (Partner Center writes up to 22): each group's sums are
+        // exact objects on the heap, past 4,096 groups after the first batches.
+        const gen = generate(dir, 'sixteen-places.csv', {
+          rows: 9000,
+          customers: 900,
+          days: 1,
+          period: PERIOD,
+          seed: 25,
+        });
+        const [header, ...records] = readRecords(gen.file);
+        const q = header!.indexOf('Quantity');
+        for (const record of records) record[q] = `${record[q]!.padEnd(record[q]!.indexOf('.') + 16, '0')}7`;
+        const file = path.join(dir, 'sixteen-places-rewritten.csv');
+        writeRecords(file, [header!, ...records]);
+        const run = async (name: string, source: string) => {
+          const seen: number[] = [];
+          const summary = await importInto(await testDatabase(backend, dir, name), source, {
+            parsers: 1,
+            onProgress: (p) => seen.push(p.lines),
+          });
+          return { summary, restarted: seen.some((lines, i) => i > 0 && lines <= seen[i - 1]!) };
+        };
+        const slow = await run('heap-restart', file);
+        assert.equal(slow.summary.lines, 9000);
+        assert.ok(slow.restarted, 'the progress started again from the first line');
+        const db = await testDatabase(backend, dir, 'heap-restart');
+        await assertTotalsEqual(db, referenceTotals(file));
+        assert.equal((await run('heap-plain', gen.file)).restarted, false, 'a file of fast sums is parsed once');
       });
 
       it('refuses a bound that is not a whole number of MB, naming it', async () => {

@@ -240,7 +240,8 @@ describe('readDecimal', () => {
     assert.deepEqual(read('.5'), [0, 5e14]);
     assert.deepEqual(read('3.'), [3, 0]);
     assert.deepEqual(read('+7'), [7, 0]);
-    assert.equal(read('1.5E-05'), DecimalRead.Slow);
+    assert.deepEqual(read('1.5E-05'), [0, 15e9], 'an exponent, when the value fits the fast form');
+    assert.deepEqual(read('-1.5E-05'), [-0, -15e9]);
     assert.equal(read('0.1234567890123456'), DecimalRead.Slow);
     assert.equal(read('4503599627370496'), DecimalRead.Slow); // 2^52
     for (const bad of ['', '-', '.', '1,5', '1.5.', 'e5', '1e', '12a', ' 1', '1e+', '--1', '1e5.5', '0x10', 'NaN']) {
@@ -259,7 +260,8 @@ describe('readDecimal', () => {
       assert.deepEqual(within('12', after), [12, 0], `12 then ${after}`);
       assert.deepEqual(within('12.5', after), [12, 5e14], `12.5 then ${after}`);
       assert.deepEqual(within('-3', after), [-3, -0], `-3 then ${after}`);
-      assert.equal(within('1.5E-5', after), DecimalRead.Slow, `1.5E-5 then ${after}`);
+      assert.deepEqual(within('1.5E-5', after), [0, 15e9], `1.5E-5 then ${after}`);
+      assert.equal(within('1.5E-15', after), DecimalRead.Slow, `1.5E-15 then ${after}`);
       assert.equal(within('1E', after), DecimalRead.Invalid, `1E then ${after}`);
       assert.equal(within('', after), DecimalRead.Invalid, `nothing then ${after}`);
       assert.equal(within('-', after), DecimalRead.Invalid, `- then ${after}`);
@@ -271,7 +273,24 @@ describe('readDecimal', () => {
   it('gives 15 fraction digits in the fast form and moves the 16th to the slow one', () => {
     assert.deepEqual(read('0.123456789012345'), [0, 123456789012345]);
     assert.equal(read('0.1234567890123451'), DecimalRead.Slow);
-    assert.equal(read('1.1234567890123450'), DecimalRead.Slow, 'a 16th digit, even a zero, is the slow form');
+    assert.deepEqual(read('1.1234567890123450'), [1, 123456789012345], 'a 16th digit that is a zero is not');
+    assert.deepEqual(read('-1.10000000000000000000'), [-1, -1e14]);
+  });
+
+  it('moves the point by the exponent into the fast form, when the value fits it', () => {
+    assert.deepEqual(read('1.0632243e+1'), [10, 632243e9]);
+    assert.deepEqual(read('4503599627370495E0'), [4503599627370495, 0], '2^52 − 1');
+    assert.equal(read('4503599627370496E0'), DecimalRead.Slow, '2^52');
+    assert.equal(read('4.503599627370496E15'), DecimalRead.Slow, '2^52, the point moved');
+    assert.deepEqual(read('9.99999999999999E14'), [999999999999999, 0]);
+    assert.deepEqual(read('123.456E-2'), [1, 23456e10]);
+    assert.deepEqual(read('1E-15'), [0, 1]);
+    assert.equal(read('1E-16'), DecimalRead.Slow);
+    assert.deepEqual(read('10E-16'), [0, 1], 'a 16th place that is a zero');
+    assert.deepEqual(read('0E5'), [0, 0]);
+    assert.deepEqual(read('-0.00E-3'), [-0, -0]);
+    assert.deepEqual(read('0.5E1'), [5, 0]);
+    assert.deepEqual(read('98765E-3'), [98, 765e12]);
   });
 
   it('takes exponents of at most 3 digits with their sign, at the edges of the range', () => {
@@ -282,14 +301,16 @@ describe('readDecimal', () => {
     assert.equal(read('1E-030'), DecimalRead.Slow, 'leading zeros of an exponent are digits too: 3 at most');
     assert.equal(read('1E+999'), DecimalRead.OutOfRange);
     assert.equal(read('1E1000'), DecimalRead.OutOfRange);
-    assert.equal(read('5E-1'), DecimalRead.Slow);
+    assert.deepEqual(read('5E-1'), [0, 5e14]);
     const value = (t: string) => {
       const out = new Float64Array(2);
       assert.equal(readDecimal(Buffer.from(t), 0, t.length, out, 0), DecimalRead.Slow, t);
       return formatDecimal(parseDecimal(t)!);
     };
-    assert.equal(value('12E-1'), '1.2');
-    assert.equal(value('-12E+1'), '-120');
+    assert.equal(value('12E-16'), '0.0000000000000012');
+    assert.equal(value('-12E+15'), '-12000000000000000');
+    assert.deepEqual(read('12E-1'), [1, 2e14]);
+    assert.deepEqual(read('-12E+1'), [-120, -0]);
     assert.equal(read('1.5E17'), DecimalRead.Slow);
     assert.equal(read('10E17'), DecimalRead.OutOfRange, '10E17 is 1E18');
     assert.equal(read('0.1E19'), DecimalRead.OutOfRange);
@@ -299,7 +320,8 @@ describe('readDecimal', () => {
   });
 
   it('refuses text over 64 characters, and takes 64', () => {
-    assert.equal(read(`1.${'0'.repeat(62)}`), DecimalRead.Slow);
+    assert.deepEqual(read(`1.${'0'.repeat(62)}`), [1, 0]);
+    assert.equal(read(`1.${'0'.repeat(20)}1${'0'.repeat(41)}`), DecimalRead.Slow, '64 characters, a 21st place');
     assert.equal(read(`1.${'0'.repeat(63)}`), DecimalRead.OutOfRange);
   });
 

@@ -77,10 +77,14 @@ export function maxFileBytes(options: Pick<ImportOptions, 'maxBytes'>, file: str
  * collected it only past ~25 MB a worker; bounded, it collects sooner (peak RSS of the
  * million-line import −40 MB, docs/benchmarks.md). A worker's live heap is small (a batch is taken
  * once 4 MiB of its records brought entries or were refused, parse-task.ts), but exact sums of
- * amounts outside the fast form (exponents, over 15 decimals) live on the heap: a worker that
- * passes the bound is parsed again without one (runImport's caller), not refused.
+ * amounts outside the fast form (a digit past the 15th decimal place) are objects on the heap,
+ * ~1 KB a group: a parser that has more than SLOW_GROUPS_BOUNDED of them, or that passes the bound
+ * anyway, makes the import start again without one (runImport's caller), never refuse the file.
+ * Partner Center writes up to 22 decimals; a file with them in every line restarts after its first
+ * batches (measured: 1M lines, 10 s unbounded; 18 s when only passing the bound restarted it).
  */
 const DEFAULT_PARSER_HEAP_MB = 48;
+const SLOW_GROUPS_BOUNDED = 4096;
 
 function parserHeapMb(file: string): number | undefined {
   const env = process.env.PARTNER_USAGE_PARSER_HEAP_MB;
@@ -202,7 +206,7 @@ export async function importFile(store: Store, file: string, options: ImportOpti
     } catch (error) {
       // The split point was inside a quoted field holding lines: parse the file in one part.
       if (error instanceof SplitMismatch && parsers !== 1) parsers = 1;
-      // A parser passed its heap bound (its file's exact sums need more): again, unbounded.
+      // A parser passed its heap bound, or soon would (its file's exact sums): again, unbounded.
       else if (error instanceof ParserOutOfMemory && plan.heapMb !== undefined) plan.heapMb = undefined;
       else throw error;
     }
@@ -224,7 +228,7 @@ interface ImportPlan {
 /** The first part of a split file ended inside a record: the split was not between records. */
 class SplitMismatch extends Error {}
 
-/** A parse worker passed its heap bound. */
+/** A parse worker passed its heap bound, or holds enough exact sums on its heap to. */
 class ParserOutOfMemory extends Error {}
 
 async function runImport(
@@ -305,6 +309,8 @@ async function runImport(
         if (source === 0 && deferred) throw deferred;
         continue;
       }
+      // Many exact sums on the heap: start again before the bound is passed (see parserHeapMb).
+      if (plan.heapMb !== undefined && message.slowGroups > SLOW_GROUPS_BOUNDED) throw new ParserOutOfMemory();
       const { batch } = message;
       for (const p of batch.partners) {
         // Each parser checks its lines against the file's partner; this catches parts that each

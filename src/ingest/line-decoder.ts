@@ -190,6 +190,11 @@ export abstract class LineDecoder {
     return this.#entryBytes;
   }
 
+  /** Groups whose sums left the fast form so far (they are objects on the heap: importer.ts). */
+  get slowGroups(): number {
+    return this.sums.slowRows + this.#daySums.slowRows;
+  }
+
   /** A record brings new entries (its rows are in the batch). */
   protected noteEntries(rec: ScannedRecord): void {
     this.#entryBytes += rec.end - rec.start;

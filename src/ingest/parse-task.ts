@@ -41,7 +41,14 @@ export interface Rejection {
 }
 
 export type WorkerMessage =
-  | { readonly type: 'batch'; readonly batch: LineBatch; readonly rejections: Rejection[]; readonly bytes: number }
+  | {
+      readonly type: 'batch';
+      readonly batch: LineBatch;
+      readonly rejections: Rejection[];
+      readonly bytes: number;
+      /** The parser's groups summed outside the fast form so far. */
+      readonly slowGroups: number;
+    }
   | {
       readonly type: 'done';
       readonly hash: string;
@@ -146,7 +153,7 @@ async function run(task: ParseTask, port: MessagePort): Promise<void> {
     if (stopped) throw new Stopped();
     credits--;
     const batch = decoder.take();
-    const message: WorkerMessage = { type: 'batch', batch, rejections, bytes };
+    const message: WorkerMessage = { type: 'batch', batch, rejections, bytes, slowGroups: decoder.slowGroups };
     rejections = [];
     rejectedBytes = 0;
     port.postMessage(message); // shared buffers: nothing is copied or transferred (line-batch.ts)

@@ -42,6 +42,11 @@ export class SumTable {
     return this.#rows;
   }
 
+  /** Rows summed outside the fast form (exactly, as objects on the heap). */
+  get slowRows(): number {
+    return this.#slow.size;
+  }
+
   /** Key i (0–2) of a row. */
   key(row: number, i: number): number {
     return this.#keys[KEY * row + i]!;
