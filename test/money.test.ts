@@ -283,6 +283,7 @@ describe('readDecimal', () => {
     assert.equal(read('4503599627370496E0'), DecimalRead.Slow, '2^52');
     assert.equal(read('4.503599627370496E15'), DecimalRead.Slow, '2^52, the point moved');
     assert.deepEqual(read('9.99999999999999E14'), [999999999999999, 0]);
+    assert.deepEqual(read('4.5E15'), [4.5e15, 0], 'a digit at 10^15, below 2^52');
     assert.deepEqual(read('123.456E-2'), [1, 23456e10]);
     assert.deepEqual(read('1E-15'), [0, 1]);
     assert.equal(read('1E-16'), DecimalRead.Slow);
