@@ -39,16 +39,6 @@ const AGGREGATE_TABLES: readonly {
   },
 ];
 
-/** Orders rows by the values at `columns` (numbers as numbers, text by code units). */
-export function compareColumns(a: readonly unknown[], b: readonly unknown[], columns: readonly number[]): number {
-  for (const c of columns) {
-    const x = a[c] as number | string;
-    const y = b[c] as number | string;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
 const AGGREGATES_PER_WRITE = 4096;
 
 export async function writeAggregates(writer: ImportWriter, aggregates: PeriodAggregates, now: string): Promise<void> {

@@ -1,5 +1,4 @@
 import type { LineBatch } from '../domain/line-batch.js';
-import { compareColumns } from './aggregate-writer.js';
 import { DIMENSIONS, dimensionRows, type DimensionKind } from './dimension-tables.js';
 import type { ImportWriter } from './import-writer.js';
 
@@ -30,6 +29,16 @@ export const newSourceKeys = (): SourceKeys => ({
   subscriptionParent: [],
   entitlementParent: [],
 });
+
+/** Orders rows by the values at `columns` (numbers as numbers, text by code units). */
+function compareColumns(a: readonly unknown[], b: readonly unknown[], columns: readonly number[]): number {
+  for (const c of columns) {
+    const x = a[c] as number | string;
+    const y = b[c] as number | string;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
 
 /**
  * Per local resource, its resource, subscription, customer and partner keys: four numbers in one
