@@ -264,8 +264,10 @@ async function runImport(
     const queue = new MessageQueue();
     const inThread =
       options.parsers === 0 || (options.parsers === undefined && !layout.gzip && layout.size < IN_THREAD_BYTES);
+    // A parse in this thread has no bound of its own.
+    const heapMb = inThread ? undefined : plan.heapMb;
     for (const [i, part] of parts.entries()) {
-      parsers.push(startParser(part.task, inThread, (message) => queue.push(i, message), plan.heapMb));
+      parsers.push(startParser(part.task, inThread, (message) => queue.push(i, message), heapMb));
     }
     while (parts.some((p) => !p.done)) {
       const { source, message } = await queue.next();
@@ -273,7 +275,7 @@ async function runImport(
       if (part.done) continue;
       if (message.type === 'error') {
         if (message.badSplit) throw new SplitMismatch();
-        if (message.outOfMemory && plan.heapMb !== undefined) throw new ParserOutOfMemory();
+        if (message.outOfMemory && heapMb !== undefined) throw new ParserOutOfMemory();
         const line = message.line === undefined ? undefined : await absolute(part, message.line);
         const error = new ImportError(file, message.message, line, message.column);
         if (source === 0 || parts[0]!.done) throw error;
@@ -310,7 +312,7 @@ async function runImport(
         continue;
       }
       // Many exact sums on the heap: start again before the bound is passed (see parserHeapMb).
-      if (plan.heapMb !== undefined && message.slowGroups > SLOW_GROUPS_BOUNDED) throw new ParserOutOfMemory();
+      if (heapMb !== undefined && message.slowGroups > SLOW_GROUPS_BOUNDED) throw new ParserOutOfMemory();
       const { batch } = message;
       for (const p of batch.partners) {
         // Each parser checks its lines against the file's partner; this catches parts that each
