@@ -57,6 +57,29 @@ describe('bounded cache', () => {
     assert.equal(cache.bytes, 0);
   });
 
+  it('answers the newest key from its own memory, never a value it no longer holds', () => {
+    const cache = sized(40);
+    const key = (s: string) => [...s].join(''); // an equal string that is not the same one
+    cache.set('t', 'one');
+    assert.equal(cache.get(key('t')), 'one');
+    cache.set('t', 'two');
+    assert.equal(cache.get(key('t')), 'two', 'replaced');
+    cache.delete('t');
+    assert.equal(cache.get(key('t')), undefined, 'deleted');
+    cache.set('t', 'three');
+    cache.clear();
+    assert.equal(cache.get(key('t')), undefined, 'cleared');
+    cache.set('t', 'four');
+    cache.set('u', 'five');
+    assert.equal(cache.get(key('t')), 'four', 'an older key, from the map');
+    assert.equal(cache.get(key('t')), 'four', 'then the newest');
+    // Filled past its bound by others: the newest key is evicted only after another became newest.
+    for (const k of ['a', 'b', 'c', 'd']) cache.set(k, '123456789');
+    assert.equal(cache.get(key('t')), undefined, 'evicted');
+    cache.set('t', 'x'.repeat(20)); // over a quarter of the bound: not kept
+    assert.equal(cache.get(key('t')), undefined, 'a value too large for it');
+  });
+
   it('counts a string as two bytes a code unit', () => {
     assert.equal(stringBytes(''), 0);
     assert.equal(stringBytes('abc'), 6);
