@@ -130,22 +130,23 @@ for (const backend of BACKENDS) {
   if (backend === BACKENDS[0]) {
     describe(`${backend}: the parse workers' heap bound`, () => {
       afterEach(() => delete process.env.PARTNER_USAGE_PARSER_HEAP_MB);
+      /** A generated file of one day (a group a line), and a copy with each Quantity rewritten. */
+      const withQuantities = (name: string, rows: number, seed: number, rewrite: (quantity: string) => string) => {
+        const plain = generate(dir, `plain-${name}`, { rows, customers: rows / 10, days: 1, period: PERIOD, seed });
+        const [header, ...records] = readRecords(plain.file);
+        const q = header!.indexOf('Quantity');
+        for (const record of records) record[q] = rewrite(record[q]!);
+        const rewritten = path.join(dir, name);
+        writeRecords(rewritten, [header!, ...records]);
+        return { plain, rewritten };
+      };
 
       it('imports a file whose parsers pass the bound by parsing it again without one, exactly', async () => {
         // Quantities in exponent notation, as some exports write them: the same values as the
         // plain file's, so its totals. The bound is passed at a worker's start.
-        const plain = generate(dir, 'plain-quantities.csv', {
-          rows: 8000,
-          customers: 800,
-          days: 1,
-          period: PERIOD,
-          seed: 23,
-        });
-        const [header, ...records] = readRecords(plain.file);
-        const q = header!.indexOf('Quantity');
-        for (const record of records) record[q] = Number(record[q]).toExponential();
-        const exponents = path.join(dir, 'exponent-quantities.csv');
-        writeRecords(exponents, [header!, ...records]);
+        const { plain, rewritten: exponents } = withQuantities('exponent-quantities.csv', 8000, 23, (q) =>
+          Number(q).toExponential(),
+        );
         const db = await testDatabase(backend, dir, 'heap-bound');
         process.env.PARTNER_USAGE_PARSER_HEAP_MB = '1'; // not even a worker's start fits
         const summary = await importInto(db, exponents, { parsers: 2 });
@@ -156,18 +157,12 @@ for (const backend of BACKENDS) {
       it('starts again without the bound, early, when a parser holds many exact sums on its heap', async () => {
         // 16 decimals in every quantity (Partner Center writes up to 22): each group's sums are
         // exact objects on the heap, past 4,096 groups after the first batches.
-        const gen = generate(dir, 'sixteen-places.csv', {
-          rows: 6000,
-          customers: 600,
-          days: 1,
-          period: PERIOD,
-          seed: 25,
-        });
-        const [header, ...records] = readRecords(gen.file);
-        const q = header!.indexOf('Quantity');
-        for (const record of records) record[q] = `${record[q]!.padEnd(record[q]!.indexOf('.') + 16, '0')}7`;
-        const file = path.join(dir, 'sixteen-places-rewritten.csv');
-        writeRecords(file, [header!, ...records]);
+        const { plain: gen, rewritten: file } = withQuantities(
+          'sixteen-places.csv',
+          6000,
+          25,
+          (q) => `${q.padEnd(q.indexOf('.') + 16, '0')}7`,
+        );
         const run = async (name: string, source: string) => {
           const seen: number[] = [];
           const summary = await importInto(await testDatabase(backend, dir, name), source, {
