@@ -210,6 +210,12 @@ for (const backend of BACKENDS) {
       const reference = referenceTotals(gen.file);
       assert.ok(reference.meters.size > 4096, `meter_usage has ${reference.meters.size} rows: more than one write`);
       await assertTotalsEqual(db, reference);
+      // Imported again: every row of every write the same, its lastModified kept.
+      const rows = () => db.query('SELECT * FROM resource_usage ORDER BY subscription_key, resource_key');
+      const before = await rows();
+      assert.equal((await importInto(db, gen.file)).replaced, 9000);
+      assert.deepEqual(await rows(), before);
+      await assertTotalsEqual(db, reference);
     });
   });
 

@@ -57,18 +57,20 @@ function lastUsageDay(now: Date): number {
   return last.getUTCFullYear() * 10000 + (last.getUTCMonth() + 1) * 100 + last.getUTCDate();
 }
 
-export function maxFileBytes(options: Pick<ImportOptions, 'maxBytes'>, file: string): number {
-  if (options.maxBytes !== undefined) return options.maxBytes;
-  const env = process.env.PARTNER_USAGE_MAX_FILE_BYTES;
-  if (env === undefined || env === '') return DEFAULT_MAX_FILE_BYTES;
+/** A whole number of at least `min` from the environment variable `name`; `fallback` when unset. */
+function wholeFromEnv(file: string, name: string, unit: string, min: number, fallback: number): number {
+  const env = process.env[name];
+  if (env === undefined || env === '') return fallback;
   const value = Number(env);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new ImportError(
-      file,
-      `PARTNER_USAGE_MAX_FILE_BYTES must be a whole number of bytes, got ${JSON.stringify(env)}`,
-    );
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ImportError(file, `${name} must be a whole number of ${unit}, got ${JSON.stringify(env)}`);
   }
   return value;
+}
+
+export function maxFileBytes(options: Pick<ImportOptions, 'maxBytes'>, file: string): number {
+  if (options.maxBytes !== undefined) return options.maxBytes;
+  return wholeFromEnv(file, 'PARTNER_USAGE_MAX_FILE_BYTES', 'bytes', 1, DEFAULT_MAX_FILE_BYTES);
 }
 
 /**
@@ -87,16 +89,8 @@ const DEFAULT_PARSER_HEAP_MB = 48;
 const SLOW_GROUPS_BOUNDED = 4096;
 
 function parserHeapMb(file: string): number | undefined {
-  const env = process.env.PARTNER_USAGE_PARSER_HEAP_MB;
-  if (env === undefined || env === '') return DEFAULT_PARSER_HEAP_MB;
-  const value = Number(env);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ImportError(
-      file,
-      `PARTNER_USAGE_PARSER_HEAP_MB must be a whole number of MB (0: unbounded), got ${JSON.stringify(env)}`,
-    );
-  }
-  return value === 0 ? undefined : value;
+  const mb = wholeFromEnv(file, 'PARTNER_USAGE_PARSER_HEAP_MB', 'MB (0: unbounded)', 0, DEFAULT_PARSER_HEAP_MB);
+  return mb === 0 ? undefined : mb;
 }
 
 export interface ImportProgress {
