@@ -45,8 +45,8 @@ export default {
     'src/storage/identity-table.ts',
     // The decoder's currency and partner rules and the two line formats' rules (guid() to
     // addOwners(), and the two decode() classes): line ranges, to move when the file changes.
-    'src/ingest/line-decoder.ts:335-487',
-    'src/ingest/line-decoder.ts:574-831',
+    'src/ingest/line-decoder.ts:332-484',
+    'src/ingest/line-decoder.ts:571-810',
     // The line schema and every line's fields (issue #27).
     'src/domain/line-schema.ts',
     'src/domain/line-fields.ts',

@@ -73,6 +73,9 @@ export const jsonArg = {
   json: { type: 'boolean', description: 'print JSON instead of a table' },
 } as const;
 
+/** The flags of a command that shows a period's usage of a partner, as a table or JSON. */
+export const usageReadArgs = { ...periodArg, ...partnerArg, ...dbArg, ...jsonArg } as const;
+
 /** The store the --db / PARTNER_USAGE_DB setting names; a failure to open it is one clear line. */
 export async function openDatabase(db: string | undefined): Promise<Store> {
   const location = resolveDatabase(db);

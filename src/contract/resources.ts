@@ -115,6 +115,11 @@ const currencyRule = {
   ],
 };
 const record = <T extends TProperties>(properties: T) => closed({ ...properties, ...currencyFields }, currencyRule);
+/** A customer's or subscription's record: its id and name, each under both names Partner Center gives them. */
+const identifiedBy = { resourceId: Guid, id: Guid, resourceName: Type.String(), name: Type.String() };
+/** A usage record: its own fields, then those of Partner Center's UsageRecordBase (in its order). */
+const usageRecord = <T extends TProperties, const N extends string>(objectType: N, properties: T) =>
+  record({ ...properties, totalCost: Money, lastModifiedDate: WireDate, attributes: attributes(objectType) });
 
 /** Figures of ours beside Partner Center's (never in place of them): see docs/api.md. */
 export const UsageExtension = closed(
@@ -133,22 +138,16 @@ export const UsageExtension = closed(
 );
 export type UsageExtension = Static<typeof UsageExtension>;
 
-export const CustomerMonthlyUsageRecord = record({
+export const CustomerMonthlyUsageRecord = usageRecord('CustomerMonthlyUsageRecord', {
   budget: SpendingBudget,
   customerSpendingBudget: Type.Optional(SpendingBudget),
   percentUsed: Type.Unsafe<JsonDecimal>({ type: 'number', minimum: 0 }),
   isUpgraded: Type.Boolean(),
-  resourceId: Guid,
-  id: Guid,
-  resourceName: Type.String(),
-  name: Type.String(),
-  totalCost: Money,
-  lastModifiedDate: WireDate,
-  attributes: attributes('CustomerMonthlyUsageRecord'),
+  ...identifiedBy,
 });
 export type CustomerMonthlyUsageRecord = Static<typeof CustomerMonthlyUsageRecord>;
 
-export const MeterUsageRecord = record({
+export const MeterUsageRecord = usageRecord('MeterUsageRecord', {
   subscriptionId: Guid,
   meterId: Type.String(),
   meterName: Type.String(),
@@ -156,13 +155,10 @@ export const MeterUsageRecord = record({
   subcategory: Type.String(),
   quantityUsed: Money,
   unit: Type.String(),
-  totalCost: Money,
-  lastModifiedDate: WireDate,
-  attributes: attributes('MeterUsageRecord'),
 });
 export type MeterUsageRecord = Static<typeof MeterUsageRecord>;
 
-export const SubscriptionMonthlyUsageRecord = record({
+export const SubscriptionMonthlyUsageRecord = usageRecord('SubscriptionMonthlyUsageRecord', {
   status: Type.Union([
     Type.Literal('none'),
     Type.Literal('active'),
@@ -171,17 +167,11 @@ export const SubscriptionMonthlyUsageRecord = record({
   ]),
   partnerOnRecord: Type.Optional(Type.String()),
   offerId: Type.String(),
-  resourceId: Guid,
-  id: Guid,
-  resourceName: Type.String(),
-  name: Type.String(),
-  totalCost: Money,
-  lastModifiedDate: WireDate,
-  attributes: attributes('SubscriptionMonthlyUsageRecord'),
+  ...identifiedBy,
 });
 export type SubscriptionMonthlyUsageRecord = Static<typeof SubscriptionMonthlyUsageRecord>;
 
-export const ResourceUsageRecord = record({
+export const ResourceUsageRecord = usageRecord('ResourceUsageRecord', {
   subscriptionId: Guid,
   resourceUri: Type.String(),
   resourceType: Type.String(),
@@ -190,14 +180,11 @@ export const ResourceUsageRecord = record({
   resourceGroupName: Type.String(),
   resourceName: Type.String(),
   name: Type.String(),
-  totalCost: Money,
-  lastModifiedDate: WireDate,
-  attributes: attributes('ResourceUsageRecord'),
 });
 export type ResourceUsageRecord = Static<typeof ResourceUsageRecord>;
 
 /** A legacy subscription's usage per resource (meter, in a legacy file). */
-export const AzureResourceMonthlyUsageRecord = record({
+export const AzureResourceMonthlyUsageRecord = usageRecord('AzureResourceMonthlyUsageRecord', {
   category: Type.String(),
   subcategory: Type.String(),
   quantityUsed: Money,
@@ -206,21 +193,12 @@ export const AzureResourceMonthlyUsageRecord = record({
   id: Type.String(),
   resourceName: Type.String(),
   name: Type.String(),
-  totalCost: Money,
-  lastModifiedDate: WireDate,
-  attributes: attributes('AzureResourceMonthlyUsageRecord'),
 });
 export type AzureResourceMonthlyUsageRecord = Static<typeof AzureResourceMonthlyUsageRecord>;
 
-export const SubscriptionDailyUsageRecord = record({
+export const SubscriptionDailyUsageRecord = usageRecord('SubscriptionDailyUsageRecord', {
   dateUsed: WireDate,
-  resourceId: Guid,
-  id: Guid,
-  resourceName: Type.String(),
-  name: Type.String(),
-  totalCost: Money,
-  lastModifiedDate: WireDate,
-  attributes: attributes('SubscriptionDailyUsageRecord'),
+  ...identifiedBy,
 });
 export type SubscriptionDailyUsageRecord = Static<typeof SubscriptionDailyUsageRecord>;
 

@@ -1,11 +1,4 @@
-import type {
-  CustomerInfo,
-  EntitlementInfo,
-  MeterInfo,
-  PartnerInfo,
-  ResourceInfo,
-  SubscriptionInfo,
-} from './usage-model.js';
+import type { DimensionInfo } from './usage-model.js';
 
 /**
  * Parsed line items in columns, with the dimension entries first seen in them. Dimension
@@ -14,12 +7,12 @@ import type {
  */
 export interface LineBatch {
   /** With the line each was first seen on (a file holds one partner: see the importer). */
-  readonly partners: (PartnerInfo & { readonly line: number })[];
-  readonly customers: CustomerInfo[];
-  readonly subscriptions: SubscriptionInfo[];
-  readonly entitlements: EntitlementInfo[];
-  readonly meters: MeterInfo[];
-  readonly resources: ResourceInfo[];
+  readonly partners: (DimensionInfo['partner'] & { readonly line: number })[];
+  readonly customers: DimensionInfo['customer'][];
+  readonly subscriptions: DimensionInfo['subscription'][];
+  readonly entitlements: DimensionInfo['entitlement'][];
+  readonly meters: DimensionInfo['meter'][];
+  readonly resources: DimensionInfo['resource'][];
   /** `YYYY-MM` values first seen in this batch. */
   readonly periods: string[];
   count: number;

@@ -76,3 +76,15 @@ export function previousBillingPeriod(period: BillingPeriod): BillingPeriod {
   const [y, m] = period.split('-').map(Number) as [number, number];
   return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
 }
+
+/** Each dimension's entry type, by kind. */
+export interface DimensionInfo {
+  partner: PartnerInfo;
+  customer: CustomerInfo;
+  subscription: SubscriptionInfo;
+  entitlement: EntitlementInfo;
+  meter: MeterInfo;
+  resource: ResourceInfo;
+}
+
+export type DimensionKind = keyof DimensionInfo;

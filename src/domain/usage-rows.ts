@@ -94,3 +94,31 @@ export interface UsageLines {
 }
 
 export type MeterInfoRow = MeterInfo;
+
+/** The answers of the store's queries about a customer's subscriptions: the rows, or which owner is missing. */
+export type MissingOwner = { readonly found: 'customer-missing' } | { readonly found: 'subscription-missing' };
+
+export type SubscriptionUsageResult =
+  | { readonly found: 'customer-missing' }
+  | { readonly found: 'ok'; readonly customer: CustomerUsageRow; readonly subscriptions: SubscriptionUsageRow[] };
+
+export type SubscriptionSummaryResult =
+  | MissingOwner
+  | (SubscriptionOwner & {
+      readonly found: 'ok';
+      readonly billingTotal: string;
+      readonly usdTotal: string;
+      readonly lastModified: string | null;
+    });
+
+/** What a query about one subscription finds: its owner missing, or the subscription and `K`. */
+type SubscriptionResult<K extends string, T> =
+  MissingOwner | (SubscriptionOwner & { readonly found: 'ok' } & { readonly [P in K]: T });
+
+export type ResourceUsageResult = SubscriptionResult<'resources', ResourceUsageRow[]>;
+
+export type SubscriptionDaysResult = SubscriptionResult<'days', DayUsageRow[]>;
+
+export type UsageLinesResult = SubscriptionResult<'lines', UsageLines>;
+
+export type MeterUsageResult = SubscriptionResult<'meters', MeterUsageRow[]>;

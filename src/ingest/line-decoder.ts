@@ -106,7 +106,9 @@ const dayText = (day: number) =>
  * Every new dimension entry a line brings is validated before any is added, so a rejected line
  * (`--skip-invalid`) leaves no partner, customer, subscription, resource or meter behind.
  */
-export abstract class LineDecoder {
+export abstract class LineDecoder<C extends string = string> {
+  /** Each known column's position in the file. */
+  protected readonly c: ColumnIndex<C>;
   #batch: LineBatch = newLineBatch();
   readonly #recycled: (readonly ArrayBufferLike[])[] = [];
   /** The lines' exact sums per (resource, meter, period), handed to the importer at the end. */
@@ -159,19 +161,14 @@ export abstract class LineDecoder {
   readonly #fieldColumns: Int32Array;
   readonly #fieldNames: readonly string[];
 
-  protected constructor(
-    format: LineFormat,
-    columns: Readonly<Record<string, number>>,
-    identityColumns: readonly number[],
-    names: readonly string[],
-    rules: DecoderRules,
-  ) {
+  protected constructor(format: LineFormat, columns: ColumnIndex<C>, names: readonly string[], rules: DecoderRules) {
+    this.c = columns;
     this.#fields = new LineFieldsEncoder(format, rules.parser ?? 0);
     this.#fieldNames = columnsOf(format).map((c) => nameIn(c, format)!);
-    this.#fieldColumns = Int32Array.from(this.#fieldNames, (name) => columns[name] ?? -1);
+    this.#fieldColumns = Int32Array.from(this.#fieldNames, (name) => columns[name as C] ?? -1);
     this.#names = names;
     this.#width = names.length;
-    this.#identity = new LineIdentity(identityColumns);
+    this.#identity = new LineIdentity(hashedIdentityColumns(format).map((name) => columns[name as C]));
     this.#rules = rules;
   }
 
@@ -576,23 +573,14 @@ export abstract class LineDecoder {
   }
 }
 
-export class DailyRatedDecoder extends LineDecoder {
-  readonly #c: ColumnIndex<DailyRatedColumn>;
-
+export class DailyRatedDecoder extends LineDecoder<DailyRatedColumn> {
   constructor(columns: ColumnIndex<DailyRatedColumn>, names: readonly string[], rules: DecoderRules) {
-    super(
-      'daily-rated',
-      columns,
-      hashedIdentityColumns('daily-rated').map((c) => columns[c as DailyRatedColumn]),
-      names,
-      rules,
-    );
-    this.#c = columns;
+    super('daily-rated', columns, names, rules);
   }
 
   decode(rec: ScannedRecord): void {
     this.checkWidth(rec);
-    const c = this.#c;
+    const c = this.c;
     this.usageDay(rec, c.UsageDate, 'UsageDate');
     const quantity = this.decimal(rec, c.Quantity, 'Quantity');
     const billing = this.decimal(rec, c.BillingPreTaxTotal, 'BillingPreTaxTotal');
@@ -660,7 +648,7 @@ export class DailyRatedDecoder extends LineDecoder {
   }
 
   #customerRow(rec: ScannedRecord, currency: string): Omit<CustomerInfo, 'partner'> {
-    const c = this.#c;
+    const c = this.c;
     const tenantId = this.guid(rec, c.CustomerId, 'CustomerId');
     this.storedCurrency(rec, this.guid(rec, c.PartnerId, 'PartnerId'), tenantId, currency, 'BillingCurrency');
     return {
@@ -675,7 +663,7 @@ export class DailyRatedDecoder extends LineDecoder {
   }
 
   #subscriptionRow(rec: ScannedRecord): Omit<SubscriptionInfo, 'customer'> {
-    const c = this.#c;
+    const c = this.c;
     const offer = [c.ProductId, c.SkuId, c.AvailabilityId].map((col) => this.ascii(rec, col));
     return {
       subscriptionId: this.guid(rec, c.SubscriptionId, 'SubscriptionId'),
@@ -686,7 +674,7 @@ export class DailyRatedDecoder extends LineDecoder {
   }
 
   #entitlementRow(rec: ScannedRecord): Omit<EntitlementInfo, 'subscription'> {
-    const c = this.#c;
+    const c = this.c;
     const id = this.ascii(rec, c.EntitlementId);
     return {
       entitlementId: id === '' ? '' : this.guid(rec, c.EntitlementId, 'EntitlementId'),
@@ -695,7 +683,7 @@ export class DailyRatedDecoder extends LineDecoder {
   }
 
   #resourceRow(rec: ScannedRecord): Omit<ResourceInfo, 'entitlement'> {
-    const c = this.#c;
+    const c = this.c;
     return {
       uri: this.keyText(rec, RESOURCE, 'ResourceURI'),
       displayUri: trimAsciiSpace(this.text(rec, c.ResourceURI)),
@@ -707,7 +695,7 @@ export class DailyRatedDecoder extends LineDecoder {
   }
 
   #meterRow(rec: ScannedRecord): MeterInfo {
-    const c = this.#c;
+    const c = this.c;
     const meterId = this.keyText(rec, METER, 'MeterId');
     if (meterId === '') throw new LineError(rec.line, 'MeterId', '', 'is empty');
     return {
@@ -721,23 +709,14 @@ export class DailyRatedDecoder extends LineDecoder {
   }
 }
 
-export class LegacyDecoder extends LineDecoder {
-  readonly #c: ColumnIndex<LegacyColumn>;
-
+export class LegacyDecoder extends LineDecoder<LegacyColumn> {
   constructor(columns: ColumnIndex<LegacyColumn>, names: readonly string[], rules: DecoderRules) {
-    super(
-      'legacy',
-      columns,
-      hashedIdentityColumns('legacy').map((c) => columns[c as LegacyColumn]),
-      names,
-      rules,
-    );
-    this.#c = columns;
+    super('legacy', columns, names, rules);
   }
 
   decode(rec: ScannedRecord): void {
     this.checkWidth(rec);
-    const c = this.#c;
+    const c = this.c;
     this.usageDay(rec, c.UsageDate, 'UsageDate');
     const quantity = this.decimal(rec, c.ConsumedQuantity, 'ConsumedQuantity');
     const charges = this.decimal(rec, c.PretaxCharges, 'PretaxCharges');
@@ -791,7 +770,7 @@ export class LegacyDecoder extends LineDecoder {
   }
 
   #customerRow(rec: ScannedRecord, currency: string): Omit<CustomerInfo, 'partner'> {
-    const c = this.#c;
+    const c = this.c;
     const tenantId = this.guid(rec, c.CustomerId, 'CustomerId');
     this.storedCurrency(rec, this.guid(rec, c.PartnerId, 'PartnerId'), tenantId, currency, 'Currency');
     return {
@@ -806,7 +785,7 @@ export class LegacyDecoder extends LineDecoder {
   }
 
   #subscriptionRow(rec: ScannedRecord): Omit<SubscriptionInfo, 'customer'> & { name: string } {
-    const c = this.#c;
+    const c = this.c;
     const raw = this.ascii(rec, c.SubscriptionId);
     if (raw === '') throw new LineError(rec.line, 'SubscriptionId', '', 'is empty');
     const name = this.text(rec, c.SubscriptionName);
@@ -821,7 +800,7 @@ export class LegacyDecoder extends LineDecoder {
   }
 
   #meterRow(rec: ScannedRecord): MeterInfo {
-    const c = this.#c;
+    const c = this.c;
     const meterId = this.keyText(rec, METER, 'ResourceGuid');
     if (meterId === '') throw new LineError(rec.line, 'ResourceGuid', '', 'is empty');
     return {

@@ -5,6 +5,7 @@ import type { DaySpend } from '../domain/anomaly.js';
 import { SumTable } from '../money/sum-table.js';
 import type { Database } from './schema.js';
 import { sumBlock } from './usage-lines.js';
+import { decimalOrZero } from './usage-totals.js';
 
 /** Which customers' standing may have changed: all of a partner's in a period, or some. */
 export interface EvaluationScope {
@@ -148,8 +149,8 @@ export class KyselyAlertRepository implements AlertRepository {
       tenantId: c.tenant_id,
       name: c.name,
       currency: c.currency,
-      total: c.billing_total === null ? '0' : String(c.billing_total),
-      usdTotal: c.usd_total === null ? '0' : String(c.usd_total),
+      total: decimalOrZero(c.billing_total),
+      usdTotal: decimalOrZero(c.usd_total),
       budget: c.budget === null ? null : String(c.budget),
     }));
   }

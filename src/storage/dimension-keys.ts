@@ -1,5 +1,6 @@
 import type { LineBatch } from '../domain/line-batch.js';
-import { DIMENSIONS, dimensionRows, type DimensionKind } from './dimension-tables.js';
+import type { DimensionInfo, DimensionKind } from '../domain/usage-model.js';
+import { DIMENSIONS, dimensionRows } from './dimension-tables.js';
 import type { ImportWriter } from './import-writer.js';
 
 /** Storage keys by one parser's local dimension index, and each resource's owners. */
@@ -106,30 +107,16 @@ export class DimensionKeys {
   }
 
   async resolve(batch: LineBatch, keys: SourceKeys): Promise<void> {
-    append(keys.partner, await this.#upsert('partner', dimensionRows('partner', batch.partners)));
-    append(
-      keys.customerParent,
-      batch.customers.map((c) => c.partner),
-    );
-    append(keys.customer, await this.#upsert('customer', dimensionRows('customer', batch.customers, keys.partner)));
-    append(
-      keys.subscriptionParent,
-      batch.subscriptions.map((s) => s.customer),
-    );
-    append(
-      keys.subscription,
-      await this.#upsert('subscription', dimensionRows('subscription', batch.subscriptions, keys.customer)),
-    );
-    append(
-      keys.entitlementParent,
-      batch.entitlements.map((e) => e.subscription),
-    );
-    append(
-      keys.entitlement,
-      await this.#upsert('entitlement', dimensionRows('entitlement', batch.entitlements, keys.subscription)),
-    );
-    append(keys.meter, await this.#upsert('meter', dimensionRows('meter', batch.meters)));
-    const resourceKeys = await this.#upsert('resource', dimensionRows('resource', batch.resources, keys.entitlement));
+    const { partners, customers, subscriptions, entitlements } = batch;
+    append(keys.partner, await this.#keysOf('partner', partners));
+    for (const c of customers) keys.customerParent.push(c.partner);
+    append(keys.customer, await this.#keysOf('customer', customers, keys.partner));
+    for (const s of subscriptions) keys.subscriptionParent.push(s.customer);
+    append(keys.subscription, await this.#keysOf('subscription', subscriptions, keys.customer));
+    for (const e of entitlements) keys.entitlementParent.push(e.subscription);
+    append(keys.entitlement, await this.#keysOf('entitlement', entitlements, keys.subscription));
+    append(keys.meter, await this.#keysOf('meter', batch.meters));
+    const resourceKeys = await this.#keysOf('resource', batch.resources, keys.entitlement);
     batch.resources.forEach((r, i) => {
       const subscription = keys.entitlementParent[r.entitlement]!;
       const customer = keys.subscriptionParent[subscription]!;
@@ -141,6 +128,15 @@ export class DimensionKeys {
         keys.partner[partner]!,
       );
     });
+  }
+
+  /** The storage key of each entry, in order (`parentKeys`: its parent's, by local index). */
+  #keysOf<K extends DimensionKind>(
+    kind: K,
+    entries: readonly DimensionInfo[K][],
+    parentKeys?: readonly number[],
+  ): Promise<number[]> {
+    return this.#upsert(kind, dimensionRows(kind, entries, parentKeys));
   }
 
   /** Upserts the rows this import has not written yet; the key of every row, in order. */

@@ -1,11 +1,4 @@
-import type {
-  CustomerInfo,
-  EntitlementInfo,
-  MeterInfo,
-  PartnerInfo,
-  ResourceInfo,
-  SubscriptionInfo,
-} from '../domain/usage-model.js';
+import type { DimensionInfo, DimensionKind } from '../domain/usage-model.js';
 
 /**
  * The dimension tables as typed data: which field of the domain's entry goes to which column.
@@ -25,7 +18,7 @@ interface DimensionTable<Info, Parent extends keyof Info = never> {
   readonly update: string;
 }
 
-const partner: DimensionTable<PartnerInfo> = {
+const partner: DimensionTable<DimensionInfo['partner']> = {
   table: 'partners',
   key: 'partner_key',
   columns: { tenantId: 'tenant_id', name: 'name' },
@@ -33,7 +26,7 @@ const partner: DimensionTable<PartnerInfo> = {
   update: 'name = excluded.name',
 };
 
-const customer: DimensionTable<CustomerInfo, 'partner'> = {
+const customer: DimensionTable<DimensionInfo['customer'], 'partner'> = {
   table: 'customers',
   key: 'customer_key',
   parent: { field: 'partner', column: 'partner_key' },
@@ -57,7 +50,7 @@ const customer: DimensionTable<CustomerInfo, 'partner'> = {
       plan = CASE WHEN customers.plan = 'azure-plan' THEN customers.plan ELSE excluded.plan END`,
 };
 
-const subscription: DimensionTable<SubscriptionInfo, 'customer'> = {
+const subscription: DimensionTable<DimensionInfo['subscription'], 'customer'> = {
   table: 'subscriptions',
   key: 'subscription_key',
   parent: { field: 'customer', column: 'customer_key' },
@@ -74,7 +67,7 @@ const subscription: DimensionTable<SubscriptionInfo, 'customer'> = {
                                ELSE excluded.partner_on_record END`,
 };
 
-const entitlement: DimensionTable<EntitlementInfo, 'subscription'> = {
+const entitlement: DimensionTable<DimensionInfo['entitlement'], 'subscription'> = {
   table: 'entitlements',
   key: 'entitlement_key',
   parent: { field: 'subscription', column: 'subscription_key' },
@@ -83,7 +76,7 @@ const entitlement: DimensionTable<EntitlementInfo, 'subscription'> = {
   update: 'description = excluded.description',
 };
 
-const meter: DimensionTable<MeterInfo> = {
+const meter: DimensionTable<DimensionInfo['meter']> = {
   table: 'meters',
   key: 'meter_key',
   columns: {
@@ -99,7 +92,7 @@ const meter: DimensionTable<MeterInfo> = {
     'name = excluded.name, category = excluded.category, subcategory = excluded.subcategory, region = excluded.region, unit = excluded.unit',
 };
 
-const resource: DimensionTable<ResourceInfo, 'entitlement'> = {
+const resource: DimensionTable<DimensionInfo['resource'], 'entitlement'> = {
   table: 'resources',
   key: 'resource_key',
   parent: { field: 'entitlement', column: 'entitlement_key' },
@@ -115,18 +108,6 @@ const resource: DimensionTable<ResourceInfo, 'entitlement'> = {
   update:
     'display_uri = excluded.display_uri, resource_group = excluded.resource_group, location = excluded.location, service = excluded.service, tags = excluded.tags',
 };
-
-/** Each dimension's entry type, by kind. */
-export interface DimensionInfo {
-  partner: PartnerInfo;
-  customer: CustomerInfo;
-  subscription: SubscriptionInfo;
-  entitlement: EntitlementInfo;
-  meter: MeterInfo;
-  resource: ResourceInfo;
-}
-
-export type DimensionKind = keyof DimensionInfo;
 
 /** What the dialects' writers need: the table, its key, its insert columns in row order. */
 export interface DimensionSql {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { DIMENSIONS, type DimensionKind } from './dimension-tables.js';
+import type { DimensionKind } from '../domain/usage-model.js';
+import { DIMENSIONS } from './dimension-tables.js';
 import type { Database } from './schema.js';
 import type { ImportMeta, ImportSummaryCounts } from './store.js';
 

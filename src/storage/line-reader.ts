@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { PlanKind } from '../domain/usage-model.js';
+import type { MeterInfo, PlanKind } from '../domain/usage-model.js';
 import { fieldsHeader, LineDictionary, LineFields } from '../domain/line-fields.js';
 import type { LineFormat } from '../domain/line-schema.js';
 import type { Database } from './schema.js';
 import { int32s, isReplaced } from './usage-lines.js';
+import { loadMeters } from './meters-by-key.js';
 
 /** A stored line's place, in the order lines are read: block_key × 2^20 + index in the block. */
 export const LINE_INDEX_SPAN = 2 ** 20;
@@ -35,21 +36,12 @@ export interface LineOwner {
   };
 }
 
-export interface LineMeter {
-  readonly id: string;
-  readonly name: string;
-  readonly category: string;
-  readonly subcategory: string;
-  readonly region: string;
-  readonly unit: string;
-}
-
 /** One stored line with what it belongs to (shared objects: a line costs its amounts and day). */
 export interface StoredLineRow {
   readonly position: number;
   readonly period: string;
   readonly owner: LineOwner;
-  readonly meter: LineMeter;
+  readonly meter: MeterInfo;
   /** yyyymmdd */
   readonly day: number;
   readonly quantity: string;
@@ -152,7 +144,7 @@ export class LineReader {
       { tenantId: partner.tenant_id, name: partner.name },
       filter,
     );
-    const meters = new Map<number, LineMeter>();
+    const meters = new Map<number, MeterInfo>();
     const dictionaries = new DictionaryCache(this.db);
     const after = filter.after ?? 0;
     let lastBlock = Math.floor(after / LINE_INDEX_SPAN) - 1;
@@ -174,7 +166,7 @@ export class LineReader {
         const meterKeys = int32s(block.meters, count);
         const days = int32s(block.days, count);
         await owners.load(resources);
-        await this.#loadMeters(meters, meterKeys);
+        await loadMeters(this.db, meters, meterKeys);
         const amounts = block.amounts.toString('latin1').split(','); // three a line
         const fields = block.fields
           ? new LineFields(block.fields, amounts, await dictionaries.for(block.batch_id, block.fields))
@@ -217,27 +209,6 @@ export class LineReader {
     if (customerTenantId) query = query.where('c.tenant_id', '=', customerTenantId.toLowerCase());
     const plans = await query.execute();
     return new Set(plans.map((p): LineFormat => (p.plan === 'legacy' ? 'legacy' : 'daily-rated')));
-  }
-
-  async #loadMeters(meters: Map<number, LineMeter>, keys: Int32Array): Promise<void> {
-    const missing = [...new Set(keys)].filter((k) => !meters.has(k));
-    for (let i = 0; i < missing.length; i += 500) {
-      const rows = await this.db
-        .selectFrom('meters')
-        .select(['meter_key', 'meter_id', 'name', 'category', 'subcategory', 'region', 'unit'])
-        .where('meter_key', 'in', missing.slice(i, i + 500))
-        .execute();
-      for (const m of rows) {
-        meters.set(m.meter_key, {
-          id: m.meter_id,
-          name: m.name,
-          category: m.category,
-          subcategory: m.subcategory,
-          region: m.region,
-          unit: m.unit,
-        });
-      }
-    }
   }
 }
 

@@ -9,6 +9,8 @@ import { PriceRuleStore } from './price-rule-store.js';
 import { AccessGrantStore } from './access-grant-store.js';
 import { NotFound, type Actor } from './partner-scope.js';
 import { LineReader } from './line-reader.js';
+import { loadMeters } from './meters-by-key.js';
+import { totalsOrZero } from './usage-totals.js';
 import { SyncState } from './sync-state.js';
 import type {
   CustomerDayRow,
@@ -133,8 +135,7 @@ export abstract class StoreQueries {
       currencyLocale: r.currency_locale,
       plan: r.plan as PlanKind,
       budget: r.budget === null ? null : String(r.budget),
-      billingTotal: r.billing_total === null ? '0' : String(r.billing_total),
-      usdTotal: r.usd_total === null ? '0' : String(r.usd_total),
+      ...totalsOrZero(r),
       lastModified: r.last_modified,
     }));
   }
@@ -199,9 +200,7 @@ export abstract class StoreQueries {
         'u.usd_total',
         'u.last_modified',
       ])
-      .where('u.partner_key', '=', found.partnerKey)
-      .where('u.period', '=', q.period)
-      .where('u.subscription_key', '=', found.subscriptionKey)
+      .where((eb) => eb.and(subscriptionUsageOf(found, q.period)))
       .orderBy('m.meter_id');
     if (q.page?.after !== undefined) meterQuery = meterQuery.where('m.meter_id', '>', q.page.after);
     if (q.page) meterQuery = meterQuery.limit(q.page.limit);
@@ -257,8 +256,7 @@ export abstract class StoreQueries {
         offerId: r.offer_id,
         description: r.description,
         partnerOnRecord: r.partner_on_record,
-        billingTotal: r.billing_total === null ? '0' : String(r.billing_total),
-        usdTotal: r.usd_total === null ? '0' : String(r.usd_total),
+        ...totalsOrZero(r),
         lastModified: r.last_modified,
       })),
     };
@@ -282,9 +280,7 @@ export abstract class StoreQueries {
         'u.usd_total',
         'u.last_modified',
       ])
-      .where('u.partner_key', '=', found.partnerKey)
-      .where('u.period', '=', q.period)
-      .where('u.subscription_key', '=', found.subscriptionKey)
+      .where((eb) => eb.and(subscriptionUsageOf(found, q.period)))
       .orderBy('r.resource_key');
     if (q.page?.after !== undefined) query = query.where('r.resource_key', '>', Number(q.page.after));
     if (q.page) query = query.limit(q.page.limit);
@@ -459,25 +455,7 @@ export abstract class StoreQueries {
     }
     lines.finish();
     for (const m of lines.meter) meterKeys.add(m);
-    const meters = lines.meters as Map<number, MeterInfoRow>;
-    const keys = [...meterKeys];
-    for (let i = 0; i < keys.length; i += 500) {
-      const rows = await this.db
-        .selectFrom('meters')
-        .select(['meter_key', 'meter_id', 'name', 'category', 'subcategory', 'region', 'unit'])
-        .where('meter_key', 'in', keys.slice(i, i + 500))
-        .execute();
-      for (const m of rows) {
-        meters.set(m.meter_key, {
-          meterId: m.meter_id,
-          name: m.name,
-          category: m.category,
-          subcategory: m.subcategory,
-          region: m.region,
-          unit: m.unit,
-        });
-      }
-    }
+    await loadMeters(this.db, lines.meters as Map<number, MeterInfoRow>, meterKeys);
     return { found: 'ok', ...found.owner, lines };
   }
 
@@ -575,4 +553,13 @@ export abstract class StoreQueries {
       replaced: r.replaced,
     }));
   }
+}
+
+/** The usage rows (aliased `u`) of one subscription in a period. */
+function subscriptionUsageOf(found: FoundSubscription, period: string) {
+  return {
+    'u.partner_key': found.partnerKey,
+    'u.period': period,
+    'u.subscription_key': found.subscriptionKey,
+  } as const;
 }

@@ -1,12 +1,13 @@
 import type { SnapshotInfo } from './snapshot.js';
 import type {
   CustomerUsageRow,
-  DayUsageRow,
-  MeterUsageRow,
-  ResourceUsageRow,
+  MeterUsageResult,
+  ResourceUsageResult,
+  SubscriptionDaysResult,
   SubscriptionOwner,
-  SubscriptionUsageRow,
-  UsageLines,
+  SubscriptionSummaryResult,
+  SubscriptionUsageResult,
+  UsageLinesResult,
 } from '../domain/usage-rows.js';
 
 export type * from '../domain/usage-rows.js';
@@ -242,8 +243,6 @@ export interface MeterUsageQuery extends SubscriptionQuery {
   readonly page?: KeysetPage;
 }
 
-export type MissingOwner = { readonly found: 'customer-missing' } | { readonly found: 'subscription-missing' };
-
 export interface FoundSubscription {
   readonly found: 'ok';
   readonly partnerKey: number;
@@ -251,36 +250,11 @@ export interface FoundSubscription {
   readonly owner: SubscriptionOwner;
 }
 
-export type SubscriptionUsageResult =
-  | { readonly found: 'customer-missing' }
-  | { readonly found: 'ok'; readonly customer: CustomerUsageRow; readonly subscriptions: SubscriptionUsageRow[] };
-
-export type SubscriptionSummaryResult =
-  | MissingOwner
-  | (SubscriptionOwner & {
-      readonly found: 'ok';
-      readonly billingTotal: string;
-      readonly usdTotal: string;
-      readonly lastModified: string | null;
-    });
-
-/** What a query about one subscription finds: its owner missing, or the subscription and `K`. */
-type SubscriptionResult<K extends string, T> =
-  MissingOwner | (SubscriptionOwner & { readonly found: 'ok' } & { readonly [P in K]: T });
-
-export type ResourceUsageResult = SubscriptionResult<'resources', ResourceUsageRow[]>;
-
-export type SubscriptionDaysResult = SubscriptionResult<'days', DayUsageRow[]>;
-
 export interface CustomerDayRow {
   readonly customerTenantId: string;
   readonly day: number;
   readonly billingTotal: string;
 }
-
-export type UsageLinesResult = SubscriptionResult<'lines', UsageLines>;
-
-export type MeterUsageResult = SubscriptionResult<'meters', MeterUsageRow[]>;
 
 export interface StoreActivity {
   readonly deliveries: readonly { readonly status: string; readonly count: number; readonly attempts: number }[];

@@ -2,11 +2,11 @@ import { defineCommand } from 'citty';
 import { stringifyExact } from '../../contract/exact-json.js';
 import { customerMonthlyUsageRecord } from '../../domain/usage-records.js';
 import { renderTable } from '../text-table.js';
-import { billingPeriod, choosePartner, dbArg, jsonArg, partnerArg, periodArg, withStore } from '../shared-args.js';
+import { billingPeriod, choosePartner, usageReadArgs, withStore } from '../shared-args.js';
 
 export const customersCommand = defineCommand({
   meta: { name: 'customers', description: 'Per-customer totals of a billing period (GET /v1/customers/usagerecords)' },
-  args: { ...periodArg, ...partnerArg, ...dbArg, ...jsonArg },
+  args: { ...usageReadArgs },
   async run({ args }) {
     const period = billingPeriod(args.period);
     const records = await withStore(args.db, async (store) => {

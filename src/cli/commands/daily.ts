@@ -2,13 +2,13 @@ import { defineCommand } from 'citty';
 import { stringifyExact } from '../../contract/exact-json.js';
 import { withLocalApi } from '../local-api.js';
 import { currencyName, formatMoney, formatUsd } from '../../domain/money-format.js';
-import { billingPeriod, dbArg, jsonArg, partnerArg, periodArg } from '../shared-args.js';
+import { billingPeriod, usageReadArgs } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
 import { subscriptionArgs } from './subscription-args.js';
 
 export const dailyCommand = defineCommand({
   meta: { name: 'daily', description: "A subscription's spend per day (GET …/subscriptions/{s}/usagerecords/daily)" },
-  args: { ...subscriptionArgs, ...periodArg, ...partnerArg, ...dbArg, ...jsonArg },
+  args: { ...subscriptionArgs, ...usageReadArgs },
   async run({ args }) {
     const period = billingPeriod(args.period);
     const page = await withLocalApi(args.db, args.partner, (pc) =>

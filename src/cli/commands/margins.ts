@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { MARGIN_GROUPS, type MarginGroup } from '../../contract/view-options.js';
 import { margins } from '../../pricing/margins.js';
 import { CliError, EXIT } from '../cli-error.js';
-import { billingPeriod, dbArg, jsonArg, partnerArg, periodArg, withPartner } from '../shared-args.js';
+import { billingPeriod, usageReadArgs, withPartner } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
 
 /** --by's words: the API's group names, meterCategory also as meter-category. */
@@ -22,10 +22,7 @@ export const marginsCommand = defineCommand({
       description: 'customer (default), reseller, subscription, meter-category or publisher',
       valueHint: 'group',
     },
-    ...periodArg,
-    ...partnerArg,
-    ...dbArg,
-    ...jsonArg,
+    ...usageReadArgs,
   },
   async run({ args }) {
     const by = GROUPS[(args.by ?? 'customer').toLowerCase()];

@@ -4,7 +4,7 @@ import { meterUsageRecord } from '../../domain/usage-records.js';
 import { CliError } from '../cli-error.js';
 import { renderTable } from '../text-table.js';
 import { subscriptionArgs } from './subscription-args.js';
-import { billingPeriod, choosePartner, dbArg, jsonArg, partnerArg, periodArg, withStore } from '../shared-args.js';
+import { billingPeriod, choosePartner, usageReadArgs, withStore } from '../shared-args.js';
 
 export const metersCommand = defineCommand({
   meta: {
@@ -13,10 +13,7 @@ export const metersCommand = defineCommand({
   },
   args: {
     ...subscriptionArgs,
-    ...periodArg,
-    ...partnerArg,
-    ...dbArg,
-    ...jsonArg,
+    ...usageReadArgs,
   },
   async run({ args }) {
     const period = billingPeriod(args.period);

@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { stringifyExact } from '../../contract/exact-json.js';
 import { withLocalApi } from '../local-api.js';
 import { currencyName, formatMoney, formatUsd } from '../../domain/money-format.js';
-import { billingPeriod, dbArg, jsonArg, partnerArg, periodArg } from '../shared-args.js';
+import { billingPeriod, usageReadArgs } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
 import { subscriptionArgs } from './subscription-args.js';
 
@@ -11,7 +11,7 @@ export const resourcesCommand = defineCommand({
     name: 'resources',
     description: "An Azure plan's spend per resource (GET …/subscriptions/{s}/resourceusagerecords)",
   },
-  args: { ...subscriptionArgs, ...periodArg, ...partnerArg, ...dbArg, ...jsonArg },
+  args: { ...subscriptionArgs, ...usageReadArgs },
   async run({ args }) {
     const period = billingPeriod(args.period);
     const records = await withLocalApi(args.db, args.partner, async (pc) => {

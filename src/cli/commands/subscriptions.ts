@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { stringifyExact } from '../../contract/exact-json.js';
 import { withLocalApi } from '../local-api.js';
 import { currencyName, formatMoney, formatUsd } from '../../domain/money-format.js';
-import { billingPeriod, dbArg, jsonArg, partnerArg, periodArg } from '../shared-args.js';
+import { billingPeriod, usageReadArgs } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
 
 export const subscriptionsCommand = defineCommand({
@@ -12,10 +12,7 @@ export const subscriptionsCommand = defineCommand({
   },
   args: {
     customer: { type: 'positional', description: 'customer tenant id', required: true },
-    ...periodArg,
-    ...partnerArg,
-    ...dbArg,
-    ...jsonArg,
+    ...usageReadArgs,
   },
   async run({ args }) {
     const period = billingPeriod(args.period);

@@ -2,12 +2,12 @@ import { defineCommand } from 'citty';
 import { stringifyExact } from '../../contract/exact-json.js';
 import { withLocalApi } from '../local-api.js';
 import { formatMoney, formatUsd } from '../../domain/money-format.js';
-import { billingPeriod, dbArg, jsonArg, partnerArg, periodArg } from '../shared-args.js';
+import { billingPeriod, usageReadArgs } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
 
 export const summaryCommand = defineCommand({
   meta: { name: 'summary', description: "The partner's usage summary (GET /v1/usagesummary)" },
-  args: { ...periodArg, ...partnerArg, ...dbArg, ...jsonArg },
+  args: { ...usageReadArgs },
   async run({ args }) {
     const period = billingPeriod(args.period);
     const summary = await withLocalApi(args.db, args.partner, (pc) => pc.usageSummary.get({ period }));

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type Selectable } from 'kysely';
 import type pg from 'pg';
-import type { Database } from '../schema.js';
+import type { Database, LineBlocksTable } from '../schema.js';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
   BLOCK_COLUMNS,
@@ -12,7 +12,8 @@ import {
   type ImportWriter,
   type StoredBlock,
 } from '../import-writer.js';
-import { DIMENSIONS, type DimensionKind } from '../dimension-tables.js';
+import type { DimensionKind } from '../../domain/usage-model.js';
+import { DIMENSIONS } from '../dimension-tables.js';
 import type { ImportMeta, ImportSummaryCounts } from '../store.js';
 
 const BLOCKS_PER_READ = 32;
@@ -145,18 +146,9 @@ export class PostgresImportWriter implements ImportWriter {
   async *blocks(partnerKey: number, period: string): AsyncIterable<StoredBlock> {
     let after = 0;
     for (;;) {
-      const rows = await this.#query<{
-        block_key: number;
-        line_count: number;
-        identities: Buffer;
-        ordinals: Buffer;
-        resources: Buffer;
-        meters: Buffer;
-        days: Buffer;
-        amounts: Buffer;
-        replaced: Buffer | null;
-        identity_scheme: number;
-      }>(
+      const rows = await this.#query<
+        Omit<Selectable<LineBlocksTable>, 'partner_key' | 'period' | 'batch_id' | 'fields'>
+      >(
         `SELECT block_key, line_count, identities, ordinals, resources, meters, days, amounts, replaced, identity_scheme
          FROM line_blocks WHERE partner_key = $1 AND period = $2 AND block_key > $3 ORDER BY block_key LIMIT ${BLOCKS_PER_READ}`,
         [partnerKey, period, after],

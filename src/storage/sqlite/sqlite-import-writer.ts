@@ -10,7 +10,7 @@ import {
   type ImportWriter,
   type StoredBlock,
 } from '../import-writer.js';
-import type { DimensionKind } from '../dimension-tables.js';
+import type { DimensionKind } from '../../domain/usage-model.js';
 import type { ImportMeta, ImportSummaryCounts } from '../store.js';
 
 type Statement = BetterSqlite3.Statement;
