@@ -222,9 +222,9 @@ for (const backend of BACKENDS) {
       try {
         await store.alerts.test(A, undefined, 'budget.threshold_reached');
         await store.alerts.test(B, undefined, 'budget.threshold_reached');
-        const worker = new DeliveryWorker(store, options({ timeoutMs: 1000 }));
+        const worker = new DeliveryWorker(store, options({ timeoutMs: 500 }));
         const run = worker.runOnce();
-        // B's one delivery is made while A's 24 (1 s each, 4 at a time: ~6 s) are still hanging.
+        // B's one delivery is made while A's 24 (0.5 s each, 4 at a time: ~3 s) are still hanging.
         let pendingOfA = -1;
         for (let i = 0; i < 200 && fast.got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
         pendingOfA = (await deliveries(db, A)).filter((d) => d.status === 'pending' && d.last_error === '').length;
