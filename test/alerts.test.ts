@@ -445,6 +445,69 @@ for (const backend of BACKENDS) {
       await server.close();
     });
 
+    it('answers the alert routes from memory until the alert tables change: a delivery shows at once, and leaves usage answers cached', async () => {
+      const { db, store } = await fresh();
+      const period = currentBillingPeriod();
+      await importDays(store, [line(CUSTOMER, 1, '10', period)], 'cached');
+      await store.close();
+      const hook = await receiver(0);
+      const server = await startTestServer(db);
+      const token = await server.token({ tenant: PARTNER, user: 'ana@partner.example' });
+      const get = async (url: string) => {
+        const r = await fetch(server.baseUrl + url, { headers: { authorization: `Bearer ${token}` } });
+        assert.equal(r.status, 200, url);
+        return r.json() as Promise<{ items: { status: string; attempts: number }[] }>;
+      };
+      const hits = async () => {
+        const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
+        return Number(/^partner_usage_response_cache_lookups_total\{outcome="hit"[^}]*\} (\d+)$/m.exec(text)?.[1]);
+      };
+      const statuses = async () => (await get('/v1/partnerusage/deliveries')).items.map((d) => d.status);
+      try {
+        await server.store.alerts.addWebhook(PARTNER, hook.url, ['budget.threshold_reached'], 'cli');
+        await server.store.setBudget(PARTNER, CUSTOMER, '11'); // 90 %: one delivery to send
+        const customers = `/v1/customers/usagerecords?period=${period}`;
+        // The first read keeps the period's price bases (a write): answers from the second on are kept.
+        await get(customers);
+        await get(customers);
+        assert.deepEqual(await statuses(), ['pending']);
+        let before = await hits();
+        assert.deepEqual(await statuses(), ['pending']);
+        await get(customers);
+        assert.equal(await hits(), before + 2, 'the same requests again are answered from memory');
+
+        // The sender of this process (as serve runs it) records the delivery: the next answer says
+        // so at once, and the usage answers stay in memory.
+        const worker = new DeliveryWorker(server.store, options());
+        await deliverUntil(worker, () => hook.seen.size > 0);
+        worker.close();
+        before = await hits();
+        assert.deepEqual(await statuses(), ['delivered']);
+        await get(customers);
+        assert.equal(await hits(), before + 1, 'a usage answer is still served from memory after a delivery');
+
+        // Sent again by another process's sender (its own connection): seen within the poll.
+        const delivery = (await server.store.alerts.deliveries(PARTNER))[0]!;
+        await server.store.alerts.replay(PARTNER, delivery.id, 'cli');
+        assert.deepEqual(await statuses(), ['pending']);
+        const other = await db.open();
+        const otherWorker = new DeliveryWorker(other, options());
+        await deliverUntil(otherWorker, () => [...hook.seen.values()][0]!.attempts >= 2);
+        otherWorker.close();
+        await other.close();
+        let seen: string[] = [];
+        for (let i = 0; i < 100 && seen[0] !== 'delivered'; i++) {
+          seen = await statuses();
+          if (seen[0] !== 'delivered') await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.deepEqual(seen, ['delivered'], "another process's delivery shows within the version poll");
+        assert.equal((await get('/v1/partnerusage/deliveries')).items[0]!.attempts, 1, 'a replay counts afresh');
+      } finally {
+        await server.close();
+        await hook.close();
+      }
+    });
+
     it('a bad budgets row changes nothing', async () => {
       const { store } = await fresh();
       await importDays(store, [line(CUSTOMER, 1, '10'), line(QUIET, 1, '1')], 'bulk');

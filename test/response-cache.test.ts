@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BoundedCache, stringBytes } from '../src/server/bounded-cache.js';
-import { cacheBytesFromEnv, ResponseCache } from '../src/server/response-cache.js';
+import { cachedAt, cacheBytesFromEnv, ResponseCache } from '../src/server/response-cache.js';
 
 describe('bounded cache', () => {
   const sized = (max: number) => new BoundedCache<string>(max, (k, v) => k.length + v.length);
@@ -103,6 +103,46 @@ describe('response cache', () => {
     cache.set('k', 'v2', 'fresh €');
     assert.deepEqual(cache.get('k', 'v2'), Buffer.from('fresh €', 'utf8'));
     assert.equal(cache.bytes, stringBytes('k') + Buffer.byteLength('fresh €'), 'a body counts its UTF-8 bytes');
+  });
+
+  it("keeps the alert tables' answers apart: a new alerts version drops them only, and the usage answers stay", () => {
+    const cache = new ResponseCache(1 << 20);
+    cache.get('u', 'data1');
+    cache.set('u', 'data1', 'usage');
+    cache.get('a', 'data1.alerts1', 'alerts');
+    cache.set('a', 'data1.alerts1', 'alerts', 'alerts');
+    assert.equal(cache.get('a', 'data1.alerts1', 'alerts')?.toString(), 'alerts');
+    assert.equal(cache.get('a', 'data1', 'usage'), undefined, 'the same key in the other generation is another entry');
+    assert.equal(
+      cache.get('u', 'data1')?.toString(),
+      'usage',
+      'a lookup at the usage version does not drop the usage answers',
+    );
+    assert.equal(cache.get('a', 'data1.alerts2', 'alerts'), undefined, 'a delivery recorded: a new alerts version');
+    assert.equal(cache.get('u', 'data1')?.toString(), 'usage', 'the usage answers are kept');
+    assert.equal(cache.bytes, stringBytes('u') + 5, 'only the usage entry is held');
+  });
+
+  it("bounds the alerts' generation at an eighth of the whole", () => {
+    const cache = new ResponseCache(8 * 1024);
+    cache.get('k', 'v', 'alerts');
+    cache.set('k', 'v', 'x'.repeat(200), 'alerts');
+    assert.ok(cache.get('k', 'v', 'alerts'), 'a fifth of its bound is kept');
+    cache.set('big', 'v', 'x'.repeat(300), 'alerts');
+    assert.equal(cache.get('big', 'v', 'alerts'), undefined, 'more than a quarter of 1 KiB is not');
+    cache.get('big', 'v');
+    cache.set('big', 'v', 'x'.repeat(300));
+    assert.ok(cache.get('big', 'v'), 'the usage generation has the whole bound');
+  });
+
+  it('caches an answer at the store version and the billing month: the first of a month is a new version', () => {
+    const end = Date.UTC(2026, 10, 30, 23, 59, 59, 999);
+    const start = Date.UTC(2026, 11, 1);
+    assert.equal(cachedAt('7.1', end), '7.1|2026-11');
+    assert.equal(cachedAt('7.1', Date.UTC(2026, 10, 1)), '7.1|2026-11');
+    assert.equal(cachedAt('7.1', start), '7.1|2026-12', 'no write, and yet a new version');
+    assert.equal(cachedAt('7.1', end), '7.1|2026-11', 'a clock set back is seen too');
+    assert.equal(cachedAt('7.2', start), '7.2|2026-12');
   });
 
   it('holds nothing with a bound of 0', () => {

@@ -72,6 +72,9 @@ import {
  * the SDK takes its paths from it, and the OpenAPI document (openapi.ts) is generated from it.
  * Adding a route is an entry here, a handler (src/server/handlers/) and a store method.
  */
+/** What a cached answer is made of: it is kept until that changes (the store's two versions). */
+export type CachedState = 'usage' | 'alerts';
+
 export interface Operation {
   readonly method: 'GET' | 'PATCH' | 'POST' | 'DELETE';
   /** Partner Center's path, parameters as `{name}`. */
@@ -105,6 +108,11 @@ export interface Operation {
   readonly otherBodyTypes?: readonly string[];
   /** Answers a file (its own media type), not JSON: Accept is not negotiated. */
   readonly download?: boolean;
+  /**
+   * What its answers are made of, where not the usage data: `alerts`, the alert tables (the
+   * delivery sender writes them in the background). A GET's answers are cached until it changes.
+   */
+  readonly state?: CachedState;
   /** What it does as the roles see it, where its method does not say (access.ts: accessOf). */
   readonly access?: Access;
   /** What a grantee (a customer's or reseller's tenant) gets of it, where its access does not say (access.ts: grantedOf). */
@@ -258,6 +266,7 @@ export const operations = {
     collection: false,
     response: ItemList(AlertEvent),
     errors: [],
+    state: 'alerts',
     granted: 'none',
   }),
   listWebhookEndpoints: op({
@@ -269,6 +278,7 @@ export const operations = {
     collection: false,
     response: ItemList(WebhookEndpoint),
     errors: [],
+    state: 'alerts',
     granted: 'none',
   }),
   createWebhookEndpoint: op({
@@ -302,6 +312,7 @@ export const operations = {
     collection: false,
     response: ItemList(Delivery),
     errors: [],
+    state: 'alerts',
     granted: 'none',
   }),
   replayDelivery: op({

@@ -11,6 +11,7 @@ import { authorizeAppUser } from './auth/authorize.js';
 import { accessOf, grantedOf, permits, roleFor } from '../contract/access.js';
 import type { Store } from '../storage/store.js';
 import { ViewCache } from './view-cache.js';
+import { cachedAt } from './response-cache.js';
 import type { Caller } from './auth/token-verifier.js';
 import { single } from './collection-query.js';
 import { contentTypeOf, logIds, negotiateMediaType } from './request-context.js';
@@ -209,8 +210,9 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
         reply.type(contentTypeOf(mediaType));
         // A GET answer is cached by the request (its URL, and a page's token): a hit skips the
         // handler and even parameter validation, since only a valid request was ever stored.
-        const version = deps.store.dataVersion();
-        const token = o.collection ? req.headers['ms-continuationtoken'] : undefined;
+        const state = o.state ?? 'usage';
+        const version = cachedAt(state === 'alerts' ? deps.store.alertsVersion() : deps.store.dataVersion());
+        const token = req.headers['ms-continuationtoken'];
         // A grantee's answers are its view's: cached apart from its partner's.
         const who = caller.grant ? `${caller.partnerTenantId}/${caller.grant.tenantId}` : caller.partnerTenantId;
         const cacheKey =
@@ -218,7 +220,7 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
             ? `${who}|${id}|${req.url.toLowerCase()}|${Array.isArray(token) ? token[0] : (token ?? '')}`
             : undefined;
         if (cacheKey !== undefined) {
-          const cached = deps.cache.get(cacheKey, version);
+          const cached = deps.cache.get(cacheKey, version, state);
           if (cached !== undefined) return reply.send(cached);
         }
         const seek = o.collection && single(req.query, 'seek_operation') !== undefined;
@@ -247,11 +249,11 @@ export function registerOperations(app: FastifyInstance, deps: ServerDeps, handl
         }
         if ('collection' in answer) {
           if (cacheKey === undefined) throw new Error(`${id}: a collection is answered to GET only`);
-          return answerCollection(served, caller, req, reply, answer.collection, { key: cacheKey, version });
+          return answerCollection(served, caller, req, reply, answer.collection, { key: cacheKey, version, state });
         }
         const body = stringifyExact(answer.resource);
         return reply.send(
-          cacheKey !== undefined && answer.cache !== false ? deps.cache.set(cacheKey, version, body) : body,
+          cacheKey !== undefined && answer.cache !== false ? deps.cache.set(cacheKey, version, body, state) : body,
         );
       },
     });

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { ALERT_TYPES, formatThresholds, type AlertType } from '../domain/alert-rules.js';
 import { currentBillingPeriod } from '../domain/usage-model.js';
 import { isEmailAddress, MAX_RECIPIENTS_PER_PARTNER } from '../domain/email-address.js';
@@ -87,8 +87,16 @@ export class AlertStore {
     private readonly db: Kysely<Database>,
     private readonly kind: 'sqlite' | 'postgres',
     private readonly engine: AlertEngine,
-    private readonly noteChange: () => Promise<void>,
+    /** What moves after a write: the data's version (budgets, rules, anomalies raised) and the alert tables'. */
+    private readonly noteChange: { readonly data: () => Promise<void>; readonly alerts: () => Promise<void> },
   ) {}
+
+  /** Runs a change of these tables in one transaction, then moves alertsVersion (answers are cached by it). */
+  async #write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction().execute(work);
+    await this.noteChange.alerts();
+    return result;
+  }
 
   /** The alert rules' port on `db` (a transaction: they run inside the change they judge). */
   #repository(db: Kysely<Database>): KyselyAlertRepository {
@@ -130,7 +138,7 @@ export class AlertStore {
     budgets: readonly { readonly customerTenantId: string; readonly amount: string | null }[],
     actor: Actor,
   ): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.#write(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
       const keys: number[] = [];
       for (const { customerTenantId, amount } of budgets) {
@@ -157,7 +165,7 @@ export class AlertStore {
         new Date(),
       );
     });
-    await this.noteChange();
+    await this.noteChange.data();
   }
 
   async budgets(partnerTenantId: string): Promise<BudgetRow[]> {
@@ -184,7 +192,7 @@ export class AlertStore {
     thresholds: readonly number[] | null,
     actor: Actor,
   ): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.#write(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
       const customerKey =
         customerTenantId === undefined ? 0 : (await this.#customer(trx, partnerKey, customerTenantId)).customer_key;
@@ -220,7 +228,7 @@ export class AlertStore {
         new Date(),
       );
     });
-    await this.noteChange();
+    await this.noteChange.data();
   }
 
   /** The partner's thresholds and each customer's override. */
@@ -265,7 +273,7 @@ export class AlertStore {
 
   /** Queues a test event of `type` about one customer (default: the first) to every destination (alerts test). */
   async test(partnerTenantId: string, customerTenantId: string | undefined, type: AlertType): Promise<AlertEvent> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.#write(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
       const c = await this.#customer(trx, partnerKey, customerTenantId);
       return this.engine.test(
@@ -300,7 +308,7 @@ export class AlertStore {
       failures: 0,
       created_at: new Date().toISOString(),
     };
-    await this.db.transaction().execute(async (trx) => {
+    await this.#write(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
       const { n } = await trx
         .selectFrom('webhook_endpoints')
@@ -355,7 +363,7 @@ export class AlertStore {
 
   /** Removes an endpoint (returned as it was); its pending deliveries fail. */
   async removeWebhook(partnerTenantId: string, endpointId: string, actor: Actor): Promise<WebhookEndpoint> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.#write(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
       const row = await trx
         .deleteFrom('webhook_endpoints')
@@ -430,7 +438,7 @@ export class AlertStore {
    * now, attempts counted anew; a disabled endpoint is enabled again.
    */
   async replay(partnerTenantId: string, deliveryId: string, actor: Actor): Promise<DeliveryRow> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.#write(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
       const row = await trx
         .updateTable('deliveries')
@@ -461,7 +469,7 @@ export class AlertStore {
   async addEmailRecipient(partnerTenantId: string, address: string, actor: Actor): Promise<void> {
     if (!isEmailAddress(address))
       throw new RangeError(`not an e-mail address: ${JSON.stringify(address.slice(0, 300))}`);
-    await this.db.transaction().execute(async (trx) => {
+    await this.#write(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
       const { n } = await trx
         .selectFrom('email_recipients')
@@ -487,7 +495,7 @@ export class AlertStore {
   }
 
   async removeEmailRecipient(partnerTenantId: string, address: string, actor: Actor): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.#write(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
       const r = await trx
         .deleteFrom('email_recipients')
@@ -546,12 +554,12 @@ export class AlertStore {
     // Read outside any transaction; raised in one with the request's removal. If an import queued
     // the period again meanwhile, what was found is dropped: the next round reads the newer data.
     const found = await this.engine.findMeterAnomalies(repository, taken.partnerKey, taken.period);
-    const raised = await this.db.transaction().execute(async (trx) => {
+    const raised = await this.#write(async (trx) => {
       const own = this.#repository(trx);
       if (!(await own.finishMeterEvaluation(taken))) return [];
       return this.engine.raiseMeterAnomalies(own, taken.partnerKey, taken.period, found, new Date(now));
     });
-    if (raised.length > 0) await this.noteChange();
+    if (raised.length > 0) await this.noteChange.data();
     return raised;
   }
 
@@ -635,7 +643,7 @@ export class AlertStore {
     outcome: { ok: true } | { ok: false; error: string; retryAt: number | null },
     disableAfterFailures: number,
   ): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.#write(async (trx) => {
       const attempts = delivery.attempts + 1;
       if (outcome.ok) {
         await trx

@@ -43,6 +43,8 @@ export abstract class StoreQueries {
 
   /** Called after every write this store makes, so that dataVersion() moves at once. */
   protected abstract noteChange(): Promise<void>;
+  /** Called after every write of the alert tables, so that alertsVersion() moves at once. */
+  protected abstract noteAlertChange(): Promise<void>;
 
   abstract readonly kind: 'sqlite' | 'postgres';
   #alerts: AlertStore | undefined;
@@ -53,7 +55,10 @@ export abstract class StoreQueries {
 
   /** Alert rules, webhooks, e-mail recipients, deliveries and the audit log. */
   get alerts(): AlertStore {
-    return (this.#alerts ??= new AlertStore(this.db, this.kind, this.engine, () => this.noteChange()));
+    return (this.#alerts ??= new AlertStore(this.db, this.kind, this.engine, {
+      data: () => this.noteChange(),
+      alerts: () => this.noteAlertChange(),
+    }));
   }
 
   /** The partner's price rules (what it charges its customers). */

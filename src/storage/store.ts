@@ -67,6 +67,12 @@ export interface Store {
   customerCount(partnerTenantId: string): Promise<number>;
   /** Changes whenever any data changes, in this process or another (for response caches). */
   dataVersion(): string;
+  /**
+   * Changes with dataVersion and whenever the alert tables change: alerts, webhook endpoints,
+   * e-mail recipients, deliveries (which the sender writes in the background, and which would
+   * otherwise move dataVersion, and every cached answer and grantee view with it).
+   */
+  alertsVersion(): string;
   /** The meters of one subscription of one of the partner's customers, for the period. */
   meterUsage(query: MeterUsageQuery): Promise<MeterUsageResult>;
   /**

@@ -4,16 +4,15 @@ import { actorOf, changed } from './changes.js';
 
 /** Our extension routes under /v1/partnerusage/: alerts, webhook endpoints, deliveries. */
 
-const list = <T>(items: readonly T[]) => ({ totalCount: items.length, items });
-// Written in the background by the delivery sender: never served from the response cache.
-const fresh = (resource: object) => ({ resource, cache: false });
+// Cached until the alert tables change (the operations' `state`), though the sender writes them in the background.
+const list = <T>(items: readonly T[]) => ({ resource: { totalCount: items.length, items } });
 
 /** A partner the database holds no usage of has nothing to list (not a 404: the route exists for it). */
 async function listOf<T>(work: Promise<readonly T[]>) {
   try {
-    return fresh(list(await work));
+    return list(await work);
   } catch (error) {
-    if (error instanceof NotFound) return fresh(list([]));
+    if (error instanceof NotFound) return list([]);
     throw error;
   }
 }

@@ -92,6 +92,5 @@ export const getUnbilledLineItems: OperationHandler<'getUnbilledLineItems'> = as
       },
       attributes: { objectType: 'Collection' },
     },
-    cache: false,
   };
 };

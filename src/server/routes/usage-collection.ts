@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { stringifyExact } from '../../contract/exact-json.js';
 import type { Link } from '../../contract/resources.js';
+import type { CachedState } from '../../contract/operations.js';
 import { collection } from '../../domain/usage-records.js';
 import type { Caller } from '../auth/token-verifier.js';
 import { readCollectionQuery, resolvePeriod } from '../collection-query.js';
@@ -51,7 +52,7 @@ export async function answerCollection<T>(
   reply: FastifyReply,
   route: UsageCollectionRoute<T>,
   /** Where the answer goes in the response cache (the caller looked it up already). */
-  cacheAs: { readonly key: string; readonly version: string },
+  cacheAs: { readonly key: string; readonly version: string; readonly state: CachedState },
 ): Promise<FastifyReply> {
   const query = readCollectionQuery(req);
   const partner = caller.partnerTenantId;
@@ -62,7 +63,7 @@ export async function answerCollection<T>(
     const cursor = deps.tokens.read(query.continuationToken, { partner, route: route.route, period: query.period });
     ({ period, size, after } = cursor);
   }
-  const { key, version } = cacheAs;
+  const { key, version, state } = cacheAs;
 
   if (size === undefined && route.count) {
     const total = await route.count();
@@ -81,7 +82,7 @@ export async function answerCollection<T>(
       headers: [{ key: 'MS-ContinuationToken', value: token }],
     };
   }
-  return reply.send(deps.cache.set(key, version, stringifyExact(collection(page.items, route.selfUri, next))));
+  return reply.send(deps.cache.set(key, version, stringifyExact(collection(page.items, route.selfUri, next)), state));
 }
 
 /**

@@ -14,6 +14,9 @@ import { clearPostgres, loadPostgresSnapshot, savePostgresSnapshot } from './pos
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 const VERSION_POLL_MS = 200;
+/** store_state's rows: the data's version, and the alert tables'. */
+const DATA_ROW = 1;
+const ALERTS_ROW = 2;
 
 /**
  * The shared store: PostgreSQL, for several stateless API processes on one database. The same
@@ -24,6 +27,8 @@ export class PostgresStore extends StoreQueries implements Store {
   readonly #pool: pg.Pool;
   #version = '0';
   #ownWrites = 0;
+  #alertsVersion = '0';
+  #ownAlertWrites = 0;
   #checkedAt = -Infinity;
   #polling = false;
 
@@ -81,9 +86,22 @@ export class PostgresStore extends StoreQueries implements Store {
     return `${this.#version}.${this.#ownWrites}`;
   }
 
+  /** The alert tables' shared version (store_state's row 2) with this process's own writes, and dataVersion. */
+  alertsVersion(): string {
+    return `${this.dataVersion()}.${this.#alertsVersion}.${this.#ownAlertWrites}`;
+  }
+
   protected async noteChange(bumpShared = true): Promise<void> {
     this.#ownWrites++;
     if (bumpShared) await sql`UPDATE store_state SET version = version + 1 WHERE id = 1`.execute(this.db);
+  }
+
+  // Row 2 is made by the first write of the alert tables (no migration: a database without it
+  // reads as version 0).
+  protected async noteAlertChange(): Promise<void> {
+    this.#ownAlertWrites++;
+    await sql`INSERT INTO store_state (id, version) VALUES (${ALERTS_ROW}, 1)
+      ON CONFLICT (id) DO UPDATE SET version = store_state.version + 1`.execute(this.db);
   }
 
   saveSnapshot(file: string): Promise<SnapshotInfo> {
@@ -104,8 +122,13 @@ export class PostgresStore extends StoreQueries implements Store {
   async #poll(): Promise<void> {
     this.#polling = true;
     try {
-      const row = await this.db.selectFrom('store_state').select('version').where('id', '=', 1).executeTakeFirst();
-      this.#version = String(row?.version ?? 0);
+      const rows = await this.db
+        .selectFrom('store_state')
+        .select(['id', 'version'])
+        .where('id', 'in', [DATA_ROW, ALERTS_ROW])
+        .execute();
+      this.#version = String(rows.find((r) => r.id === DATA_ROW)?.version ?? 0);
+      this.#alertsVersion = String(rows.find((r) => r.id === ALERTS_ROW)?.version ?? 0);
       this.#checkedAt = performance.now();
     } catch {
       // the next request tries again

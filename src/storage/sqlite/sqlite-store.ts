@@ -37,6 +37,7 @@ export class SqliteStore extends StoreQueries implements Store {
   readonly #version: BetterSqlite3.Statement;
   #otherWrites = 0;
   #ownWrites = 0;
+  #ownAlertWrites = 0;
   #checkedAt = -Infinity;
 
   readonly #file: string;
@@ -121,6 +122,11 @@ export class SqliteStore extends StoreQueries implements Store {
     return `${this.#otherWrites}.${this.#ownWrites}`;
   }
 
+  /** Another process's writes of the alert tables move data_version, hence dataVersion(), too. */
+  alertsVersion(): string {
+    return `${this.dataVersion()}.${this.#ownAlertWrites}`;
+  }
+
   saveSnapshot(file: string): Promise<SnapshotInfo> {
     return saveSqliteSnapshot(this.#sqlite, file);
   }
@@ -165,6 +171,11 @@ export class SqliteStore extends StoreQueries implements Store {
 
   protected noteChange(): Promise<void> {
     this.#ownWrites++;
+    return Promise.resolve();
+  }
+
+  protected noteAlertChange(): Promise<void> {
+    this.#ownAlertWrites++;
     return Promise.resolve();
   }
 
