@@ -90,27 +90,35 @@ export class APIError extends PartnerCenterError {
   }
 }
 
+/** 400: a parameter or the body is not valid; `code` and `description` say which (Partner Center's fault body). */
 export class BadRequestError extends APIError {
   override name = 'BadRequestError';
 }
+/** 401: no bearer token, or one that is expired, not signed by a trusted issuer, or for another audience. */
 export class UnauthorizedError extends APIError {
   override name = 'UnauthorizedError';
 }
+/** 403: the token is valid but may not do this (an app-only token on a user-only route, a role without the right). */
 export class ForbiddenError extends APIError {
   override name = 'ForbiddenError';
 }
+/** 404: no such customer or subscription for this partner, or no such route. */
 export class NotFoundError extends APIError {
   override name = 'NotFoundError';
 }
+/** 405: the route exists, not with this method (the `Allow` header lists those it has). */
 export class MethodNotAllowedError extends APIError {
   override name = 'MethodNotAllowedError';
 }
+/** 406: the `Accept` header names no media type the route answers in. */
 export class NotAcceptableError extends APIError {
   override name = 'NotAcceptableError';
 }
+/** 409: Partner Center refused the change as conflicting with what it holds (this server does not answer it). */
 export class ConflictError extends APIError {
   override name = 'ConflictError';
 }
+/** 429: throttled; `retryAfter` says how long to wait. Retried (after that wait, up to `maxRetries`) before it is thrown. */
 export class TooManyRequestsError extends APIError {
   override name = 'TooManyRequestsError';
   constructor(
@@ -121,9 +129,11 @@ export class TooManyRequestsError extends APIError {
     super(details);
   }
 }
+/** 500 and any other 5xx but 503: the service failed; retried (up to `maxRetries`) before it is thrown. */
 export class InternalServerError extends APIError {
   override name = 'InternalServerError';
 }
+/** 503: the service or its database is unavailable for now (`Retry-After`); retried (up to `maxRetries`) before it is thrown. */
 export class ServiceUnavailableError extends APIError {
   override name = 'ServiceUnavailableError';
 }

@@ -7,7 +7,7 @@ import {
   type GrantScope,
 } from '../domain/access-grant.js';
 import type { AccessGrantsTable, Database } from './schema.js';
-import { NotFound, partnerKeyOf, writeAudit, type Actor } from './partner-scope.js';
+import { auditedChange, NotFound, type Actor } from './partner-scope.js';
 
 const grantOf = (r: Selectable<AccessGrantsTable>): AccessGrant => ({
   tenantId: r.tenant_id,
@@ -74,8 +74,7 @@ export class AccessGrantStore {
     };
     const problem = accessGrantProblem(grant);
     if (problem) throw new RangeError(`The grant ${problem}.`);
-    await this.db.transaction().execute(async (trx) => {
-      const partnerKey = await partnerKeyOf(trx, partnerTenantId);
+    await auditedChange(this.db, partnerTenantId, actor, async (trx, partnerKey) => {
       const partner = await trx
         .selectFrom('partners')
         .select('partner_key')
@@ -111,13 +110,15 @@ export class AccessGrantStore {
           created_at: grant.createdAt,
         })
         .execute();
-      await writeAudit(trx, partnerKey, {
-        actor,
-        action: 'access.add',
-        subject: grant.tenantId,
-        oldValue: old ? describeGrant(grantOf(old)) : null,
-        newValue: describeGrant(grant),
-      });
+      return {
+        result: grant,
+        audit: {
+          action: 'access.add',
+          subject: grant.tenantId,
+          oldValue: old ? describeGrant(grantOf(old)) : null,
+          newValue: describeGrant(grant),
+        },
+      };
     });
     await this.noteChange();
     return grant;
@@ -125,8 +126,7 @@ export class AccessGrantStore {
 
   /** Removes a tenant's grant (returned as it was); NotFound when the partner gave it none. */
   async remove(partnerTenantId: string, tenantId: string, actor: Actor): Promise<AccessGrant> {
-    const removed = await this.db.transaction().execute(async (trx) => {
-      const partnerKey = await partnerKeyOf(trx, partnerTenantId);
+    const removed = await auditedChange(this.db, partnerTenantId, actor, async (trx, partnerKey) => {
       const row = await trx
         .deleteFrom('access_grants')
         .where('partner_key', '=', partnerKey)
@@ -135,14 +135,10 @@ export class AccessGrantStore {
         .executeTakeFirst();
       if (!row) throw new NotFound(`no access grant for tenant ${tenantId} from this partner`);
       const grant = grantOf(row);
-      await writeAudit(trx, partnerKey, {
-        actor,
-        action: 'access.remove',
-        subject: grant.tenantId,
-        oldValue: describeGrant(grant),
-        newValue: null,
-      });
-      return grant;
+      return {
+        result: grant,
+        audit: { action: 'access.remove', subject: grant.tenantId, oldValue: describeGrant(grant), newValue: null },
+      };
     });
     await this.noteChange();
     return removed;

@@ -18,17 +18,19 @@ export async function partnerKeyOf(db: Kysely<Database>, partnerTenantId: string
   return row.partner_key;
 }
 
+/** What a change writes in the partner's audit log (with its actor). */
+export interface AuditLine {
+  readonly action: string;
+  readonly subject: string;
+  readonly oldValue: string | null;
+  readonly newValue: string | null;
+}
+
 /** One line of the partner's audit log, in the transaction of the change it records. */
 export async function writeAudit(
   trx: Transaction<Database>,
   partnerKey: number,
-  change: {
-    readonly actor: Actor;
-    readonly action: string;
-    readonly subject: string;
-    readonly oldValue: string | null;
-    readonly newValue: string | null;
-  },
+  change: AuditLine & { readonly actor: Actor },
 ): Promise<void> {
   await trx
     .insertInto('audit_log')
@@ -42,4 +44,22 @@ export async function writeAudit(
       new_value: change.newValue,
     })
     .execute();
+}
+
+/**
+ * A partner's change and its audit line in one transaction: `work` gets the partner's key
+ * (NotFound when there is no such partner), makes the change and says what to record.
+ */
+export function auditedChange<T>(
+  db: Kysely<Database>,
+  partnerTenantId: string,
+  actor: Actor,
+  work: (trx: Transaction<Database>, partnerKey: number) => Promise<{ readonly result: T; readonly audit: AuditLine }>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    const partnerKey = await partnerKeyOf(trx, partnerTenantId);
+    const { result, audit } = await work(trx, partnerKey);
+    await writeAudit(trx, partnerKey, { actor, ...audit });
+    return result;
+  });
 }

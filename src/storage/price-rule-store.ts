@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { priceRuleProblem, type PriceBase, type PriceRule } from '../domain/price-rules.js';
 import { formatDecimal, parseDecimal } from '../money/decimal.js';
 import type { Database, PriceBasesTable, PriceRulesTable } from './schema.js';
-import { NotFound, partnerKeyOf, writeAudit, type Actor } from './partner-scope.js';
+import { auditedChange, NotFound, partnerKeyOf, type Actor } from './partner-scope.js';
 
 const newRuleId = (): string => `pr_${crypto.randomUUID().replaceAll('-', '')}`;
 
@@ -74,8 +74,7 @@ export class PriceRuleStore {
       category: given.category?.trim() ?? null,
       publisher: given.publisher?.trim() ?? null,
     };
-    await this.db.transaction().execute(async (trx) => {
-      const partnerKey = await partnerKeyOf(trx, partnerTenantId);
+    await auditedChange(this.db, partnerTenantId, actor, async (trx, partnerKey) => {
       if (rule.customer !== null) {
         const customer = await trx
           .selectFrom('customers')
@@ -113,13 +112,15 @@ export class PriceRuleStore {
           created_at: new Date().toISOString(),
         })
         .execute();
-      await writeAudit(trx, partnerKey, {
-        actor,
-        action: 'prices.set',
-        subject: rule.id,
-        oldValue: old ? describe(ruleOf(old)) : null,
-        newValue: describe(rule),
-      });
+      return {
+        result: rule,
+        audit: {
+          action: 'prices.set',
+          subject: rule.id,
+          oldValue: old ? describe(ruleOf(old)) : null,
+          newValue: describe(rule),
+        },
+      };
     });
     await this.noteChange();
     return rule;
@@ -127,8 +128,7 @@ export class PriceRuleStore {
 
   /** Removes a rule (returned as it was); NotFound when the partner has no such rule. */
   async remove(partnerTenantId: string, ruleId: string, actor: Actor): Promise<PriceRule> {
-    const removed = await this.db.transaction().execute(async (trx) => {
-      const partnerKey = await partnerKeyOf(trx, partnerTenantId);
+    const removed = await auditedChange(this.db, partnerTenantId, actor, async (trx, partnerKey) => {
       const row = await trx
         .deleteFrom('price_rules')
         .where('partner_key', '=', partnerKey)
@@ -137,14 +137,10 @@ export class PriceRuleStore {
         .executeTakeFirst();
       if (!row) throw new NotFound(`no price rule ${ruleId} for this partner`);
       const rule = ruleOf(row);
-      await writeAudit(trx, partnerKey, {
-        actor,
-        action: 'prices.remove',
-        subject: ruleId,
-        oldValue: describe(rule),
-        newValue: null,
-      });
-      return rule;
+      return {
+        result: rule,
+        audit: { action: 'prices.remove', subject: ruleId, oldValue: describe(rule), newValue: null },
+      };
     });
     await this.noteChange();
     return removed;
