@@ -112,6 +112,7 @@ describe('response cache', () => {
     cache.get('a', 'data1.alerts1', 'alerts');
     cache.set('a', 'data1.alerts1', 'alerts', 'alerts');
     assert.equal(cache.get('a', 'data1.alerts1', 'alerts')?.toString(), 'alerts');
+    assert.equal(cache.bytes, stringBytes('u') + 5 + stringBytes('a') + 6, 'both generations count');
     assert.equal(cache.get('a', 'data1', 'usage'), undefined, 'the same key in the other generation is another entry');
     assert.equal(
       cache.get('u', 'data1')?.toString(),
@@ -121,6 +122,8 @@ describe('response cache', () => {
     assert.equal(cache.get('a', 'data1.alerts2', 'alerts'), undefined, 'a delivery recorded: a new alerts version');
     assert.equal(cache.get('u', 'data1')?.toString(), 'usage', 'the usage answers are kept');
     assert.equal(cache.bytes, stringBytes('u') + 5, 'only the usage entry is held');
+    // Counted for /metrics: the first lookup of each generation, the other key, the new version missed.
+    assert.deepEqual([cache.hits, cache.misses], [3, 4]);
   });
 
   it("bounds the alerts' generation at an eighth of the whole", () => {

@@ -57,6 +57,7 @@ export class ResponseCache {
 /** One generation of answers: those made at `version`. */
 class Generation {
   readonly entries: BoundedCache<Buffer>;
+  // Stryker disable next-line StringLiteral: any first version differs from the store's, whose first lookup starts it.
   version = '';
 
   constructor(maxBytes: number) {
@@ -75,6 +76,8 @@ export function cacheBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number 
   return Math.floor(mb * 2 ** 20);
 }
 
+// The month of the last call and its bounds: working it out again is what they save, not what it is.
+// Stryker disable all: recomputing the month more often (any of these mutants) gives the same month.
 let month = '';
 let monthStarts = 0;
 let monthEnds = 0;
@@ -90,5 +93,6 @@ export function cachedAt(storeVersion: string, now = Date.now()): string {
     monthStarts = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
     monthEnds = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
   }
+  // Stryker restore all
   return `${storeVersion}|${month}`;
 }
