@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS } from './helpers/backends.js';
+import { bundledWorkers } from './helpers/bundled.js';
 import { startSharedPostgres } from './helpers/postgres.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -30,6 +31,7 @@ const files = args.length
       .sort()
       .map((f) => path.join('test', f));
 const shared = BACKENDS.includes('postgres') ? await startSharedPostgres() : undefined;
+const workers = await bundledWorkers();
 const child = spawn(
   process.execPath,
   [
@@ -48,9 +50,11 @@ const child = spawn(
       ...process.env,
       ...longSettings,
       ...(shared ? { PARTNER_USAGE_TEST_POSTGRES: shared.url } : {}),
+      PARTNER_USAGE_TEST_WORKERS: workers.dir,
     },
   },
 );
 const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 await shared?.stop();
+workers.remove();
 process.exit(code);

@@ -1,5 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 // A small young generation: V8's default let a parse worker's short-lived garbage pile up to over
@@ -11,7 +12,9 @@ const YOUNG_GENERATION_MB = 4;
  * Starts a worker from a module beside the caller, its old generation bounded at `oldGenerationMb`
  * when given. Compiled, that is a .js file; run from the TypeScript sources (tests, `npm run dev`),
  * the worker registers tsx first, since Node 20 workers do not inherit the loader hooks of
- * `--import tsx`.
+ * `--import tsx` — unless PARTNER_USAGE_TEST_WORKERS names a folder holding the worker bundled
+ * (`<name>.mjs`: the test suite bundles it once a run, test/helpers/bundled.ts, rather than have
+ * every worker compile the sources again).
  */
 export function spawnWorker(callerUrl: string, name: string, workerData: unknown, oldGenerationMb?: number): Worker {
   const resourceLimits = {
@@ -21,6 +24,9 @@ export function spawnWorker(callerUrl: string, name: string, workerData: unknown
   const ext = path.extname(fileURLToPath(callerUrl));
   const url = new URL(`./${name}${ext}`, callerUrl);
   if (ext !== '.ts') return new Worker(url, { workerData, resourceLimits });
+  const bundles = process.env.PARTNER_USAGE_TEST_WORKERS;
+  const bundled = bundles ? path.join(bundles, `${name}.mjs`) : undefined;
+  if (bundled && fs.existsSync(bundled)) return new Worker(pathToFileURL(bundled), { workerData, resourceLimits });
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`;
   return new Worker(bootstrap, { eval: true, workerData, resourceLimits });
 }
