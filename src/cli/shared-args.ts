@@ -73,6 +73,15 @@ export const jsonArg = {
   json: { type: 'boolean', description: 'print JSON instead of a table' },
 } as const;
 
+/** The flags of a command that reads or changes one partner's settings (rules, endpoints, grants). */
+export const partnerSettingsArgs = { ...partnerArg, ...dbArg } as const;
+
+/** The flags that narrow something to one customer's or one tier-2 reseller's lines. */
+export const lineScopeArgs = {
+  customer: { type: 'string', description: "one customer's lines", valueHint: 'customer tenant-id' },
+  reseller: { type: 'string', description: "a tier-2 reseller's lines (its MPN id)", valueHint: 'mpn-id' },
+} as const;
+
 /** The flags of a command that shows a period's usage of a partner, as a table or JSON. */
 export const usageReadArgs = { ...periodArg, ...partnerArg, ...dbArg, ...jsonArg } as const;
 

@@ -1,10 +1,8 @@
 import { defineCommand } from 'citty';
 import { grantJson, type GrantRole } from '../../domain/access-grant.js';
 import { CliError, EXIT } from '../cli-error.js';
-import { dbArg, jsonArg, partnerArg, withPartner } from '../shared-args.js';
+import { jsonArg, lineScopeArgs, partnerSettingsArgs, withPartner } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
-
-const common = { ...partnerArg, ...dbArg } as const;
 
 const add = defineCommand({
   meta: {
@@ -18,14 +16,13 @@ const add = defineCommand({
       description: "the grantee's tenant id (its users' tokens carry it)",
       valueHint: 'tenant-id',
     },
-    customer: { type: 'string', description: "this customer's lines", valueHint: 'customer tenant-id' },
-    reseller: { type: 'string', description: 'the lines of this tier-2 reseller (its MPN id)', valueHint: 'mpn-id' },
+    ...lineScopeArgs,
     role: {
       type: 'string',
       description: "viewer (reads; the default) or analyst (also exports and sets its customers' budgets)",
       valueHint: 'viewer|analyst',
     },
-    ...common,
+    ...partnerSettingsArgs,
     ...jsonArg,
   },
   async run({ args }) {
@@ -53,7 +50,7 @@ const add = defineCommand({
 
 const list = defineCommand({
   meta: { name: 'list', description: "The partner's access grants" },
-  args: { ...common, ...jsonArg },
+  args: { ...partnerSettingsArgs, ...jsonArg },
   async run({ args }) {
     const grants = await withPartner(args, (store, partner) => store.access.list(partner));
     if (args.json) return console.log(JSON.stringify(grants.map(grantJson), null, 2));
@@ -71,7 +68,7 @@ const remove = defineCommand({
   meta: { name: 'remove', description: "Remove a tenant's access grant: its users see nothing from then on" },
   args: {
     tenant: { type: 'string', description: "the grantee's tenant id", valueHint: 'tenant-id' },
-    ...common,
+    ...partnerSettingsArgs,
   },
   async run({ args }) {
     if (args.tenant === undefined) throw new CliError('give --tenant', EXIT.usage);

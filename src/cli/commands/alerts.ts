@@ -3,10 +3,9 @@ import { JsonDecimal } from '../../contract/exact-json.js';
 import { ALERT_TYPES, parseThresholds, type AlertType } from '../../domain/alert-rules.js';
 import { formatMoney } from '../../domain/money-format.js';
 import { CliError, EXIT } from '../cli-error.js';
-import { dbArg, jsonArg, partnerArg, withPartner } from '../shared-args.js';
+import { jsonArg, partnerSettingsArgs, withPartner } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
 
-const common = { ...partnerArg, ...dbArg } as const;
 const customerOption = {
   customer: { type: 'string', description: 'one customer instead of the partner default', valueHint: 'tenant-id' },
 } as const;
@@ -23,7 +22,7 @@ const thresholds = defineCommand({
       required: false,
     },
     ...customerOption,
-    ...common,
+    ...partnerSettingsArgs,
   },
   async run({ args }) {
     await withPartner(args, async (store, partner) => {
@@ -65,7 +64,7 @@ const list = defineCommand({
   args: {
     ...customerOption,
     limit: { type: 'string', description: 'at most this many (default 100)', valueHint: 'n' },
-    ...common,
+    ...partnerSettingsArgs,
     ...jsonArg,
   },
   async run({ args }) {
@@ -116,7 +115,7 @@ const test = defineCommand({
   args: {
     customer: { type: 'string', description: 'the customer it names (default: the first)', valueHint: 'tenant-id' },
     type: { type: 'string', description: `event type (default budget.threshold_reached)`, valueHint: 'type' },
-    ...common,
+    ...partnerSettingsArgs,
   },
   async run({ args }) {
     const type = (args.type ?? 'budget.threshold_reached') as AlertType;
@@ -128,7 +127,7 @@ const test = defineCommand({
 
 const emailAdd = defineCommand({
   meta: { name: 'add', description: 'Send alerts to this address too (through PARTNER_USAGE_SMTP_URL)' },
-  args: { address: { type: 'positional', description: 'e-mail address', required: true }, ...common },
+  args: { address: { type: 'positional', description: 'e-mail address', required: true }, ...partnerSettingsArgs },
   async run({ args }) {
     await withPartner(args, (store, partner) => store.alerts.addEmailRecipient(partner, args.address, 'cli'));
     console.log(`alerts will be e-mailed to ${args.address}`);
@@ -137,7 +136,7 @@ const emailAdd = defineCommand({
 
 const emailRemove = defineCommand({
   meta: { name: 'remove', description: 'Stop e-mailing alerts to this address' },
-  args: { address: { type: 'positional', description: 'e-mail address', required: true }, ...common },
+  args: { address: { type: 'positional', description: 'e-mail address', required: true }, ...partnerSettingsArgs },
   async run({ args }) {
     await withPartner(args, (store, partner) => store.alerts.removeEmailRecipient(partner, args.address, 'cli'));
     console.log(`alerts are no longer e-mailed to ${args.address}`);
@@ -146,7 +145,7 @@ const emailRemove = defineCommand({
 
 const emailList = defineCommand({
   meta: { name: 'list', description: 'Addresses alerts are e-mailed to' },
-  args: { ...common },
+  args: { ...partnerSettingsArgs },
   async run({ args }) {
     for (const a of await withPartner(args, (store, partner) => store.alerts.emailRecipients(partner))) console.log(a);
   },

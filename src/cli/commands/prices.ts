@@ -2,10 +2,8 @@ import { defineCommand } from 'citty';
 import { currentBillingPeriod } from '../../domain/usage-model.js';
 import type { PriceRule } from '../../domain/price-rules.js';
 import { CliError, EXIT } from '../cli-error.js';
-import { billingPeriod, dbArg, jsonArg, partnerArg, withPartner } from '../shared-args.js';
+import { billingPeriod, jsonArg, lineScopeArgs, partnerSettingsArgs, withPartner } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
-
-const common = { ...partnerArg, ...dbArg } as const;
 
 /** A rule as a line of the table. */
 const row = (r: PriceRule) => [
@@ -30,8 +28,7 @@ const set = defineCommand({
       description: 'from the retail price (UnitPrice × Quantity × PCToBCExchangeRate, before partner-earned credit)',
     },
     adjust: { type: 'string', description: 'percent to add (12.5) or take off (-5); default 0', valueHint: 'percent' },
-    customer: { type: 'string', description: "one customer's lines", valueHint: 'tenant-id' },
-    reseller: { type: 'string', description: "a tier-2 reseller's lines (its MPN id)", valueHint: 'mpn-id' },
+    ...lineScopeArgs,
     category: { type: 'string', description: 'only lines of this meter category', valueHint: 'name' },
     publisher: { type: 'string', description: "only this publisher's lines (marketplace)", valueHint: 'name' },
     from: {
@@ -39,7 +36,7 @@ const set = defineCommand({
       description: 'the first billing period it prices (default: the current one)',
       valueHint: 'YYYY-MM',
     },
-    ...common,
+    ...partnerSettingsArgs,
     ...jsonArg,
   },
   async run({ args }) {
@@ -71,7 +68,7 @@ const set = defineCommand({
 
 const list = defineCommand({
   meta: { name: 'list', description: "The partner's price rules" },
-  args: { ...common, ...jsonArg },
+  args: { ...partnerSettingsArgs, ...jsonArg },
   async run({ args }) {
     const rules = await withPartner(args, (store, partner) => store.prices.rules(partner));
     if (args.json) return console.log(JSON.stringify(rules, null, 2));
@@ -82,7 +79,7 @@ const list = defineCommand({
 
 const remove = defineCommand({
   meta: { name: 'remove', description: 'Remove a price rule (the periods it priced are priced by the others)' },
-  args: { id: { type: 'positional', description: 'rule id (pr_…)', required: true }, ...common },
+  args: { id: { type: 'positional', description: 'rule id (pr_…)', required: true }, ...partnerSettingsArgs },
   async run({ args }) {
     await withPartner(args, (store, partner) => store.prices.remove(partner, args.id, 'cli'));
     console.log(`price rule ${args.id} removed`);

@@ -1,10 +1,8 @@
 import { defineCommand } from 'citty';
 import { ALERT_TYPES, type AlertType } from '../../domain/alert-rules.js';
 import { CliError, EXIT } from '../cli-error.js';
-import { dbArg, jsonArg, partnerArg, withPartner } from '../shared-args.js';
+import { jsonArg, partnerSettingsArgs, withPartner } from '../shared-args.js';
 import { renderTable } from '../text-table.js';
-
-const common = { ...partnerArg, ...dbArg } as const;
 
 function parseEvents(text: string | undefined): AlertType[] | undefined {
   if (text === undefined) return undefined;
@@ -26,7 +24,7 @@ const add = defineCommand({
       description: `comma-separated event types (default all: ${ALERT_TYPES.join(', ')})`,
       valueHint: 'types',
     },
-    ...common,
+    ...partnerSettingsArgs,
     ...jsonArg,
   },
   async run({ args }) {
@@ -43,7 +41,7 @@ const add = defineCommand({
 
 const list = defineCommand({
   meta: { name: 'list', description: "The partner's webhook endpoints" },
-  args: { ...common, ...jsonArg },
+  args: { ...partnerSettingsArgs, ...jsonArg },
   async run({ args }) {
     const eps = await withPartner(args, (store, partner) => store.alerts.webhooks(partner));
     if (args.json) return console.log(JSON.stringify(eps, null, 2));
@@ -59,7 +57,7 @@ const list = defineCommand({
 
 const remove = defineCommand({
   meta: { name: 'remove', description: 'Remove a webhook endpoint (its pending deliveries are dropped)' },
-  args: { id: { type: 'positional', description: 'endpoint id (ep_…)', required: true }, ...common },
+  args: { id: { type: 'positional', description: 'endpoint id (ep_…)', required: true }, ...partnerSettingsArgs },
   async run({ args }) {
     await withPartner(args, (store, partner) => store.alerts.removeWebhook(partner, args.id, 'cli'));
     console.log(`webhook endpoint ${args.id} removed`);
@@ -72,7 +70,7 @@ const deliveries = defineCommand({
     endpoint: { type: 'string', description: 'only this endpoint (or e-mail address)', valueHint: 'id' },
     status: { type: 'string', description: 'pending, delivered or failed', valueHint: 'status' },
     limit: { type: 'string', description: 'at most this many (default 100)', valueHint: 'n' },
-    ...common,
+    ...partnerSettingsArgs,
     ...jsonArg,
   },
   async run({ args }) {
@@ -108,7 +106,7 @@ const deliveries = defineCommand({
 
 const replay = defineCommand({
   meta: { name: 'replay', description: 'Send a delivery again, with the same webhook-id' },
-  args: { id: { type: 'positional', description: 'delivery id (msg_…)', required: true }, ...common },
+  args: { id: { type: 'positional', description: 'delivery id (msg_…)', required: true }, ...partnerSettingsArgs },
   async run({ args }) {
     await withPartner(args, (store, partner) => store.alerts.replay(partner, args.id, 'cli'));
     console.log(`delivery ${args.id} queued again (serve or \`partner-usage deliver --once\` sends it)`);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { CreateTableBuilder, Kysely } from 'kysely';
 
 /**
  * Price rules (issue #29): what a partner charges its customers, per partner, optionally per
@@ -8,18 +8,23 @@ import type { Kysely } from 'kysely';
  * unique key holds on both databases (a NULL is never equal to another).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema
+  let table: CreateTableBuilder<'price_rules', string> = db.schema
     .createTable('price_rules')
     .addColumn('rule_id', 'text', (c) => c.primaryKey())
-    .addColumn('partner_key', 'integer', (c) => c.notNull())
-    .addColumn('basis', 'text', (c) => c.notNull())
-    .addColumn('adjust', 'text', (c) => c.notNull())
-    .addColumn('customer_tenant_id', 'text', (c) => c.notNull())
-    .addColumn('reseller', 'text', (c) => c.notNull())
-    .addColumn('category', 'text', (c) => c.notNull())
-    .addColumn('publisher', 'text', (c) => c.notNull())
-    .addColumn('from_period', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('partner_key', 'integer', (c) => c.notNull());
+  // The rest is text, never null.
+  for (const column of [
+    'basis',
+    'adjust',
+    'customer_tenant_id',
+    'reseller',
+    'category',
+    'publisher',
+    'from_period',
+    'created_at',
+  ])
+    table = table.addColumn(column, 'text', (c) => c.notNull());
+  await table
     .addUniqueConstraint('price_rules_scope', [
       'partner_key',
       'customer_tenant_id',

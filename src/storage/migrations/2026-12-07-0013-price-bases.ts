@@ -18,19 +18,20 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('tag', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('price_base_versions_key', ['partner_key', 'period'])
     .execute();
-  let table = db.schema
-    .createTable('price_bases')
-    .addColumn('partner_key', 'integer', (c) => c.notNull())
-    .addColumn('period', 'text', (c) => c.notNull())
-    .addColumn('customer_tenant_id', 'text', (c) => c.notNull())
-    .addColumn('customer_name', 'text', (c) => c.notNull())
-    .addColumn('currency', 'text', (c) => c.notNull())
-    .addColumn('subscription_id', 'text', (c) => c.notNull())
-    .addColumn('subscription_name', 'text', (c) => c.notNull())
-    .addColumn('reseller', 'text', (c) => c.notNull())
-    .addColumn('category', 'text', (c) => c.notNull())
-    .addColumn('publisher', 'text', (c) => c.notNull())
-    .addColumn('lines', 'integer', (c) => c.notNull());
+  let table = db.schema.createTable('price_bases').addColumn('partner_key', 'integer', (c) => c.notNull());
+  for (const column of [
+    'period',
+    'customer_tenant_id',
+    'customer_name',
+    'currency',
+    'subscription_id',
+    'subscription_name',
+    'reseller',
+    'category',
+    'publisher',
+  ])
+    table = table.addColumn(column, 'text', (c) => c.notNull());
+  table = table.addColumn('lines', 'integer', (c) => c.notNull());
   for (const column of [
     'cost',
     'cost_uncovered',

@@ -6,14 +6,12 @@ import type { Kysely } from 'kysely';
  * (its users' tokens name only the tenant); adding it again replaces it.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema
+  let table = db.schema
     .createTable('access_grants')
     .addColumn('tenant_id', 'text', (c) => c.primaryKey())
-    .addColumn('partner_key', 'integer', (c) => c.notNull())
-    .addColumn('scope', 'text', (c) => c.notNull())
-    .addColumn('scope_id', 'text', (c) => c.notNull())
-    .addColumn('role', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'text', (c) => c.notNull())
-    .execute();
+    .addColumn('partner_key', 'integer', (c) => c.notNull());
+  for (const column of ['scope', 'scope_id', 'role', 'created_at'])
+    table = table.addColumn(column, 'text', (c) => c.notNull());
+  await table.execute();
   await db.schema.createIndex('access_grants_partner').on('access_grants').column('partner_key').execute();
 }
