@@ -76,23 +76,37 @@ export function cacheBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number 
   return Math.floor(mb * 2 ** 20);
 }
 
-// The month of the last call and its bounds: working it out again is what they save, not what it is.
-// Stryker disable all: recomputing the month more often (any of these mutants) gives the same month.
+// The month of the last call and its bounds, and the last answer, given again while nothing changed:
+// the same string, which the cache compares by identity (a new one each request, made and compared
+// whole, measured at ~3 % of a small cached answer's rate). The first call works all of them out.
+// Stryker disable next-line StringLiteral: the first call works it out whatever it starts as.
 let month = '';
 let monthStarts = 0;
 let monthEnds = 0;
+// Stryker disable next-line StringLiteral: as month.
+let lastStore = '';
+// Stryker disable next-line StringLiteral: as month.
+let lastVersion = '|';
 
 /**
  * The version an answer is cached at: the store's, and the billing month — an answer that names
  * no period is the current month's, which the first of the next changes without any write.
  */
 export function cachedAt(storeVersion: string, now = Date.now()): string {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: working the month out more often gives the same month.
   if (now >= monthEnds || now < monthStarts) {
     const date = new Date(now);
     month = currentBillingPeriod(date);
     monthStarts = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+    // Stryker disable next-line ArithmeticOperator: an end in the past only makes the next call work the month out again.
     monthEnds = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+    // Stryker disable next-line StringLiteral: any text no store version is makes the next answer anew.
+    lastStore = '';
   }
-  // Stryker restore all
-  return `${storeVersion}|${month}`;
+  // Stryker disable next-line ConditionalExpression: making the answer anew each call gives an equal string.
+  if (storeVersion !== lastStore) {
+    lastStore = storeVersion;
+    lastVersion = `${storeVersion}|${month}`;
+  }
+  return lastVersion;
 }
