@@ -91,7 +91,11 @@ export class AlertStore {
     private readonly noteChange: { readonly data: () => Promise<void>; readonly alerts: () => Promise<void> },
   ) {}
 
-  /** Runs a change of these tables in one transaction, then moves alertsVersion (answers are cached by it). */
+  /**
+   * Runs a change of these tables in one transaction, then moves alertsVersion (answers are cached
+   * by it). Changes that move the data's version (budgets, rules, anomalies raised) need not: the
+   * alert tables' version includes it.
+   */
   async #write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     const result = await this.db.transaction().execute(work);
     await this.noteChange.alerts();
@@ -138,7 +142,7 @@ export class AlertStore {
     budgets: readonly { readonly customerTenantId: string; readonly amount: string | null }[],
     actor: Actor,
   ): Promise<void> {
-    await this.#write(async (trx) => {
+    await this.db.transaction().execute(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
       const keys: number[] = [];
       for (const { customerTenantId, amount } of budgets) {
@@ -192,7 +196,7 @@ export class AlertStore {
     thresholds: readonly number[] | null,
     actor: Actor,
   ): Promise<void> {
-    await this.#write(async (trx) => {
+    await this.db.transaction().execute(async (trx) => {
       const partnerKey = await this.#partnerKey(trx, partnerTenantId);
       const customerKey =
         customerTenantId === undefined ? 0 : (await this.#customer(trx, partnerKey, customerTenantId)).customer_key;
@@ -554,7 +558,7 @@ export class AlertStore {
     // Read outside any transaction; raised in one with the request's removal. If an import queued
     // the period again meanwhile, what was found is dropped: the next round reads the newer data.
     const found = await this.engine.findMeterAnomalies(repository, taken.partnerKey, taken.period);
-    const raised = await this.#write(async (trx) => {
+    const raised = await this.db.transaction().execute(async (trx) => {
       const own = this.#repository(trx);
       if (!(await own.finishMeterEvaluation(taken))) return [];
       return this.engine.raiseMeterAnomalies(own, taken.partnerKey, taken.period, found, new Date(now));
