@@ -255,10 +255,7 @@ class DictionaryCache {
  * day: with fewer owners kept than the month has resources, every block read them all again (a
  * million lines of 32,000 resources: a quarter of a CSV export's time in those queries).
  */
-const OWNER_CACHE = Math.min(
-  100_000,
-  Math.max(20_000, Math.floor(v8.getHeapStatistics().heap_size_limit / 16 / 750)),
-);
+const OWNER_CACHE = Math.min(100_000, Math.max(20_000, Math.floor(v8.getHeapStatistics().heap_size_limit / 16 / 750)));
 
 /**
  * The owners of the resources lines name, read a block's worth at a time (500 a query) and kept
