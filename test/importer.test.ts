@@ -222,13 +222,13 @@ for (const backend of BACKENDS) {
   describe(`${backend}: newer downloads of the same period`, () => {
     it('replace the lines they repeat instead of adding to them', async () => {
       const db = await testDatabase(backend, dir, 'snapshots');
-      // The same 2,000 resource × meter pairs a day: the later file repeats the early one's 10 days.
+      // The same 1,000 resource × meter pairs a day: the later file repeats the early one's 10 days.
       const flags = { customers: 40, meters: 60, period: PERIOD, seed: 11 };
-      const early = generate(dir, 'early.csv', { ...flags, rows: 20000, days: 10 });
-      const later = generate(dir, 'later.csv', { ...flags, rows: 40000, days: 20 });
+      const early = generate(dir, 'early.csv', { ...flags, rows: 10000, days: 10 });
+      const later = generate(dir, 'later.csv', { ...flags, rows: 20000, days: 20 });
       await importInto(db, early.file);
       const summary = await importInto(db, later.file);
-      assert.equal(summary.replaced, 20000);
+      assert.equal(summary.replaced, 10000);
       await assertTotalsEqual(db, referenceTotals(later.file));
     });
 
