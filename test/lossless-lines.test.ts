@@ -301,6 +301,34 @@ for (const backend of BACKENDS) {
         assert.ok(items.every((i) => i.invoiceNumber === 'G000123456'));
       });
 
+      it('pages the line-item API by its continuation token, each page answered again the same from memory', async () => {
+        const token = await a.token({ tenant: partner, user: 'finance@partner.example' });
+        const currency = csvRows(rich).find((r) => r.BillingCurrency !== 'USD')!.BillingCurrency!;
+        const first = `${a.baseUrl}/v1/invoices/unbilled/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode=${currency}&period=current&size=5`;
+        type Page = { items: { resourceUri: string; usageDate: string }[]; continuationToken?: string };
+        const page = async (url: string, continuation?: string) => {
+          const res = await fetch(url, {
+            headers: {
+              authorization: `Bearer ${token}`,
+              ...(continuation ? { 'MS-ContinuationToken': continuation } : {}),
+            },
+          });
+          assert.equal(res.status, 200);
+          return (await res.json()) as Page;
+        };
+        const one = await page(first);
+        assert.equal(one.items.length, 5);
+        const next = `${first}&seekOperation=Next`;
+        const two = await page(next, one.continuationToken);
+        const three = await page(next, two.continuationToken);
+        // The next pages share one URL: a cache keyed by it alone would answer page two again.
+        const items = (p: Page) => JSON.stringify(p.items);
+        assert.notEqual(items(two), items(one));
+        assert.notEqual(items(three), items(two), 'the third page is not the second again');
+        assert.deepEqual(await page(next, one.continuationToken), two, 'page two again, the same');
+        assert.deepEqual(await page(first), one);
+      });
+
       it('shows resource ids as the file spelled them (their identity still folds case)', async () => {
         const token = await a.token({ tenant: partner, user: 'finance@partner.example' });
         const line = csvRows(rich).find((r) => /[A-Z]/.test(r.ResourceURI!))!;
