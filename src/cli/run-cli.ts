@@ -1,4 +1,5 @@
 import { defineCommand, runCommand, runMain, showUsage } from 'citty';
+import { ArchivedPeriodError } from '../storage/archived-periods.js';
 import { describeStorageFailure } from '../storage/storage-failure.js';
 import { CliError, EXIT } from './cli-error.js';
 import { CredentialError } from '../sync/credential-vault.js';
@@ -33,6 +34,7 @@ const main = defineCommand({
     margins: () => import('./commands/margins.js').then((m) => m.marginsCommand),
     statement: () => import('./commands/statement.js').then((m) => m.statementCommand),
     snapshot: () => import('./commands/snapshot.js').then((m) => m.snapshotCommand),
+    archive: () => import('./commands/archive.js').then((m) => m.archiveCommand),
   },
 });
 
@@ -56,6 +58,10 @@ export async function runCli(rawArgs: readonly string[]): Promise<number> {
       await showUsage(main);
       console.error(`partner-usage: ${error.message}`);
       return EXIT.usage;
+    }
+    if (error instanceof ArchivedPeriodError) {
+      console.error(`partner-usage: ${error.message}`);
+      return EXIT.refused;
     }
     if (error instanceof CredentialError) {
       // The wrong PARTNER_USAGE_CREDENTIALS_KEY, or a stored secret altered: what is stored cannot be used.

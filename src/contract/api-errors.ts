@@ -6,7 +6,8 @@
 
 import type { ApiFault } from './resources.js';
 
-export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 406 | 408 | 413 | 414 | 415 | 429 | 431 | 500 | 502 | 503 | 504;
+export type ApiStatus =
+  400 | 401 | 403 | 404 | 405 | 406 | 408 | 410 | 413 | 414 | 415 | 429 | 431 | 500 | 502 | 503 | 504;
 
 /** Partner Center's throttling body, which is not an ApiFault (partner-center-api.md §7.3). */
 export interface ThrottleFault {
@@ -99,6 +100,8 @@ export const apiErrors = {
   notAcceptable: () =>
     new ApiError(406, 800002, 'The requested media type is not supported: use application/json or text/json.'),
   unexpected: () => new ApiError(500, 800003, 'Unexpected service error.'),
+  /** The period's lines were archived to a file (`partner-usage archive`): its totals are still served. */
+  periodArchived: (reason: string) => new ApiError(410, 800002, `${reason[0]!.toUpperCase()}${reason.slice(1)}.`),
   throttled: (seconds: number) =>
     new ApiError(429, 0, `Rate limit is exceeded. Try again in ${seconds} seconds.`, {
       'Retry-After': String(seconds),

@@ -10,8 +10,21 @@ export interface RowSink {
   end(): Promise<void>;
 }
 
+/** Writes a chunk, waiting for the stream to drain; rejects when the stream failed (a full disk). */
 async function put(out: Writable, chunk: string | Uint8Array): Promise<void> {
-  if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  if (out.errored) throw out.errored;
+  if (out.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const drained = () => {
+      out.off('error', failed);
+      resolve();
+    };
+    const failed = (error: Error) => {
+      out.off('drain', drained);
+      reject(error);
+    };
+    out.once('drain', drained).once('error', failed);
+  });
 }
 
 async function finish(out: Writable): Promise<void> {

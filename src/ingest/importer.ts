@@ -19,6 +19,7 @@ import { startParser, type Parser } from './parser.js';
 import { AMOUNTS, bufferOf, DAY_AMOUNTS } from '../domain/line-batch.js';
 import { UsageAggregator } from './usage-aggregator.js';
 import { FIRST_BILLING_PERIOD } from '../contract/billing-period.js';
+import { ArchivedPeriodError } from '../storage/archived-periods.js';
 
 export interface ImportOptions {
   /** Import the good lines and write the rejected ones to `rejectsFile` instead of failing. */
@@ -376,6 +377,9 @@ async function runImport(
   } catch (error) {
     await session.rollback();
     rejects?.close();
+    // A month archived: the file is refused as a whole, like any other import error.
+    if (error instanceof ArchivedPeriodError)
+      throw new ImportError(plan.file, error.message, undefined, undefined, { cause: error });
     throw error;
   } finally {
     await Promise.all(parsers.map((p) => p.stop()));

@@ -19,6 +19,7 @@ import type {
   PeriodAggregates,
   StoredLine,
 } from './store.js';
+import { refuseArchived } from './archived-periods.js';
 
 const bytesOf = (a: Int32Array | BigInt64Array, count: number): Buffer =>
   Buffer.from(a.buffer, a.byteOffset, count * a.BYTES_PER_ELEMENT);
@@ -302,6 +303,7 @@ export class BlockImportSession implements ImportSession {
     let idx = this.#scopeIndex.get(name);
     if (idx === undefined) {
       await this.#writer.lockScope(partnerKey, period);
+      await refuseArchived(this.#writer.db, partnerKey, period, true);
       const preexisting = await this.#writer.hasLines(partnerKey, period);
       idx = this.#scopes.length;
       this.#scopes.push({ partnerKey, period, preexisting });

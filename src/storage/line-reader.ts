@@ -7,6 +7,7 @@ import type { LineFormat } from '../domain/line-schema.js';
 import type { Database } from './schema.js';
 import { int32s, isReplaced } from './usage-lines.js';
 import { loadMeters } from './meters-by-key.js';
+import { archivedPeriod, ArchivedPeriodError, refuseArchived } from './archived-periods.js';
 
 /** A stored line's place, in the order lines are read: block_key × 2^20 + index in the block. */
 export const LINE_INDEX_SPAN = 2 ** 20;
@@ -86,6 +87,12 @@ export class LineReader {
       .where('tenant_id', '=', partnerTenantId.toLowerCase())
       .executeTakeFirst();
     if (!partner) return undefined;
+    const archived = await archivedPeriod(this.db, partner.partner_key, period);
+    if (archived && archived.lines !== null) {
+      // An archived month keeps the tag its lines had, so the price bases kept for them stay in use.
+      if (currency === undefined) return archived.tag || undefined;
+      throw new ArchivedPeriodError(archived);
+    }
     let resources: Set<number> | undefined;
     if (currency !== undefined) {
       const rows = await this.db
@@ -139,6 +146,7 @@ export class LineReader {
       .where('tenant_id', '=', partnerTenantId.toLowerCase())
       .executeTakeFirst();
     if (!partner) return;
+    await refuseArchived(this.db, partner.partner_key, period);
     const owners = new OwnerCache(
       this.db,
       partner.partner_key,

@@ -22,6 +22,7 @@ export interface Database {
   audit_log: AuditLogTable;
   price_rules: PriceRulesTable;
   access_grants: AccessGrantsTable;
+  archived_periods: ArchivedPeriodsTable;
   price_base_versions: { partner_key: number; period: string; tag: string };
   price_bases: PriceBasesTable;
   entitlements: EntitlementsTable;
@@ -302,4 +303,13 @@ export interface AuditLogTable {
   subject: string;
   old_value: string | null;
   new_value: string | null;
+}
+
+export interface ArchivedPeriodsTable {
+  partner_key: number;
+  period: string;
+  archived_at: string;
+  file: string;
+  tag: string | null;
+  lines: number | null;
 }

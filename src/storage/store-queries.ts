@@ -32,6 +32,7 @@ import type {
   MeterUsageResult,
   PartnerRow,
 } from './store.js';
+import { PeriodArchive, refuseArchived } from './archived-periods.js';
 
 /** The read side of the store, in Kysely: the same queries on every dialect. */
 export abstract class StoreQueries {
@@ -52,6 +53,7 @@ export abstract class StoreQueries {
   #prices: PriceRuleStore | undefined;
   #access: AccessGrantStore | undefined;
   #sync: SyncState | undefined;
+  #archive: PeriodArchive | undefined;
 
   /** Alert rules, webhooks, e-mail recipients, deliveries and the audit log. */
   get alerts(): AlertStore {
@@ -69,6 +71,11 @@ export abstract class StoreQueries {
   /** Access grants: the tenants of customers and resellers given a view of their scope (issue #30). */
   get access(): AccessGrantStore {
     return (this.#access ??= new AccessGrantStore(this.db, () => this.noteChange()));
+  }
+
+  /** Months whose lines were archived to a file, their totals kept (`partner-usage archive`). */
+  get archive(): PeriodArchive {
+    return (this.#archive ??= new PeriodArchive(this.db, this.kind, () => this.noteChange()));
   }
 
   /** The stored lines with their owners: what the emulated Microsoft endpoints and the exports read. */
@@ -440,6 +447,7 @@ export abstract class StoreQueries {
     const meterKeys = new Set<number>();
     const lines = new SummedLines(resources, new Map());
     for (const period of periods) {
+      await refuseArchived(this.db, found.partnerKey, period);
       const blocks = await this.db
         .selectFrom('line_blocks')
         .select(['line_count', 'resources', 'meters', 'days', 'amounts', 'replaced'])

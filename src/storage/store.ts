@@ -19,6 +19,7 @@ import type { PriceRuleStore } from './price-rule-store.js';
 import type { AccessGrantStore } from './access-grant-store.js';
 import type { LineReader } from './line-reader.js';
 import type { SyncState } from './sync-state.js';
+import type { PeriodArchive } from './archived-periods.js';
 
 /**
  * The one storage interface, implemented by SQLite (the embedded default) and PostgreSQL, chosen by
@@ -86,6 +87,8 @@ export interface Store {
   readonly prices: PriceRuleStore;
   /** Access grants: customers' and resellers' tenants given a view of their scope (issue #30). */
   readonly access: AccessGrantStore;
+  /** Months whose lines were archived to a file, their totals kept (`partner-usage archive`). */
+  readonly archive: PeriodArchive;
   /** The stored lines with their customer, subscription, resource and meter, streamed. */
   readonly lines: LineReader;
   /** Emulated export operations, synced snapshots' eTags, staged pages, sync credentials. */

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { defineCommand } from 'citty';
 import { isGuid } from '../../domain/field-syntax.js';
-import { ExportError, writeExport, type ExportEncoding, type ExportFormat } from '../../export/write-export.js';
+import type { ExportFormat } from '../../export/write-export.js';
 import { customerFocusLayout } from '../../pricing/customer-focus.js';
 import { CliError, EXIT } from '../cli-error.js';
+import { encodingOf, exportToFiles } from '../export-files.js';
 import { billingPeriod, choosePartner, dbArg, partnerArg, periodArg, withStore } from '../shared-args.js';
 
 /** What --format takes: `csv` is the reconciliation file (its name since the first release); `reconciliation` says so. */
@@ -46,59 +46,30 @@ export const exportCommand = defineCommand({
   async run({ args }) {
     const format = FORMATS[args.format.toLowerCase()];
     if (!format) throw new CliError(`--format must be focus or csv, got ${JSON.stringify(args.format)}`, EXIT.usage);
-    const extension = path.extname(args.out).toLowerCase();
-    const encoding: ExportEncoding | undefined =
-      extension === '.csv' ? 'csv' : extension === '.parquet' ? 'parquet' : undefined;
-    if (!encoding)
-      throw new CliError(`--out must end in .csv or .parquet, got ${JSON.stringify(args.out)}`, EXIT.usage);
+    const encoding = encodingOf(args.out);
     if (args.customer !== undefined && !isGuid(args.customer))
       throw new CliError(`--customer must be a tenant id (GUID), got ${JSON.stringify(args.customer)}`, EXIT.usage);
     if (args.prices && (format !== 'focus' || args.customer === undefined))
       throw new CliError("--prices writes one customer's FOCUS: give --format focus and --customer", EXIT.usage);
     const period = billingPeriod(args.period);
     const started = performance.now();
-    // Written beside the targets and renamed into place: a failed export leaves no partial file.
-    const ext = path.extname(args.out);
-    const legacyFile = `${args.out.slice(0, args.out.length - ext.length)}.legacy${ext}`;
     const { rows, legacyRows, files } = await withStore(args.db, async (store) => {
       const partner = await choosePartner(store, args.partner);
-      // Lines go back in the layout they came in: legacy (MS-AZR-0145P) lines in the legacy file's
-      // columns, in a second file when the period holds both kinds (docs/sync.md#exports).
-      const kinds = format === 'reconciliation' ? await store.lines.formats(partner, period, args.customer) : new Set();
-      const files =
-        kinds.has('legacy') && kinds.has('daily-rated')
-          ? { out: args.out, legacyOut: legacyFile }
-          : kinds.has('legacy')
-            ? { legacyOut: args.out }
-            : { out: args.out };
-      const streams = Object.fromEntries(
-        Object.entries(files).map(([k, file]) => [k, fs.createWriteStream(`${file}.partial`)]),
+      return exportToFiles(
+        store,
+        {
+          partnerTenantId: partner,
+          periods: [period],
+          customerTenantId: args.customer,
+          format,
+          ...(args.prices ? { focusLayout: customerFocusLayout(await store.prices.rules(partner)) } : {}),
+          ...(process.stderr.isTTY
+            ? { onProgress: (n: number) => process.stderr.write(`\r  ${n.toLocaleString('en-US')} rows`) }
+            : {}),
+        },
+        args.out,
       );
-      try {
-        const written = await writeExport(
-          store,
-          {
-            partnerTenantId: partner,
-            periods: [period],
-            customerTenantId: args.customer,
-            format,
-            encoding,
-            ...(args.prices ? { focusLayout: customerFocusLayout(await store.prices.rules(partner)) } : {}),
-            ...(process.stderr.isTTY
-              ? { onProgress: (n: number) => process.stderr.write(`\r  ${n.toLocaleString('en-US')} rows`) }
-              : {}),
-          },
-          streams,
-        );
-        return { ...written, files };
-      } catch (error) {
-        for (const stream of Object.values(streams)) stream.destroy();
-        for (const file of Object.values(files)) await fs.promises.rm(`${file}.partial`, { force: true });
-        if (error instanceof ExportError) throw new CliError(error.message);
-        throw error;
-      }
     });
-    for (const file of Object.values(files)) await fs.promises.rename(`${file}.partial`, file);
     if (process.stderr.isTTY) process.stderr.write('\r');
     const seconds = (performance.now() - started) / 1000;
     const size = (file: string) => `${(fs.statSync(file).size / 1e6).toFixed(1)} MB`;

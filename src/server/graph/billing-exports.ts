@@ -7,6 +7,7 @@ import { currentBillingPeriod, previousBillingPeriod } from '../../domain/usage-
 import { blobLine, type AttributeSet } from '../../export/line-json.js';
 import type { Store } from '../../storage/store.js';
 import type { ExportSettings } from './export-settings.js';
+import { ArchivedPeriodError } from '../../storage/archived-periods.js';
 
 /** What an export was asked for, as recorded with its operation. */
 interface ExportRequest {
@@ -187,8 +188,7 @@ export class BillingExports {
     const part = Number(partText);
     if (result?.kind !== 'manifest' || part >= result.blobs.length) throw graphErrors.blobNotFound();
     // A snapshot no longer held (its lines changed since) is gone, as Microsoft's old folders are.
-    if ((await this.store.lines.snapshotTag(tid!, result.period, result.currency)) !== result.etag)
-      throw graphErrors.blobNotFound();
+    if ((await this.#tagOf(tid!, result.period, result.currency)) !== result.etag) throw graphErrors.blobNotFound();
     const { after, lines } = result.blobs[part]!;
     const gzip = zlib.createGzip();
     const chunks: Buffer[] = [];
@@ -209,12 +209,27 @@ export class BillingExports {
     return Buffer.concat(chunks);
   }
 
+  /** The snapshot tag of the lines, or the error saying the month was archived (its lines are gone). */
+  async #tagOf(
+    partnerTenantId: string,
+    period: string,
+    currency: string,
+  ): Promise<string | undefined | ArchivedPeriodError> {
+    try {
+      return await this.store.lines.snapshotTag(partnerTenantId, period, currency);
+    } catch (error) {
+      if (error instanceof ArchivedPeriodError) return error;
+      throw error;
+    }
+  }
+
   async #run(partnerTenantId: string, request: ExportRequest): Promise<ExportResult> {
     // The store keeps no invoices (the importer does not keep InvoiceNumber): a billed export has no data.
     if (request.kind === 'billed' || !request.period || !request.currency) {
       return { kind: 'failed', code: '5000', message: 'No data available' };
     }
-    const etag = await this.store.lines.snapshotTag(partnerTenantId, request.period, request.currency);
+    const etag = await this.#tagOf(partnerTenantId, request.period, request.currency);
+    if (etag instanceof ArchivedPeriodError) return { kind: 'failed', code: '5000', message: etag.message };
     const blobs: { after: number; lines: number }[] = [];
     if (etag !== undefined) {
       let after = 0;

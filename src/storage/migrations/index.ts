@@ -13,6 +13,7 @@ import * as lineFields from './2026-12-06-0011-line-fields.js';
 import * as priceRules from './2026-12-07-0012-price-rules.js';
 import * as priceBases from './2026-12-07-0013-price-bases.js';
 import * as accessGrants from './2026-12-07-0014-access-grants.js';
+import * as archivedPeriods from './2026-12-07-0015-archived-periods.js';
 
 /** Every migration, in order. Names sort by date; a released migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-07-0012-price-rules': priceRules,
   '2026-12-07-0013-price-bases': priceBases,
   '2026-12-07-0014-access-grants': accessGrants,
+  '2026-12-07-0015-archived-periods': archivedPeriods,
 };
 
 export const migrationProvider: MigrationProvider = {
