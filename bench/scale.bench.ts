@@ -182,6 +182,26 @@ try {
   const servers = await Promise.all(
     ['history', 'baseline'].map((db) => serveProcess(urlOf(db), 'compiled', { PARTNER_USAGE_CACHE_MB: '0' })),
   );
+  // Each import queued its month for the meter-anomaly pass, which `serve` works off in the
+  // background (reading each month's lines and the 28 days before): measured apart, and waited for
+  // — measured during it, every route of the history's server was ~2× slower (the two cores busy).
+  const queueStarted = performance.now();
+  for (const db of ['history', 'baseline']) {
+    const client = new pg.Client({ connectionString: urlOf(db) });
+    await client.connect();
+    try {
+      const queued = async () => Number((await client.query('SELECT count(*) AS n FROM anomaly_queue')).rows[0].n);
+      const first = await queued();
+      while ((await queued()) > 0) await new Promise((r) => setTimeout(r, 500));
+      if (first > 0) {
+        console.log(
+          `${db}: the meter-anomaly pass over ${first} imported months took ${((performance.now() - queueStarted) / 1000).toFixed(0)} s after serve started`,
+        );
+      }
+    } finally {
+      await client.end();
+    }
+  }
   const tokens = await Promise.all(
     ['history', 'baseline'].map(async (db) => {
       const store = await PostgresStore.open({ url: urlOf(db), alerts: alertEngine });
