@@ -116,6 +116,32 @@ describe('the CLI when the machine says no', () => {
     assert.equal(await db.checksum(), before);
   });
 
+  it('says an export or an archive ran out of disk (exit 1), leaves no partial file and the database as it was', async () => {
+    const at = mount('full-out', '64k');
+    const db = await testDatabase('sqlite', dir, 'export-full');
+    const lines = generate(dir, 'export-full.csv', { rows: 3000, customers: 10, period: '2026-09', seed: 6 });
+    assert.equal(cli(['import', lines.file, '--db', db.location]).status, 0);
+    const before = await db.checksum();
+    const exported = cli([
+      'export',
+      '--format',
+      'csv',
+      '--period',
+      '2026-09',
+      '--out',
+      path.join(at, 'x.csv'),
+      '--db',
+      db.location,
+    ]);
+    assert.equal(exported.status, 1, exported.stderr);
+    assertClear(exported.stderr, /cannot write .*x\.csv\.partial: ENOSPC: no space left on device/);
+    const archived = cli(['archive', '--before', '2026-10', '--out', path.join(at, 'a.parquet'), '--db', db.location]);
+    assert.equal(archived.status, 1, archived.stderr);
+    assertClear(archived.stderr, /cannot write .*a\.parquet\.partial: ENOSPC/);
+    assert.deepEqual(fs.readdirSync(at), [], 'a failed export left a file');
+    assert.equal(await db.checksum(), before, 'a failed archive changed the database');
+  });
+
   it('says the database is read-only (exit 3) and changes nothing', async () => {
     const at = mount('readonly', '4m');
     const db = await testDatabase('sqlite', at, 'ro');

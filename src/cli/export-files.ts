@@ -70,6 +70,9 @@ export async function exportToFiles(
     for (const stream of Object.values(streams)) stream.destroy();
     for (const file of Object.values(files)) await fs.promises.rm(`${file}.partial`, { force: true });
     if (error instanceof ExportError) throw new CliError(error.message);
+    // The file's own failure (a full disk, a quota), said as such: not the database's.
+    const failed = Object.values(streams).find((s) => s.errored === error);
+    if (failed) throw new CliError(`cannot write ${failed.path as string}: ${(error as Error).message}`);
     throw error;
   }
   for (const file of Object.values(files)) {
