@@ -54,6 +54,7 @@ describe('migration 0005: per-day customer totals for a database stored before i
         'price_base_versions',
         'price_bases',
         'access_grants',
+        'archived_periods',
       ])
         await db.execute(`DROP TABLE ${table}`);
       await db.execute("DELETE FROM kysely_migration WHERE name >= '2026-12-02-0005'");
