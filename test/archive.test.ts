@@ -8,7 +8,8 @@ import { cli } from './helpers/cli-in-process.js';
 import { generate, tempDir, type Expected } from './helpers/fixtures.js';
 import { stopPostgres } from './helpers/postgres.js';
 import { scaled } from './helpers/reference-totals.js';
-import { startTestServer } from './helpers/test-server.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { currentBillingPeriod, previousBillingPeriod } from '../src/domain/usage-model.js';
 
 after(stopPostgres);
 
@@ -246,3 +247,69 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe("Microsoft's line routes for an archived month (sqlite; the routes are the same on both backends)", () => {
+  const dir = tempDir('pu-archive-graph-');
+  const last = previousBillingPeriod(currentBillingPeriod());
+  const lines = generate(dir, 'last.csv', { rows: 300, customers: 3, period: last, seed: 11, partner: PARTNER });
+  const currency = Object.values(lines.expect.customers)[0]!.currency;
+  let server: TestServer;
+  let graph: string;
+  before(async () => {
+    const db = await testDatabase('sqlite', dir, 'graph');
+    const imported = await cli(['import', '--db', db.location, lines.file]);
+    assert.equal(imported.status, 0, imported.stderr);
+    server = await startTestServer(db, {}, undefined, { settings: { runningPolls: 0 } });
+    graph = await server.token({ tenant: PARTNER, graph: true });
+  });
+  after(() => server.close());
+
+  const exportLast = async () => {
+    const started = await fetch(`${server.baseUrl}/v1.0/reports/partners/billing/usage/unbilled/export`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${graph}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ currencyCode: currency, billingPeriod: 'last' }),
+    });
+    assert.equal(started.status, 202);
+    return (await (
+      await fetch(started.headers.get('location')!, { headers: { authorization: `Bearer ${graph}` } })
+    ).json()) as {
+      status: string;
+      error?: { code: string; message: string };
+      resourceLocation?: { rootDirectory: string; sasToken: string; blobs: { name: string }[] };
+    };
+  };
+
+  it("fails Graph's export, forgets its earlier blobs and answers the line-item API 410, naming the file", async () => {
+    const before = await exportLast();
+    assert.equal(before.status, 'succeeded');
+    const r = await cli([
+      'archive',
+      '--db',
+      path.join(dir, 'graph.db'),
+      '--before',
+      currentBillingPeriod(),
+      '--out',
+      path.join(dir, 'last.parquet'),
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+
+    const m = before.resourceLocation!;
+    const blob = await fetch(`${m.rootDirectory}/${m.blobs[0]!.name}?${m.sasToken}`);
+    assert.equal(blob.status, 404, 'a blob of the archived lines was still served');
+    assert.match(await blob.text(), /<Code>BlobNotFound<\/Code>/);
+
+    const after = await exportLast();
+    assert.equal(after.status, 'failed');
+    assert.equal(after.error!.code, '5000');
+    assert.match(after.error!.message, new RegExp(`the lines of ${last} were archived to .*last\\.parquet`));
+
+    const user = await server.token({ tenant: PARTNER, user: 'u@p.example' });
+    const items = await fetch(
+      `${server.baseUrl}/v1/invoices/unbilled/lineitems?Provider=OneTime&InvoiceLineItemType=UsageLineItems&CurrencyCode=${currency}&Period=Previous&Size=5`,
+      { headers: { authorization: `Bearer ${user}` } },
+    );
+    assert.equal(items.status, 410);
+    assert.match(((await items.json()) as { description: string }).description, /were archived to .*last\.parquet/);
+  });
+});
