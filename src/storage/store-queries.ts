@@ -116,7 +116,6 @@ export abstract class StoreQueries {
   ): Promise<CustomerUsageRow[]> {
     let query = this.db
       .selectFrom('customers as c')
-      .innerJoin('partners as p', 'p.partner_key', 'c.partner_key')
       .leftJoin('customer_usage as u', (join) =>
         join
           .onRef('u.customer_key', '=', 'c.customer_key')
@@ -134,7 +133,12 @@ export abstract class StoreQueries {
         'u.usd_total',
         'u.last_modified',
       ])
-      .where('p.tenant_id', '=', partnerTenantId.toLowerCase())
+      // The partner's key as a value, not a join: the planner then walks the (partner, tenant id)
+      // index in order and stops at the page's end (a join with partners sorted every customer:
+      // 72 ms → 11 ms a page of 1,000 of 10,000 customers on PostgreSQL, docs/benchmarks.md).
+      .where('c.partner_key', '=', (eb) =>
+        eb.selectFrom('partners').select('partner_key').where('tenant_id', '=', partnerTenantId.toLowerCase()),
+      )
       .orderBy('c.tenant_id');
     if (customerTenantId !== undefined) query = query.where('c.tenant_id', '=', customerTenantId.toLowerCase());
     if (page?.after !== undefined) query = query.where('c.tenant_id', '>', page.after);
