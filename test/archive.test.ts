@@ -57,6 +57,12 @@ for (const backend of BACKENDS) {
     const totals = async (period: string) =>
       JSON.stringify(await db.query(`SELECT * FROM customer_usage WHERE period = '${period}' ORDER BY customer_key`));
 
+    /** `archive --before NEW --out <out>` on this database. */
+    const archive = (out: string) => cli(['archive', '--db', db.location, '--before', NEW, '--out', out]);
+    /** `export --format csv` of a period of this database. */
+    const exportCsv = (period: string, out: string) =>
+      cli(['export', '--db', db.location, '--format', 'csv', '--period', period, '--out', out]);
+
     before(async () => {
       db = await testDatabase(backend, dir, 'archive');
       const imported = await cli(['import', '--db', db.location, daily.file, legacy.file, current.file]);
@@ -78,28 +84,12 @@ for (const backend of BACKENDS) {
 
     it('leaves the database as it was when the file cannot be written, and the month takes imports again', async () => {
       const sum = await db.checksum();
-      const nowhere = await cli([
-        'archive',
-        '--db',
-        db.location,
-        '--before',
-        NEW,
-        '--out',
-        path.join(dir, 'no', 'x.parquet'),
-      ]);
+      const nowhere = await archive(path.join(dir, 'no', 'x.parquet'));
       assert.equal(nowhere.status, 1);
       assert.match(nowhere.stderr, /cannot write .*no\/x\.parquet: ENOENT/);
       // Written whole, then refused at the last step (a folder is in the way): the months are unmarked.
       fs.mkdirSync(path.join(dir, 'taken.parquet'));
-      const taken = await cli([
-        'archive',
-        '--db',
-        db.location,
-        '--before',
-        NEW,
-        '--out',
-        path.join(dir, 'taken.parquet'),
-      ]);
+      const taken = await archive(path.join(dir, 'taken.parquet'));
       assert.notEqual(taken.status, 0, 'the archive should fail');
       assert.equal(await db.checksum(), sum, 'a failed archive changed the database');
       const before = await totals(OLD);
@@ -137,7 +127,7 @@ for (const backend of BACKENDS) {
       }
 
       const out = path.join(dir, 'archive.parquet');
-      const r = await cli(['archive', '--db', db.location, '--before', NEW, '--out', out]);
+      const r = await archive(out);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`archived 2,600 lines of ${OLD}`));
       // The period held both kinds of lines: each kind in its own layout, as `export` writes them.
@@ -172,41 +162,13 @@ for (const backend of BACKENDS) {
       assert.equal(again.status, 1);
       assert.match(again.stderr, new RegExp(`the lines of ${OLD} were archived to .*archive\\.parquet`));
       assert.equal(await db.checksum(), sum, 'a refused import changed the database');
-      const exported = await cli([
-        'export',
-        '--db',
-        db.location,
-        '--format',
-        'csv',
-        '--period',
-        OLD,
-        '--out',
-        path.join(dir, 'e.csv'),
-      ]);
+      const exported = await exportCsv(OLD, path.join(dir, 'e.csv'));
       assert.equal(exported.status, 1);
       assert.match(exported.stderr, /were archived/);
       assert.ok(!fs.existsSync(path.join(dir, 'e.csv')), 'a refused export left a file');
-      const newer = await cli([
-        'export',
-        '--db',
-        db.location,
-        '--format',
-        'csv',
-        '--period',
-        NEW,
-        '--out',
-        path.join(dir, 'n.csv'),
-      ]);
+      const newer = await exportCsv(NEW, path.join(dir, 'n.csv'));
       assert.equal(newer.status, 0, newer.stderr);
-      const nothing = await cli([
-        'archive',
-        '--db',
-        db.location,
-        '--before',
-        NEW,
-        '--out',
-        path.join(dir, 'again.parquet'),
-      ]);
+      const nothing = await archive(path.join(dir, 'again.parquet'));
       assert.equal(nothing.status, 0, nothing.stderr);
       assert.match(nothing.stdout, /nothing to archive/);
       assert.ok(!fs.existsSync(path.join(dir, 'again.parquet')), 'an empty archive wrote a file');

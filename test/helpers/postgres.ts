@@ -16,7 +16,8 @@ let cluster: Promise<{ port: number; server: EmbeddedPostgres }> | undefined;
 let databases = 0;
 const SHARED = process.env.PARTNER_USAGE_TEST_POSTGRES;
 
-async function freePort(): Promise<number> {
+/** A port of 127.0.0.1 free when asked. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);
