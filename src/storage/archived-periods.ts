@@ -46,8 +46,7 @@ export async function archivedPeriod(
   const row = await db
     .selectFrom('archived_periods')
     .select(['period', 'archived_at', 'file', 'lines', 'tag'])
-    .where('partner_key', '=', partnerKey)
-    .where('period', '=', period)
+    .where((eb) => eb.and({ partner_key: partnerKey, period }))
     .executeTakeFirst();
   return row && archivedOf(row);
 }
@@ -141,14 +140,12 @@ export class PeriodArchive {
         const lines = await currentLines(trx, partnerKey, period);
         await trx
           .deleteFrom('line_blocks')
-          .where('partner_key', '=', partnerKey)
-          .where('period', '=', period)
+          .where((eb) => eb.and({ partner_key: partnerKey, period }))
           .execute();
         await trx
           .updateTable('archived_periods')
           .set({ lines, tag, archived_at: new Date().toISOString() })
-          .where('partner_key', '=', partnerKey)
-          .where('period', '=', period)
+          .where((eb) => eb.and({ partner_key: partnerKey, period }))
           .execute();
         removed.set(period, lines);
       }
@@ -184,8 +181,7 @@ async function currentLines(trx: Transaction<Database>, partnerKey: number, peri
   const blocks = await trx
     .selectFrom('line_blocks')
     .select(['line_count', 'replaced'])
-    .where('partner_key', '=', partnerKey)
-    .where('period', '=', period)
+    .where((eb) => eb.and({ partner_key: partnerKey, period }))
     .execute();
   let lines = 0;
   for (const b of blocks) {

@@ -337,33 +337,25 @@ class OwnerCache {
       if (this.filter.customerTenantId)
         query = query.where('c.tenant_id', '=', this.filter.customerTenantId.toLowerCase());
       for (const r of await query.execute()) {
-        let customer = this.#customers.get(r.customer_key);
-        if (!customer) {
-          customer = {
-            tenantId: r.tenant_id,
-            name: r.name,
-            domain: r.domain,
-            country: r.country,
-            currency: r.currency,
-            plan: r.plan as PlanKind,
-          };
-          this.#customers.set(r.customer_key, customer);
-        }
-        let subscription = this.#subscriptions.get(r.subscription_key);
-        if (!subscription) {
-          subscription = {
-            id: r.subscription_id,
-            offerId: r.offer_id,
-            description: r.subscription_description,
-            partnerOnRecord: r.partner_on_record,
-          };
-          this.#subscriptions.set(r.subscription_key, subscription);
-        }
-        let entitlement = this.#entitlements.get(r.entitlement_key);
-        if (!entitlement) {
-          entitlement = { id: r.entitlement_id, description: r.entitlement_description };
-          this.#entitlements.set(r.entitlement_key, entitlement);
-        }
+        // One object per customer, subscription and entitlement, shared by their resources' owners.
+        const customer = shared(this.#customers, r.customer_key, () => ({
+          tenantId: r.tenant_id,
+          name: r.name,
+          domain: r.domain,
+          country: r.country,
+          currency: r.currency,
+          plan: r.plan as PlanKind,
+        }));
+        const subscription = shared(this.#subscriptions, r.subscription_key, () => ({
+          id: r.subscription_id,
+          offerId: r.offer_id,
+          description: r.subscription_description,
+          partnerOnRecord: r.partner_on_record,
+        }));
+        const entitlement = shared(this.#entitlements, r.entitlement_key, () => ({
+          id: r.entitlement_id,
+          description: r.entitlement_description,
+        }));
         this.#owners.set(r.resource_key, {
           partner: this.partner,
           customer,
@@ -379,4 +371,11 @@ class OwnerCache {
       this.#owners.delete(k);
     }
   }
+}
+
+/** The map's value for `key`, made by `make` and kept the first time. */
+function shared<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = make()));
+  return value;
 }
