@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { ArchiveMismatch } from '../src/storage/archived-periods.js';
 import { BACKENDS, testDatabase, type TestDatabase } from './helpers/backends.js';
 import { cli } from './helpers/cli-in-process.js';
 import { generate, tempDir, type Expected } from './helpers/fixtures.js';
@@ -105,6 +106,10 @@ for (const backend of BACKENDS) {
         const refused = await cli(['import', '--db', db.location, daily.file]);
         assert.equal(refused.status, 1);
         assert.match(refused.stderr, new RegExp(`the lines of ${OLD} are being archived to .*pending\\.parquet`));
+        // Removing them is refused when the file did not get every line they hold.
+        const blocks = await db.query('SELECT block_key FROM line_blocks ORDER BY block_key');
+        await assert.rejects(store.archive.finish(PARTNER, new Map([[OLD, 'tag']]), 1), ArchiveMismatch);
+        assert.deepEqual(await db.query('SELECT block_key FROM line_blocks ORDER BY block_key'), blocks);
         await store.archive.abandon(PARTNER, [OLD]);
         assert.deepEqual(await store.archive.list(PARTNER), []);
       } finally {

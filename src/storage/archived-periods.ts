@@ -37,6 +37,11 @@ const archivedOf = (r: Omit<ArchivedPeriodsTable, 'partner_key'>): ArchivedPerio
   tag: r.tag,
 });
 
+/** The months held other lines than their archive got (nothing is removed then). */
+export class ArchiveMismatch extends Error {
+  override name = 'ArchiveMismatch';
+}
+
 /** The archive row of a partner's period, if it has one. */
 export async function archivedPeriod(
   db: Kysely<Database>,
@@ -151,7 +156,7 @@ export class PeriodArchive {
       }
       const total = [...removed.values()].reduce((a, b) => a + b, 0);
       if (total !== written) {
-        throw new Error(`the months hold ${total} lines but the archive ${written}: nothing was removed`);
+        throw new ArchiveMismatch(`the months hold ${total} lines but the archive ${written}: nothing was removed`);
       }
       await trx
         .deleteFrom('line_dictionaries')

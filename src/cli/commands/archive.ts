@@ -3,6 +3,7 @@ import path from 'node:path';
 import { defineCommand } from 'citty';
 import { billingPeriodProblem } from '../../contract/billing-period.js';
 import { ensurePriceBases, snapshotTagOf } from '../../pricing/price-bases.js';
+import { ArchiveMismatch } from '../../storage/archived-periods.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { encodingOf, exportToFiles } from '../export-files.js';
 import { choosePartner, dbArg, partnerArg, withStore } from '../shared-args.js';
@@ -92,6 +93,7 @@ export const archiveCommand = defineCommand({
         return { periods, removed, ...written };
       } catch (error) {
         await store.archive.abandon(partner, periods);
+        if (error instanceof ArchiveMismatch) throw new CliError(error.message);
         throw error;
       }
     });
