@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findAnomalies, type DaySpend } from '../src/domain/anomaly.js';
+import { ANOMALY_WINDOW_DAYS, findAnomalies, SortedWindow, type DaySpend } from '../src/domain/anomaly.js';
 import { forecastOver, parseThresholds, thresholdsReached } from '../src/domain/alert-rules.js';
 
 // A deterministic generator (mulberry32), so the rates below are the same on every run.
@@ -81,5 +81,29 @@ describe('alert rules', () => {
     assert.equal(forecastOver('50', '100', '100'), false);
     assert.equal(forecastOver('100.5', '100', '300'), false);
     assert.equal(forecastOver('50', null, '300'), false);
+  });
+});
+
+describe("the anomaly rule's sliding window", () => {
+  it('gives the sorted values of the 28 days before any day, asked in any order, as a sort would', () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 50; round++) {
+      // Repeated values and zeros (days without usage), as real series have.
+      const dense = Array.from({ length: 120 }, () => BigInt(random(4) === 0 ? 0 : random(6) * 1_000_003));
+      const window = new SortedWindow(dense);
+      for (let ask = 0; ask < 60; ask++) {
+        // Mostly the next days (the pass's order), then jumps forward past the window and back.
+        const kind = random(10);
+        const at = kind < 7 ? Math.min(119, ask * 2 + random(3)) : random(120);
+        const expected = dense
+          .slice(Math.max(0, at - ANOMALY_WINDOW_DAYS), at)
+          .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        assert.deepEqual(window.before(at), expected, `round ${round}, day ${at}`);
+      }
+    }
   });
 });

@@ -32,6 +32,45 @@ function medianOf(sorted: readonly bigint[]): bigint {
 }
 
 /**
+ * The values of the ANOMALY_WINDOW_DAYS days before a day, in order: slid a day at a time from the
+ * last day asked for (a value in, a value out, each by binary search) rather than sorted again for
+ * every day — the sorts were a quarter of the meter-anomaly pass (docs/benchmarks.md).
+ */
+export class SortedWindow {
+  #sorted: bigint[] = [];
+  #at = -1;
+
+  constructor(private readonly dense: readonly bigint[]) {}
+
+  /** The sorted values of days [at − ANOMALY_WINDOW_DAYS, at). */
+  before(at: number): readonly bigint[] {
+    if (this.#at < 0 || at < this.#at || at - this.#at > ANOMALY_WINDOW_DAYS) {
+      this.#sorted = this.dense.slice(Math.max(0, at - ANOMALY_WINDOW_DAYS), at).sort(byValue);
+    } else {
+      for (let t = this.#at; t < at; t++) {
+        this.#sorted.splice(lowerBound(this.#sorted, this.dense[t]!), 0, this.dense[t]!);
+        if (t >= ANOMALY_WINDOW_DAYS)
+          this.#sorted.splice(lowerBound(this.#sorted, this.dense[t - ANOMALY_WINDOW_DAYS]!), 1);
+      }
+    }
+    this.#at = at;
+    return this.#sorted;
+  }
+}
+
+/** The first index of `sorted` whose value is not below `x`. */
+function lowerBound(sorted: readonly bigint[], x: bigint): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
  * Days of `candidates` whose spend is far above the customer's own recent history: more than
  * median + 6 × 1.4826 × MAD of the 28 days before it (days without usage count as 0, from the
  * first day with usage on), and more than 1.5 × that median. Median and MAD, not mean and standard
@@ -54,18 +93,16 @@ export function findAnomalies(history: readonly DaySpend[], candidates: readonly
     dense[at] = parsed[i]!.units * 10n ** BigInt(scale - parsed[i]!.scale) * 4n;
   });
   const found: Anomaly[] = [];
-  const window: bigint[] = [];
+  const window = new SortedWindow(dense);
   for (const day of candidates) {
     const at = Math.round((usageDayMs(day) - first) / DAY_MS);
     const amount = dense[at];
     if (amount === undefined || amount <= 0n || at < MIN_HISTORY_DAYS) continue;
-    window.length = 0;
-    for (let t = Math.max(0, at - ANOMALY_WINDOW_DAYS); t < at; t++) window.push(dense[t]!);
-    window.sort(byValue);
-    const m = medianOf(window);
+    const sorted = window.before(at);
+    const m = medianOf(sorted);
     // Never above 1.5 × the median: no anomaly, whatever the MAD (the common case: skip its sort).
     if (amount * 10n <= m * 15n) continue;
-    const deviations = window.map((x) => (x > m ? x - m : m - x)).sort(byValue);
+    const deviations = sorted.map((x) => (x > m ? x - m : m - x)).sort(byValue);
     const mad = medianOf(deviations);
     // amount > m + 6 × 1.4826 × MAD and amount > 1.5 × m, in units of 1/10,000:
     const band = m * 10_000n + 88_956n * mad;
