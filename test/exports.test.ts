@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { importFile } from '../src/ingest/importer.js';
 import { writeExport, type ExportRequest } from '../src/export/write-export.js';
+import { decimalDigits } from '../src/export/row-sinks.js';
 import { alertEngine } from '../src/alerts/alert-engine.js';
 import { PartnerCenter } from '../src/sdk/partner-center.js';
 import { BadRequestError } from '../src/sdk/errors.js';
@@ -86,6 +87,22 @@ function expectedSums(expect: Expected, field: 'billing' | 'usd'): Map<string, b
 
 before(async () => {
   duck = await (await DuckDBInstance.create(':memory:')).connect();
+});
+
+describe("a Parquet decimal column's size", () => {
+  it('counts the whole digits a value needs (not its sign or leading zeros) and every fractional one', () => {
+    const cases: [string, number, number][] = [
+      ['0', 0, 0],
+      ['-0.50', 0, 2],
+      ['007', 1, 0],
+      ['-123.456', 3, 3],
+      ['1E-3', 0, 3],
+      ['1.5e2', 3, 0],
+      ['0.000', 0, 3],
+      ['100', 3, 0],
+    ];
+    for (const [text, whole, fraction] of cases) assert.deepEqual(decimalDigits(text), { whole, fraction }, text);
+  });
 });
 
 for (const backend of BACKENDS) {
