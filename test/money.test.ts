@@ -406,6 +406,9 @@ describe('SumTable', () => {
       const [a, b] = expected.get(key)!;
       assert.equal(table.text(r, 0), formatDecimal({ units: a, scale: SCALE }), key);
       assert.equal(table.text(r, 1), formatDecimal({ units: b, scale: SCALE }), key);
+      // The same amounts as decimals, fast rows and slow ones alike.
+      assert.equal(formatDecimal(table.decimal(r, 0)), formatDecimal({ units: a, scale: SCALE }), key);
+      assert.equal(formatDecimal(table.decimal(r, 1)), formatDecimal({ units: b, scale: SCALE }), key);
       // Rolled up into one row of another table, amounts swapped.
       copy.addFrom(copy.row(0, 0), 0, table, r, 1);
       copy.addFrom(copy.row(0, 0), 1, table, r, 0);
@@ -443,6 +446,7 @@ describe('SumTable', () => {
     assert.equal(table.text(row, 0), '1');
     table.add(row, 0, new Float64Array([-3, -5e14]), 0);
     assert.equal(table.text(row, 0), '-2.5');
+    assert.deepEqual(table.decimal(row, 0), { units: -2_500_000_000_000_000n, scale: 15 });
     table.addText(row, 0, '2.5E0');
     assert.equal(table.text(row, 0), '0');
     const copy = new SumTable(2);

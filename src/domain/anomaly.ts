@@ -1,4 +1,4 @@
-import { formatDecimal, parseDecimal, round, ZERO } from '../money/decimal.js';
+import { formatDecimal, parseDecimal, round, ZERO, type Decimal } from '../money/decimal.js';
 import { DAY_MS, usageDayMs, type UsageDay } from './usage-day.js';
 
 /** Named in every anomaly we raise and show. */
@@ -12,6 +12,12 @@ const MIN_HISTORY_DAYS = 7;
 export interface DaySpend {
   readonly day: UsageDay;
   readonly billingTotal: string;
+}
+
+/** A day's spend as an exact decimal already (a sum the meter pass kept): no text written and read back. */
+export interface DayAmount {
+  readonly day: UsageDay;
+  readonly billing: Decimal;
 }
 
 export interface Anomaly {
@@ -80,9 +86,9 @@ function lowerBound(sorted: readonly bigint[], x: bigint): number {
  * Exact, and fast enough to run in every import's transaction (2,000 customers × 31 days): the
  * amounts become integers at one scale, times 4, so that medians of medians stay whole numbers.
  */
-export function findAnomalies(history: readonly DaySpend[], candidates: readonly number[]): Anomaly[] {
+export function findAnomalies(history: readonly (DaySpend | DayAmount)[], candidates: readonly number[]): Anomaly[] {
   if (history.length === 0) return [];
-  const parsed = history.map((d) => parseDecimal(d.billingTotal) ?? ZERO);
+  const parsed = history.map((d) => ('billing' in d ? d.billing : (parseDecimal(d.billingTotal) ?? ZERO)));
   const scale = Math.max(...parsed.map((d) => d.scale));
   const first = Math.min(...history.map((d) => usageDayMs(d.day)));
   // Index = days since the first usage day; 0 where no usage.

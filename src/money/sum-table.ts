@@ -1,4 +1,8 @@
+import { FRAC_DIGITS } from './decimal-bytes.js';
+import type { Decimal } from './decimal.js';
 import { addFastParts, ExactSum } from './exact-sum.js';
+
+const FRAC_ONE = 10n ** BigInt(FRAC_DIGITS);
 
 const KEY = 3;
 
@@ -100,6 +104,16 @@ export class SumTable {
     if (this.#isSlow[row]) return this.#slow.get(row)![k]!.toText();
     const i = 2 * (row * this.width + k);
     return ExactSum.format(this.#parts[i]!, this.#parts[i + 1]!);
+  }
+
+  /**
+   * Amount k of a row as an exact decimal: what text() says, without writing its digits (for a
+   * reader that computes with it: the anomaly rule, docs/benchmarks.md).
+   */
+  decimal(row: number, k: number): Decimal {
+    if (this.#isSlow[row]) return this.#slow.get(row)![k]!.toDecimal();
+    const i = 2 * (row * this.width + k);
+    return { units: BigInt(this.#parts[i]!) * FRAC_ONE + BigInt(this.#parts[i + 1]!), scale: FRAC_DIGITS };
   }
 
   /** The rows in a form to post to another thread: keys, parts, and the rows held as text. */

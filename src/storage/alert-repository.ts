@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { AlertEvent } from '../domain/alert-event.js';
-import type { DaySpend } from '../domain/anomaly.js';
+import type { DayAmount, DaySpend } from '../domain/anomaly.js';
 import { SumTable } from '../money/sum-table.js';
 import type { Database } from './schema.js';
 import { sumBlock } from './usage-lines.js';
@@ -55,7 +55,7 @@ export interface NewDelivery {
 export interface MeterSeries {
   readonly customerKey: number;
   readonly meterKey: number;
-  readonly days: readonly DaySpend[];
+  readonly days: readonly (DaySpend | DayAmount)[];
 }
 
 /** A period an import queued for its meters' anomalies, taken by one sender. */
@@ -344,9 +344,9 @@ export class KyselyAlertRepository implements AlertRepository {
     for (let i = 0; i < order.length;) {
       const customerKey = sums.key(order[i]!, 0);
       const meterKey = sums.key(order[i]!, 1);
-      const days: DaySpend[] = [];
+      const days: DayAmount[] = [];
       for (; i < order.length && sums.key(order[i]!, 0) === customerKey && sums.key(order[i]!, 1) === meterKey; i++) {
-        days.push({ day: sums.key(order[i]!, 2), billingTotal: sums.text(order[i]!, 0) });
+        days.push({ day: sums.key(order[i]!, 2), billing: sums.decimal(order[i]!, 0) });
       }
       yield { customerKey, meterKey, days };
     }
