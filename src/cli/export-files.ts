@@ -1,8 +1,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExportError, writeExport, type ExportEncoding, type ExportRequest } from '../export/write-export.js';
+import {
+  ExportError,
+  writeExport,
+  type ExportEncoding,
+  type ExportFormat,
+  type ExportRequest,
+} from '../export/write-export.js';
 import type { Store } from '../storage/store.js';
 import { CliError, EXIT } from './cli-error.js';
+
+/** What --format takes: `csv` is the reconciliation file (its name since the first release); `reconciliation` says so. */
+const FORMATS: Readonly<Record<string, ExportFormat>> = {
+  focus: 'focus',
+  csv: 'reconciliation',
+  reconciliation: 'reconciliation',
+};
+
+/** The layout --format names; a usage error for any other. */
+export function formatOf(text: string): ExportFormat {
+  const format = FORMATS[text.toLowerCase()];
+  if (!format) throw new CliError(`--format must be focus or csv, got ${JSON.stringify(text)}`, EXIT.usage);
+  return format;
+}
 
 /** The encoding a file's extension asks for; a usage error for any other. */
 export function encodingOf(out: string): ExportEncoding {

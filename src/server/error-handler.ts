@@ -9,8 +9,6 @@ import { REQUEST_LIMITS } from './request-limits.js';
 import { isApiPath, type PageHandler } from './routes/dashboard.js';
 import { contentTypeOf, logIds, negotiateMediaType, SERVER_ID, setTracingHeaders } from './request-context.js';
 
-const GRAPH_PATH = /^\/(v1\.0|beta)(\/|$|\?)/i;
-
 /**
  * The one place errors become responses: an ApiError is Partner Center's status and body;
  * Fastify's own client errors (a body too large, an unsupported body) keep their status with
@@ -24,10 +22,9 @@ export function installErrorHandling(app: FastifyInstance, page?: PageHandler): 
     let apiError: ApiError;
     if (error instanceof ApiError) apiError = error;
     // Lines asked for that were archived: gone for good from this database, their totals kept.
-    else if (error instanceof ArchivedPeriodError) {
-      if (GRAPH_PATH.test(req.url)) return sendGraphError(req, reply, graphErrors.badRequest(error.message));
-      apiError = apiErrors.periodArchived(error.message);
-    } else if ('statusCode' in error && error.statusCode !== undefined && error.statusCode < 500) {
+    // (Graph's export routes answer it as a failed operation themselves: billing-exports.ts.)
+    else if (error instanceof ArchivedPeriodError) apiError = apiErrors.periodArchived(error.message);
+    else if ('statusCode' in error && error.statusCode !== undefined && error.statusCode < 500) {
       apiError =
         error.statusCode === 413
           ? apiErrors.bodyTooLarge(req.routeOptions.bodyLimit ?? REQUEST_LIMITS.bodyBytes)
@@ -46,7 +43,7 @@ export function installErrorHandling(app: FastifyInstance, page?: PageHandler): 
     // The dashboard's own paths (its routes live in the URL); the API's keep Partner Center's 404.
     if (page && (req.method === 'GET' || req.method === 'HEAD') && !isApiPath(req.url)) return page(req, reply);
     // Graph's paths answer in Graph's envelope, so a Graph SDK caller sees a code and a message.
-    if (GRAPH_PATH.test(req.url)) throw graphErrors.unknownSegment(req.url);
+    if (/^\/(v1\.0|beta)(\/|$|\?)/i.test(req.url)) throw graphErrors.unknownSegment(req.url);
     throw apiErrors.routeNotFound();
   });
 }

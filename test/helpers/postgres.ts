@@ -16,8 +16,7 @@ let cluster: Promise<{ port: number; server: EmbeddedPostgres }> | undefined;
 let databases = 0;
 const SHARED = process.env.PARTNER_USAGE_TEST_POSTGRES;
 
-/** A port of 127.0.0.1 free when asked. */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);
@@ -28,25 +27,39 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function startCluster(): Promise<{ port: number; server: EmbeddedPostgres }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pu-pg-'));
+/**
+ * An embedded PostgreSQL 18 cluster in `dir` on a free port of 127.0.0.1, started; made there first
+ * unless the folder holds one already (the benchmarks keep theirs). `persistent`: left on disk when
+ * stopped. `flags`: more server settings (`-c name=value` pairs).
+ */
+export async function startEmbeddedPostgres(
+  dir: string,
+  persistent: boolean,
+  flags: readonly string[] = [],
+): Promise<{ port: number; server: EmbeddedPostgres }> {
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     user: 'postgres',
     password: 'postgres',
     port,
-    persistent: false,
+    persistent,
     createPostgresUser: true, // PostgreSQL refuses to run as root
     initdbFlags: ['--locale=C', '--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', ...flags],
     onLog: () => {},
     onError: () => {},
   });
-  await server.initialise();
+  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) await server.initialise();
   await server.start();
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   return { port, server };
+}
+
+async function startCluster(): Promise<{ port: number; server: EmbeddedPostgres }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pu-pg-'));
+  const cluster = await startEmbeddedPostgres(dir, false);
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return cluster;
 }
 
 /** The URL of a new, empty database on the tests' PostgreSQL server. */

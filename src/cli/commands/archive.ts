@@ -5,10 +5,8 @@ import { billingPeriodProblem } from '../../contract/billing-period.js';
 import { ensurePriceBases, snapshotTagOf } from '../../pricing/price-bases.js';
 import { ArchiveMismatch } from '../../storage/archived-periods.js';
 import { CliError, EXIT } from '../cli-error.js';
-import { encodingOf, exportToFiles } from '../export-files.js';
+import { encodingOf, exportToFiles, formatOf } from '../export-files.js';
 import { choosePartner, dbArg, partnerArg, withStore } from '../shared-args.js';
-
-const FORMATS = { csv: 'reconciliation', reconciliation: 'reconciliation', focus: 'focus' } as const;
 
 export const archiveCommand = defineCommand({
   meta: {
@@ -50,8 +48,7 @@ export const archiveCommand = defineCommand({
     const problem = billingPeriodProblem(args.before);
     if (problem) throw new CliError(`--before ${JSON.stringify(args.before)} ${problem}`, EXIT.usage);
     if (args.out === undefined) throw new CliError('--out <file> is required', EXIT.usage);
-    const format = FORMATS[args.format.toLowerCase() as keyof typeof FORMATS];
-    if (!format) throw new CliError(`--format must be csv or focus, got ${JSON.stringify(args.format)}`, EXIT.usage);
+    const format = formatOf(args.format);
     const encoding = encodingOf(args.out);
     const out = path.resolve(args.out);
     // Checked before the months are marked: a target that cannot be written changes nothing.

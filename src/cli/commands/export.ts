@@ -1,18 +1,10 @@
 import fs from 'node:fs';
 import { defineCommand } from 'citty';
 import { isGuid } from '../../domain/field-syntax.js';
-import type { ExportFormat } from '../../export/write-export.js';
 import { customerFocusLayout } from '../../pricing/customer-focus.js';
 import { CliError, EXIT } from '../cli-error.js';
-import { encodingOf, exportToFiles } from '../export-files.js';
+import { encodingOf, exportToFiles, formatOf } from '../export-files.js';
 import { billingPeriod, choosePartner, dbArg, partnerArg, periodArg, withStore } from '../shared-args.js';
-
-/** What --format takes: `csv` is the reconciliation file (its name since the first release); `reconciliation` says so. */
-const FORMATS: Readonly<Record<string, ExportFormat>> = {
-  focus: 'focus',
-  csv: 'reconciliation',
-  reconciliation: 'reconciliation',
-};
 
 export const exportCommand = defineCommand({
   meta: {
@@ -44,8 +36,7 @@ export const exportCommand = defineCommand({
     ...dbArg,
   },
   async run({ args }) {
-    const format = FORMATS[args.format.toLowerCase()];
-    if (!format) throw new CliError(`--format must be focus or csv, got ${JSON.stringify(args.format)}`, EXIT.usage);
+    const format = formatOf(args.format);
     const encoding = encodingOf(args.out);
     if (args.customer !== undefined && !isGuid(args.customer))
       throw new CliError(`--customer must be a tenant id (GUID), got ${JSON.stringify(args.customer)}`, EXIT.usage);
