@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { importFile } from '../src/ingest/importer.js';
 import { writeExport, type ExportRequest } from '../src/export/write-export.js';
-import { decimalDigits } from '../src/export/row-sinks.js';
+import { decimalDigits, parquetSink } from '../src/export/row-sinks.js';
 import { alertEngine } from '../src/alerts/alert-engine.js';
 import { PartnerCenter } from '../src/sdk/partner-center.js';
 import { BadRequestError } from '../src/sdk/errors.js';
@@ -102,6 +102,87 @@ describe("a Parquet decimal column's size", () => {
       ['100', 3, 0],
     ];
     for (const [text, whole, fraction] of cases) assert.deepEqual(decimalDigits(text), { whole, fraction }, text);
+  });
+});
+
+describe('the Parquet encoder thread', () => {
+  const dir = tempDir();
+  const column = (name: string, type: 'decimal' | 'string' | 'timestamp') => ({ name, type, required: false });
+  const plan = {
+    columns: [column('Amount', 'decimal'), column('Label', 'string'), column('Day', 'timestamp')],
+    decimals: [{ precision: 24, scale: 4 }, undefined, undefined],
+  };
+  // Every form a stored decimal may take, and values that are each different (the sink stops
+  // looking those up after its first rows): 40,000 rows, three row groups.
+  const FORMS: [string, bigint][] = [
+    ['12', 120000n],
+    ['-0.5', -5000n],
+    ['1.5e+1', 150000n],
+    ['2E-4', 2n],
+    ['+3', 30000n],
+    ['.25', 2500n],
+    ['-12345678901234567890.1234', -123456789012345678901234n],
+  ];
+  const amount = (i: number): [string, bigint] | null => {
+    if (i % 7 === 3) return null;
+    if (i < FORMS.length * 10) return FORMS[i % FORMS.length]!;
+    const places = String(i % 10_000).padStart(4, '0');
+    return [`${i}.${places}`, BigInt(i) * 10_000n + BigInt(i % 10_000)];
+  };
+
+  const fourPlaces = (n: bigint) => {
+    const digits = (n < 0n ? -n : n).toString().padStart(5, '0');
+    return `${n < 0n ? '-' : ''}${digits.slice(0, -4)}.${digits.slice(-4)}`;
+  };
+
+  it('writes every row group in order, every decimal exact, nulls as nulls', async () => {
+    const file = path.join(dir, 'encoded.parquet');
+    const sink = parquetSink(fs.createWriteStream(file), plan);
+    let sum = 0n;
+    for (let i = 0; i < 40_000; i++) {
+      const a = amount(i);
+      if (a) sum += a[1];
+      await sink.write([a?.[0] ?? null, `label ${i % 5}`, '2026-10-02T00:00:00Z']);
+    }
+    await sink.end();
+    const [totals] = await rowsOf(
+      `SELECT count(*) AS n, count(Amount) AS amounts, CAST(sum(Amount) AS VARCHAR) AS total,
+        count(DISTINCT Label) AS labels, CAST(min(Day) AS VARCHAR) AS first_at FROM read_parquet('${file}')`,
+    );
+    assert.equal(Number(totals!.n), 40_000, 'every row');
+    assert.equal(Number(totals!.amounts), 40_000 - Math.floor((40_000 + 3) / 7), 'nulls kept as nulls');
+    assert.equal(scaled(String(totals!.total)), scaled(fourPlaces(sum)), 'the exact sum');
+    assert.equal(Number(totals!.labels), 5, 'the repeated labels');
+    assert.equal(String(totals!.first_at), '2026-10-02 00:00:00+00', 'the timestamp');
+    // Rows in their order, across the row groups: the 100 first and some of each group.
+    const picked = [...Array.from({ length: 100 }, (_, i) => i), 16_383, 16_384, 16_385, 32_768, 39_999];
+    const rows = await rowsOf(
+      `SELECT i, CAST(Amount AS VARCHAR) AS a FROM (SELECT row_number() OVER () - 1 AS i, Amount FROM read_parquet('${file}')) WHERE i IN (${picked.join(',')}) ORDER BY i`,
+    );
+    for (const r of rows) {
+      const a = amount(Number(r.i));
+      assert.equal(r.a === null ? null : scaled(String(r.a)), a ? scaled(fourPlaces(a[1])) : null, `row ${r.i}`);
+    }
+  });
+
+  it("fails the export with the encoder's reason when a value does not fit its column", async () => {
+    const sink = parquetSink(fs.createWriteStream(path.join(dir, 'too-wide.parquet')), {
+      columns: [column('Amount', 'decimal')],
+      decimals: [{ precision: 18, scale: 0 }],
+    });
+    await sink.write(['99999999999999999999']);
+    await assert.rejects(sink.end(), /Amount: 99999999999999999999 does not fit DECIMAL\(18, 0\)/);
+  });
+
+  it('stops the encoder thread when an export is given up: the process ends by itself', () => {
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO, 'test/helpers/abandoned-parquet.ts'), path.join(dir, 'abandoned.parquet')],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(child.signal, null, `the process did not end by itself: ${child.stderr}`);
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout, 'aborted\n');
   });
 });
 

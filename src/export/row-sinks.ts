@@ -1,13 +1,16 @@
 import type { Writable } from 'node:stream';
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { csvField } from '../domain/csv-field.js';
-import { parseDecimal, plainDecimal, rescale } from '../money/decimal.js';
+import { spawnWorker } from '../ingest/spawn-worker.js';
+import { plainDecimal } from '../money/decimal.js';
 import type { ExportColumn } from './export-layout.js';
+import type { EncoderMessage, EncoderTask, ParquetPlan } from './parquet-encoder.js';
 
 /** Where exported rows go, one at a time: CSV or Parquet on a stream. */
 export interface RowSink {
   write(values: readonly (string | null)[]): Promise<void>;
   end(): Promise<void>;
+  /** Stops without finishing the file (the export failed): frees what the sink holds. */
+  abort(): void;
 }
 
 /** Writes a chunk, waiting for the stream to drain; rejects when the stream failed (a full disk). */
@@ -54,122 +57,151 @@ export function csvSink(out: Writable, columns: readonly ExportColumn[]): RowSin
       if (pending.length > 0) await flush();
       await finish(out);
     },
+    abort() {
+      pending = [];
+    },
   };
 }
 
 /** Rows per Parquet row group: what is held in memory before it is encoded and written. */
 const ROW_GROUP = 16_384;
 
-/** hyparquet-writer's buffer, flushed to a stream after each row group instead of kept whole. */
-class StreamWriter extends ByteWriter {
-  constructor(private readonly out: Writable) {
-    super(1 << 20);
+/**
+ * A row group's column as its distinct values and, per row, the index of its value (-1: null).
+ * An amount column whose values nearly all differ stops looking them up after its first rows:
+ * each is then kept as it comes, as the look-ups would cost more than they save. (Text columns
+ * always look up: a file lists a day's resources one after another, so its first rows differ
+ * though the group repeats each resource.)
+ */
+class GroupColumn {
+  private index: Map<string, number> | undefined = new Map();
+  private readonly values: string[] = [];
+  private readonly indexes = new Int32Array(ROW_GROUP);
+  private last: string | undefined;
+  private lastAt = 0;
+
+  constructor(private readonly amounts: boolean) {}
+
+  add(row: number, value: string | null): void {
+    if (value === null) {
+      this.indexes[row] = -1;
+      return;
+    }
+    // Most columns repeat the row before's value (an account, a currency, a day): no look-up then.
+    if (value === this.last) {
+      this.indexes[row] = this.lastAt;
+      return;
+    }
+    const index = this.index;
+    let at = index?.get(value);
+    if (at === undefined) {
+      at = this.values.push(value) - 1;
+      if (index) {
+        index.set(value, at);
+        if (this.amounts && row === DISTINCT_SAMPLE && index.size > DISTINCT_SAMPLE * 0.9) this.index = undefined;
+      }
+    }
+    this.indexes[row] = at;
+    this.last = value;
+    this.lastAt = at;
   }
 
-  flush(): Promise<void> {
-    const chunk = new Uint8Array(this.buffer.slice(0, this.index));
-    this.index = 0;
-    return put(this.out, chunk);
-  }
-
-  override finish(): Promise<void> {
-    return this.flush();
+  take(rows: number): { values: string[]; indexes: Int32Array } {
+    return { values: this.values, indexes: this.indexes.subarray(0, rows) };
   }
 }
 
-/** A Parquet decimal column's precision and scale: chosen per column from the data (write-export.ts). */
-export interface DecimalPrecision {
-  readonly precision: number;
-  readonly scale: number;
-}
+/** The rows after which an amount column of nearly all distinct values stops looking them up. */
+const DISTINCT_SAMPLE = 1024;
 
 /**
- * Parquet (hyparquet-writer): decimals as DECIMAL(precision, scale) — exact, each column's chosen by
- * the caller from the data — timestamps as UTC TIMESTAMP(MILLIS), JSON columns as JSON, FOCUS's
- * non-null columns REQUIRED. Row groups of 16,384 rows, so memory stays flat whatever the export's size.
+ * The encoder thread's heap. Its old generation holds a row group's values and their encoding;
+ * its young generation, the values converted for a column at a time: with the parse workers' 4 MB
+ * it spent ~40 % of its time collecting, with 32 MB ~18 % (docs/benchmarks.md).
  */
-export function parquetSink(
-  out: Writable,
-  columns: readonly ExportColumn[],
-  decimals: readonly (DecimalPrecision | undefined)[],
-): RowSink {
-  // The narrowest physical type that holds `precision` digits: INT64 up to 18, else the fewest bytes.
-  const decimalType = (precision: number) =>
-    precision <= 18
-      ? { type: 'INT64' as const }
-      : { type: 'FIXED_LEN_BYTE_ARRAY' as const, type_length: Math.ceil((precision * Math.log2(10) + 1) / 8) };
-  const schema = [
-    { name: 'root', num_children: columns.length },
-    ...columns.map((c, i) => {
-      const repetition_type = c.required ? ('REQUIRED' as const) : ('OPTIONAL' as const);
-      switch (c.type) {
-        case 'decimal': {
-          const { precision, scale } = decimals[i] ?? { precision: 1, scale: 0 };
-          return {
-            name: c.name,
-            ...decimalType(precision),
-            converted_type: 'DECIMAL' as const,
-            precision,
-            scale,
-            logical_type: { type: 'DECIMAL' as const, precision, scale },
-            repetition_type,
-          };
-        }
-        case 'timestamp':
-          return {
-            name: c.name,
-            type: 'INT64' as const,
-            logical_type: { type: 'TIMESTAMP' as const, isAdjustedToUTC: true, unit: 'MILLIS' as const },
-            repetition_type,
-          };
-        case 'json':
-          return { name: c.name, type: 'BYTE_ARRAY' as const, converted_type: 'JSON' as const, repetition_type };
-        default:
-          return { name: c.name, type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type };
-      }
-    }),
-  ];
-  const writer = new ParquetWriter({ writer: new StreamWriter(out), schema, createdBy: 'partner-usage' });
-  const convert = columns.map((c, i): ((v: string) => unknown) => {
-    if (c.type === 'decimal') {
-      const scale = decimals[i]?.scale ?? 0;
-      return (v) => unscaled(v, scale);
-    }
-    if (c.type === 'timestamp') return (v) => new Date(v);
-    if (c.type === 'json') return (v) => JSON.parse(v) as unknown;
-    return (v) => v;
+const ENCODER_OLD_MB = 256;
+const ENCODER_YOUNG_MB = 32;
+
+/**
+ * Parquet, encoded in a worker thread (parquet-encoder.ts says how) while this thread makes the
+ * next row group's values: the encoding is about half an export's work. At most two row groups
+ * are held: one being encoded, one being filled; the bytes are written to `out` in order.
+ */
+export function parquetSink(out: Writable, plan: ParquetPlan): RowSink {
+  // Only what the encoder needs crosses to it (a layout's columns carry their value functions).
+  const columns = plan.columns.map(({ name, type, required }) => ({ name, type, required }));
+  const worker = spawnWorker(
+    import.meta.url,
+    'parquet-worker',
+    { columns, decimals: plan.decimals },
+    ENCODER_OLD_MB,
+    ENCODER_YOUNG_MB,
+  );
+  let failure: Error | undefined;
+  let writing: Promise<void> = Promise.resolve();
+  let encoding = 0; // row groups sent and not yet written
+  let wake: (() => void) | undefined;
+  let finished: (() => void) | undefined;
+  const fail = (error: Error) => {
+    failure ??= error;
+    wake?.();
+    finished?.();
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the Parquet encoder stopped (exit code ${code})`)));
+  worker.on('message', (message: EncoderMessage) => {
+    if ('chunk' in message) writing = writing.then(() => (failure ? undefined : put(out, message.chunk)));
+    else if ('error' in message) fail(new Error(message.error));
+    else
+      void writing.then(
+        () => {
+          if ('group' in message) {
+            encoding--;
+            wake?.();
+          } else finished?.();
+        },
+        (error: unknown) => fail(error instanceof Error ? error : new Error(String(error))),
+      );
   });
-  let data: unknown[][] = columns.map(() => []);
+  const send = (task: EncoderTask) =>
+    worker.postMessage(task, 'group' in task ? task.group.map((c) => c.indexes.buffer as ArrayBuffer) : []);
+  // Each column's values sent once a group and referred to by index: a column repeats a few values
+  // (an account, a meter, a day), and the encoder converts each once.
+  let group = columns.map((c) => new GroupColumn(c.type === 'decimal'));
   let rows = 0;
   const flush = async () => {
-    await writer.write({
-      columnData: columns.map((c, i) => ({ name: c.name, data: data[i]! })),
-      rowGroupSize: rows,
-    });
-    data = columns.map(() => []);
+    while (encoding > 1 && !failure) await new Promise<void>((resolve) => (wake = resolve));
+    if (failure) throw failure;
+    encoding++;
+    send({ group: group.map((c) => c.take(rows)) });
+    group = columns.map((c) => new GroupColumn(c.type === 'decimal'));
     rows = 0;
+  };
+  const stop = () => {
+    worker.removeAllListeners('exit');
+    void worker.terminate();
   };
   return {
     async write(values) {
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i]!;
-        data[i]!.push(v === null ? null : convert[i]!(v));
-      }
+      for (let i = 0; i < values.length; i++) group[i]!.add(rows, values[i]!);
       if (++rows === ROW_GROUP) await flush();
     },
     async end() {
-      if (rows > 0) await flush();
-      await writer.finish();
-      await finish(out);
+      try {
+        if (rows > 0) await flush();
+        if (!failure) {
+          const done = new Promise<void>((resolve) => (finished = resolve));
+          send({ end: true });
+          await done;
+        }
+        if (failure) throw failure;
+        await finish(out);
+      } finally {
+        stop();
+      }
     },
+    abort: stop,
   };
-}
-
-/** The decimal's unscaled value at `scale` places: exact (the scale holds every place). */
-function unscaled(text: string, scale: number): bigint {
-  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
-  if (m) return BigInt(`${m[1]}${m[2]}${(m[3] ?? '').padEnd(scale, '0')}`);
-  return rescale(parseDecimal(text)!, scale);
 }
 
 /** The fractional and whole digits a decimal needs: what a DECIMAL(38, s) column must hold. */

@@ -112,7 +112,9 @@ export async function prepareExport(store: Store, request: ExportRequest): Promi
   const layouts = layoutsOf(request);
   const decimals = request.encoding === 'parquet' ? await parquetDecimals(store, request, layouts) : undefined;
   const sinkOf = (out: Writable, format: LineFormat): RowSink =>
-    decimals ? parquetSink(out, layouts[format].columns, decimals[format]) : csvSink(out, layouts[format].columns);
+    decimals
+      ? parquetSink(out, { columns: layouts[format].columns, decimals: decimals[format] })
+      : csvSink(out, layouts[format].columns);
   return {
     /**
      * Writes row by row from the store's blocks: memory holds a row group at most (Parquet), a
@@ -127,19 +129,24 @@ export async function prepareExport(store: Store, request: ExportRequest): Promi
       if (separate) sinks.legacy = sinkOf(legacyOut, 'legacy');
       let rows = 0;
       let legacyRows = 0;
-      for (const period of request.periods) {
-        for await (const row of store.lines.rows(request.partnerTenantId, period, {
-          customerTenantId: request.customerTenantId,
-        })) {
-          const format = separate ? lineFormat(row) : 'daily-rated';
-          const sink = sinks[format];
-          if (!sink) throw new ExportError(`a ${format} line has no file to go to`);
-          await sink.write((format === 'legacy' ? layouts.legacy : layouts['daily-rated']).values(row));
-          if (format === 'legacy') legacyRows++;
-          if (++rows % 100_000 === 0) request.onProgress?.(rows);
+      try {
+        for (const period of request.periods) {
+          for await (const row of store.lines.rows(request.partnerTenantId, period, {
+            customerTenantId: request.customerTenantId,
+          })) {
+            const format = separate ? lineFormat(row) : 'daily-rated';
+            const sink = sinks[format];
+            if (!sink) throw new ExportError(`a ${format} line has no file to go to`);
+            await sink.write((format === 'legacy' ? layouts.legacy : layouts['daily-rated']).values(row));
+            if (format === 'legacy') legacyRows++;
+            if (++rows % 100_000 === 0) request.onProgress?.(rows);
+          }
         }
+        for (const sink of Object.values(sinks)) await sink.end();
+      } catch (error) {
+        for (const sink of Object.values(sinks)) sink.abort();
+        throw error;
       }
-      for (const sink of Object.values(sinks)) await sink.end();
       return { rows, legacyRows };
     },
   };

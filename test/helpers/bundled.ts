@@ -3,12 +3,18 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { REPO } from './fixtures.js';
 
+/** The worker threads' modules, which spawn-worker.ts starts by name. */
+const WORKERS = {
+  'parse-worker': path.join(REPO, 'src/ingest/parse-worker.ts'),
+  'parquet-worker': path.join(REPO, 'src/export/parquet-worker.ts'),
+};
+
 /**
  * A test script bundled into plain JavaScript (its node_modules imports left as they are), for a
  * test that starts it as a process many times: started through tsx, each start compiled the
  * sources again (~1.2 s); bundled, it starts as node does (~0.1 s), from the sources as they are
  * now (not a dist/ that may be stale). The parse worker is bundled beside it, where the importer
- * looks for it (spawn-worker.ts). Returns the script's path.
+ * looks for it (spawn-worker.ts), and so is the Parquet encoder's. Returns the script's path.
  */
 export async function bundled(script: string): Promise<string> {
   // Two levels below the project, as a module of src/<part>/ is: its package imports resolve as
@@ -21,7 +27,7 @@ export async function bundled(script: string): Promise<string> {
   await build({
     entryPoints: {
       [path.basename(script, '.ts')]: path.join(REPO, script),
-      'parse-worker': path.join(REPO, 'src/ingest/parse-worker.ts'),
+      ...WORKERS,
     },
     outdir,
     outExtension: { '.js': '.mjs' },
@@ -37,9 +43,9 @@ export async function bundled(script: string): Promise<string> {
 }
 
 /**
- * The parse worker bundled into plain JavaScript, in a folder of its own, for spawn-worker.ts to
- * start instead of the TypeScript source (PARTNER_USAGE_TEST_WORKERS: run-suite.ts bundles it once
- * for the whole run). Started from the source, every worker registered tsx and compiled its modules
+ * The worker threads (the parse worker, the Parquet encoder) bundled into plain JavaScript, in a
+ * folder of their own, for spawn-worker.ts to start instead of the TypeScript sources
+ * (PARTNER_USAGE_TEST_WORKERS: run-suite.ts bundles them once for the whole run). Started from the source, every worker registered tsx and compiled its modules
  * again: ~0.3 s of CPU a worker, two an import, a fifth of the suite's CPU.
  */
 export async function bundledWorkers(): Promise<{ dir: string; remove: () => void }> {
@@ -48,7 +54,7 @@ export async function bundledWorkers(): Promise<{ dir: string; remove: () => voi
   const dir = fs.mkdtempSync(path.join(parent, 'workers-'));
   fs.chmodSync(dir, 0o755); // also for a test that runs the importer as another user
   await build({
-    entryPoints: { 'parse-worker': path.join(REPO, 'src/ingest/parse-worker.ts') },
+    entryPoints: WORKERS,
     outdir: dir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
