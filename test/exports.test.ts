@@ -163,6 +163,25 @@ describe('the Parquet encoder thread', () => {
       const a = amount(Number(r.i));
       assert.equal(r.a === null ? null : scaled(String(r.a)), a ? scaled(fourPlaces(a[1])) : null, `row ${r.i}`);
     }
+    // Each row group's statistics (what readers skip row groups by) are its values' bounds.
+    const stats = await rowsOf(
+      `SELECT row_group_id AS g, path_in_schema AS c, stats_min_value AS lo, stats_max_value AS hi, stats_null_count AS nulls
+        FROM parquet_metadata('${file}') ORDER BY g, c`,
+    );
+    const bounds = await rowsOf(
+      `SELECT file_row_number // 16384 AS g, CAST(min(Amount) AS VARCHAR) AS amount_lo, CAST(max(Amount) AS VARCHAR) AS amount_hi,
+        count(*) - count(Amount) AS amount_nulls, min(Label) AS label_lo, max(Label) AS label_hi
+        FROM read_parquet('${file}', file_row_number = true) GROUP BY 1 ORDER BY 1`,
+    );
+    assert.equal(bounds.length, 3, 'three row groups');
+    for (const b of bounds) {
+      const of = (c: string) => stats.find((s) => s.g === b.g && s.c === c)!;
+      assert.deepEqual(
+        [of('Amount').lo, of('Amount').hi, Number(of('Amount').nulls), of('Label').lo, of('Label').hi],
+        [b.amount_lo, b.amount_hi, Number(b.amount_nulls), b.label_lo, b.label_hi],
+        `row group ${b.g}'s statistics`,
+      );
+    }
   });
 
   it("fails the export with the encoder's reason when a value does not fit its column", async () => {

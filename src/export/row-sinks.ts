@@ -119,7 +119,7 @@ const DISTINCT_SAMPLE = 1024;
  * its young generation, the values converted for a column at a time: with the parse workers' 4 MB
  * it spent ~40 % of its time collecting, with 32 MB ~18 % (docs/benchmarks.md).
  */
-const ENCODER_OLD_MB = 256;
+const ENCODER_OLD_MB = 128;
 const ENCODER_YOUNG_MB = 32;
 
 /**
