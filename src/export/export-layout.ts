@@ -1,6 +1,6 @@
 import { addDays, dayDate } from '../domain/usage-day.js';
-import { columnsOf, nameIn, type LineFormat } from '../domain/line-schema.js';
-import { formatDecimal, multiply, parseDecimal } from '../money/decimal.js';
+import { columnsOf, nameIn, type LineColumn, type LineFormat } from '../domain/line-schema.js';
+import { formatDecimal, multiply, parseDecimal, type Decimal } from '../money/decimal.js';
 import type { StoredLineRow } from '../storage/line-reader.js';
 import { focusUnit } from './focus-unit.js';
 import { COLUMN as C, LEGACY_COLUMN as L, lineFormat, lineValue } from './line-values.js';
@@ -17,6 +17,27 @@ export interface ExportColumn {
 export interface ExportLayout {
   readonly columns: readonly ExportColumn[];
   values(row: StoredLineRow): (string | null)[];
+  /** The line's values of the decimal columns alone, in their order: what a Parquet export reads first. */
+  decimals(row: StoredLineRow): (string | null)[];
+}
+
+/**
+ * A layout from its columns and values alone: its decimals are read from the whole row's values
+ * (for layouts made from another's — a customer's FOCUS, a grantee's lines — off the hot path).
+ */
+export function layoutOf(
+  columns: readonly ExportColumn[],
+  values: (row: StoredLineRow) => (string | null)[],
+): ExportLayout {
+  const at = columns.flatMap((c, i) => (c.type === 'decimal' ? [i] : []));
+  return {
+    columns,
+    values,
+    decimals: (row) => {
+      const all = values(row);
+      return at.map((i) => all[i]!);
+    },
+  };
 }
 
 /**
@@ -52,12 +73,13 @@ function serviceCategory(meterCategory: string): string {
  * 10,000 texts are kept (then forgotten at once), so no file's values grow memory without bound.
  */
 function perText<V>(fn: (text: string) => V): (text: string) => V {
-  const memo = new Map<string, V>();
+  const memo = new Map<string, { value: V }>();
   return (text) => {
-    if (memo.has(text)) return memo.get(text)!;
+    const known = memo.get(text); // one look-up a line, not two (has, then get)
+    if (known) return known.value;
     if (memo.size >= 10_000) memo.clear();
     const value = fn(text);
-    memo.set(text, value);
+    memo.set(text, { value });
     return value;
   };
 }
@@ -93,14 +115,28 @@ function times(a: string, b: string): string | null {
   return x && y ? formatDecimal(multiply(x, y)) : null;
 }
 
-// Unit prices repeat line after line (a meter's price, a customer's rate): converted once each.
-// The key is the price's length, a colon, the price and the rate: unambiguous whatever they hold.
-const priceOf = perText((key: string) => {
-  const colon = key.indexOf(':');
-  const end = colon + 1 + Number(key.slice(0, colon));
-  return times(key.slice(colon + 1, end), key.slice(end));
-});
-const unitPrice = (price: string, rate: string): string | null => priceOf(`${price.length}:${price}${rate}`);
+/** A unit price in the billing currency: its exact text, and its value for the line's costs. */
+type Price = { readonly text: string; readonly value: Decimal } | null;
+
+// Unit prices repeat line after line (a meter's price, a customer's rate): converted once each,
+// remembered by rate, then price — the texts themselves, no key made a line — 10,000 at most.
+const pricesByRate = new Map<string, Map<string, Price>>();
+let pricesKept = 0;
+function unitPrice(price: string, rate: string): Price {
+  let byPrice = pricesByRate.get(rate);
+  const known = byPrice?.get(price);
+  if (known !== undefined) return known;
+  if (++pricesKept > 10_000) {
+    pricesByRate.clear();
+    pricesKept = 1;
+    byPrice = undefined;
+  }
+  if (!byPrice) pricesByRate.set(rate, (byPrice = new Map()));
+  const text = times(price, rate);
+  const value: Price = text === null ? null : { text, value: parseDecimal(text)! };
+  byPrice.set(price, value);
+  return value;
+}
 
 /** A legacy price, which Microsoft writes with a currency sign at times ("$0.0808"). */
 const legacyPrice = (text: string) => text.trim().replace(/^[^\d.+-]+/, '');
@@ -128,16 +164,17 @@ function commitment(benefitType: string, orderId: string, benefitId: string) {
   };
 }
 
+/** A line's value of a column, under its daily-rated name or its legacy one ('' where the layout has none). */
+const columnsOfLine = (r: StoredLineRow, legacy: boolean) => (daily: keyof typeof C, old?: keyof typeof L) =>
+  legacy ? (old ? lineValue(r, L[old]) : '') : lineValue(r, C[daily]);
+
 /**
- * What FOCUS's columns are made of, read once a line from the line's own columns: a daily-rated
- * line's, or a legacy line's under their legacy names (docs/sync.md#focus says which is which).
+ * What FOCUS's amounts are made of: its decimal columns read nothing else, so a Parquet export's
+ * first pass (each decimal column's precision) reads only these.
  */
-function focusLine(r: StoredLineRow) {
+function focusAmounts(r: StoredLineRow) {
   const legacy = lineFormat(r) === 'legacy';
-  const v = (daily: keyof typeof C, old?: keyof typeof L) =>
-    legacy ? (old ? lineValue(r, L[old]) : '') : lineValue(r, C[daily]);
-  const rawUnit = v('Unit', 'Unit');
-  const unit = focusUnit(rawUnit);
+  const v = columnsOfLine(r, legacy);
   const billingCurrency = r.owner.customer.currency;
   const rate = legacy ? '1' : v('PCToBCExchangeRate');
   const sameCurrency = legacy || v('PricingCurrency').trim().toUpperCase() === billingCurrency;
@@ -147,41 +184,71 @@ function focusLine(r: StoredLineRow) {
   const pricingContracted = legacy ? legacyPrice(v('UnitPrice', 'PretaxEffectiveRate')) : v('EffectiveUnitPrice');
   const listUnitPrice = unitPrice(pricingList, toBilling);
   const contractedUnitPrice = unitPrice(pricingContracted, toBilling);
-  const benefit = legacy ? null : commitment(v('BenefitType'), v('BenefitOrderId'), v('BenefitId'));
+  // The quantity read once for both costs, each unit price once for all its lines.
+  const quantity = parseDecimal(r.quantity.trim());
+  const cost = (price: Price) => (price && quantity ? formatDecimal(multiply(price.value, quantity)) : null);
+  return {
+    legacy,
+    rate: legacy ? '' : rate.trim(),
+    billingCurrency,
+    listUnitPrice: listUnitPrice?.text ?? null,
+    contractedUnitPrice: contractedUnitPrice?.text ?? null,
+    pricingList: pricingList.trim() === '' ? null : pricingList.trim(),
+    pricingContracted: pricingContracted.trim() === '' ? null : pricingContracted.trim(),
+    listCost: cost(listUnitPrice) ?? r.billing,
+    contractedCost: cost(contractedUnitPrice) ?? r.billing,
+    benefit: legacy ? null : commitment(v('BenefitType'), v('BenefitOrderId'), v('BenefitId')),
+    pec: legacy ? '' : v('PartnerEarnedCreditPercentage').trim(),
+    // Partner Center gives no USD figure for legacy lines: unknown, unless they are billed in USD.
+    usd: legacy ? (billingCurrency === 'USD' ? r.billing : null) : r.usd,
+    pricingCost: legacy ? r.billing : (orNull(v('PricingPreTaxTotal').trim()) ?? r.usd),
+  };
+}
+type FocusAmounts = ReturnType<typeof focusAmounts>;
+
+/**
+ * What FOCUS's columns are made of, read once a line from the line's own columns: a daily-rated
+ * line's, or a legacy line's under their legacy names (docs/sync.md#focus says which is which).
+ */
+function focusLine(r: StoredLineRow) {
+  const amounts = focusAmounts(r);
+  const { legacy, billingCurrency } = amounts;
+  const v = columnsOfLine(r, legacy);
+  const rawUnit = v('Unit', 'Unit');
   const meterId = v('MeterId', 'ResourceGuid');
   const location = legacy ? v('MeterRegion', 'MeteredRegion') || v('MeterRegion', 'Region') : v('ResourceLocation');
-  const pec = legacy ? '' : v('PartnerEarnedCreditPercentage').trim();
   const subAccount = legacy ? v('SubscriptionId', 'SubscriptionId') : v('EntitlementId');
   const meterCategory = v('MeterCategory', 'ServiceName');
   // The legacy file names no resource; its Project column holds the resource id in some files.
   const project = legacy ? lineValue(r, L.Project).trim() : '';
   const resourceId = legacy ? (project.startsWith('/subscriptions/') ? project : '') : v('ResourceURI').trim();
+  const a = amounts;
+  // The amounts' fields one by one: a spread made each line's object a slow one (2× the export's time).
   return {
     legacy,
-    rate: legacy ? '' : rate.trim(),
+    rate: a.rate,
     billingCurrency,
-    unit,
+    listUnitPrice: a.listUnitPrice,
+    contractedUnitPrice: a.contractedUnitPrice,
+    pricingList: a.pricingList,
+    pricingContracted: a.pricingContracted,
+    listCost: a.listCost,
+    contractedCost: a.contractedCost,
+    benefit: a.benefit,
+    pec: a.pec,
+    usd: a.usd,
+    pricingCost: a.pricingCost,
+    unit: focusUnit(rawUnit),
     rawUnit,
-    listUnitPrice,
-    contractedUnitPrice,
-    pricingList: pricingList.trim() === '' ? null : pricingList.trim(),
-    pricingContracted: pricingContracted.trim() === '' ? null : pricingContracted.trim(),
-    listCost: (listUnitPrice && times(listUnitPrice, r.quantity)) ?? r.billing,
-    contractedCost: (contractedUnitPrice && times(contractedUnitPrice, r.quantity)) ?? r.billing,
-    benefit,
     meterId,
     meterName: v('MeterName', 'ResourceName'),
     meterCategory,
     category: categoryOf(meterCategory),
     resourceId,
     location,
-    pec,
     subAccount,
     subAccountName: legacy ? lineValue(r, L.SubscriptionName) : v('EntitlementDescription'),
     pricingCurrency: legacy ? billingCurrency : v('PricingCurrency').trim().toUpperCase() || 'USD',
-    // Partner Center gives no USD figure for legacy lines: unknown, unless they are billed in USD.
-    usd: legacy ? (billingCurrency === 'USD' ? r.billing : null) : r.usd,
-    pricingCost: legacy ? r.billing : (orNull(v('PricingPreTaxTotal').trim()) ?? r.usd),
     invoice: orNull(v('InvoiceNumber', 'InvoiceNumber').trim()),
     publisher: legacy ? 'Microsoft' : v('PublisherName').trim() || 'Microsoft',
     reseller: orNull(v('Tier2MpnId', 'ResellerMpnId').trim()),
@@ -196,7 +263,11 @@ function focusLine(r: StoredLineRow) {
 }
 type FocusLine = ReturnType<typeof focusLine>;
 
-type FocusColumn = ExportColumn & { readonly value: (line: FocusLine, row: StoredLineRow) => string | null };
+type FocusColumn = ExportColumn & {
+  readonly value: (line: FocusLine, row: StoredLineRow) => string | null;
+  /** A decimal column's value from the amounts alone (what a Parquet export's first pass reads). */
+  readonly amount?: (amounts: FocusAmounts, row: StoredLineRow) => string | null;
+};
 
 const S = (name: string, value: FocusColumn['value'], required = false): FocusColumn => ({
   name,
@@ -204,11 +275,12 @@ const S = (name: string, value: FocusColumn['value'], required = false): FocusCo
   required,
   value,
 });
-const D = (name: string, value: FocusColumn['value'], required = false): FocusColumn => ({
+const D = (name: string, amount: NonNullable<FocusColumn['amount']>, required = false): FocusColumn => ({
   name,
   type: 'decimal',
   required,
-  value,
+  value: amount,
+  amount,
 });
 const T = (name: string, value: FocusColumn['value']): FocusColumn => ({
   name,
@@ -217,7 +289,7 @@ const T = (name: string, value: FocusColumn['value']): FocusColumn => ({
   value,
 });
 const NONE = () => null;
-const regionId = (location: string) => orNull(location.toLowerCase().replace(/\s+/g, ''));
+const regionId = perText((location: string) => orNull(location.toLowerCase().replace(/\s+/g, '')));
 
 /**
  * FOCUS 1.2's columns (anchors.md §4) from the lines' own columns, and the `x_` extensions
@@ -277,7 +349,7 @@ const FOCUS_COLUMNS: readonly FocusColumn[] = [
   S('RegionId', (l) => regionId(l.location)),
   S('RegionName', (l) => (regionId(l.location) === null ? null : l.location.trim())),
   S('ResourceId', (l) => orNull(l.resourceId)),
-  S('ResourceName', (l) => orNull(l.resourceId.split('/').pop() ?? '')),
+  S('ResourceName', (l) => orNull(l.resourceId.slice(l.resourceId.lastIndexOf('/') + 1))),
   S('ResourceType', (l) => resourceType(l.resourceId)),
   S('ServiceCategory', (l) => l.category, true),
   S('ServiceName', (l) => l.meterCategory || 'Azure', true),
@@ -308,30 +380,39 @@ const FOCUS_COLUMNS: readonly FocusColumn[] = [
   S('x_SubscriptionId', (l) => orNull(l.subscription)),
 ];
 
+const FOCUS_AMOUNTS = FOCUS_COLUMNS.filter((c) => c.amount);
+
 export const FOCUS_LAYOUT: ExportLayout = {
   columns: FOCUS_COLUMNS,
   values: (row) => {
     const line = focusLine(row);
     return FOCUS_COLUMNS.map((c) => c.value(line, row));
   },
+  decimals: (row) => {
+    const amounts = focusAmounts(row);
+    return FOCUS_AMOUNTS.map((c) => c.amount!(amounts, row));
+  },
 };
+
+/** A number, by its value; an empty cell is null (CSV writes it empty, Parquet as null). */
+function numberOf(row: StoredLineRow, column: LineColumn): string | null {
+  const value = lineValue(row, column).trim();
+  return value === '' ? null : value;
+}
 
 /** A reconciliation file's layout: its columns, each line's values as the file wrote them. */
 function reconciliationLayout(format: LineFormat): ExportLayout {
   const columns = columnsOf(format);
+  const isNumber = (c: LineColumn) => c.type === 'decimal' || c.type === 'percent';
+  const numbers = columns.filter(isNumber);
   return {
     columns: columns.map((c) => ({
       name: nameIn(c, format)!,
-      type: c.type === 'decimal' || c.type === 'percent' ? 'decimal' : 'string',
+      type: isNumber(c) ? 'decimal' : 'string',
       required: false,
     })),
-    values: (row) =>
-      columns.map((c) => {
-        const value = lineValue(row, c);
-        if (c.type !== 'decimal' && c.type !== 'percent') return value;
-        // A number, by its value; an empty cell is null (CSV writes it empty, Parquet as null).
-        return value.trim() === '' ? null : value.trim();
-      }),
+    values: (row) => columns.map((c) => (isNumber(c) ? numberOf(row, c) : lineValue(row, c))),
+    decimals: (row) => numbers.map((c) => numberOf(row, c)),
   };
 }
 

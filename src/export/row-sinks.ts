@@ -150,18 +150,19 @@ export function parquetSink(out: Writable, plan: ParquetPlan): RowSink {
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the Parquet encoder stopped (exit code ${code})`)));
   worker.on('message', (message: EncoderMessage) => {
-    if ('chunk' in message) writing = writing.then(() => (failure ? undefined : put(out, message.chunk)));
+    // `writing` never rejects: a failed write (a full disk) is the sink's failure, seen by the next call.
+    if ('chunk' in message)
+      writing = writing
+        .then(() => (failure ? undefined : put(out, message.chunk)))
+        .catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
     else if ('error' in message) fail(new Error(message.error));
     else
-      void writing.then(
-        () => {
-          if ('group' in message) {
-            encoding--;
-            wake?.();
-          } else finished?.();
-        },
-        (error: unknown) => fail(error instanceof Error ? error : new Error(String(error))),
-      );
+      void writing.then(() => {
+        if ('group' in message) {
+          encoding--;
+          wake?.();
+        } else finished?.();
+      });
   });
   const send = (task: EncoderTask) =>
     worker.postMessage(task, 'group' in task ? task.group.map((c) => c.indexes.buffer as ArrayBuffer) : []);

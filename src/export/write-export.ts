@@ -61,18 +61,26 @@ async function parquetDecimals(
       layout,
       layout.columns.map(() => ({ whole: 1, fraction: 0 })),
     );
+  // Where each of a layout's decimals(row) values goes among its columns.
+  const decimalColumns = new Map<ExportLayout, number[]>();
+  for (const layout of digits.keys())
+    decimalColumns.set(
+      layout,
+      layout.columns.flatMap((c, i) => (c.type === 'decimal' ? [i] : [])),
+    );
   for (const period of request.periods) {
     for await (const row of store.lines.rows(request.partnerTenantId, period, {
       customerTenantId: request.customerTenantId,
     })) {
       const layout = layouts[lineFormat(row)];
       const seen = digits.get(layout)!;
-      const values = layout.values(row);
+      const values = layout.decimals(row);
+      const at = decimalColumns.get(layout)!;
       for (let i = 0; i < values.length; i++) {
         const v = values[i];
-        if (v === null || v === undefined || layout.columns[i]!.type !== 'decimal') continue;
+        if (v === null || v === undefined) continue;
         const d = decimalDigits(v);
-        const s = seen[i]!;
+        const s = seen[at[i]!]!;
         if (d.whole > s.whole) s.whole = d.whole;
         if (d.fraction > s.fraction) s.fraction = d.fraction;
       }

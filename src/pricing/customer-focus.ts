@@ -1,4 +1,4 @@
-import { FOCUS_LAYOUT, type ExportLayout } from '../export/export-layout.js';
+import { FOCUS_LAYOUT, layoutOf, type ExportLayout } from '../export/export-layout.js';
 import { linePrice, ruleFor, type PriceRule } from '../domain/price-rules.js';
 import { formatDecimal } from '../money/decimal.js';
 import type { StoredLineRow } from '../storage/line-reader.js';
@@ -32,12 +32,12 @@ export function customerFocusLayout(rules: readonly PriceRule[]): ExportLayout {
   const names = FOCUS_LAYOUT.columns.map((c) => c.name);
   const kept = names.flatMap((name, i) => (PARTNER_ONLY_COLUMNS.includes(name) ? [] : [i]));
   const priced = new Set(names.flatMap((name, i) => (PRICED_COLUMNS.includes(name) ? [i] : [])));
-  return {
-    columns: kept.map((i) => FOCUS_LAYOUT.columns[i]!),
-    values: (row: StoredLineRow) => {
+  return layoutOf(
+    kept.map((i) => FOCUS_LAYOUT.columns[i]!),
+    (row: StoredLineRow) => {
       const all = FOCUS_LAYOUT.values(row);
       const price = formatDecimal(linePrice(ruleFor(rules, scopeOf(row)), amountsOf(row).billing));
       return kept.map((i) => (priced.has(i) ? price : all[i]!));
     },
-  };
+  );
 }

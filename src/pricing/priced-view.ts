@@ -3,7 +3,12 @@ import path from 'node:path';
 import type { AccessGrant } from '../domain/access-grant.js';
 import type { LineFormat } from '../domain/line-schema.js';
 import { linePrice, ruleFor, type PriceRule } from '../domain/price-rules.js';
-import { LEGACY_RECONCILIATION_LAYOUT, RECONCILIATION_LAYOUT, type ExportLayout } from '../export/export-layout.js';
+import {
+  LEGACY_RECONCILIATION_LAYOUT,
+  RECONCILIATION_LAYOUT,
+  layoutOf,
+  type ExportLayout,
+} from '../export/export-layout.js';
 import { COLUMN, lineFormat, lineValue } from '../export/line-values.js';
 import { csvSink, type RowSink } from '../export/row-sinks.js';
 import { importFile } from '../ingest/importer.js';
@@ -35,22 +40,19 @@ function pricedLayout(format: LineFormat, rules: readonly PriceRule[]): ExportLa
   const billingAt = names.indexOf(format === 'legacy' ? 'PretaxCharges' : 'BillingPreTaxTotal');
   const pricingAt = names.indexOf('PricingPreTaxTotal');
   const emptied = PARTNER_ONLY[format].map((name) => names.indexOf(name)).filter((i) => i >= 0);
-  return {
-    columns: layout.columns,
-    values: (row: StoredLineRow) => {
-      const values = layout.values(row);
-      const rule = ruleFor(rules, scopeOf(row));
-      const { billing } = amountsOf(row);
-      values[billingAt] = formatDecimal(linePrice(rule, billing));
-      if (pricingAt >= 0) {
-        // The same rule in the pricing currency: its unit price is in it already (rate 1).
-        const cost = parseDecimal(lineValue(row, COLUMN.PricingPreTaxTotal)) ?? ZERO;
-        values[pricingAt] = formatDecimal(linePrice(rule, { ...billing, cost, rate: billing.rate && ONE }));
-      }
-      for (const i of emptied) values[i] = null;
-      return values;
-    },
-  };
+  return layoutOf(layout.columns, (row: StoredLineRow) => {
+    const values = layout.values(row);
+    const rule = ruleFor(rules, scopeOf(row));
+    const { billing } = amountsOf(row);
+    values[billingAt] = formatDecimal(linePrice(rule, billing));
+    if (pricingAt >= 0) {
+      // The same rule in the pricing currency: its unit price is in it already (rate 1).
+      const cost = parseDecimal(lineValue(row, COLUMN.PricingPreTaxTotal)) ?? ZERO;
+      values[pricingAt] = formatDecimal(linePrice(rule, { ...billing, cost, rate: billing.rate && ONE }));
+    }
+    for (const i of emptied) values[i] = null;
+    return values;
+  });
 }
 
 /** Whether a stored line is in the grant's scope: the customer's lines, or those naming the reseller. */
