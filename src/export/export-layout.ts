@@ -106,7 +106,17 @@ const tagsJson = perText((tags: string): string | null => {
   }
 });
 
-const day = (d: number) => `${dayDate(d)}T00:00:00Z`;
+// A day's timestamp text made once (the same text object each line: the sinks look values up).
+const days = new Map<number, string>();
+function day(d: number): string {
+  let text = days.get(d);
+  if (text === undefined) {
+    if (days.size >= 10_000) days.clear();
+    days.set(d, (text = `${dayDate(d)}T00:00:00Z`));
+  }
+  return text;
+}
+const otherOf = perText((category: string) => `Other (${category})`);
 
 /** Exact decimal text of a × b; null when either is empty or not a decimal. */
 function times(a: string, b: string): string | null {
@@ -353,7 +363,7 @@ const FOCUS_COLUMNS: readonly FocusColumn[] = [
   S('ResourceType', (l) => resourceType(l.resourceId)),
   S('ServiceCategory', (l) => l.category, true),
   S('ServiceName', (l) => l.meterCategory || 'Azure', true),
-  S('ServiceSubcategory', (l) => `Other (${l.category})`, true),
+  S('ServiceSubcategory', (l) => otherOf(l.category), true),
   S('SkuId', (l) => orNull(l.meterId)),
   S('SkuMeter', (l) => (l.meterId === '' ? null : l.meterName || l.meterId)),
   { name: 'SkuPriceDetails', type: 'json', required: false, value: NONE },

@@ -5,6 +5,7 @@ import { writeDictionaryPage } from 'hyparquet-writer/src/dictionary.js';
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import { parseDecimal, rescale } from '../money/decimal.js';
+import type { GroupColumnData } from './column-groups.js';
 import type { ExportColumn } from './export-layout.js';
 
 /** A Parquet decimal column's precision and scale: chosen per column from the data (write-export.ts). */
@@ -18,17 +19,6 @@ export interface ParquetPlan {
   readonly columns: readonly ExportColumn[];
   readonly decimals: readonly (DecimalPrecision | undefined)[];
 }
-
-/** A row group's column: its distinct values, and per row the index of its value (-1: null). */
-export interface GroupColumnData {
-  readonly values: readonly string[];
-  readonly indexes: Int32Array;
-}
-
-/** Messages to the thread that writes the file: encoded bytes in order, then that a group or the file is done. */
-export type EncoderMessage = { chunk: Uint8Array } | { group: true } | { done: true } | { error: string };
-/** Messages from it: a row group's columns, or the end. */
-export type EncoderTask = { group: GroupColumnData[] } | { end: true };
 
 /** A column's values in Parquet's physical form: INT64 as bigint, byte arrays as bytes. */
 type Physical = bigint | Uint8Array;

@@ -6,7 +6,7 @@ import { REPO } from './fixtures.js';
 /** The worker threads' modules, which spawn-worker.ts starts by name. */
 const WORKERS = {
   'parse-worker': path.join(REPO, 'src/ingest/parse-worker.ts'),
-  'parquet-worker': path.join(REPO, 'src/export/parquet-worker.ts'),
+  'encoder-worker': path.join(REPO, 'src/export/encoder-worker.ts'),
 };
 
 /**
@@ -14,7 +14,7 @@ const WORKERS = {
  * test that starts it as a process many times: started through tsx, each start compiled the
  * sources again (~1.2 s); bundled, it starts as node does (~0.1 s), from the sources as they are
  * now (not a dist/ that may be stale). The parse worker is bundled beside it, where the importer
- * looks for it (spawn-worker.ts), and so is the Parquet encoder's. Returns the script's path.
+ * looks for it (spawn-worker.ts), and so is the exports' encoder. Returns the script's path.
  */
 export async function bundled(script: string): Promise<string> {
   // Two levels below the project, as a module of src/<part>/ is: its package imports resolve as
@@ -43,7 +43,7 @@ export async function bundled(script: string): Promise<string> {
 }
 
 /**
- * The worker threads (the parse worker, the Parquet encoder) bundled into plain JavaScript, in a
+ * The worker threads (the parse worker, the exports' encoder) bundled into plain JavaScript, in a
  * folder of their own, for spawn-worker.ts to start instead of the TypeScript sources
  * (PARTNER_USAGE_TEST_WORKERS: run-suite.ts bundles them once for the whole run). Started from the source, every worker registered tsx and compiled its modules
  * again: ~0.3 s of CPU a worker, two an import, a fifth of the suite's CPU.
