@@ -8,7 +8,8 @@ import type { ParquetPlan } from './parquet-encoder.js';
 
 /** Where exported rows go, one at a time: CSV or Parquet on a stream. */
 export interface RowSink {
-  write(values: readonly (string | null)[]): Promise<void>;
+  /** Takes a row; a promise, to be waited for, when a group went to the encoder (none otherwise). */
+  write(values: readonly (string | null)[]): Promise<void> | undefined;
   end(): Promise<void>;
   /** Stops without finishing the file (the export failed): frees what the sink holds. */
   abort(): void;
@@ -107,8 +108,8 @@ function encodedSink(out: Writable, plan: EncoderPlan): RowSink {
     void worker.terminate();
   };
   return {
-    async write(values) {
-      if (groups.add(values)) await flush();
+    write(values) {
+      return groups.add(values) ? flush() : undefined;
     },
     async end() {
       try {

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { StoredLineRow } from '../storage/line-reader.js';
 import type { Store } from '../storage/store.js';
 import type { LineFormat } from '../domain/line-schema.js';
 import {
@@ -43,6 +44,12 @@ const layoutsOf = (request: ExportRequest): Record<LineFormat, ExportLayout> => 
     : { 'daily-rated': RECONCILIATION_LAYOUT, legacy: LEGACY_RECONCILIATION_LAYOUT };
 };
 
+/** The request's lines, a stored block at a time (one asynchronous step a block, not a line). */
+async function* blocksOf(store: Store, request: ExportRequest): AsyncGenerator<StoredLineRow[]> {
+  for (const period of request.periods)
+    yield* store.lines.blocks(request.partnerTenantId, period, { customerTenantId: request.customerTenantId });
+}
+
 /** Per decimal column of a layout, the DECIMAL(p, s) it needs (undefined for other columns). */
 type Precisions = ({ precision: number; scale: number } | undefined)[];
 
@@ -68,10 +75,8 @@ async function parquetDecimals(
       layout,
       layout.columns.flatMap((c, i) => (c.type === 'decimal' ? [i] : [])),
     );
-  for (const period of request.periods) {
-    for await (const row of store.lines.rows(request.partnerTenantId, period, {
-      customerTenantId: request.customerTenantId,
-    })) {
+  for await (const lines of blocksOf(store, request))
+    for (const row of lines) {
       const layout = layouts[lineFormat(row)];
       const seen = digits.get(layout)!;
       const values = layout.decimals(row);
@@ -85,7 +90,6 @@ async function parquetDecimals(
         if (d.fraction > s.fraction) s.fraction = d.fraction;
       }
     }
-  }
   const precisions = (layout: ExportLayout): Precisions =>
     layout.columns.map((c, i) => {
       if (c.type !== 'decimal') return undefined;
@@ -138,18 +142,16 @@ export async function prepareExport(store: Store, request: ExportRequest): Promi
       let rows = 0;
       let legacyRows = 0;
       try {
-        for (const period of request.periods) {
-          for await (const row of store.lines.rows(request.partnerTenantId, period, {
-            customerTenantId: request.customerTenantId,
-          })) {
+        for await (const lines of blocksOf(store, request))
+          for (const row of lines) {
             const format = separate ? lineFormat(row) : 'daily-rated';
             const sink = sinks[format];
             if (!sink) throw new ExportError(`a ${format} line has no file to go to`);
-            await sink.write((format === 'legacy' ? layouts.legacy : layouts['daily-rated']).values(row));
+            const pending = sink.write((format === 'legacy' ? layouts.legacy : layouts['daily-rated']).values(row));
+            if (pending) await pending;
             if (format === 'legacy') legacyRows++;
             if (++rows % 100_000 === 0) request.onProgress?.(rows);
           }
-        }
         for (const sink of Object.values(sinks)) await sink.end();
       } catch (error) {
         for (const sink of Object.values(sinks)) sink.abort();

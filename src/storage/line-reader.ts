@@ -140,6 +140,14 @@ export class LineReader {
    * not grow with the partner's resources any more than with its lines.
    */
   async *rows(partnerTenantId: string, period: string, filter: LineFilter = {}): AsyncGenerator<StoredLineRow> {
+    for await (const lines of this.blocks(partnerTenantId, period, filter)) yield* lines;
+  }
+
+  /**
+   * rows(), a stored block's lines at a time: for a reader of every line (an export), one
+   * asynchronous step a block rather than a line.
+   */
+  async *blocks(partnerTenantId: string, period: string, filter: LineFilter = {}): AsyncGenerator<StoredLineRow[]> {
     const partner = await this.db
       .selectFrom('partners')
       .select(['partner_key', 'tenant_id', 'name'])
@@ -181,11 +189,12 @@ export class LineReader {
           ? new LineFields(block.fields, amounts, await dictionaries.for(block.batch_id, block.fields))
           : null;
         const base = block.block_key * LINE_INDEX_SPAN;
+        const lines: StoredLineRow[] = [];
         for (let i = 0; i < count; i++) {
           if (base + i <= after || isReplaced(block.replaced, i)) continue;
           const owner = owners.get(resources[i]!);
           if (!owner) continue;
-          yield {
+          lines.push({
             position: base + i,
             period,
             owner,
@@ -196,8 +205,9 @@ export class LineReader {
             usd: amounts[3 * i + 2]!,
             fields,
             index: i,
-          };
+          });
         }
+        if (lines.length > 0) yield lines;
       }
     }
   }
