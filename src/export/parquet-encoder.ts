@@ -1,4 +1,3 @@
-import type { ColumnChunk, ColumnMetaData, Encoding, RowGroup, SchemaElement } from 'hyparquet';
 import { ByteWriter } from 'hyparquet-writer';
 import { writeDataPageV2 } from 'hyparquet-writer/src/datapage.js';
 import { writeDictionaryPage } from 'hyparquet-writer/src/dictionary.js';
@@ -19,6 +18,15 @@ export interface ParquetPlan {
   readonly columns: readonly ExportColumn[];
   readonly decimals: readonly (DecimalPrecision | undefined)[];
 }
+
+// Parquet's metadata types as hyparquet-writer's functions take them (they come from hyparquet,
+// its own dependency, not ours).
+type FileMetaData = Parameters<typeof writeMetadata>[1];
+type SchemaElement = FileMetaData['schema'][number];
+type RowGroup = FileMetaData['row_groups'][number];
+type ColumnChunk = RowGroup['columns'][number];
+type ColumnMetaData = NonNullable<ColumnChunk['meta_data']>;
+type Encoding = Parameters<typeof writeDataPageV2>[0]['encoding'];
 
 /** A column's values in Parquet's physical form: INT64 as bigint, byte arrays as bytes. */
 type Physical = bigint | Uint8Array;
@@ -170,12 +178,11 @@ function useDictionary(element: SchemaElement, stored: readonly Physical[], inde
 }
 
 /**
- * Parquet from row groups handed over column by column as distinct values and indexes (what
- * row-sinks.ts collects): decimals as DECIMAL(precision, scale) — exact, each column's chosen by
+ * Parquet from row groups handed over column by column as distinct values and indexes
+ * (column-groups.ts): decimals as DECIMAL(precision, scale) — exact, each column's chosen by
  * the caller from the data — timestamps as UTC TIMESTAMP(MILLIS), JSON columns as JSON, FOCUS's
- * non-null columns REQUIRED; Snappy, statistics per column chunk. A column whose values repeat is
- * written as a dictionary page and the rows' indexes, one whose values mostly differ as plain
- * values. Each value is converted once a group, not once a row: hyparquet-writer's ParquetWriter
+ * non-null columns REQUIRED; Snappy, statistics per column chunk. A column chunk is a dictionary
+ * page and the rows' indexes where that is smaller than its values written plainly. Each value is converted once a group, not once a row: hyparquet-writer's ParquetWriter
  * converted, compared and looked up every row's value (it was ~half of an export; docs/benchmarks.md).
  * The pages, Snappy and the footer are hyparquet-writer's own. Each row group's bytes go to `emit`
  * as soon as they are encoded, the footer's at `finish`.
@@ -246,7 +253,7 @@ export function parquetEncoder(plan: ParquetPlan, emit: (chunk: Uint8Array) => v
       writer,
       column,
       encoding,
-      pageData: { values: page as never, definitionLevels, repetitionLevels: [], maxDefinitionLevel: optional ? 1 : 0 },
+      pageData: { values: page, definitionLevels, repetitionLevels: [], maxDefinitionLevel: optional ? 1 : 0 },
     });
     const meta_data: ColumnMetaData = {
       type: element.type!,
@@ -291,13 +298,15 @@ export function parquetEncoder(plan: ParquetPlan, emit: (chunk: Uint8Array) => v
     },
     /** The footer: the schema and every row group's columns. */
     finish(): void {
-      writeMetadata(writer, {
+      const metadata: Omit<FileMetaData, 'metadata_length'> = {
         version: 2,
         created_by: 'partner-usage',
         schema,
         num_rows: fileRows,
         row_groups: rowGroups,
-      } as never);
+      };
+      // metadata_length is what a reader measures, not a field written (hyparquet-writer omits it too).
+      writeMetadata(writer, metadata as FileMetaData);
       writer.appendUint32(0x31524150); // PAR1
       writer.finish();
     },
