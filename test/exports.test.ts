@@ -205,6 +205,54 @@ describe('the Parquet encoder thread', () => {
   });
 });
 
+describe("a reconciliation Parquet of daily-rated and legacy lines in one file (the export route's)", () => {
+  it("sizes the daily-rated layout's decimals for the legacy lines written in it", async () => {
+    const dir = tempDir();
+    const partner = '5d7c1a2e-3b4f-4e6a-9c8d-1f2e3a4b5c6d';
+    const daily = generate(dir, 'daily.csv', { rows: 400, customers: 3, period: PERIOD, partner, seed: 3 });
+    const legacy = generate(dir, 'legacy.csv', {
+      rows: 200,
+      customers: 2,
+      period: PERIOD,
+      partner,
+      seed: 4,
+      format: 'legacy',
+    });
+    // One legacy charge wider than every daily-rated one: 12 digits before the point.
+    const lines = fs.readFileSync(legacy.file, 'utf8').split('\n');
+    const header = lines[0]!.split(',');
+    const at = header.indexOf('PretaxCharges');
+    // The record's fields (quoted ones whole); the pattern also matches an empty tail, left out.
+    const cells = lines[1]!
+      .match(/("([^"]|"")*"|[^,]*)(,|$)/g)!
+      .slice(0, header.length)
+      .map((c) => c.replace(/,$/, ''));
+    cells[at] = '987654321098.13';
+    lines[1] = cells.join(',');
+    fs.writeFileSync(legacy.file, lines.join('\n'));
+    const store = await openStore(path.join(dir, 'mixed.db'), alertEngine);
+    try {
+      await importFile(store, daily.file);
+      await importFile(store, legacy.file);
+      const file = path.join(dir, 'mixed.parquet');
+      const request: ExportRequest = {
+        partnerTenantId: partner,
+        periods: [PERIOD],
+        format: 'reconciliation',
+        encoding: 'parquet',
+      };
+      await writeExport(store, request, fs.createWriteStream(file));
+      const [found] = await rowsOf(
+        `SELECT count(*) AS n, count(*) FILTER (WHERE CAST(BillingPreTaxTotal AS VARCHAR) LIKE '987654321098.13%') AS wide FROM read_parquet('${file}')`,
+      );
+      assert.equal(Number(found!.n), 600, 'every line, in one file');
+      assert.equal(Number(found!.wide), 1, "the legacy line's charge, exactly");
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 for (const backend of BACKENDS) {
   describe(`exports on ${backend}`, () => {
     const dir = tempDir();

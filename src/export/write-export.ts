@@ -75,20 +75,26 @@ async function parquetDecimals(
       layout,
       layout.columns.flatMap((c, i) => (c.type === 'decimal' ? [i] : [])),
     );
+  const count = (layout: ExportLayout, row: StoredLineRow) => {
+    const seen = digits.get(layout)!;
+    const values = layout.decimals(row);
+    const at = decimalColumns.get(layout)!;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v === null || v === undefined) continue;
+      const d = decimalDigits(v);
+      const s = seen[at[i]!]!;
+      if (d.whole > s.whole) s.whole = d.whole;
+      if (d.fraction > s.fraction) s.fraction = d.fraction;
+    }
+  };
   for await (const lines of blocksOf(store, request))
     for (const row of lines) {
-      const layout = layouts[lineFormat(row)];
-      const seen = digits.get(layout)!;
-      const values = layout.decimals(row);
-      const at = decimalColumns.get(layout)!;
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i];
-        if (v === null || v === undefined) continue;
-        const d = decimalDigits(v);
-        const s = seen[at[i]!]!;
-        if (d.whole > s.whole) s.whole = d.whole;
-        if (d.fraction > s.fraction) s.fraction = d.fraction;
-      }
+      const format = lineFormat(row);
+      count(layouts[format], row);
+      // Without a file of their own (one stream: the export route), legacy lines are written in the
+      // daily-rated layout: its columns must hold their values too.
+      if (format === 'legacy' && layouts.legacy !== layouts['daily-rated']) count(layouts['daily-rated'], row);
     }
   const precisions = (layout: ExportLayout): Precisions =>
     layout.columns.map((c, i) => {
