@@ -185,12 +185,22 @@ describe('the Parquet encoder thread', () => {
   });
 
   it("fails the export with the encoder's reason when a value does not fit its column", async () => {
-    const sink = parquetSink(fs.createWriteStream(path.join(dir, 'too-wide.parquet')), {
-      columns: [column('Amount', 'decimal')],
-      decimals: [{ precision: 18, scale: 0 }],
-    });
-    await sink.write(['99999999999999999999']);
-    await assert.rejects(sink.end(), /Amount: 99999999999999999999 does not fit DECIMAL\(18, 0\)/);
+    // Too many digits before the point; more places than the scale, plainly and as an exponent.
+    for (const [value, scale] of [
+      ['99999999999999999999', 0],
+      ['1.234', 2],
+      ['1E-5', 4],
+    ] as const) {
+      const sink = parquetSink(fs.createWriteStream(path.join(dir, 'too-wide.parquet')), {
+        columns: [column('Amount', 'decimal')],
+        decimals: [{ precision: 18, scale }],
+      });
+      await sink.write([value]);
+      await assert.rejects(
+        sink.end(),
+        new RegExp(`^Error: Amount: ${value.replace('.', '\\.')} does not fit DECIMAL\\(18, ${scale}\\)$`),
+      );
+    }
   });
 
   it('stops the encoder thread when an export is given up: the process ends by itself', () => {

@@ -21,6 +21,10 @@ export interface ExportLayout {
   decimals(row: StoredLineRow): (string | null)[];
 }
 
+/** Where a layout's decimal columns are among its columns: the order of its decimals(row). */
+export const decimalPositions = (columns: readonly ExportColumn[]): number[] =>
+  columns.flatMap((c, i) => (c.type === 'decimal' ? [i] : []));
+
 /**
  * A layout from its columns and values alone: its decimals are read from the whole row's values
  * (for layouts made from another's — a customer's FOCUS, a grantee's lines — off the hot path).
@@ -29,7 +33,7 @@ export function layoutOf(
   columns: readonly ExportColumn[],
   values: (row: StoredLineRow) => (string | null)[],
 ): ExportLayout {
-  const at = columns.flatMap((c, i) => (c.type === 'decimal' ? [i] : []));
+  const at = decimalPositions(columns);
   return {
     columns,
     values,
@@ -232,22 +236,21 @@ function focusLine(r: StoredLineRow) {
   // The legacy file names no resource; its Project column holds the resource id in some files.
   const project = legacy ? lineValue(r, L.Project).trim() : '';
   const resourceId = legacy ? (project.startsWith('/subscriptions/') ? project : '') : v('ResourceURI').trim();
-  const a = amounts;
   // The amounts' fields one by one: a spread made each line's object a slow one (2× the export's time).
   return {
     legacy,
-    rate: a.rate,
+    rate: amounts.rate,
     billingCurrency,
-    listUnitPrice: a.listUnitPrice,
-    contractedUnitPrice: a.contractedUnitPrice,
-    pricingList: a.pricingList,
-    pricingContracted: a.pricingContracted,
-    listCost: a.listCost,
-    contractedCost: a.contractedCost,
-    benefit: a.benefit,
-    pec: a.pec,
-    usd: a.usd,
-    pricingCost: a.pricingCost,
+    listUnitPrice: amounts.listUnitPrice,
+    contractedUnitPrice: amounts.contractedUnitPrice,
+    pricingList: amounts.pricingList,
+    pricingContracted: amounts.pricingContracted,
+    listCost: amounts.listCost,
+    contractedCost: amounts.contractedCost,
+    benefit: amounts.benefit,
+    pec: amounts.pec,
+    usd: amounts.usd,
+    pricingCost: amounts.pricingCost,
     unit: focusUnit(rawUnit),
     rawUnit,
     meterId,

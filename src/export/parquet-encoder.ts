@@ -82,14 +82,14 @@ function elementOf(c: ExportColumn, decimal: DecimalPrecision | undefined): Sche
   }
 }
 
-/** The decimal's unscaled value at `scale` places: exact (the scale holds every place). */
-function unscaled(text: string, scale: number): bigint {
+/** The decimal's unscaled value at `scale` places; undefined when it has more places (or is no decimal). */
+function unscaled(text: string, scale: number): bigint | undefined {
   // Plain decimals (what the layouts write) read by hand: a regular expression cost twice as much.
   const dot = text.indexOf('.');
   if (dot < 0) return plainDigits(text, 0, text.length) ? BigInt(text + '0'.repeat(scale)) : exactly(text, scale);
   const places = text.length - dot - 1;
-  if (places > scale || !plainDigits(text, 0, dot) || !plainDigits(text, dot + 1, text.length))
-    return exactly(text, scale);
+  if (!plainDigits(text, 0, dot) || !plainDigits(text, dot + 1, text.length)) return exactly(text, scale);
+  if (places > scale) return undefined;
   return BigInt(text.slice(0, dot) + text.slice(dot + 1) + '0'.repeat(scale - places));
 }
 
@@ -104,7 +104,11 @@ function plainDigits(text: string, start: number, end: number): boolean {
   return true;
 }
 
-const exactly = (text: string, scale: number): bigint => rescale(parseDecimal(text)!, scale);
+/** Any other decimal text (an exponent, a sign, a leading point) by the money module's reader. */
+function exactly(text: string, scale: number): bigint | undefined {
+  const d = parseDecimal(text);
+  return d && d.scale <= scale ? rescale(d, scale) : undefined;
+}
 
 /**
  * A DECIMAL's unscaled value as FIXED_LEN_BYTE_ARRAY: big-endian two's complement in `length`
@@ -142,7 +146,8 @@ function physicalOf(c: ExportColumn, element: SchemaElement): (v: string) => Con
     return (v: string): Converted => {
       const n = unscaled(v, scale);
       // The caller chose the precision from the data; a value past it would be written wrapped.
-      if (n >= limit || -n >= limit) throw new Error(`${c.name}: ${v} does not fit DECIMAL(${precision}, ${scale})`);
+      if (n === undefined || n >= limit || -n >= limit)
+        throw new Error(`${c.name}: ${v} does not fit DECIMAL(${precision}, ${scale})`);
       return { stored: asBytes ? twosComplement(n, element.type_length!) : n, statistic: n };
     };
   }

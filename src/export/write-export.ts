@@ -6,9 +6,11 @@ import {
   FOCUS_LAYOUT,
   LEGACY_RECONCILIATION_LAYOUT,
   RECONCILIATION_LAYOUT,
+  decimalPositions,
   type ExportLayout,
 } from './export-layout.js';
 import { lineFormat } from './line-values.js';
+import type { DecimalPrecision } from './parquet-encoder.js';
 import { csvSink, decimalDigits, parquetSink, type RowSink } from './row-sinks.js';
 
 /**
@@ -51,7 +53,7 @@ async function* blocksOf(store: Store, request: ExportRequest): AsyncGenerator<S
 }
 
 /** Per decimal column of a layout, the DECIMAL(p, s) it needs (undefined for other columns). */
-type Precisions = ({ precision: number; scale: number } | undefined)[];
+type Precisions = (DecimalPrecision | undefined)[];
 
 /**
  * The DECIMAL(p, s) each Parquet decimal column needs to hold these lines' values exactly; an
@@ -69,12 +71,7 @@ async function parquetDecimals(
       layout.columns.map(() => ({ whole: 1, fraction: 0 })),
     );
   // Where each of a layout's decimals(row) values goes among its columns.
-  const decimalColumns = new Map<ExportLayout, number[]>();
-  for (const layout of digits.keys())
-    decimalColumns.set(
-      layout,
-      layout.columns.flatMap((c, i) => (c.type === 'decimal' ? [i] : [])),
-    );
+  const decimalColumns = new Map([...digits.keys()].map((layout) => [layout, decimalPositions(layout.columns)]));
   const count = (layout: ExportLayout, row: StoredLineRow) => {
     const seen = digits.get(layout)!;
     const values = layout.decimals(row);

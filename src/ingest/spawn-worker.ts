@@ -10,11 +10,12 @@ const YOUNG_GENERATION_MB = 4;
 
 /**
  * Starts a worker from a module beside the caller, its old generation bounded at `oldGenerationMb`
- * when given, its young generation at `youngGenerationMb` (4 MB unless said). Compiled, that is a .js file; run from the TypeScript sources (tests, `npm run dev`),
- * the worker registers tsx first, since Node 20 workers do not inherit the loader hooks of
- * `--import tsx` — unless PARTNER_USAGE_TEST_WORKERS names a folder holding the worker bundled
- * (`<name>.mjs`: the test suite bundles it once a run, test/helpers/bundled.ts, rather than have
- * every worker compile the sources again).
+ * when given, its young generation at `youngGenerationMb` (4 MB unless said). Compiled, that is a
+ * .js file; run from the TypeScript sources (tests, `npm run dev`), the worker registers tsx first,
+ * since Node 20 workers do not inherit the loader hooks of `--import tsx` — unless
+ * PARTNER_USAGE_TEST_WORKERS names a folder holding the worker bundled (`<name>.mjs`: the test suite
+ * bundles it once a run, test/helpers/bundled.ts, rather than have every worker compile the sources
+ * again).
  */
 export function spawnWorker(
   callerUrl: string,
