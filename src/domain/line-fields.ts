@@ -61,6 +61,17 @@ function typeProblem(type: ColumnType, bytes: Uint8Array, start: number, end: nu
   }
 }
 
+/**
+ * Whether `length` bytes at `s` of `own` equal those at `start` of `view`: four bytes at a time
+ * (measured: twice as fast as a byte loop, four times the native compare for a field's length).
+ */
+function sameBytes(own: DataView, s: number, view: DataView, start: number, length: number): boolean {
+  let i = 0;
+  for (; i + 4 <= length; i += 4) if (own.getInt32(s + i, true) !== view.getInt32(start + i, true)) return false;
+  for (; i < length; i++) if (own.getUint8(s + i) !== view.getUint8(start + i)) return false;
+  return true;
+}
+
 const grown = (a: Int32Array, size: number) => {
   const next = new Int32Array(Math.max(size, a.length * 2));
   next.set(a);
@@ -105,15 +116,9 @@ class ValueTable {
     this.columnCount = new Int32Array(width);
   }
 
-  /** Whether value v is the bytes at [start, start + length) of `view`, compared four bytes at a time. */
+  /** Whether value v is the bytes at [start, start + length) of `view`. */
   same(v: number, view: DataView, start: number, length: number): boolean {
-    if (this.length[v] !== length) return false;
-    const own = this.view;
-    const s = this.start[v]!;
-    let i = 0;
-    for (; i + 4 <= length; i += 4) if (own.getInt32(s + i, true) !== view.getInt32(start + i, true)) return false;
-    for (; i < length; i++) if (own.getUint8(s + i) !== view.getUint8(start + i)) return false;
-    return true;
+    return this.length[v] === length && sameBytes(this.view, this.start[v]!, view, start, length);
   }
 
   /** The value's number in the table, or -1; `view` is a DataView over all of the value's buffer. */
@@ -435,29 +440,37 @@ export class LineFieldsEncoder {
     let local = imports.local;
     for (let k = 0; k < w; k++) {
       const f = positions[k]!;
-      const start = f < 0 ? 0 : starts[f]!;
-      const end = f < 0 ? 0 : ends[f]!;
+      let start = f < 0 ? 0 : starts[f]!;
+      let end = f < 0 ? 0 : ends[f]!;
+      let bytes = buf;
+      let at = view;
       const mode = modes[k]!;
-      if (mode === Mode.Import && (f < 0 || escaped[f] === 0)) {
-        const length = end - start;
-        // The previous line's value of the column, then the resource's last.
-        let found = false;
-        for (let pass = 0; pass < 2 && !found; pass++) {
-          const v = pass === 0 ? last[k]! : row >= 0 && slots[k]! >= 0 ? hints[row + slots[k]!]! - 1 : -1;
-          if (v < 0 || valueLength[v] !== length) continue;
-          const s = valueStart[v]!;
-          // Four bytes at a time (measured: twice as fast as a byte loop, four times the native compare).
-          let i = 0;
-          while (i + 4 <= length && own.getInt32(s + i, true) === view.getInt32(start + i, true)) i += 4;
-          while (i < length && own.getUint8(s + i) === view.getUint8(start + i)) i++;
-          if (i < length) continue;
-          ids[base + k] = local[v]!;
-          last[k] = v;
-          values[k] = v;
-          found = true;
-          if (counting && pass === 0) this.#lastHits[k]!++;
+      if (mode === Mode.Import) {
+        if (f >= 0 && escaped[f] !== 0) {
+          // Compared as the value it stands for: doubled quotes undone (a JSON field's are many).
+          end = this.#unescape(buf, start, end);
+          start = 0;
+          bytes = this.#scratch;
+          at = this.#scratchView;
         }
-        if (found) continue;
+        const length = end - start;
+        // A hinted column (one the previous line seldom matches) tries the resource's last value
+        // first, then the previous line's; any other column only the previous line's.
+        const hint = row >= 0 && slots[k]! >= 0 ? hints[row + slots[k]!]! - 1 : -1;
+        const previous = last[k]!;
+        let v = hint >= 0 ? hint : previous;
+        for (let pass = 0; pass < 2; pass++) {
+          if (v >= 0 && valueLength[v] === length && sameBytes(own, valueStart[v]!, at, start, length)) {
+            ids[base + k] = local[v]!;
+            last[k] = v;
+            values[k] = v;
+            if (counting && v === previous) this.#lastHits[k]!++;
+            break;
+          }
+          v = pass === 0 && hint >= 0 && hint !== previous ? previous : -1;
+          if (v < 0) break;
+        }
+        if (v >= 0) continue;
       } else if (
         mode === Mode.Amount &&
         (this.#amount[k] !== 2 || this.#usdIsPricing) &&
@@ -467,8 +480,13 @@ export class LineFieldsEncoder {
         // The amount is the field without surrounding spaces (line-decoder.ts): stored as such, once.
         ids[base + k] = 0;
         continue;
+      } else if (f >= 0 && escaped[f] !== 0) {
+        end = this.#unescape(buf, start, end);
+        start = 0;
+        bytes = this.#scratch;
+        at = this.#scratchView;
       }
-      const problem = this.#lookUp(k, buf, view, start, end, f >= 0 && escaped[f] !== 0);
+      const problem = this.#lookUp(k, bytes, at, start, end);
       if (problem !== undefined) {
         this.problem = problem;
         return k;
@@ -489,20 +507,7 @@ export class LineFieldsEncoder {
    * (or is an amount whose text differs from the amount): looked up by its hash, added when new.
    * Returns why the value is refused, when it is not its column's type or not UTF-8.
    */
-  #lookUp(
-    k: number,
-    buf: Uint8Array,
-    view: DataView,
-    start: number,
-    end: number,
-    escaped: boolean,
-  ): string | undefined {
-    if (escaped) {
-      end = this.#unescape(buf, start, end);
-      start = 0;
-      buf = this.#scratch;
-      view = this.#scratchView;
-    }
+  #lookUp(k: number, buf: Uint8Array, view: DataView, start: number, end: number): string | undefined {
     const mode = this.#modes[k]!;
     const table = mode === Mode.Import ? this.#imports : this.#block;
     const h = hashOf(k, view, start, end);
