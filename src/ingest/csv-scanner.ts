@@ -8,10 +8,23 @@
  * at most `maxRecordBytes` long, so what is carried (and scanned again) stays bounded.
  */
 
+import { dataViewOf } from './data-view-of.js';
+
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const LF = 0x0a;
 const CR = 0x0d;
+
+/**
+ * Whether any of the four bytes of `x` is a comma, LF or CR: a byte of `x ^ c` is zero where the
+ * byte is c, and `(y - 0x01010101) & ~y & 0x80808080` is non-zero exactly when a byte of y is zero.
+ */
+function endsField(x: number): boolean {
+  const comma = x ^ 0x2c2c2c2c;
+  const lf = x ^ 0x0a0a0a0a;
+  const cr = x ^ 0x0d0d0d0d;
+  return ((((comma - 0x01010101) & ~comma) | ((lf - 0x01010101) & ~lf) | ((cr - 0x01010101) & ~cr)) & 0x80808080) !== 0;
+}
 
 /** The longest record accepted, in bytes (docs/ingest.md, "Limits"). */
 export const MAX_RECORD_BYTES = 1 << 20;
@@ -184,6 +197,7 @@ export class CsvScanner {
     const rec = this.#record;
     (rec as { buf: Buffer }).buf = buf;
     const { starts, ends, escaped } = rec;
+    const view = dataViewOf(buf);
     const len = buf.length;
     const maxBytes = this.#maxRecordBytes;
     let pos = this.#pos;
@@ -237,6 +251,11 @@ export class CsvScanner {
           }
         } else {
           const start = i;
+          // Four bytes at a time while none of them ends the field (measured: the byte loop alone
+          // was a tenth of a parse worker's time), then byte by byte to the one that does.
+          if (i < len && buf[i] !== COMMA) {
+            for (; i + 4 <= len; i += 4) if (endsField(view.getInt32(i, true))) break;
+          }
           while (i < len) {
             const c = buf[i]!;
             if (c === COMMA || c === LF || c === CR) break;
