@@ -93,10 +93,11 @@ const categoryOf = perText(serviceCategory);
 const orNull = (text: string): string | null => (text === '' ? null : text);
 
 /** `Microsoft.Compute/virtualMachines` from a resource id. */
-function resourceType(uri: string): string | null {
+const resourceType = perText((uri: string): string | null => {
   const m = /\/providers\/([^/]+)\/([^/]+)/i.exec(uri);
   return m ? `${m[1]}/${m[2]}` : null;
-}
+});
+const resourceName = perText((uri: string) => orNull(uri.slice(uri.lastIndexOf('/') + 1)));
 
 /** Tags that are a JSON object (FOCUS's Tags is one); other text, which real files hold, is left out. */
 const tagsJson = perText((tags: string): string | null => {
@@ -132,34 +133,49 @@ function times(a: string, b: string): string | null {
 /** A unit price in the billing currency: its exact text, and its value for the line's costs. */
 type Price = { readonly text: string; readonly value: Decimal } | null;
 
-// Unit prices repeat line after line (a meter's price, a customer's rate): converted once each,
-// remembered by rate, then price — the texts themselves, no key made a line — 10,000 at most.
-const pricesByRate = new Map<string, Map<string, Price>>();
-let pricesKept = 0;
-function unitPrice(price: string, rate: string): Price {
-  let byPrice = pricesByRate.get(rate);
-  const known = byPrice?.get(price);
-  if (known !== undefined) return known;
-  if (++pricesKept > 10_000) {
-    pricesByRate.clear();
-    pricesKept = 1;
-    byPrice = undefined;
-  }
-  if (!byPrice) pricesByRate.set(rate, (byPrice = new Map()));
-  const text = times(price, rate);
-  const value: Price = text === null ? null : { text, value: parseDecimal(text)! };
-  byPrice.set(price, value);
-  return value;
+/**
+ * `fn` remembered per pair of texts, by the first and then the second — the texts themselves, no
+ * key made a call (a key string a line cost a hash each line) — 10,000 pairs at most.
+ */
+function perPair<V>(fn: (a: string, b: string) => V): (a: string, b: string) => V {
+  const memo = new Map<string, Map<string, { value: V }>>();
+  let kept = 0;
+  return (a, b) => {
+    let byB = memo.get(a);
+    const known = byB?.get(b);
+    if (known) return known.value;
+    if (++kept > 10_000) {
+      memo.clear();
+      kept = 1;
+      byB = undefined;
+    }
+    if (!byB) memo.set(a, (byB = new Map()));
+    const value = fn(a, b);
+    byB.set(b, { value });
+    return value;
+  };
 }
+
+/**
+ * A unit price in the billing currency, by the exchange rate and then the price (a customer's
+ * rate, a meter's price repeat line after line): converted once each.
+ */
+const unitPrice = perPair((rate: string, price: string): Price => {
+  const text = times(price, rate);
+  return text === null ? null : { text, value: parseDecimal(text)! };
+});
 
 /** A legacy price, which Microsoft writes with a currency sign at times ("$0.0808"). */
 const legacyPrice = (text: string) => text.trim().replace(/^[^\d.+-]+/, '');
 
 /** A percentage as a fraction (15 → 0.15), exactly. */
-function fraction(percent: string): string | null {
+const fraction = perText((percent: string): string | null => {
   const d = parseDecimal(percent.trim());
   return d ? formatDecimal({ units: d.units, scale: d.scale + 2 }) : null;
-}
+});
+const pricingCurrencyOf = perText((code: string) => code.trim().toUpperCase() || 'USD');
+// SkuPriceId's text by meter and availability (or legacy SKU): one string each, not one a line.
+const skuPriceOf = perPair((meter: string, sku: string) => `${meter}/${sku}`);
 
 /** FOCUS's commitment discount from a line's benefit columns (anchors.md §4.4: Microsoft's mapping). */
 function commitment(benefitType: string, orderId: string, benefitId: string) {
@@ -196,8 +212,8 @@ function focusAmounts(r: StoredLineRow) {
   const toBilling = rate.trim() !== '' ? rate : sameCurrency ? '1' : '';
   const pricingList = legacy ? legacyPrice(v('UnitPrice', 'ListPrice')) : v('UnitPrice');
   const pricingContracted = legacy ? legacyPrice(v('UnitPrice', 'PretaxEffectiveRate')) : v('EffectiveUnitPrice');
-  const listUnitPrice = unitPrice(pricingList, toBilling);
-  const contractedUnitPrice = unitPrice(pricingContracted, toBilling);
+  const listUnitPrice = unitPrice(toBilling, pricingList);
+  const contractedUnitPrice = unitPrice(toBilling, pricingContracted);
   // The quantity read once for both costs, each unit price once for all its lines.
   const quantity = parseDecimal(r.quantity.trim());
   const cost = (price: Price) => (price && quantity ? formatDecimal(multiply(price.value, quantity)) : null);
@@ -261,13 +277,13 @@ function focusLine(r: StoredLineRow) {
     location,
     subAccount,
     subAccountName: legacy ? lineValue(r, L.SubscriptionName) : v('EntitlementDescription'),
-    pricingCurrency: legacy ? billingCurrency : v('PricingCurrency').trim().toUpperCase() || 'USD',
+    pricingCurrency: legacy ? billingCurrency : pricingCurrencyOf(v('PricingCurrency')),
     invoice: orNull(v('InvoiceNumber', 'InvoiceNumber').trim()),
     publisher: legacy ? 'Microsoft' : v('PublisherName').trim() || 'Microsoft',
     reseller: orNull(v('Tier2MpnId', 'ResellerMpnId').trim()),
     tags: legacy ? null : tagsJson(v('Tags')),
     product: v('ProductName'),
-    skuPrice: legacy ? v('MeterId', 'ResourceGuid') + '/' + lineValue(r, L.Sku) : `${meterId}/${v('AvailabilityId')}`,
+    skuPrice: skuPriceOf(meterId, legacy ? lineValue(r, L.Sku) : v('AvailabilityId')),
     subscription: v('SubscriptionId', 'SubscriptionId'),
     resourceGroup: v('ResourceGroup'),
     meterSubcategory: v('MeterSubCategory', 'ServiceType'),
@@ -362,7 +378,7 @@ const FOCUS_COLUMNS: readonly FocusColumn[] = [
   S('RegionId', (l) => regionId(l.location)),
   S('RegionName', (l) => (regionId(l.location) === null ? null : l.location.trim())),
   S('ResourceId', (l) => orNull(l.resourceId)),
-  S('ResourceName', (l) => orNull(l.resourceId.slice(l.resourceId.lastIndexOf('/') + 1))),
+  S('ResourceName', (l) => resourceName(l.resourceId)),
   S('ResourceType', (l) => resourceType(l.resourceId)),
   S('ServiceCategory', (l) => l.category, true),
   S('ServiceName', (l) => l.meterCategory || 'Azure', true),
