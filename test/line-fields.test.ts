@@ -141,6 +141,41 @@ describe('line fields: every column of a block, as written', () => {
     assert.equal(at(0, 'ResourceGroup'), 'rg""x', 'a field that was not quoted is kept as it was');
   });
 
+  it('finds a value written quoted or bare as one value, on the previous line or the same resource’s last', () => {
+    const encoder = new LineFieldsEncoder('daily-rated');
+    const tags = index('daily-rated', 'Tags');
+    // Two resources taking turns: Tags never matches the previous line, so it is hinted per resource.
+    const lines = (n: number) =>
+      Array.from({ length: n }, (_, i) => {
+        const quoted = i % 4 < 2;
+        const value = i % 2 === 0 ? '{"a":1}' : '{"a":2}';
+        return { resource: i % 2, quoted, text: quoted ? value.replaceAll('"', '""') : value };
+      });
+    const deltas: string[] = [];
+    const dictionary = new LineDictionary();
+    const read: string[] = [];
+    for (const block of [lines(8), lines(8)]) {
+      for (const l of block) {
+        encoder.line(l.resource, true);
+        const r = record(line('daily-rated', { Tags: l.text }), l.quoted ? [tags] : []);
+        assert.equal(encoder.encodeLine(r.buf, r.view, r.starts, r.ends, r.escaped, positions('daily-rated')), -1);
+        encoder.commit(l.resource);
+      }
+      const { fields: blob, delta } = encoder.take();
+      dictionary.apply(delta);
+      deltas.push(Buffer.from(delta).toString('utf8'));
+      const fields = new LineFields(blob, new Array<string>(3 * block.length).fill(''), dictionary);
+      for (let i = 0; i < block.length; i++) read.push(fields.at(i, tags));
+    }
+    assert.deepEqual(
+      read,
+      [...lines(8), ...lines(8)].map((l) => (l.resource === 0 ? '{"a":1}' : '{"a":2}')),
+    );
+    assert.equal(deltas[0]!.split('{"a":1}').length - 1, 1, 'the first block brings each value once');
+    assert.equal(deltas[0]!.split('{"a":2}').length - 1, 1, 'the first block brings each value once');
+    assert.ok(!deltas[1]!.includes('{"a"'), 'the second block brings no Tags value again');
+  });
+
   it('stores an amount once: as the block amount, unless its text differs from it', () => {
     const q = index('daily-rated', 'Quantity');
     const p = index('daily-rated', 'PricingPreTaxTotal');
