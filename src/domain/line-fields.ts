@@ -445,14 +445,15 @@ export class LineFieldsEncoder {
       let bytes = buf;
       let at = view;
       const mode = modes[k]!;
+      const quoted = f >= 0 && escaped[f] !== 0;
+      if (quoted) {
+        // Compared and looked up as the value it stands for: doubled quotes undone (JSON has many).
+        end = this.#unescape(buf, start, end);
+        start = 0;
+        bytes = this.#scratch;
+        at = this.#scratchView;
+      }
       if (mode === Mode.Import) {
-        if (f >= 0 && escaped[f] !== 0) {
-          // Compared as the value it stands for: doubled quotes undone (a JSON field's are many).
-          end = this.#unescape(buf, start, end);
-          start = 0;
-          bytes = this.#scratch;
-          at = this.#scratchView;
-        }
         const length = end - start;
         // A hinted column (one the previous line seldom matches) tries the resource's last value
         // first, then the previous line's; any other column only the previous line's.
@@ -474,17 +475,12 @@ export class LineFieldsEncoder {
       } else if (
         mode === Mode.Amount &&
         (this.#amount[k] !== 2 || this.#usdIsPricing) &&
-        (start === end || (buf[start] !== 0x20 && buf[end - 1] !== 0x20)) &&
-        (f < 0 || escaped[f] === 0)
+        !quoted &&
+        (start === end || (buf[start] !== 0x20 && buf[end - 1] !== 0x20))
       ) {
         // The amount is the field without surrounding spaces (line-decoder.ts): stored as such, once.
         ids[base + k] = 0;
         continue;
-      } else if (f >= 0 && escaped[f] !== 0) {
-        end = this.#unescape(buf, start, end);
-        start = 0;
-        bytes = this.#scratch;
-        at = this.#scratchView;
       }
       const problem = this.#lookUp(k, bytes, at, start, end);
       if (problem !== undefined) {
