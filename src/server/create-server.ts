@@ -126,9 +126,16 @@ export function createServer(options: ServerOptions): FastifyInstance {
     await refresher?.stop();
     await deps.grants.close();
   });
-  app.addHook('onRequest', async (req, reply) => {
+  // A callback, not an async function: every request runs it, and a promise per request showed.
+  app.addHook('onRequest', (req, reply, done) => {
     setTracingHeaders(req, reply);
-    checkUrlLength(req.url);
+    try {
+      checkUrlLength(req.url);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
   });
   // Before every route: hooks apply to the routes declared after them.
   const metrics = new ServerMetrics(options.store, deps.cache);
