@@ -97,6 +97,7 @@ const resourceType = perText((uri: string): string | null => {
   const m = /\/providers\/([^/]+)\/([^/]+)/i.exec(uri);
   return m ? `${m[1]}/${m[2]}` : null;
 });
+/** ResourceName: the resource id's last segment. */
 const resourceName = perText((uri: string) => orNull(uri.slice(uri.lastIndexOf('/') + 1)));
 
 /** Tags that are a JSON object (FOCUS's Tags is one); other text, which real files hold, is left out. */

@@ -28,7 +28,7 @@ export function requestIdOf(req: { headers: Record<string, string | string[] | u
   return safeHeader(req.headers['ms-requestid']) ?? crypto.randomUUID();
 }
 
-// Kept on the request itself: a WeakMap entry a request cost ~3 % of a small cached answer.
+// Kept on the request itself: a WeakMap entry a request was ~2 % of a small cached answer.
 const CORRELATION_ID = Symbol('correlationId');
 
 /** The request's correlation id: the client's MS-CorrelationId when usable, else a new GUID (one per request). */
