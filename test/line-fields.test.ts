@@ -381,6 +381,26 @@ describe('line fields: every column of a block, as written', () => {
     assert.deepEqual([values(picked, 0), values(picked, 1)], [lines[1]!.values, lines[2]!.values]);
   });
 
+  it('keeps a column in the import dictionary while it holds exactly its bound of values', () => {
+    for (const [bound, kept] of [
+      [20, true],
+      [19, false],
+    ] as const) {
+      const encoder = new LineFieldsEncoder('daily-rated', 0, { values: bound, bytes: 1 << 20 });
+      // 20 values in the first block: at the bound, or one past it; then a new one.
+      const lines = Array.from({ length: 21 }, (_, i) => ({
+        values: line('daily-rated', { MeterName: `meter ${i}` }),
+      }));
+      const blocks = roundTrip('daily-rated', lines, 20, encoder);
+      assert.equal(
+        Buffer.from(blocks[1]!.delta).includes(Buffer.from('meter 20')),
+        kept,
+        `bound ${bound}: the next value ${kept ? 'in' : 'out of'} the dictionary`,
+      );
+      assert.deepEqual(values(blocks[1]!.fields, 0), lines[20]!.values);
+    }
+  });
+
   it('keeps a column in its blocks once its import dictionary passes its bound', () => {
     const encoder = new LineFieldsEncoder('daily-rated', 0, { values: 10, bytes: 1 << 20 });
     const lines = Array.from({ length: 40 }, (_, i) => ({ values: line('daily-rated', { MeterName: `meter ${i}` }) }));
