@@ -187,8 +187,9 @@ function useDictionary(element: SchemaElement, stored: readonly Physical[], inde
  * (column-groups.ts): decimals as DECIMAL(precision, scale) — exact, each column's chosen by
  * the caller from the data — timestamps as UTC TIMESTAMP(MILLIS), JSON columns as JSON, FOCUS's
  * non-null columns REQUIRED; Snappy, statistics per column chunk. A column chunk is a dictionary
- * page and the rows' indexes where that is smaller than its values written plainly. Each value is converted once a group, not once a row: hyparquet-writer's ParquetWriter
- * converted, compared and looked up every row's value (it was ~half of an export; docs/benchmarks.md).
+ * page and the rows' indexes where that is smaller than its values written plainly. Each value is
+ * converted once a group, not once a row: hyparquet-writer's ParquetWriter converted, compared and
+ * looked up every row's value (it was ~half of an export; docs/benchmarks.md).
  * The pages, Snappy and the footer are hyparquet-writer's own. Each row group's bytes go to `emit`
  * as soon as they are encoded, the footer's at `finish`.
  */
