@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import Papa from 'papaparse';
 import { currentBillingPeriod } from '../src/domain/usage-model.js';
 import { columnsOf, LINE_COLUMNS, type LineColumn } from '../src/domain/line-schema.js';
+import { blobLine } from '../src/export/line-json.js';
 import { writeExport } from '../src/export/write-export.js';
 import { importFile } from '../src/ingest/importer.js';
 import { compare, parseDecimal } from '../src/money/decimal.js';
@@ -414,5 +415,65 @@ describe('export --format csv of a period holding both kinds of lines', () => {
     );
     assert.equal(csvRows(out).length, 300);
     assert.equal(csvRows(path.join(dir, 'lines.legacy.csv')).length, 200);
+  });
+});
+
+describe('numbers a file writes in other forms (leading zeros, exponents, signs)', () => {
+  it('are served as JSON numbers of their value by the line-item API and Graph blobs, and exported by value', async () => {
+    const dir = tempDir();
+    const { file } = generate(dir, 'forms.csv', { rows: 20, customers: 1, period: PERIOD, seed: 3, partner: PARTNER });
+    const rows = csvRows(file);
+    // Each form on a line of its own, in three number columns (a price, a rate, a percentage).
+    const forms = ['007.5', '-00.25', '4.35E+01', '+.5', '12.', '00'];
+    forms.forEach((text, i) => {
+      rows[i]!.UnitPrice = text;
+      rows[i]!.PCToBCExchangeRate = text;
+      rows[i]!.PartnerEarnedCreditPercentage = text;
+    });
+    const written = path.join(dir, 'forms-written.csv');
+    fs.writeFileSync(written, Papa.unparse(rows, { newline: '\n' }));
+    const server = await startTestServer(await testDatabase('sqlite', dir, 'forms'));
+    try {
+      await importFile(server.store, written);
+      const token = await server.token({ tenant: PARTNER, user: 'finance@partner.example' });
+      const currency = rows[0]!.BillingCurrency!;
+      const res = await fetch(
+        `${server.baseUrl}/v1/invoices/unbilled/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode=${currency}&period=current&size=2000`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
+      assert.equal(res.status, 200);
+      const body = await res.text();
+      // JSON.parse, not res.json(): a bare "007.5" would make the whole page unreadable.
+      const { items } = JSON.parse(body) as { items: Record<string, unknown>[] };
+      const served = new Set(items.map((i) => i.unitPrice));
+      for (const text of forms) {
+        const value = Number(text);
+        assert.ok(served.has(value), `unitPrice ${text} served as the number ${value}`);
+        assert.ok(
+          items.some((i) => i.unitPrice === value && i.pcToBCExchangeRate === value),
+          `pcToBCExchangeRate ${text}`,
+        );
+      }
+      assert.doesNotMatch(body, /":-?0\d/, 'no number with a leading zero');
+      // Graph's blob lines are written by the same function, from the same stored text.
+      let blobs = 0;
+      for await (const block of server.store.lines.blocks(PARTNER, PERIOD, {}))
+        for (const row of block) {
+          const line = JSON.parse(blobLine(row, 'full')) as Record<string, unknown>;
+          if (forms.some((f) => line.UnitPrice === Number(f))) blobs++;
+        }
+      assert.ok(blobs >= forms.length, `${blobs} blob lines with the forms' values`);
+      // The reconciliation file gives them back by value (as JSON writes a number: it imports back).
+      const out = path.join(dir, 'forms-out.csv');
+      await writeExport(
+        server.store,
+        { partnerTenantId: PARTNER, periods: [PERIOD], format: 'reconciliation', encoding: 'csv' },
+        fs.createWriteStream(out),
+      );
+      const prices = csvRows(out).map((r) => r.UnitPrice!);
+      for (const text of forms) assert.ok(prices.includes(String(Number(text))), `UnitPrice ${text} in the export`);
+    } finally {
+      await server.close();
+    }
   });
 });

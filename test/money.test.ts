@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { JsonDecimal, parseExact, stringifyExact } from '../src/contract/exact-json.js';
 import { percentUsed } from '../src/domain/percent-used.js';
-import { add, divide, formatDecimal, multiply, parseDecimal, rescale, round } from '../src/money/decimal.js';
+import {
+  add,
+  compare,
+  divide,
+  formatDecimal,
+  multiply,
+  parseDecimal,
+  plainDecimal,
+  rescale,
+  round,
+} from '../src/money/decimal.js';
 import { ExactSum } from '../src/money/exact-sum.js';
 import { decimalProblem, DecimalRead, readDecimal } from '../src/money/decimal-bytes.js';
 import { SumTable } from '../src/money/sum-table.js';
@@ -94,6 +104,48 @@ describe('exact decimals', () => {
     assert.equal(d('150', '1.5', 0), '100');
     assert.equal(d('0.000001', '3', 8), '0.00000033');
     assert.throws(() => divide(parseDecimal('1')!, parseDecimal('0.00')!, 2), /division by zero/);
+  });
+
+  it('compares values by value, whatever their scales and signs (budgets, alert thresholds, margins)', () => {
+    const c = (a: string, b: string) => compare(parseDecimal(a)!, parseDecimal(b)!);
+    assert.equal(c('1.5', '1.50'), 0, 'the same value at two scales');
+    assert.equal(c('1.50', '1.5'), 0, 'either way round');
+    assert.equal(c('1.5', '1.49'), 1, 'a larger value at a smaller scale');
+    assert.equal(c('1.49', '1.5'), -1, 'a smaller value at a larger scale');
+    assert.equal(c('0.001', '0.0009999'), 1, 'the larger scale on the right');
+    assert.equal(c('-1', '0'), -1, 'a credit below zero');
+    assert.equal(c('0', '-0.000001'), 1, 'zero above any credit');
+    assert.equal(c('-2.5', '-2.49'), -1, 'between two credits, the larger one is below');
+    assert.equal(c('100', '99.999999999999999999'), 1, "past a double's digits");
+    assert.equal(c('2e3', '2000.0'), 0, 'an exponent and its plain form');
+  });
+
+  it('writes decimal text as a plain JSON number would, every digit kept, and refuses what is not one', () => {
+    // Plain text is given back as it is (the same string: exports call it for every amount).
+    const plain = '-120.5682999999995904716';
+    assert.equal(plainDecimal(plain), plain);
+    for (const same of ['0', '-0', '12.5', '-7', '0.000015', '12.50', '100'])
+      assert.equal(plainDecimal(same), same, same);
+    // Other forms, as a file may write them, are written as JSON reads a number.
+    const forms: [string, string][] = [
+      ['1.5E-05', '0.000015'],
+      ['-2e3', '-2000'],
+      ['+.5', '0.5'],
+      ['+7', '7'],
+      ['.25', '0.25'],
+      ['-.5', '-0.5'],
+      ['12.', '12'],
+      ['007.5', '7.5'],
+      ['-00.25', '-0.25'],
+      ['00', '0'],
+      ['01', '1'],
+    ];
+    for (const [text, json] of forms) {
+      assert.equal(plainDecimal(text), json, text);
+      assert.equal(JSON.parse(plainDecimal(text)), Number(json), `${text} is JSON`);
+    }
+    for (const bad of ['a1.5', '1,5', '', '.', '1.5.2'])
+      assert.throws(() => plainDecimal(bad), new RegExp(`^RangeError: not a decimal: ${bad.replace('.', '\\.')}`), bad);
   });
 
   it('computes percentUsed as Partner Center shows it (602.84 and 28.08)', () => {
@@ -538,9 +590,11 @@ describe('exact JSON', () => {
   });
 
   it('refuses a JsonDecimal that is not plain decimal text, and reads as the nearest double', () => {
-    for (const bad of ['1e5', ' 1', '1.', '.5', '+1', '1,5', '', '0x1', '1.5 ']) {
+    // JSON has no leading zeros: "007.5" written bare would make the answer no JSON at all.
+    for (const bad of ['1e5', ' 1', '1.', '.5', '+1', '1,5', '', '0x1', '1.5 ', '007.5', '-00.25', '01']) {
       assert.throws(() => new JsonDecimal(bad), /not a plain decimal/, bad);
     }
+    for (const good of ['0', '-0', '0.5', '-0.25', '10', '100.00']) assert.equal(new JsonDecimal(good).text, good);
     const d = new JsonDecimal('-12.25');
     assert.equal(d.toNumber(), -12.25);
     assert.equal(+d, -12.25);

@@ -1,3 +1,9 @@
+/** JSON's grammar of a number without an exponent: no '+', no leading zeros, digits on both sides of a point. */
+const PLAIN_DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
+
+/** Whether text may be written as it is where JSON reads a number (a file's "007.5" may not). */
+export const isPlainDecimal = (text: string): boolean => PLAIN_DECIMAL.test(text);
+
 /**
  * JSON with exact decimals. A money value is carried as a JsonDecimal (its decimal text) and
  * written as a bare JSON number with every digit, e.g. 120.5682999999995904716, which
@@ -6,7 +12,7 @@
  */
 export class JsonDecimal {
   constructor(readonly text: string) {
-    if (!/^-?\d+(\.\d+)?$/.test(text)) throw new RangeError(`not a plain decimal: ${text}`);
+    if (!isPlainDecimal(text)) throw new RangeError(`not a plain decimal: ${text}`);
   }
 
   toJSON(): string {

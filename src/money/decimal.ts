@@ -1,3 +1,5 @@
+import { isPlainDecimal } from '../contract/exact-json.js';
+
 /**
  * Exact decimals as a BigInt of units and a scale (value = units / 10^scale).
  *
@@ -83,9 +85,12 @@ export function multiply(a: Decimal, b: Decimal): Decimal {
   return { units: a.units * b.units, scale: a.scale + b.scale };
 }
 
-/** Decimal text as a plain JSON number would write it ("1.5E-05" → "0.000015", "+.5" → "0.5"); every digit kept. */
+/**
+ * Decimal text as a plain JSON number would write it ("1.5E-05" → "0.000015", "+.5" → "0.5",
+ * "007.5" → "7.5"); every digit kept.
+ */
 export function plainDecimal(text: string): string {
-  if (/^-?\d+(\.\d+)?$/.test(text)) return text;
+  if (isPlainDecimal(text)) return text;
   const d = parseDecimal(text);
   if (!d) throw new RangeError(`not a decimal: ${text}`);
   return formatDecimal(d);
