@@ -634,6 +634,11 @@ describe('exact JSON', () => {
     assert.equal(value.h, '"9');
     assert.throws(() => parseExact('{"a":"unterminated'));
     assert.throws(() => parseExact('[-,5]'));
+    // Leading zeros moved in front by an exponent are dropped, all of them; written by the sender
+    // they are no JSON (JSON.parse refuses them too), and are refused rather than kept as "007".
+    assert.deepEqual(texts('[0.05e2, 0.005e3, -0.00025e3, 0.5e1]'), ['5', '5', '-0.25', '5']);
+    assert.throws(() => parseExact('{"amount":007}'), /not a plain decimal: 007/);
+    assert.throws(() => parseExact('[-01.5]'), /not a plain decimal: -01\.5/);
   });
 });
 
