@@ -55,15 +55,47 @@ class GroupColumn {
   take(rows: number): GroupColumnData {
     return { values: this.values, indexes: this.indexes.subarray(0, rows) };
   }
+
+  /**
+   * Becomes a column of its own at `row`, having held `source`'s value on every row before it:
+   * those rows' values and indexes copied, its look-ups where the source's are.
+   */
+  split(source: GroupColumn, row: number): void {
+    for (const value of source.values) this.values.push(value);
+    this.indexes.set(source.indexes.subarray(0, row));
+    this.index = source.index && new Map(source.index);
+    this.last = source.last;
+    this.lastAt = source.lastAt;
+  }
 }
 
-/** Rows collected column by column into groups of ROW_GROUP. */
+/**
+ * Rows collected column by column into groups of ROW_GROUP. A column whose layout says it holds
+ * another's value (`sameAs`: FOCUS's EffectiveCost is its BilledCost) is handed over as that
+ * column's very data while every row of the group bears it out, so the encoder converts and
+ * writes it once (parquet-encoder.ts); a row where they differ makes it a column of its own.
+ */
 export class ColumnGroups {
   private group: GroupColumn[];
   private rows = 0;
+  /** Per column, the earlier column it holds the value of, or -1. */
+  private readonly sources: Int32Array;
+  /** Per column, whether it still holds its source's value on every row of this group. */
+  private following: Uint8Array;
 
   constructor(private readonly columns: readonly ExportColumn[]) {
     this.group = this.fresh();
+    this.sources = new Int32Array(columns.length).fill(-1);
+    columns.forEach((c, i) => {
+      const source = c.sameAs === undefined ? -1 : columns.findIndex((s) => s.name === c.sameAs);
+      // An earlier column only, and the one it holds the value of in turn: a source is never a follower.
+      if (source >= 0 && source < i) this.sources[i] = this.sources[source]! >= 0 ? this.sources[source]! : source;
+    });
+    this.following = this.followers();
+  }
+
+  private followers(): Uint8Array {
+    return Uint8Array.from(this.sources, (s) => (s >= 0 ? 1 : 0));
   }
 
   private fresh(): GroupColumn[] {
@@ -73,7 +105,16 @@ export class ColumnGroups {
   /** Adds a row; true when the group is full (take it). */
   add(values: readonly (string | null)[]): boolean {
     const group = this.group;
-    for (let i = 0; i < values.length; i++) group[i]!.add(this.rows, values[i]!);
+    const following = this.following;
+    for (let i = 0; i < values.length; i++) {
+      if (following[i] === 1) {
+        const source = this.sources[i]!;
+        if (values[i] === values[source]) continue;
+        group[i]!.split(group[source]!, this.rows);
+        following[i] = 0;
+      }
+      group[i]!.add(this.rows, values[i]!);
+    }
     return ++this.rows === ROW_GROUP;
   }
 
@@ -84,7 +125,9 @@ export class ColumnGroups {
   /** The group so far, column by column; the next rows start a new one. */
   take(): GroupColumnData[] {
     const taken = this.group.map((c) => c.take(this.rows));
+    for (let i = 0; i < taken.length; i++) if (this.following[i] === 1) taken[i] = taken[this.sources[i]!]!;
     this.group = this.fresh();
+    this.following = this.followers();
     this.rows = 0;
     return taken;
   }

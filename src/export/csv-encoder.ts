@@ -19,7 +19,12 @@ export function csvEncoder(columns: readonly ExportColumn[], emit: (chunk: Uint8
   return {
     writeGroup(group: readonly GroupColumnData[]): void {
       const rows = group[0]?.indexes.length ?? 0;
-      const cells = group.map(({ values }, i) => values.map(format[i]!));
+      // A column handed over as an earlier one's data (column-groups.ts: sameAs) is formatted once.
+      const cells: string[][] = [];
+      group.forEach(({ values }, i) => {
+        const twin = group.findIndex((g, k) => k < i && g.values === values && format[k] === format[i]);
+        cells.push(twin >= 0 ? cells[twin]! : values.map(format[i]!));
+      });
       const line = new Array<string>(group.length);
       // Written a slice of the group at a time: a whole group's text is ~20 MB (a FOCUS line ~1 KB).
       for (let start = 0; start < rows; start += SLICE) {

@@ -11,6 +11,8 @@ export interface ExportColumn {
   readonly type: 'string' | 'decimal' | 'timestamp' | 'json';
   /** FOCUS says the column is never null: Parquet declares it REQUIRED. */
   readonly required: boolean;
+  /** An earlier column whose value this one holds on every line (written once: column-groups.ts). */
+  readonly sameAs?: string;
 }
 
 /** What an export writes: its columns, and a stored line's values in their order (null: none). */
@@ -299,18 +301,25 @@ type FocusColumn = ExportColumn & {
   readonly amount?: (amounts: FocusAmounts, row: StoredLineRow) => string | null;
 };
 
-const S = (name: string, value: FocusColumn['value'], required = false): FocusColumn => ({
+const S = (name: string, value: FocusColumn['value'], required = false, sameAs?: string): FocusColumn => ({
   name,
   type: 'string',
   required,
   value,
+  ...(sameAs === undefined ? {} : { sameAs }),
 });
-const D = (name: string, amount: NonNullable<FocusColumn['amount']>, required = false): FocusColumn => ({
+const D = (
+  name: string,
+  amount: NonNullable<FocusColumn['amount']>,
+  required = false,
+  sameAs?: string,
+): FocusColumn => ({
   name,
   type: 'decimal',
   required,
   value: amount,
   amount,
+  ...(sameAs === undefined ? {} : { sameAs }),
 });
 const T = (name: string, value: FocusColumn['value']): FocusColumn => ({
   name,
@@ -362,7 +371,7 @@ const FOCUS_COLUMNS: readonly FocusColumn[] = [
   S('ConsumedUnit', (l) => l.unit ?? 'Units'),
   D('ContractedCost', (l) => l.contractedCost, true),
   D('ContractedUnitPrice', (l) => l.contractedUnitPrice),
-  D('EffectiveCost', (_, r) => r.billing, true),
+  D('EffectiveCost', (_, r) => r.billing, true, 'BilledCost'),
   S('InvoiceId', (l) => l.invoice),
   S('InvoiceIssuerName', (_, r) => r.owner.partner.name || r.owner.partner.tenantId, true),
   D('ListCost', (l) => l.listCost, true),
@@ -372,8 +381,8 @@ const FOCUS_COLUMNS: readonly FocusColumn[] = [
   D('PricingCurrencyContractedUnitPrice', (l) => l.pricingContracted),
   D('PricingCurrencyEffectiveCost', (l) => l.pricingCost, true),
   D('PricingCurrencyListUnitPrice', (l) => l.pricingList),
-  D('PricingQuantity', (_, r) => r.quantity),
-  S('PricingUnit', (l) => l.unit ?? 'Units'),
+  D('PricingQuantity', (_, r) => r.quantity, false, 'ConsumedQuantity'),
+  S('PricingUnit', (l) => l.unit ?? 'Units', false, 'ConsumedUnit'),
   S('ProviderName', () => 'Microsoft', true),
   S('PublisherName', (l) => l.publisher, true),
   S('RegionId', (l) => regionId(l.location)),
@@ -396,15 +405,15 @@ const FOCUS_COLUMNS: readonly FocusColumn[] = [
   D('x_BillingExchangeRate', (l) => orNull(l.rate)),
   S('x_CustomerId', (_, r) => r.owner.customer.tenantId),
   S('x_CustomerName', (_, r) => r.owner.customer.name),
-  D('x_EffectiveCostInUsd', (l) => l.usd),
-  S('x_InvoiceIssuerId', (_, r) => r.owner.partner.tenantId),
+  D('x_EffectiveCostInUsd', (l) => l.usd, false, 'x_BilledCostInUsd'),
+  S('x_InvoiceIssuerId', (_, r) => r.owner.partner.tenantId, false, 'BillingAccountId'),
   S('x_PartnerCreditApplied', (l) => (l.legacy || l.pec === '' ? null : String(Number(l.pec) > 0))),
   D('x_PartnerCreditRate', (l) => (l.legacy || l.pec === '' ? null : fraction(l.pec))),
   S('x_PricingUnitDescription', (l) => orNull(l.rawUnit)),
   S('x_ResellerId', (l) => l.reseller),
   S('x_ResourceGroupName', (l) => orNull(l.resourceGroup)),
   S('x_SkuMeterCategory', (l) => orNull(l.meterCategory)),
-  S('x_SkuMeterId', (l) => orNull(l.meterId)),
+  S('x_SkuMeterId', (l) => orNull(l.meterId), false, 'SkuId'),
   S('x_SkuMeterSubcategory', (l) => orNull(l.meterSubcategory)),
   S('x_SkuRegion', (l) => orNull(l.meterRegion)),
   S('x_SubscriptionId', (l) => orNull(l.subscription)),

@@ -204,8 +204,34 @@ export function parquetEncoder(plan: ParquetPlan, emit: (chunk: Uint8Array) => v
   let fileRows = 0n;
   const encoders = plan.columns.map((c, i) => {
     const element = schema[i + 1]!;
-    return { c, element, convert: physicalOf(c, element) };
+    // What a column chunk's bytes depend on besides its data: all of its schema but the name.
+    const shape = JSON.stringify({ ...element, name: '' });
+    return { c, element, shape, convert: physicalOf(c, element) };
   });
+
+  /** A column chunk written in this row group, where its bytes sit in the writer's buffer. */
+  interface Written {
+    readonly data: GroupColumnData;
+    readonly at: number;
+    readonly from: number;
+    readonly to: number;
+    readonly chunk: ColumnChunk;
+  }
+
+  /** Column `at` as the bytes of `twin` (the same data and schema) written again: only the offsets differ. */
+  function copyColumn(at: number, twin: Written): ColumnChunk {
+    const start = writer.offset;
+    const shift = BigInt(start) - twin.chunk.file_offset;
+    writer.appendBytes(new Uint8Array(writer.buffer, twin.from, twin.to - twin.from));
+    const m = twin.chunk.meta_data!;
+    const meta_data: ColumnMetaData = {
+      ...m,
+      path_in_schema: [encoders[at]!.c.name],
+      data_page_offset: m.data_page_offset + shift,
+      ...(m.dictionary_page_offset === undefined ? {} : { dictionary_page_offset: m.dictionary_page_offset + shift }),
+    };
+    return { meta_data, file_offset: BigInt(start) };
+  }
 
   function writeColumn(at: number, { values, indexes }: GroupColumnData): ColumnChunk {
     const { c, element, convert } = encoders[at]!;
@@ -290,7 +316,17 @@ export function parquetEncoder(plan: ParquetPlan, emit: (chunk: Uint8Array) => v
     writeGroup(group: readonly GroupColumnData[]): void {
       const start = writer.offset;
       const rows = group[0]?.indexes.length ?? 0;
-      const columns = group.map((column, i) => writeColumn(i, column));
+      // A column handed over as an earlier one's very data (column-groups.ts: sameAs), with the
+      // same schema, is that column's bytes again: converted, paged and compressed once.
+      const written: Written[] = [];
+      const columns = group.map((column, i) => {
+        const twin = written.find((w) => w.data === column && encoders[w.at]!.shape === encoders[i]!.shape);
+        if (twin) return copyColumn(i, twin);
+        const from = writer.index;
+        const chunk = writeColumn(i, column);
+        written.push({ data: column, at: i, from, to: writer.index, chunk });
+        return chunk;
+      });
       let total = 0n;
       for (const { meta_data } of columns) total += meta_data!.total_uncompressed_size;
       rowGroups.push({

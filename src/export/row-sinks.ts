@@ -93,8 +93,12 @@ function encodedSink(out: Writable, plan: EncoderPlan): RowSink {
         } else finished?.();
       });
   });
+  // A column that holds another's value is handed over as that column's data: its buffer once.
   const send = (task: EncoderTask) =>
-    worker.postMessage(task, 'group' in task ? task.group.map((c) => c.indexes.buffer as ArrayBuffer) : []);
+    worker.postMessage(
+      task,
+      'group' in task ? [...new Set(task.group.map((c) => c.indexes.buffer as ArrayBuffer))] : [],
+    );
   // Each column's values sent once a group and referred to by index (column-groups.ts).
   const groups = new ColumnGroups(columns);
   const flush = async () => {
