@@ -257,7 +257,12 @@ describe('token verifier: the verified-token cache', () => {
     await v.verify(`Bearer ${t}`);
     await v.verify(`Bearer ${t}`);
     assert.equal(lookups, 1);
-    await v.verify(`Bearer ${await token({ upn: 'b@x' })}`);
+    const other = await token({ upn: 'b@x' });
+    assert.equal((await v.verify(`Bearer ${other}`)).user, 'b@x');
+    assert.equal(lookups, 2);
+    // Every token verified is remembered, not only the last: clients taking turns verify once each.
+    assert.equal((await v.verify(`Bearer ${t}`)).user, 'admin@contoso.example', 'the first token again, after another');
+    assert.equal((await v.verify(`bearer  ${other} `)).user, 'b@x', 'the second, spelled otherwise');
     assert.equal(lookups, 2);
   });
 
