@@ -6,6 +6,7 @@ import { CsvScanner, type ScannedRecord } from '../src/ingest/csv-scanner.js';
 import { recogniseHeader } from '../src/ingest/file-formats.js';
 import { DAILY_RATED_COLUMNS, LEGACY_COLUMNS } from '../src/domain/line-schema.js';
 import type { LineBatch } from '../src/domain/line-batch.js';
+import { LineDictionary, LineFields } from '../src/domain/line-fields.js';
 import { decoderFor, legacySubscriptionId, LineError, type DecoderRules } from '../src/ingest/line-decoder.js';
 import { loadIdentityHasher } from '../src/ingest/line-identity.js';
 
@@ -433,6 +434,32 @@ describe('the line decoder: amounts', () => {
     assert.equal(converted.errors.size, 0);
     assert.equal(converted.amounts[0]![2], convertToUsd('0.92', 'EUR'));
     assert.notEqual(converted.amounts[0]![2], '0.92', 'EUR is converted to USD');
+  });
+
+  it('keeps PricingPreTaxTotal as the file wrote it, whichever currency prices the line', () => {
+    // Stored once where it is the USD figure (priced in USD); as its own text where the USD figure
+    // was taken from the billing total or converted — never the USD figure in its place.
+    const lines = [
+      { BillingCurrency: 'USD', PricingCurrency: 'EUR', BillingPreTaxTotal: '2.5', PricingPreTaxTotal: '2.3' },
+      { BillingCurrency: 'USD', PricingCurrency: 'USD', BillingPreTaxTotal: '2.5', PricingPreTaxTotal: '2.4' },
+      { CustomerId: CUSTOMER_2, BillingCurrency: 'EUR', PricingCurrency: 'EUR', PricingPreTaxTotal: '0.92' },
+      { CustomerId: CUSTOMER_2, BillingCurrency: 'EUR', PricingCurrency: 'USD', PricingPreTaxTotal: '1.0100' },
+    ];
+    const { batch, amounts, errors } = daily(lines);
+    assert.equal(errors.size, 0);
+    const dictionary = new LineDictionary();
+    dictionary.apply(batch.fieldsDelta);
+    const fields = new LineFields(batch.fields, amounts.flat(), dictionary);
+    const pricing = fields.columns.findIndex((c) => c.csv === 'PricingPreTaxTotal');
+    assert.deepEqual(
+      lines.map((_, i) => fields.at(i, pricing)),
+      ['2.3', '2.4', '0.92', '1.0100'],
+    );
+    assert.deepEqual(
+      amounts.map((a) => a[2]),
+      ['2.5', '2.4', convertToUsd('0.92', 'EUR'), '1.0100'],
+      'the USD figures beside them',
+    );
   });
 
   it('gives legacy lines a USD total of 0, and sums their charges', () => {
