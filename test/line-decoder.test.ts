@@ -369,6 +369,41 @@ describe('the line decoder: what each line brings', () => {
     );
   });
 
+  it('takes only the exact shape of a GUID as one: 36 characters, dashes at 9, 14, 19 and 24', () => {
+    const guid = 'aabbccdd-eeff-4a1b-8c2d-aabbccddeeff';
+    const near = [
+      ...[8, 13, 18, 23].map((p) => `${guid.slice(0, p)}x${guid.slice(p + 1)}`),
+      `${guid}a`,
+      guid.slice(0, -1),
+    ];
+    for (const id of near) {
+      const { batch } = legacyFile([
+        { SubscriptionId: id.toUpperCase() },
+        { SubscriptionId: id, UsageDate: '2026-11-04' },
+      ]);
+      assert.equal(batch.subscriptions.length, 2, `${id}: two spellings, two commerce ids`);
+    }
+    const { batch } = legacyFile([
+      { SubscriptionId: guid.toUpperCase() },
+      { SubscriptionId: guid, UsageDate: '2026-11-04' },
+    ]);
+    assert.equal(batch.subscriptions.length, 1, 'a GUID in either case is one');
+  });
+
+  it('reads a key with white space around it (space, tab, line breaks, VT, FF) as the key itself', () => {
+    const uri = dailyRated({}).ResourceURI!;
+    const around = [' ', '\t', '\n', '\v', '\f', '\r'];
+    const { batch, errors } = daily([
+      {},
+      ...around.map((space, i) => ({ ResourceURI: `${space}${uri}${space}`, UsageDate: `2026-11-0${i + 4}` })),
+    ]);
+    assert.equal(errors.size, 0);
+    assert.equal(batch.resources.length, 1, 'one resource');
+    // Other control bytes are part of the key.
+    const other = daily([{}, { ResourceURI: `\u0008${uri}`, UsageDate: '2026-11-04' }]);
+    assert.equal(other.batch.resources.length, 2, 'a backspace is no white space');
+  });
+
   it('refuses an empty meter id, an empty legacy subscription and a currency without a USD rate', () => {
     const { errors, batch } = daily([{ MeterId: '' }, { PricingCurrency: 'XYZ', BillingCurrency: 'XYZ' }]);
     assert.equal(errors.get(2)!.message, 'line 2, column MeterId: is empty');
