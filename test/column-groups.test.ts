@@ -24,6 +24,9 @@ const COLUMNS = [
   column('Early', 'string', 'Late'),
   column('Late', 'string'),
   column('Chained', 'decimal', 'Effective', true),
+  // The same data, another schema (required, then optional): shared, but encoded on its own.
+  column('Account', 'string', undefined, true),
+  column('Issuer', 'string', 'Account'),
 ];
 
 /** Rows of COLUMNS: Effective and Chained always the billed amount; PricingUnit differs from Unit from row `split` on. */
@@ -31,7 +34,19 @@ function rowsFor(count: number, split: number): (string | null)[][] {
   return Array.from({ length: count }, (_, r) => {
     const billed = `${r % 3}.5`;
     const unit = r % 2 === 0 ? 'GB' : null;
-    return [billed, billed, unit, r >= split ? 'Hours' : unit, `o${r % 2}`, `e${r}`, `l${r % 4}`, billed];
+    const account = `a${r % 2}`;
+    return [
+      billed,
+      billed,
+      unit,
+      r >= split ? 'Hours' : unit,
+      `o${r % 2}`,
+      `e${r}`,
+      `l${r % 4}`,
+      billed,
+      account,
+      account,
+    ];
   });
 }
 
@@ -50,6 +65,7 @@ describe('column groups: a column that holds an earlier one’s value (sameAs)',
     assert.notEqual(taken[3], taken[2], 'PricingUnit differs from row 6: a column of its own');
     assert.notEqual(taken[4], taken[0], 'a missing source: its own');
     assert.notEqual(taken[5], taken[6], 'a later source: its own');
+    assert.equal(taken[9], taken[8], 'Issuer is Account’s data (the encoder checks their schemas)');
     // Every column gives back exactly its rows, split or shared.
     COLUMNS.forEach((c, i) =>
       assert.deepEqual(
